@@ -1,0 +1,239 @@
+"""The desired-state file format, version 1, as pydantic models.
+
+These models are the contract of the files people write; they are strict
+(``extra="forbid"`` catches typos, ``strict`` refuses silent coercion of a number
+into a string) and frozen. ``DesiredState`` is what the loader builds from any
+number of files: users and groups added up, at most one ``target`` and ``policy``.
+
+Field ownership: only attributes a file mentions are managed. pydantic records what
+was mentioned in ``model_fields_set``; ``reconciler.attributes`` reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+# --- target and policy -------------------------------------------------------------
+
+
+class TargetSpec(_Strict):
+    """Where the directory is and how to talk to it."""
+
+    url: str | None = Field(
+        default=None,
+        description="SCIM base URL, or sandbox:PATH. ${VAR} expands from the environment.",
+    )
+    token_env: str = Field(
+        default="RECONCILER_TOKEN",
+        description="Name of the environment variable that holds the bearer token.",
+    )
+    dialect: Literal["auto", "atlassian", "generic"] = "auto"
+
+
+Limit = Annotated[
+    int | str,
+    Field(description='A count, or a percentage of the managed live objects such as "10%".'),
+]
+
+
+def _check_limit(value: int | str) -> int | str:
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a limit must not be negative")
+        return value
+    if not _PERCENT.match(value):
+        raise ValueError(f'a limit is a whole number or a percentage like "10%", not {value!r}')
+    return value
+
+
+class LimitsPolicy(_Strict):
+    """Brakes on destructive plans; a plan over a limit is refused whole."""
+
+    max_deactivations: Limit = "10%"
+    max_group_deletions: Limit = 0
+    max_member_removals: Limit = "10%"
+
+    _check = field_validator("max_deactivations", "max_group_deletions", "max_member_removals")(
+        _check_limit
+    )
+
+
+class UsersPolicy(_Strict):
+    """What this repository owns among the live users."""
+
+    key: Literal["userName", "externalId"] = "userName"
+    unmanaged: Literal["ignore", "deactivate"] = "ignore"
+    scope: tuple[str, ...] = ("*",)
+    protect: tuple[str, ...] = ()
+
+
+class GroupsPolicy(_Strict):
+    """What this repository owns among the live groups."""
+
+    unmanaged: Literal["ignore", "delete"] = "ignore"
+    members: Literal["authoritative", "additive"] = "authoritative"
+    scope: tuple[str, ...] = ("*",)
+    protect: tuple[str, ...] = ()
+
+
+class Policy(_Strict):
+    """Ownership, matching and safety rules for a reconcile."""
+
+    users: UsersPolicy = UsersPolicy()
+    groups: GroupsPolicy = GroupsPolicy()
+    limits: LimitsPolicy = LimitsPolicy()
+
+
+# --- users and groups --------------------------------------------------------------
+
+
+class Name(_Strict):
+    """The SCIM ``name`` complex attribute (RFC 7643 section 4.1.1)."""
+
+    formatted: str | None = None
+    familyName: str | None = None
+    givenName: str | None = None
+    middleName: str | None = None
+    honorificPrefix: str | None = None
+    honorificSuffix: str | None = None
+
+
+class Email(_Strict):
+    """One email address; exactly one of a user's emails should be primary."""
+
+    value: str = Field(min_length=3)
+    type: str | None = None
+    primary: bool = False
+
+    @field_validator("value")
+    @classmethod
+    def _looks_like_email(cls, value: str) -> str:
+        if "@" not in value or value.startswith("@") or value.endswith("@"):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+class PhoneNumber(_Strict):
+    """One phone number."""
+
+    value: str = Field(min_length=1)
+    type: str | None = None
+    primary: bool = False
+
+
+class Enterprise(_Strict):
+    """The enterprise user extension (RFC 7643 section 4.3)."""
+
+    employeeNumber: str | None = None
+    costCenter: str | None = None
+    organization: str | None = None
+    division: str | None = None
+    department: str | None = None
+
+
+class UserSpec(_Strict):
+    """A user as the files want it. Attributes left out are never changed."""
+
+    userName: str = Field(min_length=1, description="Required; compared case-insensitively.")
+    externalId: str | None = Field(default=None, description="Case-sensitive.")
+    active: bool = Field(default=True, description="false keeps the account, deactivated.")
+    displayName: str | None = None
+    nickName: str | None = None
+    title: str | None = None
+    preferredLanguage: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    userType: str | None = None
+    profileUrl: str | None = None
+    name: Name | None = None
+    emails: tuple[Email, ...] | None = Field(
+        default=None,
+        description="Default on create only: the userName as the one primary work email.",
+    )
+    phoneNumbers: tuple[PhoneNumber, ...] | None = None
+    enterprise: Enterprise | None = None
+    groups: tuple[str, ...] = Field(
+        default=(), description="Shorthand: also makes this user a member of these groups."
+    )
+
+    @field_validator("emails")
+    @classmethod
+    def _one_primary(cls, emails: tuple[Email, ...] | None) -> tuple[Email, ...] | None:
+        if emails is not None:
+            primaries = sum(1 for e in emails if e.primary)
+            if emails and primaries != 1:
+                raise ValueError(f"exactly one email must be primary, found {primaries}")
+        return emails
+
+
+class GroupSpec(_Strict):
+    """A group as the files want it; ``members`` are user keys."""
+
+    displayName: str = Field(min_length=1, description="The group's key; case-insensitive.")
+    members: tuple[str, ...] = ()
+
+
+class DesiredFile(_Strict):
+    """One desired-state file, format version 1."""
+
+    version: Literal[1]
+    target: TargetSpec | None = None
+    policy: Policy | None = None
+    users: tuple[UserSpec, ...] = ()
+    groups: tuple[GroupSpec, ...] = ()
+
+
+class DesiredState(BaseModel):
+    """Everything the files ask for, merged from every file that was loaded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target: TargetSpec = TargetSpec()
+    policy: Policy = Policy()
+    users: tuple[UserSpec, ...] = ()
+    groups: tuple[GroupSpec, ...] = ()
+
+    def user_key(self, user: UserSpec) -> str:
+        """The value that matches this user to a live one, per ``policy.users.key``."""
+        if self.policy.users.key == "externalId":
+            return user.externalId or ""
+        return user.userName
+
+    def group_members(self) -> dict[str, frozenset[str]]:
+        """Each group's member keys: its ``members`` plus the users that name it.
+
+        Keys are folded to lower case where the user key is the userName, because
+        userNames compare case-insensitively.
+        """
+        by_name = {g.displayName.casefold(): g for g in self.groups}
+        members: dict[str, set[str]] = {
+            g.displayName: {self.fold_user_key(m) for m in g.members} for g in self.groups
+        }
+        for user in self.users:
+            for group_name in user.groups:
+                group = by_name.get(group_name.casefold())
+                if group is not None:
+                    members[group.displayName].add(self.fold_user_key(self.user_key(user)))
+        return {name: frozenset(keys) for name, keys in members.items()}
+
+    def fold_user_key(self, key: str) -> str:
+        """Normalise a user key for comparison (userName is case-insensitive)."""
+        return key.casefold() if self.policy.users.key == "userName" else key
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of one desired-state file, for editors and ``reconciler schema``."""
+    schema = DesiredFile.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "reconciler desired state, format version 1"
+    return schema

@@ -1,0 +1,157 @@
+"""The one exception tree of reconciler.
+
+Foreign errors (httpx, yaml, pydantic, sqlite) are wrapped once, where they occur,
+into the most specific class below. Whether an error may be retried is a class
+attribute (``retryable``), read by the one retry policy in ``reconciler.scim.retry``.
+
+    ReconcilerError
+    ├── DesiredStateError          bad files: every problem at once, each with a location
+    ├── ConfigError                bad target, missing token, bad CLI combination
+    ├── ScimError                  anything the directory said or failed to say
+    │   ├── TransportError         no answer: connection refused, reset, timeout (retryable)
+    │   │   └── OutcomeUnknownError  a write timed out after it was sent
+    │   ├── ProtocolError          the answer is not what SCIM promises (HTML, truncated JSON)
+    │   ├── InconsistentReadError  a listing that is incomplete or contradicts itself
+    │   └── ScimHTTPError          an HTTP error status, with SCIM detail when present
+    │       ├── AuthenticationError   401 / 403
+    │       ├── NotFoundError         404
+    │       ├── ConflictError         409 (``scimType`` usually ``uniqueness``)
+    │       ├── PreconditionFailedError 412
+    │       ├── RateLimitedError      429 (retryable, honours Retry-After)
+    │       └── ServerError           5xx (retryable)
+    ├── StalePlanError             a saved plan no longer matches the directory or target
+    ├── LimitExceededError         a safety limit blocks the plan (exit 3)
+    └── ApprovalError              the plan was not approved (no terminal, answer not "yes")
+
+``exit_code`` on each class is the process exit code the CLI uses for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ReconcilerError(Exception):
+    """Root of every error reconciler raises on purpose."""
+
+    exit_code: int = 1
+    retryable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in the desired-state files, at a place a person can find."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        path = f" {self.path}:" if self.path else ""
+        return f"{where}:{path} {self.message}"
+
+
+class DesiredStateError(ReconcilerError):
+    """The desired-state files are invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0, p.path))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigError(ReconcilerError):
+    """The target, token or command line is not usable as given."""
+
+
+class ScimError(ReconcilerError):
+    """The directory could not be read or written as asked."""
+
+
+class TransportError(ScimError):
+    """The request got no HTTP answer (refused, reset, timed out)."""
+
+    retryable = True
+
+
+class OutcomeUnknownError(TransportError):
+    """A write was sent but its answer never came; it may or may not have happened."""
+
+
+class ProtocolError(ScimError):
+    """The server answered with something that is not the SCIM it claims to be."""
+
+    retryable = True
+
+
+class InconsistentReadError(ScimError):
+    """A listing was incomplete or contradicted itself; nothing may be planned from it."""
+
+
+class ScimHTTPError(ScimError):
+    """The server answered with an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        scim_type: str | None = None,
+        detail: str | None = None,
+        trace_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.scim_type = scim_type
+        self.detail = detail
+        self.trace_id = trace_id
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class AuthenticationError(ScimHTTPError):
+    """The token was refused (401) or lacks permission (403)."""
+
+
+class NotFoundError(ScimHTTPError):
+    """The resource, or one it references, does not exist (404)."""
+
+
+class ConflictError(ScimHTTPError):
+    """The resource clashes with an existing one (409)."""
+
+
+class PreconditionFailedError(ScimHTTPError):
+    """The resource changed since its ETag was read (412)."""
+
+
+class RateLimitedError(ScimHTTPError):
+    """The server asks us to slow down (429)."""
+
+    retryable = True
+
+
+class ServerError(ScimHTTPError):
+    """The server failed (5xx); documented as safe to retry."""
+
+    retryable = True
+
+
+class StalePlanError(ReconcilerError):
+    """A saved plan no longer matches the live directory, or was made for another target."""
+
+
+class LimitExceededError(ReconcilerError):
+    """A safety limit blocks the plan; nothing was sent."""
+
+    exit_code = 3
+
+
+class ApprovalError(ReconcilerError):
+    """The plan was not approved for apply."""

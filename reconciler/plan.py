@@ -1,0 +1,210 @@
+"""Plans as data: a small closed set of actions, a frozen plan, one JSON form.
+
+A ``Plan`` is what the planner returns and what the executor, the renderers and a
+saved ``plan.json`` all share. Text and markdown are views derived from it; the
+JSON form (format version 1, see DESIGN.md) *is* the plan. Actions are kept in
+execution order (``PHASES``), then by key, so every view is stable.
+
+``digest`` covers the target, the actions (with the fingerprint of each live object
+an action was planned against) and the user ids the actions refer to: two plans
+with the same digest send the same requests to the same objects in the same state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.errors import ConfigError
+
+FORMAT_VERSION = 1
+
+
+class Resource(StrEnum):
+    """The kind of object an action changes."""
+
+    USER = "user"
+    GROUP = "group"
+
+
+class ActionKind(StrEnum):
+    """What an action does to its object."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DEACTIVATE = "deactivate"
+    REACTIVATE = "reactivate"
+    DELETE = "delete"
+
+
+# Execution order (DESIGN.md "Executor"): users exist before groups reference them,
+# memberships move before anyone is deactivated, groups are deleted last.
+PHASES: tuple[tuple[Resource, frozenset[ActionKind]], ...] = (
+    (Resource.USER, frozenset({ActionKind.CREATE})),
+    (Resource.USER, frozenset({ActionKind.UPDATE, ActionKind.REACTIVATE})),
+    (Resource.GROUP, frozenset({ActionKind.CREATE})),
+    (Resource.GROUP, frozenset({ActionKind.UPDATE})),
+    (Resource.USER, frozenset({ActionKind.DEACTIVATE})),
+    (Resource.GROUP, frozenset({ActionKind.DELETE})),
+)
+
+
+def phase_of(resource: Resource, action: ActionKind) -> int:
+    """The position of an action kind in the execution order."""
+    for index, (phase_resource, kinds) in enumerate(PHASES):
+        if phase_resource == resource and action in kinds:
+            return index
+    raise ValueError(f"no phase for {resource} {action}")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Change(_Frozen):
+    """One attribute of one object, before and after; ``None`` is absent."""
+
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+class MemberChange(_Frozen):
+    """Members a group gains and loses, by user key."""
+
+    path: Literal["members"] = "members"
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+class Action(_Frozen):
+    """One change to one object."""
+
+    resource: Resource
+    action: ActionKind
+    key: str
+    id: str | None = None
+    changes: tuple[Change | MemberChange, ...] = ()
+    # sha256 of the live object this action was planned against (None for creates).
+    # A saved plan is stale when a re-read object no longer has this fingerprint.
+    fingerprint: str | None = None
+
+    @property
+    def phase(self) -> int:
+        return phase_of(self.resource, self.action)
+
+    @property
+    def attribute_changes(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if isinstance(c, Change))
+
+    @property
+    def member_change(self) -> MemberChange | None:
+        for change in self.changes:
+            if isinstance(change, MemberChange):
+                return change
+        return None
+
+
+class PlanWarning(_Frozen):
+    """Something a reviewer must see before approving."""
+
+    key: str
+    message: str
+
+
+class Blocked(_Frozen):
+    """A safety limit that this plan exceeds."""
+
+    limit: str
+    allowed: int
+    planned: int
+
+
+class LeftAlone(_Frozen):
+    """Live objects the policy kept out of the plan, counted by reason."""
+
+    resource: Resource
+    reason: str
+    count: int
+    keys: tuple[str, ...] = Field(default=(), description="The first few keys, sorted.")
+
+
+class Plan(_Frozen):
+    """The difference between the files and the directory, as actions to take."""
+
+    format_version: Literal[1] = FORMAT_VERSION
+    target: str
+    dialect: str
+    actions: tuple[Action, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()
+    blocked: tuple[Blocked, ...] = ()
+    left_alone: tuple[LeftAlone, ...] = ()
+    # Live ids of the existing users that member changes name, by user key.
+    user_ids: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {kind.value: 0 for kind in ActionKind}
+        for action in self.actions:
+            counts[action.action.value] += 1
+        return counts
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.actions
+
+    @property
+    def digest(self) -> str:
+        body = {
+            "format_version": self.format_version,
+            "target": self.target,
+            "actions": [a.model_dump(mode="json") for a in self.actions],
+            "user_ids": dict(sorted(self.user_ids.items())),
+        }
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan JSON of DESIGN.md, keys in contract order."""
+        return {
+            "format_version": self.format_version,
+            "target": self.target,
+            "dialect": self.dialect,
+            "digest": self.digest,
+            "summary": self.summary,
+            "actions": [a.model_dump(mode="json") for a in self.actions],
+            "warnings": [w.model_dump(mode="json") for w in self.warnings],
+            "blocked": [b.model_dump(mode="json") for b in self.blocked],
+            "left_alone": [x.model_dump(mode="json") for x in self.left_alone],
+            "user_ids": dict(sorted(self.user_ids.items())),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "plan") -> Plan:
+        """Read a saved plan; refuses a file that was edited after it was written."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{source}: not a JSON plan: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: not a JSON plan object")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ConfigError(f"{source}: plan format_version must be {FORMAT_VERSION}")
+        written_digest = data.pop("digest", None)
+        data.pop("summary", None)
+        try:
+            plan = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"{source}: not a valid plan: {exc}") from exc
+        if written_digest != plan.digest:
+            raise ConfigError(
+                f"{source}: the digest does not match the actions; the file was edited or damaged"
+            )
+        return plan
