@@ -136,7 +136,7 @@ class LeftAlone(_Frozen):
 class Plan(_Frozen):
     """The difference between the files and the directory, as actions to take."""
 
-    format_version: Literal[1] = FORMAT_VERSION
+    format_version: Literal[1] = 1
     target: str
     dialect: str
     actions: tuple[Action, ...] = ()

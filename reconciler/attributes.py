@@ -1,0 +1,211 @@
+"""The one place that knows how file attributes map to SCIM attributes.
+
+The planner compares users as flat mappings from a *path* in the file's vocabulary
+(``displayName``, ``name.givenName``, ``emails``, ``enterprise.department``) to a
+JSON value. This module builds those mappings from a ``UserSpec`` (only what the
+file mentions: field ownership) and from a SCIM resource (leniently: servers
+deviate), and turns planned changes back into SCIM request bodies and PATCH
+operations (RFC 7644 section 3.5.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconciler.desired import UserSpec
+
+ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+SIMPLE_ATTRIBUTES = (
+    "userName",
+    "externalId",
+    "displayName",
+    "nickName",
+    "title",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "userType",
+    "profileUrl",
+)
+NAME_ATTRIBUTES = (
+    "formatted",
+    "familyName",
+    "givenName",
+    "middleName",
+    "honorificPrefix",
+    "honorificSuffix",
+)
+ENTERPRISE_ATTRIBUTES = ("employeeNumber", "costCenter", "organization", "division", "department")
+MULTI_VALUED = ("emails", "phoneNumbers")
+# Atlassian also accepts department and organization at the top level of a user.
+_TOP_LEVEL_ENTERPRISE = ("department", "organization")
+
+
+def _multi(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Canonical form of a multi-valued attribute: value/type/primary, sorted."""
+    canonical = [
+        {
+            "value": item.get("value"),
+            "type": item.get("type"),
+            "primary": bool(item.get("primary", False)),
+        }
+        for item in items
+        if isinstance(item, Mapping) and isinstance(item.get("value"), str)
+    ]
+    return sorted(
+        canonical, key=lambda i: (str(i["value"]).casefold(), str(i["type"]), i["primary"])
+    )
+
+
+def desired_user_attributes(user: UserSpec) -> dict[str, Any]:
+    """The attributes a file manages for one user, by path (field ownership).
+
+    ``active`` and ``groups`` are left out: the planner handles them as actions and
+    memberships. A key written as ``null`` in the file is managed as "absent".
+    """
+    mentioned = user.model_fields_set
+    attrs: dict[str, Any] = {"userName": user.userName}
+    for attr in SIMPLE_ATTRIBUTES[1:]:
+        if attr in mentioned:
+            attrs[attr] = getattr(user, attr)
+    if "name" in mentioned:
+        if user.name is None:
+            attrs.update({f"name.{a}": None for a in NAME_ATTRIBUTES})
+        else:
+            attrs.update({f"name.{a}": getattr(user.name, a) for a in user.name.model_fields_set})
+    if "enterprise" in mentioned:
+        if user.enterprise is None:
+            attrs.update({f"enterprise.{a}": None for a in ENTERPRISE_ATTRIBUTES})
+        else:
+            ent = user.enterprise
+            attrs.update({f"enterprise.{a}": getattr(ent, a) for a in ent.model_fields_set})
+    for attr in MULTI_VALUED:
+        if attr in mentioned:
+            items = getattr(user, attr)
+            attrs[attr] = None if items is None else _multi(i.model_dump() for i in items)
+    return attrs
+
+
+def create_user_attributes(user: UserSpec) -> dict[str, Any]:
+    """What a create sends: the managed attributes plus the defaults of a new account."""
+    attrs = desired_user_attributes(user)
+    if attrs.get("emails") is None:
+        # DESIGN.md: with no emails in the file, the userName is the one primary work
+        # email, on create only (Atlassian requires exactly one primary email).
+        attrs["emails"] = [{"value": user.userName, "type": "work", "primary": True}]
+    if not user.active:
+        attrs["active"] = False
+    return {path: value for path, value in attrs.items() if value is not None}
+
+
+def live_user_attributes(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """Every attribute the files can manage, read from a SCIM user resource."""
+    attrs: dict[str, Any] = {attr: _string(resource.get(attr)) for attr in SIMPLE_ATTRIBUTES}
+    name = resource.get("name")
+    name = name if isinstance(name, Mapping) else {}
+    attrs.update({f"name.{a}": _string(name.get(a)) for a in NAME_ATTRIBUTES})
+    enterprise = resource.get(ENTERPRISE_URN)
+    enterprise = enterprise if isinstance(enterprise, Mapping) else {}
+    for attr in ENTERPRISE_ATTRIBUTES:
+        value = enterprise.get(attr)
+        if value is None and attr in _TOP_LEVEL_ENTERPRISE:
+            value = resource.get(attr)
+        attrs[f"enterprise.{attr}"] = _string(value)
+    for attr in MULTI_VALUED:
+        items = resource.get(attr)
+        attrs[attr] = _multi(items) if isinstance(items, list) and items else None
+    return attrs
+
+
+def live_active(resource: Mapping[str, Any]) -> bool:
+    """``active`` defaults to true: one real Atlassian response left it out."""
+    value = resource.get("active", True)
+    if isinstance(value, str):
+        return value.strip().lower() != "false"
+    return value is not False
+
+
+def _string(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return None
+
+
+def same_value(path: str, a: Any, b: Any) -> bool:
+    """Compare two values of one attribute the way the directory does.
+
+    Multi-valued attributes compare as sets; email addresses case-insensitively.
+    """
+    if path in MULTI_VALUED:
+        return _set_key(path, a) == _set_key(path, b)
+    if path == "userName" and isinstance(a, str) and isinstance(b, str):
+        return a.casefold() == b.casefold()
+    return bool(a == b)
+
+
+def _set_key(path: str, items: Any) -> frozenset[tuple[str, str | None, bool]]:
+    if not items:
+        return frozenset()
+    fold = path == "emails"
+    return frozenset(
+        (str(i["value"]).casefold() if fold else str(i["value"]), i.get("type"), bool(i["primary"]))
+        for i in items
+    )
+
+
+# --- from changes back to SCIM -----------------------------------------------------
+
+
+def _scim_path(path: str) -> str:
+    if path.startswith("enterprise."):
+        return f"{ENTERPRISE_URN}:{path.removeprefix('enterprise.')}"
+    return path
+
+
+def user_create_body(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A SCIM user resource (RFC 7643 section 4.1) from attributes by path."""
+    body: dict[str, Any] = {"schemas": [USER_SCHEMA]}
+    for path, value in sorted(attrs.items()):
+        if value is None:
+            continue
+        if path.startswith("name."):
+            body.setdefault("name", {})[path.removeprefix("name.")] = value
+        elif path.startswith("enterprise."):
+            if ENTERPRISE_URN not in body["schemas"]:
+                body["schemas"].append(ENTERPRISE_URN)
+            body.setdefault(ENTERPRISE_URN, {})[path.removeprefix("enterprise.")] = value
+        else:
+            body[path] = value
+    return body
+
+
+def user_patch_operations(changes: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """PATCH operations that set each path to its new value; ``None`` removes it."""
+    operations: list[dict[str, Any]] = []
+    for path, after in changes:
+        if after is None:
+            operations.append({"op": "remove", "path": _scim_path(path)})
+        else:
+            operations.append({"op": "replace", "path": _scim_path(path), "value": after})
+    return operations
+
+
+def patch_body(operations: list[dict[str, Any]]) -> dict[str, Any]:
+    """A PatchOp message; Atlassian documents the ``Operations`` spelling."""
+    return {"schemas": [PATCH_SCHEMA], "Operations": operations}
+
+
+def member_add_operation(ids: Iterable[str]) -> dict[str, Any]:
+    return {"op": "add", "path": "members", "value": [{"value": i} for i in ids]}
+
+
+def member_remove_operation(member_id: str) -> dict[str, Any]:
+    """Remove one member by filter (RFC 7644 section 3.5.2.2); the only form every server takes."""
+    return {"op": "remove", "path": f'members[value eq "{member_id}"]'}

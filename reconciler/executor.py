@@ -1,0 +1,299 @@
+"""The executor: the only writer. Applies a plan in order and reports every action.
+
+Phases run in the order of ``reconciler.plan.PHASES``; inside a phase, actions run
+on a bounded thread pool. A failed action does not stop the run; an action that
+depends on it (a group that would gain a user whose create failed) is skipped and
+reported, never sent. A dry run is structural: the same executor, a writer that
+records instead of sending.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+
+from reconciler.attributes import (
+    GROUP_SCHEMA,
+    member_add_operation,
+    member_remove_operation,
+    patch_body,
+    user_create_body,
+    user_patch_operations,
+)
+from reconciler.errors import ConflictError, NotFoundError, ReconcilerError
+from reconciler.plan import Action, ActionKind, Plan, Resource
+from reconciler.report import ActionResult, ApplyReport, Outcome
+from reconciler.scim.client import ScimClient
+
+log = structlog.get_logger("reconciler.apply")
+
+
+class Writer(Protocol):
+    """What the executor needs from a directory: four kinds of write."""
+
+    def create(
+        self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
+    ) -> tuple[str, bool]:
+        """Create; return (id, adopted) where adopted means it already existed."""
+
+    def patch(
+        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
+    ) -> None: ...
+
+    def delete(self, resource_type: str, resource_id: str, attempts: list[int]) -> None: ...
+
+
+_KEY_ATTRIBUTE = {"Users": "userName", "Groups": "displayName"}
+
+
+class ScimWriter:
+    """Writes through a ``ScimClient``; a 409 on create adopts the existing object."""
+
+    def __init__(self, client: ScimClient) -> None:
+        self.client = client
+
+    def _find(self, resource_type: str, key: str) -> dict[str, Any] | None:
+        attribute = _KEY_ATTRIBUTE[resource_type]
+        for resource in self.client.find(resource_type, attribute, key):
+            value = resource.get(attribute)
+            if isinstance(value, str) and value.casefold() == key.casefold():
+                return resource
+        return None
+
+    def create(
+        self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
+    ) -> tuple[str, bool]:
+        try:
+            created = self.client.create(
+                resource_type,
+                body,
+                find_existing=lambda: self._find(resource_type, key),
+                attempts=attempts,
+            )
+        except ConflictError:
+            existing = self._find(resource_type, key)
+            if existing is None:
+                raise
+            return str(existing["id"]), True
+        return str(created["id"]), False
+
+    def patch(
+        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
+    ) -> None:
+        self.client.patch(resource_type, resource_id, body, attempts=attempts)
+
+    def delete(self, resource_type: str, resource_id: str, attempts: list[int]) -> None:
+        self.client.delete(resource_type, resource_id, attempts=attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A write a dry run would have sent."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None
+
+
+@dataclass
+class RecordingWriter:
+    """Records every write and sends nothing: the dry run."""
+
+    requests: list[Request] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def create(
+        self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
+    ) -> tuple[str, bool]:
+        attempts.append(1)
+        with self._lock:
+            self.requests.append(Request("POST", f"/{resource_type}", body))
+        return f"(new {key})", False
+
+    def patch(
+        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
+    ) -> None:
+        attempts.append(1)
+        with self._lock:
+            self.requests.append(Request("PATCH", f"/{resource_type}/{resource_id}", body))
+
+    def delete(self, resource_type: str, resource_id: str, attempts: list[int]) -> None:
+        attempts.append(1)
+        with self._lock:
+            self.requests.append(Request("DELETE", f"/{resource_type}/{resource_id}", None))
+
+
+class _SkipError(Exception):
+    """An action cannot run because something it needs did not happen."""
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Executor:
+    """Applies plans through a ``Writer``."""
+
+    def __init__(
+        self,
+        writer: Writer,
+        *,
+        concurrency: int = 4,
+        member_chunk: int = 1000,
+        on_result: Callable[[ActionResult], None] | None = None,
+    ) -> None:
+        self.writer = writer
+        self.concurrency = max(1, concurrency)
+        # Member references per PATCH; Atlassian documents no cap, so one PATCH per
+        # group unless a group changes by more than this many members at once.
+        self.member_chunk = max(1, member_chunk)
+        self.on_result = on_result
+        self._ids: dict[str, str] = {}
+        self._failed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def execute(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
+        self._ids = dict(plan.user_ids)
+        self._failed = set()
+        results: dict[int, ActionResult] = {}
+        by_phase: dict[int, list[tuple[int, Action]]] = {}
+        for index, action in enumerate(plan.actions):
+            by_phase.setdefault(action.phase, []).append((index, action))
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for phase in sorted(by_phase):
+                batch = by_phase[phase]
+                for (index, _), result in zip(
+                    batch, pool.map(lambda item: self._run(item[1]), batch), strict=True
+                ):
+                    results[index] = result
+        ordered = tuple(results[i] for i in range(len(plan.actions)))
+        return ApplyReport(target=plan.target, digest=plan.digest, dry_run=dry_run, results=ordered)
+
+    def _run(self, action: Action) -> ActionResult:
+        attempts: list[int] = []
+        started = time.monotonic()
+        new_id: str | None = None
+        try:
+            new_id = self._apply(action, attempts)
+            outcome, reason = Outcome.APPLIED, None
+        except _SkipError as skip:
+            outcome, reason = Outcome.SKIPPED, str(skip)
+        except ReconcilerError as error:
+            outcome, reason = Outcome.FAILED, str(error)
+        if (
+            outcome is not Outcome.APPLIED
+            and action.resource is Resource.USER
+            and action.action is ActionKind.CREATE
+        ):
+            with self._lock:
+                self._failed.add(action.key)
+        result = ActionResult(
+            action=action,
+            outcome=outcome,
+            reason=reason,
+            id=new_id,
+            attempts=len(attempts),
+            duration_ms=(time.monotonic() - started) * 1000,
+        )
+        log.info(
+            "action",
+            resource=action.resource.value,
+            key=action.key,
+            action=action.action.value,
+            outcome=outcome.value,
+            attempt=len(attempts),
+            duration_ms=round(result.duration_ms, 1),
+            reason=reason,
+        )
+        if self.on_result is not None:
+            self.on_result(result)
+        return result
+
+    def _apply(self, action: Action, attempts: list[int]) -> str | None:
+        if action.resource is Resource.USER:
+            return self._apply_user(action, attempts)
+        return self._apply_group(action, attempts)
+
+    def _apply_user(self, action: Action, attempts: list[int]) -> str | None:
+        values = [(c.path, c.after) for c in action.attribute_changes]
+        if action.action is ActionKind.CREATE:
+            user_id, adopted = self.writer.create(
+                "Users", user_create_body(dict(values)), action.key, attempts
+            )
+            if adopted:
+                # 409: the user exists (made by an earlier, interrupted run). Adopt it
+                # and set what the files say, rather than failing or duplicating.
+                updates = [(p, v) for p, v in values if p != "userName"]
+                self.writer.patch(
+                    "Users", user_id, patch_body(user_patch_operations(updates)), attempts
+                )
+            with self._lock:
+                self._ids[action.key] = user_id
+            return user_id
+        assert action.id is not None, "only creates have no id"
+        try:
+            self.writer.patch(
+                "Users", action.id, patch_body(user_patch_operations(values)), attempts
+            )
+        except NotFoundError:
+            if action.action is not ActionKind.DEACTIVATE:
+                raise
+            # A user that is gone cannot sign in: the deactivation holds.
+        return None
+
+    def _member_ids(self, keys: tuple[str, ...]) -> list[str]:
+        with self._lock:
+            failed = sorted(k for k in keys if k in self._failed)
+            if failed:
+                raise _SkipError(f"user create failed or was skipped for {', '.join(failed[:5])}")
+            missing = sorted(k for k in keys if k not in self._ids)
+            if missing:
+                raise _SkipError(f"no live id for member {', '.join(missing[:5])}")
+            return [self._ids[k] for k in keys]
+
+    def _apply_group(self, action: Action, attempts: list[int]) -> str | None:
+        members = action.member_change
+        add = self._member_ids(members.add) if members else []
+        remove = self._member_ids(members.remove) if members else []
+        if action.action is ActionKind.DELETE:
+            assert action.id is not None
+            self.writer.delete("Groups", action.id, attempts)
+            return None
+        operations: list[dict[str, Any]] = [
+            {"op": "replace", "path": "displayName", "value": c.after}
+            for c in action.attribute_changes
+            if c.path == "displayName"
+        ]
+        group_id = action.id
+        if action.action is ActionKind.CREATE:
+            first, add = add[: self.member_chunk], add[self.member_chunk :]
+            body: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "displayName": action.key}
+            if first:
+                body["members"] = [{"value": i} for i in first]
+            group_id, adopted = self.writer.create("Groups", body, action.key, attempts)
+            operations = []
+            if adopted:
+                add = first + add
+        assert group_id is not None
+        operations += [member_add_operation(chunk) for chunk in _chunks(add, self.member_chunk)]
+        operations += [member_remove_operation(i) for i in remove]
+        # Few PATCH requests: each carries up to member_chunk member references.
+        batch: list[dict[str, Any]] = []
+        weight = 0
+        for op in operations:
+            size = len(op["value"]) if op["op"] == "add" and op.get("path") == "members" else 1
+            if batch and weight + size > self.member_chunk:
+                self.writer.patch("Groups", group_id, patch_body(batch), attempts)
+                batch, weight = [], 0
+            batch.append(op)
+            weight += size
+        if batch:
+            self.writer.patch("Groups", group_id, patch_body(batch), attempts)
+        return group_id if action.action is ActionKind.CREATE else None

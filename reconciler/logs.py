@@ -1,0 +1,42 @@
+"""Log configuration for the command line (library code never configures logging).
+
+Logs go to stderr, so stdout carries only the plan or report. On a terminal they are
+rendered for people; otherwise, or with ``--log-format json``, one JSON object per
+line for machines.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Literal
+
+import structlog
+
+LogFormat = Literal["console", "json"]
+
+
+def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bool) -> None:
+    """Set up structlog for one CLI run; ``verbosity`` is -1 (quiet), 0, 1 (verbose)."""
+    if log_format is None:
+        log_format = "console" if sys.stderr.isatty() else "json"
+    level = {-1: logging.ERROR, 0: logging.INFO, 1: logging.DEBUG}.get(
+        verbosity, logging.DEBUG if verbosity > 1 else logging.ERROR
+    )
+    renderer: structlog.types.Processor
+    if log_format == "json":
+        renderer = structlog.processors.JSONRenderer(sort_keys=True)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=color)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,414 @@
+"""The pure planner: ``plan(desired, live, policy, context) -> Plan``.
+
+No I/O, clock, logging or randomness: the same inputs give a byte-identical JSON
+plan. Users are matched by ``policy.users.key`` (userName case-insensitively, or
+externalId), groups by displayName case-insensitively. Only attributes the files
+mention are compared (field ownership); multi-valued attributes compare as sets.
+
+Objects outside ``scope`` and ``protect``ed objects never appear in an action, and
+neither do memberships of such users: what the policy leaves alone is counted in
+``Plan.left_alone`` so a reviewer can see why a live object was not touched.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from reconciler.attributes import create_user_attributes, desired_user_attributes, same_value
+from reconciler.desired import DesiredState, Policy, UserSpec
+from reconciler.limits import check_limits
+from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
+from reconciler.plan import (
+    Action,
+    ActionKind,
+    Change,
+    LeftAlone,
+    MemberChange,
+    Plan,
+    PlanWarning,
+    Resource,
+)
+
+LEFT_ALONE_KEYS = 20  # keys shown per left-alone reason; the count is always complete
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    """Facts about the target that shape a plan."""
+
+    target: str
+    dialect: str  # "atlassian" or "generic"
+
+    @property
+    def names_immutable(self) -> bool:
+        return self.dialect == "atlassian"
+
+
+def in_scope(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a userName or displayName matches one of the globs, case-insensitively."""
+    folded = name.casefold()
+    return any(fnmatchcase(folded, p.casefold()) for p in patterns)
+
+
+def plan(desired: DesiredState, live: LiveSnapshot, policy: Policy, context: PlanContext) -> Plan:
+    """Plan the actions that make ``live`` look like ``desired`` under ``policy``."""
+    return _Planner(desired, live, policy, context).run()
+
+
+class _Planner:
+    def __init__(
+        self, desired: DesiredState, live: LiveSnapshot, policy: Policy, context: PlanContext
+    ) -> None:
+        self.desired = desired
+        self.live = live
+        self.policy = policy
+        self.context = context
+        self.actions: list[Action] = []
+        self.warnings: list[PlanWarning] = []
+        self.left_alone: dict[tuple[Resource, str], list[str]] = defaultdict(list)
+        self.user_ids: dict[str, str] = {}
+        # Folded user key -> display key, for users whose memberships may change.
+        self.manageable: dict[str, str] = {}
+        self.deactivated: dict[str, LiveUser] = {}
+
+    # -- keys and ownership ---------------------------------------------------------
+
+    def fold(self, key: str) -> str:
+        return key.casefold() if self.policy.users.key == "userName" else key
+
+    def live_key(self, user: LiveUser) -> str | None:
+        return user.userName if self.policy.users.key == "userName" else user.externalId
+
+    def user_owned(self, user_name: str) -> str | None:
+        """Why the policy keeps its hands off a user, or None when it may change it."""
+        if not in_scope(user_name, self.policy.users.scope):
+            return "outside policy.users.scope"
+        if any(user_name.casefold() == p.casefold() for p in self.policy.users.protect):
+            return "protected by policy.users.protect"
+        return None
+
+    def group_owned(self, name: str) -> str | None:
+        if not in_scope(name, self.policy.groups.scope):
+            return "outside policy.groups.scope"
+        if any(name.casefold() == p.casefold() for p in self.policy.groups.protect):
+            return "protected by policy.groups.protect"
+        return None
+
+    # -- the run --------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        live_users = self.index_live_users()
+        self.plan_users(live_users)
+        self.plan_groups()
+        self.warn_deactivated_members()
+        actions = sorted(self.actions, key=lambda a: (a.phase, a.key.casefold(), a.key))
+        plan_ = Plan(
+            target=self.context.target,
+            dialect=self.context.dialect,
+            actions=tuple(actions),
+            warnings=tuple(sorted(self.warnings, key=lambda w: (w.key.casefold(), w.message))),
+            left_alone=tuple(
+                LeftAlone(
+                    resource=resource,
+                    reason=reason,
+                    count=len(keys),
+                    keys=tuple(sorted(keys, key=str.casefold)[:LEFT_ALONE_KEYS]),
+                )
+                for (resource, reason), keys in sorted(self.left_alone.items())
+            ),
+            user_ids=dict(sorted(self.user_ids.items())),
+        )
+        blocked = check_limits(plan_, self.policy, self.in_scope_counts())
+        return plan_.model_copy(update={"blocked": blocked}) if blocked else plan_
+
+    def index_live_users(self) -> dict[str, LiveUser]:
+        index: dict[str, LiveUser] = {}
+        clashes: set[str] = set()
+        for user in sorted(self.live.users, key=lambda u: u.id):
+            key = self.live_key(user)
+            if key is None:
+                continue
+            folded = self.fold(key)
+            if folded in index:
+                clashes.add(folded)
+            index[folded] = user
+        for folded in sorted(clashes):
+            self.warnings.append(
+                PlanWarning(
+                    key=index[folded].userName,
+                    message="several live users share this key; they are left alone",
+                )
+            )
+            del index[folded]
+        return index
+
+    def plan_users(self, live_users: dict[str, LiveUser]) -> None:
+        desired_keys: set[str] = set()
+        for spec in self.desired.users:
+            key = self.desired.user_key(spec)
+            folded = self.fold(key)
+            desired_keys.add(folded)
+            current = live_users.get(folded)
+            reason = self.user_owned(spec.userName) or (
+                self.user_owned(current.userName) if current else None
+            )
+            if reason is not None:
+                if current is not None:
+                    self.left_alone[(Resource.USER, reason)].append(key)
+                else:
+                    self.warnings.append(
+                        PlanWarning(
+                            key=key, message=f"listed in the files but {reason}; not created"
+                        )
+                    )
+                continue
+            self.manageable[folded] = key
+            if current is None:
+                self.actions.append(self.create_user(spec, key))
+            else:
+                self.user_ids[key] = current.id
+                action = self.update_user(spec, key, current)
+                if action is not None:
+                    self.actions.append(action)
+        for folded, user in sorted(live_users.items()):
+            if folded in desired_keys:
+                continue
+            key = self.live_key(user) or user.userName
+            reason = self.user_owned(user.userName)
+            if reason is None:
+                self.manageable[folded] = key
+                self.user_ids[key] = user.id
+                if self.policy.users.unmanaged == "deactivate":
+                    if user.active:
+                        self.deactivate(user, key, ())
+                    continue
+                reason = "not in the files (policy.users.unmanaged: ignore)"
+            self.left_alone[(Resource.USER, reason)].append(key)
+
+    def create_user(self, spec: UserSpec, key: str) -> Action:
+        attrs = create_user_attributes(spec)
+        changes = tuple(Change(path=p, before=None, after=v) for p, v in sorted(attrs.items()))
+        return Action(resource=Resource.USER, action=ActionKind.CREATE, key=key, changes=changes)
+
+    def update_user(self, spec: UserSpec, key: str, current: LiveUser) -> Action | None:
+        changes: list[Change] = []
+        for path, wanted in sorted(desired_user_attributes(spec).items()):
+            have = current.attributes.get(path)
+            if not same_value(path, have, wanted):
+                changes.append(Change(path=path, before=have, after=wanted))
+        for change in changes:
+            if change.path in ("userName", "emails"):
+                self.warnings.append(PlanWarning(key=key, message=self.identity_warning(change)))
+        if spec.active and not current.active:
+            changes.append(Change(path="active", before=False, after=True))
+            kind = ActionKind.REACTIVATE
+        elif not spec.active and current.active:
+            self.deactivate(current, key, tuple(changes))
+            return None
+        elif changes:
+            kind = ActionKind.UPDATE
+        else:
+            return None
+        return Action(
+            resource=Resource.USER,
+            action=kind,
+            key=key,
+            id=current.id,
+            changes=tuple(changes),
+            fingerprint=current.fingerprint,
+        )
+
+    def identity_warning(self, change: Change) -> str:
+        what = "userName" if change.path == "userName" else "email"
+        where = (
+            "Atlassian may unlink the account and drop it from its groups"
+            if self.context.dialect == "atlassian"
+            else "the identity provider link may break"
+        )
+        return f"changes the {what} of an existing account: {where}"
+
+    def deactivate(self, user: LiveUser, key: str, changes: tuple[Change, ...]) -> None:
+        self.deactivated[user.id] = user
+        self.actions.append(
+            Action(
+                resource=Resource.USER,
+                action=ActionKind.DEACTIVATE,
+                key=key,
+                id=user.id,
+                changes=(*changes, Change(path="active", before=True, after=False)),
+                fingerprint=user.fingerprint,
+            )
+        )
+
+    # -- groups ---------------------------------------------------------------------
+
+    def plan_groups(self) -> None:
+        live_groups = self.index_live_groups()
+        wanted_members = self.desired.group_members()
+        desired_names: set[str] = set()
+        for spec in self.desired.groups:
+            folded = spec.displayName.casefold()
+            desired_names.add(folded)
+            current = live_groups.get(folded)
+            reason = self.group_owned(spec.displayName)
+            if reason is not None:
+                if current is not None:
+                    self.left_alone[(Resource.GROUP, reason)].append(spec.displayName)
+                else:
+                    self.warnings.append(
+                        PlanWarning(
+                            key=spec.displayName,
+                            message=f"listed in the files but {reason}; not created",
+                        )
+                    )
+                continue
+            members = {self.fold(k) for k in wanted_members[spec.displayName]}
+            if current is None:
+                self.create_group(spec.displayName, members)
+            else:
+                self.update_group(spec.displayName, current, members)
+        for folded, group in sorted(live_groups.items()):
+            if folded in desired_names:
+                continue
+            reason = self.group_owned(group.displayName)
+            if reason is None:
+                if self.policy.groups.unmanaged == "delete":
+                    self.actions.append(
+                        Action(
+                            resource=Resource.GROUP,
+                            action=ActionKind.DELETE,
+                            key=group.displayName,
+                            id=group.id,
+                            fingerprint=group.fingerprint,
+                        )
+                    )
+                    continue
+                reason = "not in the files (policy.groups.unmanaged: ignore)"
+            self.left_alone[(Resource.GROUP, reason)].append(group.displayName)
+
+    def index_live_groups(self) -> dict[str, LiveGroup]:
+        index: dict[str, LiveGroup] = {}
+        clashes: set[str] = set()
+        for group in sorted(self.live.groups, key=lambda g: g.id):
+            folded = group.displayName.casefold()
+            if folded in index:
+                clashes.add(folded)
+            index[folded] = group
+        for folded in sorted(clashes):
+            self.warnings.append(
+                PlanWarning(
+                    key=index[folded].displayName,
+                    message="several live groups share this name; they are left alone",
+                )
+            )
+            del index[folded]
+        return index
+
+    def create_group(self, name: str, members: set[str]) -> None:
+        add = self.sorted_keys(m for m in members if m in self.manageable)
+        changes: list[Any] = [Change(path="displayName", before=None, after=name)]
+        if add:
+            changes.append(MemberChange(add=add))
+        self.actions.append(
+            Action(
+                resource=Resource.GROUP,
+                action=ActionKind.CREATE,
+                key=name,
+                changes=tuple(changes),
+            )
+        )
+
+    def update_group(self, name: str, current: LiveGroup, members: set[str]) -> None:
+        changes: list[Any] = []
+        if current.displayName != name:
+            if self.context.names_immutable:
+                self.warnings.append(
+                    PlanWarning(
+                        key=name,
+                        message=(
+                            f'the live group is named "{current.displayName}"; this target '
+                            "cannot rename groups, so the name is left as it is"
+                        ),
+                    )
+                )
+            else:
+                changes.append(Change(path="displayName", before=current.displayName, after=name))
+        live_members: set[str] = set()
+        for member_id in current.member_ids:
+            user = self.live.user_by_id(member_id)
+            key = self.live_key(user) if user is not None else None
+            if key is not None:
+                live_members.add(self.fold(key))
+        add = self.sorted_keys(m for m in members - live_members if m in self.manageable)
+        remove: tuple[str, ...] = ()
+        if self.policy.groups.members == "authoritative":
+            remove = self.sorted_keys(m for m in live_members - members if m in self.manageable)
+        if add or remove:
+            changes.append(MemberChange(add=add, remove=remove))
+        for key in remove:
+            self.user_ids.setdefault(key, self._id_of(current, key))
+        if changes:
+            self.actions.append(
+                Action(
+                    resource=Resource.GROUP,
+                    action=ActionKind.UPDATE,
+                    key=name,
+                    id=current.id,
+                    changes=tuple(changes),
+                    fingerprint=current.fingerprint,
+                )
+            )
+
+    def _id_of(self, group: LiveGroup, key: str) -> str:
+        for member_id in group.member_ids:
+            user = self.live.user_by_id(member_id)
+            if user is not None and self.live_key(user) == key:
+                return user.id
+        raise AssertionError(f"{key} is not a member of {group.displayName}")
+
+    def sorted_keys(self, folded_keys: Any) -> tuple[str, ...]:
+        return tuple(
+            sorted((self.manageable[k] for k in folded_keys), key=lambda k: (k.casefold(), k))
+        )
+
+    # -- review warnings and limits ---------------------------------------------------
+
+    def warn_deactivated_members(self) -> None:
+        if not self.deactivated:
+            return
+        removed: dict[str, set[str]] = defaultdict(set)
+        for action in self.actions:
+            change = action.member_change
+            if action.resource is Resource.GROUP and change is not None:
+                removed[action.key.casefold()].update(change.remove)
+        for user in self.deactivated.values():
+            key = self.live_key(user) or user.userName
+            kept = sorted(
+                (
+                    g.displayName
+                    for g in self.live.groups
+                    if user.id in g.member_ids and key not in removed[g.displayName.casefold()]
+                ),
+                key=str.casefold,
+            )
+            if kept:
+                shown = ", ".join(kept[:5]) + (
+                    f" and {len(kept) - 5} more" if len(kept) > 5 else ""
+                )
+                self.warnings.append(
+                    PlanWarning(
+                        key=key,
+                        message=(
+                            f"is deactivated but stays a member of {len(kept)} group(s): {shown}"
+                        ),
+                    )
+                )
+
+    def in_scope_counts(self) -> tuple[int, int, int]:
+        """Managed live users, managed live groups, and those groups' memberships."""
+        users = sum(1 for u in self.live.users if self.user_owned(u.userName) is None)
+        groups = [g for g in self.live.groups if self.group_owned(g.displayName) is None]
+        return users, len(groups), sum(len(g.member_ids) for g in groups)

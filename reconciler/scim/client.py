@@ -1,0 +1,251 @@
+"""The SCIM client: the only code that touches the network.
+
+Each call is *prepare (pure) → send (one httpx call) → check (pure,
+``reconciler.scim.protocol``)*, wrapped in the one retry policy. httpx errors are
+mapped here, once, to ``reconciler.errors``. The transport is injectable, which is
+how the embedded sandbox and the fault-injection tests use this very client.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+import structlog
+
+from reconciler import __version__
+from reconciler.errors import (
+    NotFoundError,
+    OutcomeUnknownError,
+    ReconcilerError,
+    ScimError,
+    TransportError,
+)
+from reconciler.scim.paging import Pager
+from reconciler.scim.protocol import (
+    Answer,
+    ListPage,
+    check,
+    check_list,
+    check_resource,
+    eq_filter,
+)
+from reconciler.scim.retry import RateLimiter, RetryPolicy
+
+T = TypeVar("T")
+ProgressCallback = Callable[[str, int, int], None]  # resource type, arrived, total
+
+log = structlog.get_logger("reconciler.scim")
+
+
+class ScimClient:
+    """A SCIM 2.0 client for one directory (base URL), with bearer-token auth."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        rate: float | None = None,
+    ) -> None:
+        headers = {
+            "Accept": "application/scim+json, application/json",
+            "User-Agent": f"reconciler/{__version__}",
+        }
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.limiter = RateLimiter(rate)
+        self._http = httpx.Client(
+            base_url=self.base_url + "/",
+            headers=headers,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ScimClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Any = None,
+    ) -> Answer:
+        what = f"{method} {path}"
+        if params:
+            what += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        self.limiter.wait()
+        try:
+            response = self._http.request(
+                method,
+                path.lstrip("/"),
+                params=dict(params) if params else None,
+                json=body,
+                headers={"Content-Type": "application/scim+json"} if body is not None else None,
+            )
+        except httpx.ConnectError as exc:
+            raise TransportError(f"{what}: cannot connect: {exc}") from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            reason = f"{what}: no answer ({type(exc).__name__}: {exc})"
+            if method in ("POST", "PATCH", "PUT", "DELETE"):
+                raise OutcomeUnknownError(reason) from exc
+            raise TransportError(reason) from exc
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{what}: {exc}") from exc
+        return Answer(
+            status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            body=response.content,
+            what=what,
+        )
+
+    def _retrying(
+        self,
+        call: Callable[[], T],
+        *,
+        before_retry: Callable[[ReconcilerError], T | None] | None = None,
+        attempts: list[int] | None = None,
+    ) -> T:
+        """Run ``call`` under the retry policy.
+
+        ``before_retry`` runs before each new attempt and may end the loop with a
+        result (a create whose first attempt did land is found, not made twice).
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            if attempts is not None:
+                attempts.append(attempt)
+            try:
+                return call()
+            except ReconcilerError as error:
+                delay = self.retry.delay(error, attempt)
+                if delay is None:
+                    raise
+                log.warning(
+                    "scim.retry", attempt=attempt, delay_s=round(delay, 2), error=str(error)
+                )
+                self.retry.sleep(delay)
+                if before_retry is not None:
+                    found = before_retry(error)
+                    if found is not None:
+                        return found
+
+    # -- reading ------------------------------------------------------------------------
+
+    def service_provider_config(self) -> dict[str, Any]:
+        """``/ServiceProviderConfig`` (RFC 7644 section 4): what the server supports."""
+        return self._retrying(lambda: check_resource(self._send("GET", "ServiceProviderConfig")))
+
+    def list_all(
+        self,
+        resource_type: str,
+        *,
+        page_size: int,
+        progress: ProgressCallback | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every resource of a type, or an error: never a partial listing."""
+        pager = Pager(resource_type, page_size)
+        while (request := pager.next_request()) is not None:
+            start, count = request
+            page: ListPage = self._retrying(
+                functools.partial(self._list_page, resource_type, start, count)
+            )
+            pager.accept(page)
+            if progress is not None:
+                progress(resource_type, len(pager.resources), pager.total or 0)
+        return pager.resources
+
+    def _list_page(self, resource_type: str, start: int, count: int) -> ListPage:
+        return check_list(
+            self._send("GET", resource_type, params={"startIndex": start, "count": count})
+        )
+
+    def get(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
+        """One resource by id, or None when it does not exist."""
+        try:
+            return self._retrying(
+                lambda: check_resource(self._send("GET", f"{resource_type}/{resource_id}"))
+            )
+        except NotFoundError:
+            return None
+
+    def find(self, resource_type: str, attribute: str, value: str) -> list[dict[str, Any]]:
+        """Resources whose ``attribute`` equals ``value`` (an ``eq`` filter)."""
+        params: dict[str, str | int] = {
+            "filter": eq_filter(attribute, value),
+            "startIndex": 1,
+            "count": 10,
+        }
+        page = self._retrying(lambda: check_list(self._send("GET", resource_type, params=params)))
+        return list(page.resources)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def create(
+        self,
+        resource_type: str,
+        body: Mapping[str, Any],
+        *,
+        find_existing: Callable[[], dict[str, Any] | None],
+        attempts: list[int] | None = None,
+    ) -> dict[str, Any]:
+        """POST a resource. Before any retry, look it up: a retry never makes a duplicate."""
+
+        def lookup(error: ReconcilerError) -> dict[str, Any] | None:
+            del error
+            try:
+                return find_existing()
+            except ScimError:
+                return None
+
+        return self._retrying(
+            lambda: check_resource(self._send("POST", resource_type, body=body)),
+            before_retry=lookup,
+            attempts=attempts,
+        )
+
+    def patch(
+        self,
+        resource_type: str,
+        resource_id: str,
+        body: Mapping[str, Any],
+        *,
+        attempts: list[int] | None = None,
+    ) -> dict[str, Any] | None:
+        """PATCH a resource; the answer is the resource (200) or nothing (204)."""
+        result: Any = self._retrying(
+            lambda: check(self._send("PATCH", f"{resource_type}/{resource_id}", body=body)),
+            attempts=attempts,
+        )
+        return result if isinstance(result, dict) else None
+
+    def delete(
+        self, resource_type: str, resource_id: str, *, attempts: list[int] | None = None
+    ) -> None:
+        """DELETE a resource; one that is already gone counts as deleted."""
+        try:
+            self._retrying(
+                lambda: check(self._send("DELETE", f"{resource_type}/{resource_id}")),
+                attempts=attempts,
+            )
+        except NotFoundError:
+            return

@@ -1,0 +1,82 @@
+"""A pager that reads a whole listing or refuses: it never returns a partial one.
+
+Pure state machine (no I/O): the client asks ``next_request()`` for the next
+``(startIndex, count)``, sends it, and hands the page to ``accept()``. The pager
+counts what arrived rather than trusting ``itemsPerPage``, de-duplicates by id,
+stops on ``totalResults``, and raises ``InconsistentReadError`` when the listing
+contradicts itself (TEST_SERVERS.md): a changed ``totalResults``, a repeated id, a
+page that does not advance, the first page served again, more than was announced.
+A listing from which people could be deactivated must be complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.errors import InconsistentReadError
+from reconciler.scim.protocol import ListPage
+
+
+class Pager:
+    """Collects every resource of one listing by ``startIndex``/``count``."""
+
+    def __init__(self, resource_type: str, page_size: int) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be positive")
+        self.resource_type = resource_type
+        self.page_size = page_size
+        self.start_index = 1
+        self.total: int | None = None
+        self.first_id: str | None = None
+        self.resources: list[dict[str, Any]] = []
+        self._seen: set[str] = set()
+
+    @property
+    def done(self) -> bool:
+        return self.total is not None and len(self.resources) >= self.total
+
+    def next_request(self) -> tuple[int, int] | None:
+        """The next ``(startIndex, count)`` to ask for, or None when complete."""
+        if self.done:
+            return None
+        return self.start_index, self.page_size
+
+    def accept(self, page: ListPage) -> None:
+        """Take one page; raise when it shows the listing cannot be trusted."""
+        where = f"{self.resource_type} listing at startIndex {self.start_index}"
+        if self.total is None:
+            self.total = page.total_results
+        elif page.total_results != self.total:
+            raise InconsistentReadError(
+                f"{where}: totalResults changed from {self.total} to {page.total_results} "
+                "while paging (the directory changed during the read, or the server is wrong)"
+            )
+        if not page.resources:
+            if len(self.resources) == self.total:
+                return  # an empty directory: one empty page is the whole listing
+            raise InconsistentReadError(
+                f"{where}: empty page, but only {len(self.resources)} of {self.total} arrived"
+            )
+        for resource in page.resources:
+            rid = resource.get("id")
+            rid = str(rid) if rid is not None else None
+            if rid is None:
+                raise InconsistentReadError(f"{where}: a resource without an id")
+            if rid in self._seen:
+                if self.start_index > 1 and rid == self.first_id:
+                    raise InconsistentReadError(
+                        f"{where}: the server returned the first page again "
+                        f"after {len(self.resources)} of {self.total}"
+                    )
+                raise InconsistentReadError(f"{where}: id {rid} was listed twice")
+            if self.first_id is None:
+                self.first_id = rid
+            self._seen.add(rid)
+            self.resources.append(resource)
+        if len(self.resources) > self.total:
+            raise InconsistentReadError(
+                f"{where}: {len(self.resources)} resources arrived but totalResults is {self.total}"
+            )
+        # Page on what actually arrived: itemsPerPage is unreliable, and servers may
+        # send fewer than asked for (their own maximum) without saying so.
+        self.start_index += len(page.resources)

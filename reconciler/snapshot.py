@@ -1,0 +1,23 @@
+"""Reading the live directory: the only reader, and it fails closed.
+
+``read_snapshot`` lists every user and group through the pager, which refuses an
+incomplete or inconsistent listing; any error here ends the run before a plan is
+made, so nobody is ever deactivated because a page went missing.
+"""
+
+from __future__ import annotations
+
+from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
+from reconciler.scim.client import ProgressCallback, ScimClient
+
+
+def read_snapshot(
+    client: ScimClient, *, page_size: int, progress: ProgressCallback | None = None
+) -> LiveSnapshot:
+    """Every user and group of the directory, read completely."""
+    users = client.list_all("Users", page_size=page_size, progress=progress)
+    groups = client.list_all("Groups", page_size=page_size, progress=progress)
+    return LiveSnapshot(
+        users=tuple(LiveUser.from_scim(r) for r in users),
+        groups=tuple(LiveGroup.from_scim(r) for r in groups),
+    )

@@ -1,0 +1,154 @@
+"""Which directory to talk to, in which dialect, and how to connect to it.
+
+Resolution order (DESIGN.md): ``--target``, then ``RECONCILER_TARGET``, then
+``target.url`` in the files, then the embedded sandbox at ``.reconciler/sandbox.db``.
+The token comes only from the environment variable named by ``target.token_env``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from reconciler.desired import TargetSpec
+from reconciler.errors import ConfigError
+from reconciler.scim.client import ScimClient
+from reconciler.scim.retry import RetryPolicy
+
+DEFAULT_SANDBOX = "sandbox:.reconciler/sandbox.db"
+ATLASSIAN_PAGE_SIZE = 100
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+Dialect = Literal["atlassian", "generic"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resolved target: safe to print (no credentials), ready to connect to."""
+
+    url: str  # as shown in outputs and recorded in plans
+    dialect: Dialect
+    token_env: str
+    sandbox_path: Path | None = None
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.sandbox_path is not None
+
+    @property
+    def description(self) -> str:
+        if self.sandbox_path is not None:
+            return f"the local embedded sandbox at {self.sandbox_path} (not a real directory)"
+        return self.url
+
+
+def expand(value: str, env: Mapping[str, str]) -> str:
+    """Expand ``${VAR}`` from the environment; a missing variable is an error."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise ConfigError(f"target.url uses ${{{name}}}, but {name} is not set")
+        return env[name]
+
+    return _VAR.sub(substitute, value)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, str]) -> Target:
+    """Pick the target by precedence and check that it is usable."""
+    raw = cli_target or env.get("RECONCILER_TARGET") or spec.url or DEFAULT_SANDBOX
+    raw = expand(raw, env).strip()
+    if raw.startswith("sandbox:"):
+        path = Path(raw.removeprefix("sandbox:") or ".reconciler/sandbox.db")
+        return Target(
+            url=f"sandbox:{path}", dialect="atlassian", token_env=spec.token_env, sandbox_path=path
+        )
+    parts = urlsplit(raw)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"target {raw!r} is neither an http(s) URL nor sandbox:PATH")
+    if parts.username or parts.password:
+        raise ConfigError(
+            "the target URL carries credentials; put the token in the environment variable "
+            f"{spec.token_env} instead"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(f"plain http is only allowed to loopback hosts, not {parts.hostname}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"target {raw!r} must not have a query or fragment")
+    url = raw.rstrip("/")
+    dialect: Dialect
+    if spec.dialect == "auto":
+        atlassian = parts.hostname == "api.atlassian.com" and "/scim/directory/" in parts.path
+        dialect = "atlassian" if atlassian else "generic"
+    else:
+        dialect = spec.dialect
+    return Target(url=url, dialect=dialect, token_env=spec.token_env)
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A client for a target, with what discovery said about the server."""
+
+    client: ScimClient
+    page_size: int
+
+
+def connect(
+    target: Target,
+    env: Mapping[str, str] | None = None,
+    *,
+    rate: float | None = None,
+    retry: RetryPolicy | None = None,
+) -> Connection:
+    """Open a client for ``target`` and read ``/ServiceProviderConfig`` once."""
+    env = os.environ if env is None else env
+    if target.sandbox_path is not None:
+        from reconciler.sandbox import sandbox_base_url, sandbox_transport
+
+        client = ScimClient(
+            sandbox_base_url(),
+            transport=sandbox_transport(target.sandbox_path),
+            retry=retry,
+            rate=rate,
+        )
+    else:
+        token = env.get(target.token_env)
+        if not token:
+            raise ConfigError(
+                f"no token: set the environment variable {target.token_env} "
+                f"to the bearer token of {target.url}"
+            )
+        client = ScimClient(target.url, token=token, retry=retry, rate=rate)
+    try:
+        config = client.service_provider_config()
+    except BaseException:
+        client.close()
+        raise
+    return Connection(client=client, page_size=page_size(target.dialect, config))
+
+
+def page_size(dialect: Dialect, config: Mapping[str, object]) -> int:
+    """The page size to list with: Atlassian's 100, or what the server announces."""
+    if dialect == "atlassian":
+        return ATLASSIAN_PAGE_SIZE
+    filter_ = config.get("filter")
+    if isinstance(filter_, Mapping):
+        max_results = filter_.get("maxResults")
+        if isinstance(max_results, int) and not isinstance(max_results, bool) and max_results > 0:
+            return min(max_results, 1000)
+    return ATLASSIAN_PAGE_SIZE
