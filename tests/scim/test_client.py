@@ -1,0 +1,178 @@
+"""The SCIM client against scripted protocol faults (httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from reconciler.errors import (
+    AuthenticationError,
+    InconsistentReadError,
+    OutcomeUnknownError,
+    ProtocolError,
+    ServerError,
+)
+from reconciler.scim.client import ScimClient
+from reconciler.scim.retry import RetryPolicy
+
+Handler = Callable[[httpx.Request], httpx.Response]
+TOKEN = "s3cret-token-value"
+
+
+class Script:
+    """A transport that answers from a handler and remembers every request."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.handler(request)
+
+
+def client_for(script: Script, sleeps: list[float] | None = None, attempts: int = 4) -> ScimClient:
+    sink = sleeps if sleeps is not None else []
+    return ScimClient(
+        "https://scim.example.test/v2",
+        token=TOKEN,
+        transport=httpx.MockTransport(script),
+        retry=RetryPolicy(attempts=attempts, base_delay=0.01, sleep=sink.append),
+    )
+
+
+def users_page(request: httpx.Request, total: int, per_page: int) -> httpx.Response:
+    start = int(request.url.params["startIndex"])
+    ids = range(start, min(start + per_page, total + 1))
+    return httpx.Response(
+        200,
+        json={
+            "totalResults": total,
+            "itemsPerPage": 10000,
+            "Resources": [{"id": str(i), "userName": f"u{i}"} for i in ids],
+        },
+    )
+
+
+def test_lists_every_page_with_bearer_token() -> None:
+    """A listing walks startIndex/count to totalResults and sends the bearer token."""
+    script = Script(lambda r: users_page(r, total=250, per_page=100))
+    with client_for(script) as client:
+        users = client.list_all("Users", page_size=100)
+    assert len(users) == 250
+    assert [r.url.params["startIndex"] for r in script.requests] == ["1", "101", "201"]
+    assert script.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_server_that_ignores_count_is_paged_by_arrivals() -> None:
+    """A server capping pages at 50 below the asked 100 loses nobody."""
+    script = Script(lambda r: users_page(r, total=120, per_page=50))
+    with client_for(script) as client:
+        users = client.list_all("Users", page_size=100)
+    assert sorted(int(u["id"]) for u in users) == list(range(1, 121))
+
+
+def test_start_index_past_end_returning_first_page_is_refused() -> None:
+    """A server that serves page one again past the end makes the read fail, not loop."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # totalResults claims 150 but the server only has 100 and repeats page one.
+        response = users_page(httpx.Request("GET", "https://x/?startIndex=1"), 100, 100)
+        body = json.loads(response.content)
+        body["totalResults"] = 150
+        return httpx.Response(200, json=body)
+
+    with (
+        client_for(Script(handler)) as client,
+        pytest.raises(InconsistentReadError, match="first page"),
+    ):
+        client.list_all("Users", page_size=100)
+
+
+def test_429_waits_for_retry_after_then_succeeds() -> None:
+    """A 429 with Retry-After is retried after exactly that wait."""
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "3"}, json={"detail": "slow down"}),
+            httpx.Response(200, json={"totalResults": 0, "Resources": []}),
+        ]
+    )
+    sleeps: list[float] = []
+    with client_for(Script(lambda r: next(answers)), sleeps) as client:
+        assert client.list_all("Users", page_size=100) == []
+    assert sleeps == [3.0]
+
+
+def test_failed_page_after_retries_fails_the_read() -> None:
+    """A page that keeps failing ends the read with the server's error: fail closed."""
+    script = Script(lambda r: httpx.Response(503, json={"status": "503", "detail": "down"}))
+    with client_for(script, attempts=3) as client, pytest.raises(ServerError):
+        client.list_all("Users", page_size=100)
+    assert len(script.requests) == 3
+
+
+def test_html_page_with_200_fails_the_read() -> None:
+    """An HTML error page served with 200 is a protocol error, never an empty listing."""
+    script = Script(
+        lambda r: httpx.Response(
+            200, text="<html>login</html>", headers={"Content-Type": "text/html"}
+        )
+    )
+    with client_for(script, attempts=2) as client, pytest.raises(ProtocolError):
+        client.list_all("Users", page_size=100)
+
+
+def test_create_with_unknown_outcome_is_looked_up_before_retry() -> None:
+    """A POST that timed out is looked up before a retry, so no duplicate is made."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(
+            200, json={"totalResults": 1, "Resources": [{"id": "u1", "userName": "a"}]}
+        )
+
+    script = Script(handler)
+    with client_for(script) as client:
+        created = client.create(
+            "Users",
+            {"userName": "a"},
+            find_existing=lambda: (client.find("Users", "userName", "a") or [None])[0],
+        )
+    assert created["id"] == "u1"
+    assert [r.method for r in script.requests] == ["POST", "GET"]
+
+
+def test_write_without_answer_is_outcome_unknown() -> None:
+    """A PATCH whose connection drops after sending is reported as outcome unknown."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("server disconnected", request=request)
+
+    with client_for(Script(handler), attempts=1) as client, pytest.raises(OutcomeUnknownError):
+        client.patch("Users", "u1", {"Operations": []})
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param(httpx.Response(204), id="204-no-body"),
+        pytest.param(httpx.Response(200, json={"id": "u1"}), id="200-resource"),
+    ],
+)
+def test_patch_accepts_200_and_204(response: httpx.Response) -> None:
+    """PATCH is done whether the server answers 200 with the resource or 204."""
+    with client_for(Script(lambda r: response)) as client:
+        client.patch("Users", "u1", {"Operations": []})
+
+
+def test_token_never_appears_in_error_messages() -> None:
+    """An auth failure names the request and traceId but never the token."""
+    script = Script(lambda r: httpx.Response(401, json={"error": "bad token", "traceId": "t-1"}))
+    with client_for(script) as client, pytest.raises(AuthenticationError) as caught:
+        client.service_provider_config()
+    assert TOKEN not in str(caught.value)
+    assert "t-1" in str(caught.value)

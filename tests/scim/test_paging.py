@@ -1,0 +1,62 @@
+"""The pager reads a whole listing or refuses (TEST_SERVERS.md, DESIGN.md "Fail closed")."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import InconsistentReadError
+from reconciler.scim.paging import Pager
+from reconciler.scim.protocol import ListPage
+
+
+def page(total: int, *ids: str) -> ListPage:
+    return ListPage(total_results=total, start_index=None, resources=tuple({"id": i} for i in ids))
+
+
+def test_pages_on_what_arrived_not_on_what_was_asked() -> None:
+    """A server that sends fewer than asked is paged by what arrived, so nobody is skipped."""
+    pager = Pager("Users", page_size=100)
+    assert pager.next_request() == (1, 100)
+    pager.accept(page(5, "a", "b"))
+    assert pager.next_request() == (3, 100)
+    pager.accept(page(5, "c", "d", "e"))
+    assert pager.next_request() is None
+    assert [r["id"] for r in pager.resources] == ["a", "b", "c", "d", "e"]
+
+
+def test_empty_directory_is_one_empty_page() -> None:
+    """totalResults 0 with no resources is a complete, empty listing."""
+    pager = Pager("Users", page_size=100)
+    pager.accept(page(0))
+    assert pager.done
+    assert pager.resources == []
+
+
+@pytest.mark.parametrize(
+    ("pages", "message"),
+    [
+        pytest.param(
+            [page(4, "a", "b"), page(5, "c", "d")], "totalResults changed", id="total-changes"
+        ),
+        pytest.param([page(4, "a", "b"), page(4, "b", "c")], "listed twice", id="duplicate-id"),
+        pytest.param(
+            [page(4, "a", "b"), page(4, "a", "b")], "first page again", id="first-page-again"
+        ),
+        pytest.param([page(4, "a", "b"), page(4)], "empty page", id="page-does-not-advance"),
+        pytest.param([page(2, "a", "b", "c")], "totalResults is 2", id="more-than-announced"),
+    ],
+)
+def test_inconsistent_listing_is_refused(pages: list[ListPage], message: str) -> None:
+    """Any contradiction in a listing raises instead of returning a partial directory."""
+    pager = Pager("Users", page_size=2)
+    for p in pages[:-1]:
+        pager.accept(p)
+    with pytest.raises(InconsistentReadError, match=message):
+        pager.accept(pages[-1])
+
+
+def test_resource_without_id_is_refused() -> None:
+    """A listed resource without an id cannot be matched or de-duplicated: refused."""
+    pager = Pager("Users", page_size=2)
+    with pytest.raises(InconsistentReadError, match="without an id"):
+        pager.accept(ListPage(total_results=1, start_index=1, resources=({"userName": "x"},)))
