@@ -1,0 +1,177 @@
+"""The executor: order, failures and what depends on them, member batching, dry runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.errors import ConflictError, ServerError
+from reconciler.executor import Executor, RecordingWriter
+from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
+from reconciler.report import Outcome
+
+
+class FailingWriter(RecordingWriter):
+    """Records like the dry run, but fails the creates of chosen keys."""
+
+    def __init__(self, fail_keys: set[str], conflict_keys: set[str] | None = None) -> None:
+        super().__init__()
+        self.fail_keys = fail_keys
+        self.conflict_keys = conflict_keys or set()
+
+    def create(
+        self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
+    ) -> tuple[str, bool]:
+        if key in self.fail_keys:
+            attempts.append(1)
+            raise ServerError("POST /Users: HTTP 500", status=500)
+        if key in self.conflict_keys:
+            attempts.append(1)
+            return f"existing-{key}", True
+        return super().create(resource_type, body, key, attempts)
+
+
+def user_create(key: str) -> Action:
+    return Action(
+        resource=Resource.USER,
+        action=ActionKind.CREATE,
+        key=key,
+        changes=(Change(path="userName", after=key),),
+    )
+
+
+def group_update(key: str, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> Action:
+    return Action(
+        resource=Resource.GROUP,
+        action=ActionKind.UPDATE,
+        key=key,
+        id=f"g-{key}",
+        changes=(MemberChange(add=add, remove=remove),),
+        fingerprint="sha256:x",
+    )
+
+
+def make_plan(*actions: Action, user_ids: dict[str, str] | None = None) -> Plan:
+    ordered = sorted(actions, key=lambda a: (a.phase, a.key))
+    return Plan(
+        target="sandbox:t.db", dialect="atlassian", actions=tuple(ordered), user_ids=user_ids or {}
+    )
+
+
+def test_failure_skips_only_what_depends_on_it() -> None:
+    """A failed user create skips the group that would gain that user; the rest is applied."""
+    plan = make_plan(
+        user_create("a@x.com"),
+        user_create("b@x.com"),
+        group_update("eng", add=("a@x.com",)),
+        group_update("ops", add=("b@x.com",)),
+    )
+    writer = FailingWriter(fail_keys={"a@x.com"})
+    report = Executor(writer, concurrency=2).execute(plan)
+    outcomes = {r.action.key: r.outcome for r in report.results}
+    assert outcomes == {
+        "a@x.com": Outcome.FAILED,
+        "b@x.com": Outcome.APPLIED,
+        "eng": Outcome.SKIPPED,
+        "ops": Outcome.APPLIED,
+    }
+    assert not any(r.path == "/Groups/g-eng" for r in writer.requests)
+
+
+def test_member_changes_go_in_one_patch() -> None:
+    """Adding and removing many members of a group is one PATCH, not one per member."""
+    adds = tuple(f"u{i}" for i in range(300))
+    removes = tuple(f"r{i}" for i in range(200))
+    ids = {k: f"id-{k}" for k in adds + removes}
+    writer = RecordingWriter()
+    Executor(writer).execute(make_plan(group_update("eng", add=adds, remove=removes), user_ids=ids))
+    assert len(writer.requests) == 1
+    body = writer.requests[0].body
+    assert body is not None
+    ops = body["Operations"]
+    assert ops[0] == {"op": "add", "path": "members", "value": [{"value": ids[k]} for k in adds]}
+    assert ops[1] == {"op": "remove", "path": 'members[value eq "id-r0"]'}
+    assert len(ops) == 201
+
+
+def test_member_changes_are_chunked_only_past_the_chunk_size() -> None:
+    """A change larger than the per-request cap is split into as few PATCHes as it allows."""
+    adds = tuple(f"u{i}" for i in range(250))
+    writer = RecordingWriter()
+    Executor(writer, member_chunk=100).execute(
+        make_plan(group_update("eng", add=adds), user_ids={k: k for k in adds})
+    )
+    sizes = [len(r.body["Operations"][0]["value"]) for r in writer.requests if r.body]
+    assert sizes == [100, 100, 50]
+
+
+def test_created_user_ids_feed_group_membership() -> None:
+    """A group gains a user created earlier in the same apply, by the id the create returned."""
+    writer = RecordingWriter()
+    Executor(writer).execute(
+        make_plan(user_create("new@x.com"), group_update("eng", add=("new@x.com",)))
+    )
+    patch = writer.requests[-1]
+    assert patch.body is not None
+    assert patch.body["Operations"][0]["value"] == [{"value": "(new new@x.com)"}]
+
+
+def test_conflict_on_create_adopts_and_sets_attributes() -> None:
+    """A create answered 409 adopts the existing user and PATCHes the file's attributes onto it."""
+    writer = FailingWriter(fail_keys=set(), conflict_keys={"a@x.com"})
+    action = Action(
+        resource=Resource.USER,
+        action=ActionKind.CREATE,
+        key="a@x.com",
+        changes=(Change(path="userName", after="a@x.com"), Change(path="title", after="Engineer")),
+    )
+    report = Executor(writer).execute(make_plan(action))
+    assert report.results[0].outcome is Outcome.APPLIED
+    assert report.results[0].id == "existing-a@x.com"
+    assert writer.requests[-1].path == "/Users/existing-a@x.com"
+    assert writer.requests[-1].body is not None
+    assert writer.requests[-1].body["Operations"] == [
+        {"op": "replace", "path": "title", "value": "Engineer"}
+    ]
+
+
+def test_phases_run_in_design_order() -> None:
+    """Creates, then updates, group creates, group updates, deactivations, deletions."""
+    plan = make_plan(
+        Action(
+            resource=Resource.GROUP,
+            action=ActionKind.DELETE,
+            key="old",
+            id="g-old",
+            fingerprint="sha256:x",
+        ),
+        Action(
+            resource=Resource.USER,
+            action=ActionKind.DEACTIVATE,
+            key="gone@x.com",
+            id="u-gone",
+            changes=(Change(path="active", before=True, after=False),),
+            fingerprint="sha256:x",
+        ),
+        user_create("a@x.com"),
+        group_update("eng", add=("a@x.com",)),
+    )
+    writer = RecordingWriter()
+    Executor(writer, concurrency=4).execute(plan)
+    assert [(r.method, r.path) for r in writer.requests] == [
+        ("POST", "/Users"),
+        ("PATCH", "/Groups/g-eng"),
+        ("PATCH", "/Users/u-gone"),
+        ("DELETE", "/Groups/g-old"),
+    ]
+
+
+def test_dry_run_report_says_so() -> None:
+    """A dry run reports every action as it would go, and is marked as a dry run."""
+    report = Executor(RecordingWriter()).execute(make_plan(user_create("a@x.com")), dry_run=True)
+    assert report.dry_run
+    assert report.to_dict()["summary"] == {"applied": 1, "failed": 0, "skipped": 0}
+
+
+def test_conflict_error_class_is_terminal() -> None:
+    """A 409 is not retried by the retry policy: it is decided by adopting, not by waiting."""
+    assert ConflictError("x", status=409).retryable is False
