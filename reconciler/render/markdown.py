@@ -1,0 +1,313 @@
+"""The pull-request view of a plan: markdown that fits in one code-host comment.
+
+A reviewer must see what can hurt first, so the blocked limits (with the digest to
+approve), the warnings and the summary table come on top and are always kept whole.
+Per-object details fill the rest of the comment; when the plan is larger than the
+comment limit (65,536 characters on common code hosts) they are cut between
+objects, never inside a table or an open ``<details>``, each action kind gets a fair
+share of the room (5,000 creates cannot hide the three deactivations), and a note
+says how much is missing and where to find it.
+
+Every key and value from the files or the directory is untrusted. ``_text`` writes
+the characters that markdown or HTML treat as syntax as character references, so a
+displayName cannot split a table row, close a ``<details>`` or inject a tag; ``_code``
+also wraps the value in ``<code>``, inside which code hosts link no @mentions or
+issue references.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from reconciler.plan import Action, ActionKind, Plan, PlanWarning, Resource
+from reconciler.render.notation import (
+    MEMBERS_SHOWN,
+    NO_CHANGES,
+    SANDBOX_NOTE,
+    format_value,
+    left_alone_keys,
+    plural,
+    printable,
+)
+
+COMMENT_LIMIT = 65_000  # under GitHub's 65,536, with room for a bot's own footer
+WARNINGS_SHOWN = 50
+LEFT_ALONE_SHOWN = 20
+LEFT_ALONE_KEYS_SHOWN = 10
+VALUE_CHARS = 200  # of one attribute value; the JSON plan has the rest
+MESSAGE_CHARS = 500  # of one warning or left-alone reason
+
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "|": "&#124;",
+        "`": "&#96;",
+        "\\": "&#92;",
+        "*": "&#42;",
+        "_": "&#95;",
+        "[": "&#91;",
+        "]": "&#93;",
+        "~": "&#126;",
+        "$": "&#36;",  # GitHub renders $…$ as math
+    }
+)
+
+_KIND_TITLE: dict[ActionKind, str] = {kind: kind.value.capitalize() for kind in ActionKind}
+
+
+def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMMENT_LIMIT) -> str:
+    """The plan as a pull-request comment of at most ``limit`` characters."""
+    digest = plan.digest  # a hash over every action: computed once
+    tail = _left_alone(plan) + (f"Digest: `{digest}`\n" if not plan.is_empty else "")
+    note_room = len(_omitted_note(len(plan.actions))) if plan.actions else 0
+    top = _title(plan, sandbox) + _blocked(plan, digest)
+    bottom = _summary(plan) + ("### Details\n\n" if plan.actions else "")
+    room = limit - len(top) - len(bottom) - len(tail) - note_room
+    if room < 0:
+        raise ValueError(f"a markdown plan needs more than {limit} characters for its header")
+    # Warnings come before the details and may take at most half of what is left.
+    warnings = _warnings(plan.warnings, room // 2)
+    room -= len(warnings)
+
+    sections = _sections(plan.actions, room)
+    shown = _allocate(sections, room)
+    details = "".join(s.render(n) for s, n in zip(sections, shown, strict=True) if n is not None)
+    omitted = sum(s.total - (n or 0) for s, n in zip(sections, shown, strict=True))
+    note = _omitted_note(omitted) if omitted else ""
+    return (top + warnings + bottom + details + note + tail).rstrip("\n") + "\n"
+
+
+# -- escaping ---------------------------------------------------------------------------
+
+
+def _text(value: str, limit: int = MESSAGE_CHARS) -> str:
+    """Untrusted text, on one line, clipped, with markdown and HTML syntax escaped."""
+    return _clip(printable(value), limit).translate(_ESCAPES)
+
+
+def _code(value: str, limit: int = MESSAGE_CHARS) -> str:
+    return f"<code>{_text(value, limit)}</code>"
+
+
+def _clip(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _value(value: object) -> str:
+    return "<em>(none)</em>" if value is None else _code(format_value(value), VALUE_CHARS)
+
+
+# -- fixed parts ------------------------------------------------------------------------
+
+
+def _title(plan: Plan, sandbox: bool) -> str:
+    out = "## Reconciler plan\n\n"
+    out += f"Target: {_code(plan.target)} (dialect {_code(plan.dialect)})\n\n"
+    if sandbox:
+        out += f"> [!NOTE]\n> {SANDBOX_NOTE}\n\n"
+    return out
+
+
+def _blocked(plan: Plan, digest: str) -> str:
+    if not plan.blocked:
+        return ""
+    lines = [
+        "> [!CAUTION]",
+        "> **Blocked by a safety limit: `reconciler apply` will refuse this plan.**",
+        ">",
+    ]
+    lines += [
+        f"> - {_code(b.limit)}: {b.planned} planned, {b.allowed} allowed" for b in plan.blocked
+    ]
+    lines += [">", f"> To apply exactly this plan after review: `--approve {digest}`"]
+    return "\n".join(lines) + "\n\n"
+
+
+def _warnings(warnings: Sequence[PlanWarning], room: int) -> str:
+    if not warnings:
+        return ""
+    heading = f"### Warnings ({len(warnings)})\n\n"
+    items: list[str] = []
+    used = len(heading) + 1  # the blank line that ends the list
+    for index, warning in enumerate(warnings[:WARNINGS_SHOWN]):
+        item = f"- {_code(warning.key)}: {_text(warning.message)}\n"
+        if used + len(item) + len(_more_warnings(len(warnings) - index - 1)) > room:
+            break
+        items.append(item)
+        used += len(item)
+    out = heading + "".join(items) + _more_warnings(len(warnings) - len(items)) + "\n"
+    return out if len(out) <= room else ""  # only with an absurdly small limit
+
+
+def _more_warnings(hidden: int) -> str:
+    return f"- _… and {hidden} more; see the JSON plan._\n" if hidden else ""
+
+
+def _summary(plan: Plan) -> str:
+    if plan.is_empty:
+        return f"**{NO_CHANGES}**\n\n"
+    counts = plan.summary
+    return (
+        "### Summary\n\n"
+        + "| " + " | ".join(_KIND_TITLE[k] for k in ActionKind) + " |\n"
+        + "|" + "---:|" * len(ActionKind) + "\n"
+        + "| " + " | ".join(str(counts[k.value]) for k in ActionKind) + " |\n\n"
+    )  # fmt: skip
+
+
+def _left_alone(plan: Plan) -> str:
+    if not plan.left_alone:
+        return ""
+    lines = [
+        "### Left alone by policy",
+        "",
+        "| Resource | Reason | Count | First keys |",
+        "|---|---|---:|---|",
+    ]
+    for entry in plan.left_alone[:LEFT_ALONE_SHOWN]:
+        keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN)
+        named = ", ".join(_code(k) for k in keys) + (
+            f", … {unnamed} more" if keys and unnamed else ""
+        )
+        lines.append(
+            f"| {entry.resource.value} | {_text(entry.reason)} | {entry.count} | {named} |"
+        )
+    hidden = len(plan.left_alone) - LEFT_ALONE_SHOWN
+    if hidden > 0:
+        lines += ["", f"_… and {plural(hidden, 'more reason')}; see the JSON plan._"]
+    return "\n".join(lines) + "\n\n"
+
+
+def _omitted_note(omitted: int) -> str:
+    return (
+        f"_… {omitted} more {'action' if omitted == 1 else 'actions'} not shown "
+        "(comment size limit); run `reconciler plan --format json` for the full plan._\n\n"
+    )
+
+
+# -- details ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One kind of action on one resource, collapsible, cut only between objects."""
+
+    opening: str
+    # The blocks of the first objects: all of them, or more than the room can hold,
+    # so that the work is bounded by the comment limit rather than by the plan.
+    blocks: tuple[str, ...]
+    total: int  # objects in the section, rendered or not
+    closing: str = "</details>\n\n"
+    # Prefix sums of the block sizes: the size of any cut is O(1), fitting is linear.
+    sums: tuple[int, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sums", (0, *itertools.accumulate(map(len, self.blocks))))
+
+    @property
+    def full_size(self) -> int | None:
+        """The size with every object shown; None when not every block was rendered."""
+        return self.size(self.total) if len(self.blocks) == self.total else None
+
+    def size(self, shown: int) -> int:
+        return len(self.opening) + self.sums[shown] + len(self._hidden(shown)) + len(self.closing)
+
+    def fit(self, room: int, start: int = 0) -> int | None:
+        """The most objects, from ``start`` up, whose section fits in ``room``."""
+        full = self.full_size
+        if full is not None and full <= room:
+            return self.total
+        if self.size(start) > room:
+            return None
+        shown = start
+        limit = min(self.total - 1, len(self.blocks))
+        while shown < limit and self.size(shown + 1) <= room:
+            shown += 1
+        return shown
+
+    def render(self, shown: int) -> str:
+        return self.opening + "".join(self.blocks[:shown]) + self._hidden(shown) + self.closing
+
+    def _hidden(self, shown: int) -> str:
+        hidden = self.total - shown
+        return f"_… and {hidden} more not shown._\n\n" if hidden else ""
+
+
+def _sections(actions: Sequence[Action], room: int) -> list[_Section]:
+    # One section per kind and resource, kinds in summary-table order: users and
+    # groups are different reviews, and each gets its own share of the room.
+    grouped: dict[tuple[ActionKind, Resource], list[Action]] = {}
+    for action in actions:
+        grouped.setdefault((action.action, action.resource), []).append(action)
+    sections = []
+    for kind, resource in itertools.product(ActionKind, Resource):
+        of_kind = grouped.get((kind, resource), [])
+        if not of_kind:
+            continue
+        blocks: list[str] = []
+        rendered = 0
+        for action in of_kind:
+            if rendered > room:
+                break
+            blocks.append(_object_block(action))
+            rendered += len(blocks[-1])
+        title = f"<b>{_KIND_TITLE[kind]}</b>: {plural(len(of_kind), resource.value)}"
+        opening = f"<details><summary>{title}</summary>\n\n"
+        sections.append(_Section(opening, tuple(blocks), len(of_kind)))
+    return sections
+
+
+def _allocate(sections: Sequence[_Section], room: int) -> list[int | None]:
+    """How many objects each section shows (``None``: the section is left out).
+
+    Water-filling: the smallest sections get all they need, the larger ones share
+    what is left equally; then the room that whole objects left unused goes to the
+    sections in plan order. The total never exceeds ``room``.
+    """
+    full = [room + 1 if (size := s.full_size) is None else size for s in sections]
+    if sum(full) <= room:
+        return [s.total for s in sections]
+    shares = [0] * len(sections)
+    left = room
+    for position, index in enumerate(sorted(range(len(sections)), key=full.__getitem__)):
+        shares[index] = min(full[index], left // (len(sections) - position))
+        left -= shares[index]
+    shown = [s.fit(share) for s, share in zip(sections, shares, strict=True)]
+    used = sum(s.size(n) for s, n in zip(sections, shown, strict=True) if n is not None)
+    for index, section in enumerate(sections):
+        current = shown[index]
+        before = section.size(current) if current is not None else 0
+        grown = section.fit(room - used + before, current or 0)
+        if grown is not None:
+            shown[index] = grown
+            used += section.size(grown) - before
+    return shown
+
+
+def _object_block(action: Action) -> str:
+    lines = [f"**{action.resource.value}** {_code(action.key)}", ""]
+    changes = action.attribute_changes
+    if changes and action.action is ActionKind.CREATE:
+        lines += ["| Attribute | Value |", "|---|---|"]
+        lines += [f"| {_code(c.path)} | {_value(c.after)} |" for c in changes]
+        lines.append("")
+    elif changes:
+        lines += ["| Attribute | Before | After |", "|---|---|---|"]
+        lines += [f"| {_code(c.path)} | {_value(c.before)} | {_value(c.after)} |" for c in changes]
+        lines.append("")
+    members = action.member_change
+    if members is not None:
+        for verb, keys in (("added", members.add), ("removed", members.remove)):
+            if keys:
+                listed = ", ".join(_code(k) for k in keys[:MEMBERS_SHOWN])
+                more = len(keys) - MEMBERS_SHOWN
+                lines += [
+                    f"Members {verb} ({len(keys)}): {listed}"
+                    + (f", … {more} more" if more > 0 else ""),
+                    "",
+                ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,156 @@
+"""The terminal view of a plan and of an apply report, in the manner of Terraform.
+
+The plain text is the contract: colour only wraps whole tokens of the same lines,
+so logs, golden files and ``grep`` see what a person sees on a terminal. Colours are
+fixed ANSI codes rather than a terminal probe, so the output depends on ``color``
+alone; whether a stream deserves colour (a terminal, ``--no-color``, ``NO_COLOR``)
+is the CLI's decision.
+"""
+
+from __future__ import annotations
+
+from reconciler.plan import Action, ActionKind, Plan
+from reconciler.render.notation import (
+    DRY_RUN_NOTE,
+    MEMBERS_SHOWN,
+    SANDBOX_NOTE,
+    SYMBOL,
+    action_label,
+    format_value,
+    left_alone_keys,
+    printable,
+    report_summary_line,
+    summary_line,
+)
+from reconciler.report import ActionResult, ApplyReport, Outcome
+
+_RESET = "\x1b[0m"
+_GREEN = "\x1b[32m"
+_YELLOW = "\x1b[33m"
+_RED = "\x1b[31m"
+_BOLD = "\x1b[1m"
+
+_KIND_COLOR: dict[ActionKind, str] = {
+    ActionKind.CREATE: _GREEN,
+    ActionKind.UPDATE: _YELLOW,
+    ActionKind.REACTIVATE: _YELLOW,
+    ActionKind.DEACTIVATE: _RED,
+    ActionKind.DELETE: _RED,
+}
+
+_OUTCOME_COLOR: dict[Outcome, str] = {
+    Outcome.APPLIED: _GREEN,
+    Outcome.FAILED: _RED,
+    Outcome.SKIPPED: _YELLOW,
+}
+
+ATTRIBUTE_INDENT = "    "
+SECTION_INDENT = "  "
+
+
+class _Painter:
+    """Wraps text in an ANSI style when colour is on, and leaves it alone otherwise."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"{style}{text}{_RESET}" if self.color else text
+
+
+def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
+    """The plan for a terminal or a CI log: one block per action, then the summary."""
+    paint = _Painter(color)
+    digest = plan.digest  # a hash over every action: computed once
+    lines = _header(plan.target, plan.dialect, sandbox)
+    if plan.actions:
+        lines.append("")
+        for action in plan.actions:
+            lines.extend(_action_lines(action, paint))
+    if plan.warnings:
+        lines += ["", "Warnings:"]
+        lines += [
+            paint(f"{SECTION_INDENT}! {printable(w.key)}: {printable(w.message)}", _YELLOW)
+            for w in plan.warnings
+        ]
+    if plan.blocked:
+        lines += ["", "Blocked:"]
+        lines += [
+            paint(
+                f"{SECTION_INDENT}limit {printable(b.limit)}: {b.planned} planned, "
+                f"{b.allowed} allowed — apply will refuse without --approve {digest}",
+                _RED,
+            )
+            for b in plan.blocked
+        ]
+    if plan.left_alone:
+        lines += ["", "Left alone by policy:"]
+        for entry in plan.left_alone:
+            keys, unnamed = left_alone_keys(entry)
+            named = ", ".join(keys) + (f", and {unnamed} more" if keys and unnamed else "")
+            lines.append(
+                f"{SECTION_INDENT}{entry.resource.value}: {printable(entry.reason)}: "
+                f"{entry.count}" + (f" ({named})" if keys else "")
+            )
+    lines += ["", paint(summary_line(plan), _BOLD)]
+    if not plan.is_empty:
+        lines.append(f"Digest: {digest}")
+    return "\n".join(lines) + "\n"
+
+
+def render_report_text(report: ApplyReport, *, color: bool, sandbox: bool = False) -> str:
+    """What an apply did: one line per action with its outcome, then the counts."""
+    paint = _Painter(color)
+    lines = [paint(DRY_RUN_NOTE, _BOLD)] if report.dry_run else []
+    lines += _header(report.target, None, sandbox)
+    lines.append(f"Digest: {report.digest}")
+    if report.results:
+        lines.append("")
+        lines += [_result_line(result, paint) for result in report.results]
+    lines += ["", paint(report_summary_line(report), _BOLD)]
+    return "\n".join(lines) + "\n"
+
+
+def _header(target: str, dialect: str | None, sandbox: bool) -> list[str]:
+    # The sandbox line is plain words, not a colour, so that it survives logs and
+    # pipes: a reviewer must never mistake a sandbox run for a real one.
+    line = f"Target: {printable(target)}"
+    if dialect is not None:
+        line += f" (dialect: {printable(dialect)})"
+    return [line, SANDBOX_NOTE] if sandbox else [line]
+
+
+def _action_lines(action: Action, paint: _Painter) -> list[str]:
+    color = _KIND_COLOR[action.action]
+    lines = [paint(f"{SYMBOL[action.action]} {action_label(action)}", color)]
+    for change in action.attribute_changes:
+        lines.append(
+            f"{ATTRIBUTE_INDENT}{printable(change.path)}: "
+            f"{format_value(change.before)} -> {format_value(change.after)}"
+        )
+    members = action.member_change
+    if members is not None:
+        lines += _member_lines(members.add, paint("+", _GREEN), "to add")
+        lines += _member_lines(members.remove, paint("-", _RED), "to remove")
+    return lines
+
+
+def _member_lines(keys: tuple[str, ...], symbol: str, verb: str) -> list[str]:
+    lines = [
+        f"{ATTRIBUTE_INDENT}members: {symbol} {printable(key)}" for key in keys[:MEMBERS_SHOWN]
+    ]
+    if len(keys) > MEMBERS_SHOWN:
+        lines.append(f"{ATTRIBUTE_INDENT}members: ... and {len(keys) - MEMBERS_SHOWN} more {verb}")
+    return lines
+
+
+def _result_line(result: ActionResult, paint: _Painter) -> str:
+    action = result.action
+    head = f"{SYMBOL[action.action]} {action_label(action)}: "
+    outcome = paint(result.outcome.value, _OUTCOME_COLOR[result.outcome])
+    line = head + outcome
+    if result.reason and result.outcome is not Outcome.APPLIED:
+        line += f" — {printable(result.reason)}"
+    if result.attempts > 1:
+        line += f" ({result.attempts} attempts)"
+    return line
