@@ -11,6 +11,7 @@ was mentioned in ``model_fields_set``; ``reconciler.attributes`` reads it.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal
 
@@ -192,6 +193,14 @@ class DesiredFile(_Strict):
     users: tuple[UserSpec, ...] = ()
     groups: tuple[GroupSpec, ...] = ()
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_the_number_one(cls, value: object) -> object:
+        # Literal[1] alone lets true and 1.0 through: they compare equal to 1.
+        if type(value) is not int:
+            raise ValueError(f"version must be the number 1, not {value!r}")
+        return value
+
 
 class DesiredState(BaseModel):
     """Everything the files ask for, merged from every file that was loaded."""
@@ -237,3 +246,8 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "reconciler desired state, format version 1"
     return schema
+
+
+def render_schema() -> str:
+    """The text of ``schemas/desired-state.schema.json``: stable, so a test can diff it."""
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"

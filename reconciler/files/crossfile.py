@@ -1,0 +1,160 @@
+"""Checks that need every desired-state file at once.
+
+Each file can be valid on its own and the set still be wrong: a user listed in two
+files, a group member nobody declares, two files that both set ``policy``. These
+checks read the raw parsed data rather than the validated models, so that one
+file with a typo does not hide (or fake) problems in the others: a user declared
+in a file that fails validation still counts as declared when another file's
+group names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from reconciler.files.sourcemap import NodePath, ParsedDocument
+
+
+def check_across_files(documents: Sequence[ParsedDocument], *, all_read: bool) -> None:
+    """Add to each document the problems that come from combining all of them.
+
+    Only complete documents whose top level is a mapping take part; the others
+    already carry the problem that explains why. Unless ``all_read`` (every file
+    was found and parsed), references are not checked: the user or group that
+    seems unknown may well be declared in the file that could not be read.
+    """
+    docs = [d for d in documents if d.complete and isinstance(d.data, dict)]
+    _once_only(docs, "target")
+    _once_only(docs, "policy")
+    by_external_id = _policy_user_key(docs) == "externalId"
+    user_keys = _users(docs, by_external_id)
+    group_names = _groups(docs)
+    if all_read and len(docs) == len(documents):
+        _check_references(docs, by_external_id, user_keys, group_names)
+
+
+def _check_references(
+    docs: Sequence[ParsedDocument], by_external_id: bool, user_keys: set[str], group_names: set[str]
+) -> None:
+    """Report group members that name no user, and user groups that name no group."""
+    what = "externalId" if by_external_id else "userName"
+    for doc, path, group in _entries(docs, "groups"):
+        for j, member in enumerate(_list(group.get("members"))):
+            if isinstance(member, str):
+                key = member if by_external_id else member.casefold()
+                if key not in user_keys:
+                    doc.add_problem(
+                        doc.position((*path, "members", j)),
+                        (*path, "members", j),
+                        f'unknown member "{member}": no user in the files has this {what}',
+                    )
+    for doc, path, user in _entries(docs, "users"):
+        for j, name in enumerate(_list(user.get("groups"))):
+            if isinstance(name, str) and name.casefold() not in group_names:
+                doc.add_problem(
+                    doc.position((*path, "groups", j)),
+                    (*path, "groups", j),
+                    f'unknown group "{name}": no file declares it under groups:',
+                )
+
+
+def _once_only(docs: Sequence[ParsedDocument], section: str) -> None:
+    first: str | None = None
+    for doc in docs:
+        if section not in doc.data:
+            continue
+        if first is None:
+            first = _place(doc, (section,), at_key=True)
+            continue
+        doc.add_problem(
+            doc.key_position((section,)),
+            (section,),
+            f"{section} is already set at {first}; {section} may appear in one file only",
+        )
+
+
+def _policy_user_key(docs: Sequence[ParsedDocument]) -> str:
+    """The ``policy.users.key`` of the (first) file that sets one; else userName."""
+    for doc in docs:
+        policy = doc.data.get("policy")
+        users = policy.get("users") if isinstance(policy, dict) else None
+        if isinstance(users, dict):
+            return str(users.get("key", "userName"))
+    return "userName"
+
+
+def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> set[str]:
+    """Report users listed twice; return every user key, folded as members compare them."""
+    names: dict[str, tuple[str, str]] = {}
+    external_ids: dict[str, tuple[str, str]] = {}
+    for doc, path, user in _entries(docs, "users"):
+        name = user.get("userName")
+        if isinstance(name, str):
+            why = "userNames compare case-insensitively"
+            _first_or_twice(doc, (*path, "userName"), names, "user", name, name.casefold(), why)
+        if not by_external_id:
+            continue
+        external_id = user.get("externalId")
+        if isinstance(external_id, str) and external_id:
+            path_id = (*path, "externalId")
+            why = "policy.users.key is externalId"
+            _first_or_twice(doc, path_id, external_ids, "externalId", external_id, external_id, why)
+        elif external_id in (None, ""):
+            doc.add_problem(
+                doc.position(path),
+                path,
+                "missing externalId: policy.users.key is externalId, so every user needs one",
+            )
+    return set(external_ids) if by_external_id else set(names)
+
+
+def _groups(docs: Sequence[ParsedDocument]) -> set[str]:
+    """Report groups listed twice; return every displayName, case-folded."""
+    names: dict[str, tuple[str, str]] = {}
+    for doc, path, group in _entries(docs, "groups"):
+        name = group.get("displayName")
+        if isinstance(name, str):
+            why = "displayNames compare case-insensitively"
+            _first_or_twice(doc, (*path, "displayName"), names, "group", name, name.casefold(), why)
+    return set(names)
+
+
+def _first_or_twice(
+    doc: ParsedDocument,
+    path: NodePath,
+    seen: dict[str, tuple[str, str]],
+    what: str,
+    text: str,
+    key: str,
+    why: str,
+) -> None:
+    """Remember where ``key`` is first listed; report any later listing of it, naming both."""
+    first = seen.get(key)
+    if first is None:
+        seen[key] = (_place(doc, path), text)
+        return
+    place, first_text = first
+    spelled = f' as "{first_text}"' if first_text != text else ""
+    message = f'{what} "{text}" is listed twice: also at {place}{spelled} ({why})'
+    doc.add_problem(doc.position(path), path, message)
+
+
+def _entries(
+    docs: Sequence[ParsedDocument], section: str
+) -> Iterator[tuple[ParsedDocument, NodePath, dict[str, Any]]]:
+    """Every mapping under ``section`` (users or groups) of every file, in file order."""
+    for doc in docs:
+        for i, entry in enumerate(_list(doc.data.get(section))):
+            if isinstance(entry, dict):
+                yield doc, (section, i), entry
+
+
+def _list(value: object) -> tuple[Any, ...]:
+    return value if isinstance(value, tuple) else ()
+
+
+def _place(doc: ParsedDocument, path: NodePath, *, at_key: bool = False) -> str:
+    """``file:line:column`` of a node (or of its key), for messages that name two places."""
+    position = doc.key_position(path) if at_key else doc.position(path)
+    return f"{doc.file}:{position[0]}:{position[1]}" if position else doc.file

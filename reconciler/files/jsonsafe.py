@@ -1,0 +1,169 @@
+"""JSON desired-state files, parsed with the position of every node.
+
+Why not ``json.loads``: it keeps no positions and silently keeps the last of two
+equal keys. Why not the YAML parser (JSON is nearly YAML): PyYAML reads YAML 1.1,
+which refuses tabs between tokens, and a file named ``.json`` should mean exactly
+JSON (RFC 8259): no comments, no ``NaN``, no trailing commas. So this is a small
+recursive-descent parser; strings go through the standard library's
+``json.decoder.scanstring``, so escapes (``\\/``, ``\\uD83D\\uDE00``) and control
+characters are handled exactly as ``json.loads`` does. Arrays become tuples, which
+is what the strict file models accept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from json import JSONDecodeError
+from json import decoder as _json_decoder
+from typing import Any
+
+from reconciler.files.sourcemap import MAX_DEPTH, MAX_NODES, LineIndex, NodePath, ParsedDocument
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+# In the standard library since Python 2.6, but missing from typeshed.
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = _json_decoder.scanstring  # type: ignore[attr-defined]
+_LITERALS: tuple[tuple[str, object], ...] = (("true", True), ("false", False), ("null", None))
+
+
+class _NotJSONError(Exception):
+    """The text is not JSON; parsing stops at ``offset``."""
+
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+
+
+def parse_json(text: str, file: str) -> ParsedDocument:
+    """Parse one JSON document into plain data, positions and problems."""
+    doc = ParsedDocument(file)
+    parser = _Parser(text, doc)
+    try:
+        start = parser.skip(0)
+        if start < len(text):
+            doc.data, end = parser.value(start, (), 0, record=True)
+            end = parser.skip(end)
+            if end < len(text):
+                raise _NotJSONError(end, "invalid JSON: more text after the end of the document")
+    except _NotJSONError as exc:
+        doc.complete = False
+        doc.data = None
+        doc.add_problem(parser.lines.position(exc.offset), (), exc.message)
+    return doc
+
+
+class _Parser:
+    def __init__(self, text: str, doc: ParsedDocument) -> None:
+        self.text = text
+        self.doc = doc
+        self.lines = LineIndex(text)
+        self.nodes = 0
+
+    def fail(self, offset: int, expected: str) -> _NotJSONError:
+        """The error to raise when ``expected`` is not at ``offset``."""
+        if offset >= len(self.text):
+            return _NotJSONError(
+                offset, f"invalid JSON: the file ends where {expected} was expected"
+            )
+        found = self.text[offset]
+        return _NotJSONError(offset, f"invalid JSON: expected {expected}, found {found!r}")
+
+    def skip(self, offset: int) -> int:
+        match = _WHITESPACE.match(self.text, offset)
+        assert match is not None  # the pattern matches the empty string
+        return match.end()
+
+    def value(self, i: int, path: NodePath, depth: int, *, record: bool) -> tuple[Any, int]:
+        """Parse the value starting exactly at ``i``; return it and the offset after it."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _NotJSONError(i, f"more than {MAX_NODES} JSON values; split the file")
+        if record:
+            self.doc.values[path] = self.lines.position(i)
+        text = self.text
+        char = text[i : i + 1]
+        if char in ("{", "["):
+            if depth >= MAX_DEPTH:
+                raise _NotJSONError(i, f"nested more than {MAX_DEPTH} levels deep")
+            if char == "{":
+                return self.object(i, path, depth, record=record)
+            return self.array(i, path, depth, record=record)
+        if char == '"':
+            return self.string(i)
+        number = _NUMBER.match(text, i)
+        if number is not None:
+            if number.group(1) or number.group(2):
+                return float(number.group()), number.end()
+            try:
+                return int(number.group()), number.end()
+            except ValueError:  # more digits than Python converts
+                raise _NotJSONError(i, "invalid JSON: this number is too long") from None
+        for literal, result in _LITERALS:
+            if text.startswith(literal, i):
+                return result, i + len(literal)
+        raise self.fail(i, "a value")
+
+    def string(self, i: int) -> tuple[str, int]:
+        try:
+            return _scanstring(self.text, i + 1, True)
+        except JSONDecodeError as exc:
+            message = re.sub(r"(?: starting)? at$", "", exc.msg).lower()
+            raise _NotJSONError(exc.pos, f"invalid JSON: {message}") from None
+
+    def object(self, i: int, path: NodePath, depth: int, *, record: bool) -> tuple[Any, int]:
+        items: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        i = self.skip(i + 1)
+        if self.text.startswith("}", i):
+            return items, i + 1
+        while True:
+            if not self.text.startswith('"', i):
+                raise self.fail(i, "a key in double quotes")
+            key_offset = i
+            key, i = self.string(i)
+            i = self.skip(i)
+            if not self.text.startswith(":", i):
+                raise self.fail(i, "':' after the key")
+            child = (*path, key)
+            key_position = self.lines.position(key_offset)
+            first = seen.get(key)
+            if first is not None:
+                self.doc.add_problem(
+                    key_position,
+                    child,
+                    f'key "{key}" appears twice in one object, '
+                    f"on lines {self.lines.position(first)[0]} and {key_position[0]}",
+                )
+            value, i = self.value(
+                self.skip(i + 1), child, depth + 1, record=record and first is None
+            )
+            if first is None:
+                seen[key] = key_offset
+                items[key] = value
+                if record:
+                    self.doc.keys[child] = key_position
+            i = self.skip(i)
+            if self.text.startswith(",", i):
+                i = self.skip(i + 1)
+            elif self.text.startswith("}", i):
+                return items, i + 1
+            else:
+                raise self.fail(i, "',' or '}'")
+
+    def array(self, i: int, path: NodePath, depth: int, *, record: bool) -> tuple[Any, int]:
+        items: list[Any] = []
+        i = self.skip(i + 1)
+        if self.text.startswith("]", i):
+            return (), i + 1
+        while True:
+            value, i = self.value(i, (*path, len(items)), depth + 1, record=record)
+            items.append(value)
+            i = self.skip(i)
+            if self.text.startswith(",", i):
+                i = self.skip(i + 1)
+            elif self.text.startswith("]", i):
+                return tuple(items), i + 1
+            else:
+                raise self.fail(i, "',' or ']'")

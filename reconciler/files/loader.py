@@ -1,0 +1,184 @@
+"""Load desired-state files into one ``DesiredState``, or report every problem in them.
+
+The loader is the boundary where YAML, JSON and pydantic errors become
+``Problem``s: each names a file, line, column and a path such as
+``users[3].emails[0].value``, and all of them, from all files, are raised together
+in one ``DesiredStateError``, so a pull request is fixed in one round.
+
+Stages, each adding problems without stopping the others: find the files, read and
+decode them (size limit, UTF-8), parse them with positions (``yamlsafe``,
+``jsonsafe``), validate each against the strict ``DesiredFile`` model, then check
+what only the whole set can tell (``crossfile``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reconciler.desired import DesiredFile, DesiredState, Policy, TargetSpec
+from reconciler.errors import DesiredStateError, Problem
+from reconciler.files.crossfile import check_across_files
+from reconciler.files.jsonsafe import parse_json
+from reconciler.files.sourcemap import ParsedDocument
+from reconciler.files.validation import describe, report_validation_error
+from reconciler.files.yamlsafe import parse_yaml
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+"""Larger files are refused unread; split the directory into several files instead."""
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def load_desired(paths: Sequence[str | Path]) -> DesiredState:
+    """Load, validate and merge the files and directories in ``paths``.
+
+    Raises ``DesiredStateError`` carrying every problem found in every file.
+    """
+    problems: list[Problem] = []
+    documents = [_read(name, path) for name, path in find_files(paths, problems)]
+    models: list[DesiredFile] = []
+    for doc in documents:
+        model = _validate(doc)
+        if model is not None:
+            models.append(model)
+    check_across_files(documents, all_read=not problems)
+    for doc in documents:
+        problems.extend(doc.problems)
+    if problems:
+        raise DesiredStateError(problems)
+    return DesiredState(
+        target=next((m.target for m in models if m.target is not None), TargetSpec()),
+        policy=next((m.policy for m in models if m.policy is not None), Policy()),
+        users=tuple(user for m in models for user in m.users),
+        groups=tuple(group for m in models for group in m.groups),
+    )
+
+
+def find_files(paths: Sequence[str | Path], problems: list[Problem]) -> list[tuple[str, Path]]:
+    """The files to load, as (name to show, path), each once, in command-line order.
+
+    A directory contributes every ``*.yaml``, ``*.yml`` and ``*.json`` below it,
+    sorted by path component (``a/z.json`` before ``a.yaml``, on every platform).
+    Hidden files and directories (``.git``, ``.github``) are skipped: they hold CI
+    workflows and tool settings, never desired state. Symbolic links to directories
+    are not followed, so a link loop cannot hang the walk.
+    """
+    found: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+
+    def add(name: str, path: Path) -> None:
+        real = path.resolve()
+        if real not in seen:
+            seen.add(real)
+            found.append((name, path))
+
+    if not paths:
+        problems.append(
+            Problem("<command line>", None, None, "", "no desired-state files were given")
+        )
+    for given in paths:
+        path = Path(given)
+        name = os.fspath(given)
+        if path.is_dir():
+            below = sorted(_walk(path, name, problems))
+            if not below:
+                message = "no *.yaml, *.yml or *.json files in this directory"
+                problems.append(Problem(name, None, None, "", message))
+            for relative in below:
+                add(os.path.join(name, *relative), path.joinpath(*relative))
+        elif path.exists():
+            add(name, path)
+        else:
+            problems.append(Problem(name, None, None, "", "no such file or directory"))
+    return found
+
+
+def _walk(root: Path, name: str, problems: list[Problem]) -> list[tuple[str, ...]]:
+    """Relative paths (as parts, so they sort per directory level) of loadable files."""
+
+    def unreadable(exc: OSError) -> None:
+        shown = os.path.join(name, os.path.relpath(exc.filename or "", root))
+        problems.append(Problem(shown, None, None, "", f"cannot list: {exc.strerror or exc}"))
+
+    out: list[tuple[str, ...]] = []
+    for directory, dirnames, filenames in os.walk(root, onerror=unreadable):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        base = Path(directory).relative_to(root).parts
+        out.extend(
+            (*base, f) for f in filenames if not f.startswith(".") and f.lower().endswith(SUFFIXES)
+        )
+    return out
+
+
+def _read(name: str, path: Path) -> ParsedDocument:
+    """Read, decode and parse one file; every failure becomes a problem in the result."""
+    doc = ParsedDocument(name, complete=False)
+    try:
+        if not path.is_file():
+            doc.add_problem(None, (), "not a regular file")
+            return doc
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            doc.add_problem(
+                None, (), f"file is {size} bytes, over the {limit} MiB limit; split it up"
+            )
+            return doc
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        doc.add_problem(None, (), f"cannot read the file: {exc.strerror or exc}")
+        return doc
+    text = _decode(raw, doc)
+    if text is None:
+        return doc
+    parse = parse_json if path.suffix.lower() == ".json" else parse_yaml
+    parsed = parse(text, name)
+    if parsed.complete and parsed.data is None and () not in parsed.values:
+        parsed.add_problem(None, (), "file is empty; expected a mapping with version: 1")
+        parsed.complete = False
+    elif parsed.complete and not isinstance(parsed.data, dict):
+        kind = describe(parsed.data)
+        parsed.add_problem(
+            parsed.position(()), (), f"expected a mapping with version: 1, found {kind}"
+        )
+        parsed.complete = False
+    return parsed
+
+
+def _decode(raw: bytes, doc: ParsedDocument) -> str | None:
+    """The file's text; a byte-order mark is dropped. None (and a problem) if not UTF-8."""
+    skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return raw[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = skip + exc.start
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        doc.add_problem(None, (), "file is UTF-16; save it as UTF-8")
+        return None
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    line = raw.count(b"\n", 0, offset) + 1
+    column = len(raw[max(line_start, skip) : offset].decode("utf-8", "replace")) + 1
+    doc.add_problem(
+        (line, column),
+        (),
+        f"file is not valid UTF-8 (byte 0x{raw[offset]:02x} at offset {offset}); save it as UTF-8",
+    )
+    return None
+
+
+def _validate(doc: ParsedDocument) -> DesiredFile | None:
+    """The file's model, or None after adding its validation problems to ``doc``."""
+    if not doc.complete:
+        return None
+    try:
+        model = DesiredFile.model_validate(doc.data)
+    except ValidationError as exc:
+        report_validation_error(exc, doc)
+        return None
+    return None if doc.problems else model

@@ -1,0 +1,173 @@
+"""pydantic validation errors, told where they are and in the file's words.
+
+pydantic says ``('users', 3, 'active')  Input should be a valid boolean``; a person
+needs ``people.yaml:14:13: users[3].active: expected true or false, found the
+string "yes"``. This module maps each error's ``loc`` to a recorded position (a
+missing key at its parent mapping, an unknown key at the key itself) and rewrites
+the common messages. Members of a union (``int | str`` for limits) each report
+their own failure; those become one problem listing what would have been accepted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from reconciler.desired import DesiredFile
+from reconciler.files.sourcemap import NodePath, ParsedDocument
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def report_validation_error(exc: ValidationError, doc: ParsedDocument) -> None:
+    """Add one problem to ``doc`` per place ``exc`` complains about."""
+    union_failures: dict[NodePath, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        path, rest = _split(error["loc"], doc.data)
+        if any(path[: len(r)] == r for r in doc.refused):
+            continue  # under a node already reported as refused; this is its echo
+        kind = error["type"]
+        if kind == "missing":
+            missing = str(rest[0]) if rest else "?"
+            _add(doc, path, _missing(path, missing), at_key=False)
+        elif kind == "extra_forbidden":
+            _add(doc, path, _unknown_key(path), at_key=True)
+        elif rest and kind in _EXPECTED:
+            union_failures.setdefault(path, []).append(_EXPECTED[kind])
+        else:
+            _add(doc, path, _message(path, error), at_key=False)
+    for path, expected in union_failures.items():
+        found = describe(_value_at(doc.data, path))
+        accepted = " or ".join(dict.fromkeys(expected))
+        if path[:2] == ("policy", "limits"):
+            accepted = 'a whole number or a percentage like "10%"'
+        _add(doc, path, f"expected {accepted}, found {found}", at_key=False)
+
+
+def describe(value: object) -> str:
+    """How a parsed value reads in a message: ``the string "yes"``, ``a list``, ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f'the string "{shown}"'
+    if isinstance(value, tuple | list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _add(doc: ParsedDocument, path: NodePath, message: str, *, at_key: bool) -> None:
+    position = doc.key_position(path) if at_key else doc.position(path)
+    doc.add_problem(position, path, message)
+
+
+def _split(loc: tuple[int | str, ...], data: Any) -> tuple[NodePath, NodePath]:
+    """Split ``loc`` into the part that exists in ``data`` and the rest.
+
+    The rest is a missing key, or the name of a union member (``int``, ``str``,
+    ``function-after[...]``) that pydantic appends and the file knows nothing of.
+    """
+    node = data
+    for i, part in enumerate(loc):
+        in_mapping = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, tuple) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
+            node = node[part]
+        else:
+            return loc[:i], loc[i:]
+    return loc, ()
+
+
+def _value_at(data: Any, path: NodePath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _message(path: NodePath, error: ErrorDetails) -> str:
+    kind, value = error["type"], error["input"]
+    if path == ("version",):
+        return f"version must be 1, the only format this reconciler reads; found {describe(value)}"
+    if kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, found {describe(value)}"
+        if kind == "string_type" and isinstance(value, int | float | bool):
+            message += "; put the value in quotes"
+        if kind == "tuple_type" and value is None:
+            message += "; write [] for an empty list"
+        return message
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "?")
+        return f"expected {expected}, found {describe(value)}"
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    if kind == "string_too_short":
+        length = error.get("ctx", {}).get("min_length")
+        return "must not be empty" if length == 1 else f"must be at least {length} characters long"
+    return error["msg"]
+
+
+def _missing(path: NodePath, key: str) -> str:
+    if not path and key == "version":
+        return 'missing required key "version"; every file starts with version: 1'
+    return f'missing required key "{key}"'
+
+
+def _unknown_key(path: NodePath) -> str:
+    key = str(path[-1])
+    allowed = _fields(path[:-1])
+    message = f'unknown key "{key}"'
+    folded = {name.casefold(): name for name in allowed}
+    close = [folded[key.casefold()]] if key.casefold() in folded else []
+    close = close or difflib.get_close_matches(key, allowed, n=1, cutoff=0.7)
+    if close:
+        return f'{message}; did you mean "{close[0]}"?'
+    if allowed:
+        return f"{message}; expected one of: {', '.join(allowed)}"
+    return message
+
+
+def _fields(path: NodePath) -> list[str]:
+    """The keys the model at ``path`` accepts, following model fields from DesiredFile."""
+    model: type[BaseModel] = DesiredFile
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        inner = _model_in(field.annotation) if field is not None else None
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside an annotation such as ``tuple[UserSpec, ...] | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,94 @@
+"""Safe YAML for desired-state files: plain data only, every node's position kept.
+
+Why not ``yaml.safe_load``: it forgets where values were, silently keeps the last
+of two equal keys, expands aliases without limit (a "billion laughs" document of a
+few hundred bytes asks for 10**9 nodes) and resolves YAML 1.1 scalars, in which
+``yes``/``no``/``on``/``off`` are booleans and ``0123`` is octal 83. Here PyYAML's
+scanner and parser produce events and ``yamlcompose`` builds the data from them:
+
+* Scalars resolve by the YAML 1.2 core schema and only core tags are accepted
+  (``yamlcore``): ``yes`` is the string "yes"; ``!!python/object`` is reported
+  and never constructed.
+* A key repeated in one mapping is reported with both lines; ``<<`` merge keys and
+  non-scalar keys are refused.
+* Aliases reuse the anchored value and count against a budget, so an alias bomb
+  is refused at once (``yamlcompose``).
+
+The events come from libyaml when PyYAML was built with it (five times faster:
+about 2 s for 10,000 users against 11 s), else from PyYAML's pure-Python parser.
+Both give the same positions; the wording of a few syntax errors differs.
+"""
+
+from __future__ import annotations
+
+import yaml
+from yaml.error import MarkedYAMLError
+from yaml.parser import Parser
+from yaml.reader import Reader, ReaderError
+from yaml.scanner import Scanner
+
+from reconciler.files.sourcemap import LineIndex, ParsedDocument, Position
+from reconciler.files.yamlcompose import EventStream, StopParsingError, compose, mark_position
+
+
+class _PurePythonEvents(Reader, Scanner, Parser):
+    """PyYAML's pure-Python event parser over a decoded string."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+def _libyaml_events(text: str) -> EventStream:
+    from yaml._yaml import CParser  # here: the module exists only when built with libyaml
+
+    return CParser(text)
+
+
+def parse_yaml(text: str, file: str, *, libyaml: bool | None = None) -> ParsedDocument:
+    """Parse one YAML document into plain data, positions and problems.
+
+    ``libyaml`` picks the parser; by default libyaml when PyYAML has it.
+    """
+    doc = ParsedDocument(file)
+    fast = yaml.__with_libyaml__ if libyaml is None else libyaml
+    try:
+        events: EventStream = _libyaml_events(text) if fast else _PurePythonEvents(text)
+        compose(events, doc)
+    except ReaderError as exc:
+        doc.complete = False
+        # libyaml counts bytes, PyYAML characters: find the character again.
+        found = Reader.NON_PRINTABLE.search(text)
+        offset = found.start() if found else exc.position
+        char = ord(found.group()) if found else 0
+        doc.add_problem(
+            LineIndex(text).position(offset),
+            (),
+            f"character U+{char:04X} is not allowed in a YAML file",
+        )
+    except MarkedYAMLError as exc:
+        doc.complete = False
+        mark = exc.problem_mark or exc.context_mark
+        position = mark_position(mark) if mark else None
+        doc.add_problem(position, (), _syntax_message(exc, text, position))
+    except StopParsingError as exc:
+        doc.complete = False
+        doc.add_problem(exc.position, (), exc.message)
+    return doc
+
+
+def _syntax_message(exc: MarkedYAMLError, text: str, position: Position | None) -> str:
+    message = f"invalid YAML: {exc.problem or exc.context}"
+    if exc.context and exc.problem:
+        message += f" ({exc.context}"
+        if exc.context_mark is not None:
+            line, column = mark_position(exc.context_mark)
+            message += f" at line {line}, column {column}"
+        message += ")"
+    if position is not None:
+        lines = text.split("\n")
+        line_text = lines[position[0] - 1] if position[0] <= len(lines) else ""
+        if line_text[position[1] - 1 : position[1]] == "\t":
+            message += "; indent with spaces, not tabs"
+    return message

@@ -1,0 +1,494 @@
+"""Loading desired-state files: finding, merging, and reporting every problem at once."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeAlias
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.desired import DesiredState
+from reconciler.errors import DesiredStateError, Problem
+from reconciler.files import loader
+from reconciler.files.loader import load_desired
+
+WalkEntry: TypeAlias = tuple[str, list[str], list[str]]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary current directory, so problems render with short relative names."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(root: Path, name: str, text: str | bytes) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(paths: list[str | Path]) -> list[str]:
+    with pytest.raises(DesiredStateError) as info:
+        load_desired(paths)
+    return [str(problem) for problem in info.value.problems]
+
+
+# --- what loads ---------------------------------------------------------------------
+
+
+def test_files_merge_in_order_with_target_and_policy_from_their_one_file(workdir: Path) -> None:
+    """Users and groups add up in file order; target and policy come from the file that has them."""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\ntarget: {url: 'sandbox:x.db'}\n"
+        "users:\n  - userName: alice@x.com\n    groups: [eng]\n  - userName: bob@x.com\n",
+    )
+    write(
+        workdir,
+        "b.json",
+        '{"version": 1, "policy": {"users": {"unmanaged": "deactivate"}},\n'
+        ' "users": [{"userName": "carol@x.com"}],\n'
+        ' "groups": [{"displayName": "eng", "members": ["Bob@X.com"]}]}\n',
+    )
+    state = load_desired(["a.yaml", "b.json"])
+    assert isinstance(state, DesiredState)
+    assert [u.userName for u in state.users] == ["alice@x.com", "bob@x.com", "carol@x.com"]
+    assert [g.displayName for g in state.groups] == ["eng"]
+    assert state.target.url == "sandbox:x.db"
+    assert state.policy.users.unmanaged == "deactivate"
+    assert state.group_members() == {"eng": frozenset({"alice@x.com", "bob@x.com"})}
+
+
+def test_defaults_apply_when_no_file_sets_target_or_policy(workdir: Path) -> None:
+    """Without target or policy in any file, the model defaults are used."""
+    write(workdir, "a.yaml", "version: 1\n")
+    state = load_desired(["a.yaml"])
+    assert state == DesiredState()
+
+
+def test_directory_loads_yaml_and_json_below_it_sorted_skipping_hidden(workdir: Path) -> None:
+    """A directory loads *.yaml, *.yml, *.json recursively, sorted by path component, not hidden."""
+    for name in ("d/b.yml", "d/a/z.json", "d/a.yaml", "d/c/x.yaml"):
+        user = name.replace("/", "-")
+        text = f'{{"version": 1, "users": [{{"userName": "{user}"}}]}}'
+        write(workdir, name, text)
+    write(workdir, "d/.github/workflows/ci.yml", "on: push\njobs: {}\n")
+    write(workdir, "d/.hidden.yaml", "not: desired state\n")
+    write(workdir, "d/README.md", "# not loaded\n")
+    state = load_desired(["d"])
+    assert [u.userName for u in state.users] == ["d-a-z.json", "d-a.yaml", "d-b.yml", "d-c-x.yaml"]
+
+
+def test_a_file_named_twice_is_loaded_once(workdir: Path) -> None:
+    """The same file given directly and through its directory does not duplicate its users."""
+    write(workdir, "d/a.yaml", "version: 1\nusers: [{userName: alice@x.com}]\n")
+    state = load_desired(["d/a.yaml", "d", "./d/a.yaml"])
+    assert [u.userName for u in state.users] == ["alice@x.com"]
+
+
+def test_json_with_tabs_and_escaped_slashes_loads(workdir: Path) -> None:
+    """JSON is read as JSON (RFC 8259): tabs between tokens and \\/ escapes are fine."""
+    write(
+        workdir,
+        "a.json",
+        '{\n\t"version": 1,\n\t"users": [{"userName": "a\\/b@x.com", "title": "R\\u0026D"}]\n}\n',
+    )
+    state = load_desired(["a.json"])
+    assert (state.users[0].userName, state.users[0].title) == ("a/b@x.com", "R&D")
+
+
+def test_yaml_1_1_booleans_are_plain_strings(workdir: Path) -> None:
+    """yes/no/on/off are strings (YAML 1.2), so a title of `no` stays "no"."""
+    write(workdir, "a.yaml", "version: 1\nusers: [{userName: a@x.com, title: no, nickName: on}]\n")
+    user = load_desired(["a.yaml"]).users[0]
+    assert (user.title, user.nickName) == ("no", "on")
+
+
+def test_anchors_and_aliases_within_the_budget_load(workdir: Path) -> None:
+    """A modest alias (a shared list of groups) loads as if written out."""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\nusers:\n  - {userName: a@x.com, groups: &g [eng, ops]}\n"
+        "  - {userName: b@x.com, groups: *g}\n"
+        "groups: [{displayName: eng}, {displayName: ops}]\n",
+    )
+    state = load_desired(["a.yaml"])
+    assert [u.groups for u in state.users] == [("eng", "ops"), ("eng", "ops")]
+
+
+def test_a_utf8_byte_order_mark_is_accepted(workdir: Path) -> None:
+    """Files saved with a UTF-8 BOM (some Windows editors) load normally."""
+    write(workdir, "a.yaml", b"\xef\xbb\xbfversion: 1\n")
+    assert load_desired(["a.yaml"]) == DesiredState()
+
+
+# --- every problem, rendered exactly -------------------------------------------------
+
+_BOMB = "version: 1\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10)
+)
+
+CASES = [
+    pytest.param(
+        {"a.yaml": "version: 1\nusers:\n  - userName: a@x.com\n    displayname: A\n"},
+        [
+            'a.yaml:4:5: users[0].displayname: unknown key "displayname"; '
+            'did you mean "displayName"?'
+        ],
+        id="unknown-key",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nusers:\n  - userName: a@x.com\n    active: yes\n"},
+        ['a.yaml:4:13: users[0].active: expected true or false, found the string "yes"'],
+        id="wrong-type-yes-is-not-a-boolean",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\n"
+            "users: [{userName: a@x.com, enterprise: {employeeNumber: 1001}}]\n"
+        },
+        [
+            "a.yaml:2:58: users[0].enterprise.employeeNumber: expected a string, "
+            "found the number 1001; put the value in quotes"
+        ],
+        id="wrong-type-number-for-string",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nusers:\n  - userName: a@x.com\n    title: A\n    title: B\n"},
+        ['a.yaml:5:5: users[0].title: key "title" appears twice in one mapping, on lines 4 and 5'],
+        id="duplicate-key-yaml",
+    ),
+    pytest.param(
+        {"a.json": '{"version": 1,\n "version": 1}'},
+        ['a.json:2:2: version: key "version" appears twice in one object, on lines 1 and 2'],
+        id="duplicate-key-json",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\nusers:\n  - userName: alice@x.com\n",
+            "b.yaml": "version: 1\nusers:\n  - userName: Alice@X.com\n",
+        },
+        [
+            'b.yaml:3:15: users[0].userName: user "Alice@X.com" is listed twice: also at '
+            'a.yaml:3:15 as "alice@x.com" (userNames compare case-insensitively)'
+        ],
+        id="duplicate-userName-other-case-across-files",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\ngroups:\n  - displayName: Eng\n",
+            "b.yaml": "version: 1\ngroups:\n  - displayName: eng\n",
+        },
+        [
+            'b.yaml:3:18: groups[0].displayName: group "eng" is listed twice: also at '
+            'a.yaml:3:18 as "Eng" (displayNames compare case-insensitively)'
+        ],
+        id="duplicate-group",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\nusers: [{userName: a@x.com}]\n",
+            "b.yaml": "version: 1\ngroups:\n"
+            "  - displayName: eng\n    members: [A@x.com, bob@x.com]\n",
+        },
+        [
+            'b.yaml:4:24: groups[0].members[1]: unknown member "bob@x.com": '
+            "no user in the files has this userName"
+        ],
+        id="unknown-member",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nusers: [{userName: a@x.com, groups: [eng]}]\n"},
+        ['a.yaml:2:38: users[0].groups[0]: unknown group "eng": no file declares it under groups:'],
+        id="unknown-group-named-by-user",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\ntarget: {}\n", "b.yaml": "version: 1\n\ntarget: {}\n"},
+        [
+            "b.yaml:3:1: target: target is already set at a.yaml:2:1; "
+            "target may appear in one file only"
+        ],
+        id="target-in-two-files",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nusers:\n  - userName: 'alice\n"},
+        [
+            "a.yaml:4:1: invalid YAML: found unexpected end of stream "
+            "(while scanning a quoted scalar at line 3, column 15)"
+        ],
+        id="yaml-syntax-error",
+    ),
+    pytest.param(
+        {"a.yaml": b"version: 1\nusers: [{userName: \xe9@x.com}]\n"},
+        ["a.yaml:2:20: file is not valid UTF-8 (byte 0xe9 at offset 30); save it as UTF-8"],
+        id="not-utf8",
+    ),
+    pytest.param(
+        {"a.yaml": b"\xff\xfev\x00e\x00r\x00"},
+        ["a.yaml: file is UTF-16; save it as UTF-8"],
+        id="utf16",
+    ),
+    pytest.param(
+        {"a.yaml": _BOMB},
+        [
+            "a.yaml:7:12: aliases expand to more than 100000 nodes; refusing to load what looks "
+            "like an alias bomb (billion laughs)"
+        ],
+        id="alias-bomb",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nusers:\n  - userName: !!python/object/apply:os.system [id]\n"},
+        [
+            "a.yaml:3:15: users[0].userName: tag !!python/object/apply:os.system is not allowed; "
+            "only plain YAML is read (strings, numbers, true/false, null, lists, mappings)"
+        ],
+        id="python-tag",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\ntarget: !vault {url: x}\n"},
+        [
+            "a.yaml:2:9: target: tag !vault is not allowed; "
+            "only plain YAML is read (strings, numbers, true/false, null, lists, mappings)"
+        ],
+        id="custom-tag",
+    ),
+    pytest.param(
+        {"a.yaml": "# nothing here yet\n"},
+        ["a.yaml: file is empty; expected a mapping with version: 1"],
+        id="empty-file",
+    ),
+    pytest.param(
+        {"a.json": " \n"},
+        ["a.json: file is empty; expected a mapping with version: 1"],
+        id="empty-json-file",
+    ),
+    pytest.param(
+        {"a.yaml": "- userName: a@x.com\n"},
+        ["a.yaml:1:1: expected a mapping with version: 1, found a list"],
+        id="top-level-not-a-mapping",
+    ),
+    pytest.param(
+        {"a.yaml": "users: []\n"},
+        ['a.yaml:1:1: missing required key "version"; every file starts with version: 1'],
+        id="missing-version",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 2\n"},
+        [
+            "a.yaml:1:10: version: version must be 1, the only format this reconciler reads; "
+            "found the number 2"
+        ],
+        id="version-2",
+    ),
+    pytest.param(
+        {"a.yaml": "version: true\n"},
+        [
+            "a.yaml:1:10: version: version must be 1, the only format this reconciler reads; "
+            "found true"
+        ],
+        id="version-true",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nusers:\n  - displayName: A\n"},
+        ['a.yaml:3:5: users[0]: missing required key "userName"'],
+        id="missing-key-points-at-parent-mapping",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nusers:\n"},
+        ["a.yaml:2:7: users: expected a list, found null; write [] for an empty list"],
+        id="empty-users-key",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\n"
+            "policy: {limits: {max_deactivations: '10 %', max_member_removals: 1.5}}\n"
+        },
+        [
+            "a.yaml:2:38: policy.limits.max_deactivations: a limit is a whole number or a "
+            "percentage like \"10%\", not '10 %'",
+            "a.yaml:2:67: policy.limits.max_member_removals: expected a whole number or a "
+            'percentage like "10%", found the number 1.5',
+        ],
+        id="bad-limits",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\npolicy: {users: {key: externalId}}\n"
+            "users:\n  - {userName: a@x.com, externalId: e1}\n  - {userName: b@x.com}\n"
+            "  - {userName: c@x.com, externalId: e1}\n"
+            "groups: [{displayName: g, members: [e1, a@x.com]}]\n",
+        },
+        [
+            "a.yaml:5:5: users[1]: missing externalId: policy.users.key is externalId, so every "
+            "user needs one",
+            'a.yaml:6:37: users[2].externalId: externalId "e1" is listed twice: also at '
+            "a.yaml:4:37 (policy.users.key is externalId)",
+            'a.yaml:7:41: groups[0].members[1]: unknown member "a@x.com": no user in the files '
+            "has this externalId",
+        ],
+        id="externalId-as-key",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nbase: &b {userName: a@x.com}\nusers:\n  - <<: *b\n"},
+        [
+            'a.yaml:2:1: base: unknown key "base"; expected one of: version, target, policy, '
+            "users, groups",
+            "a.yaml:4:5: users[0]: YAML merge keys (<<) are not supported; write the keys out",
+            'a.yaml:4:5: users[0]: missing required key "userName"',
+        ],
+        id="merge-key",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nusers: [{userName: a@x.com, title: \x07}]\n"},
+        ["a.yaml:2:36: character U+0007 is not allowed in a YAML file"],
+        id="control-character",
+    ),
+]
+
+
+@pytest.mark.parametrize(("files", "expected"), CASES)
+def test_problem_is_reported_at_its_place(
+    workdir: Path, files: dict[str, str | bytes], expected: list[str]
+) -> None:
+    """Each kind of mistake is reported as `file:line:column: path: message`."""
+    for name, text in files.items():
+        write(workdir, name, text)
+    assert problems_of(list(files)) == expected
+
+
+def test_missing_path_and_empty_directory_are_problems(workdir: Path) -> None:
+    """A path that does not exist and a directory with nothing to load are both reported."""
+    (workdir / "empty").mkdir()
+    assert problems_of(["nope.yaml", "empty"]) == [
+        "empty: no *.yaml, *.yml or *.json files in this directory",
+        "nope.yaml: no such file or directory",
+    ]
+
+
+def test_a_directory_that_cannot_be_listed_is_a_problem(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subdirectory the walk cannot read is reported, not silently skipped."""
+    write(workdir, "d/a.yaml", "version: 1\n")
+    real_walk = os.walk
+
+    def walk(top: Path, onerror: Callable[[OSError], None]) -> Iterator[WalkEntry]:
+        onerror(PermissionError(13, "Permission denied", str(Path(top) / "locked")))
+        yield from real_walk(top, onerror=onerror)
+
+    monkeypatch.setattr(os, "walk", walk)
+    assert problems_of(["d"]) == ["d/locked: cannot list: Permission denied"]
+
+
+def test_no_paths_is_a_problem() -> None:
+    """Loading nothing at all is refused rather than planning against an empty desired state."""
+    assert problems_of([]) == ["<command line>: no desired-state files were given"]
+
+
+def test_references_are_not_checked_when_a_file_could_not_be_read(workdir: Path) -> None:
+    """A member is not called unknown while a file that may declare it is unreadable."""
+    write(workdir, "groups.yaml", "version: 1\ngroups: [{displayName: g, members: [a@x.com]}]\n")
+    write(workdir, "users.yaml", "version: 1\nusers: [{userName: a@x.com]\n")
+    missing, syntax = problems_of(["groups.yaml", "users.yaml", "more.yaml"])
+    assert missing == "more.yaml: no such file or directory"
+    assert syntax.startswith("users.yaml:2:27: invalid YAML: ")
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file larger than MAX_FILE_BYTES is refused with its size, before it is read."""
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 2 * 1024 * 1024)
+    write(workdir, "big.yaml", b"#" * (2 * 1024 * 1024 + 1))
+    assert problems_of(["big.yaml"]) == [
+        "big.yaml: file is 2097153 bytes, over the 2 MiB limit; split it up"
+    ]
+
+
+def test_alias_bomb_is_refused_fast(workdir: Path) -> None:
+    """A billion-laughs document is refused in well under a second, without expanding it."""
+    write(workdir, "a.yaml", _BOMB)
+    started = time.monotonic()
+    problems = problems_of(["a.yaml"])
+    assert time.monotonic() - started < 1
+    assert "alias bomb" in problems[0]
+
+
+def test_a_refused_tag_is_reported_once_without_follow_on_errors(workdir: Path) -> None:
+    """A value refused for its tag does not also fail validation as null."""
+    write(workdir, "a.yaml", "version: 1\nusers: !!set {a: null}\ngroups: !!omap [a: 1]\n")
+    problems = problems_of(["a.yaml"])
+    assert [p.split(": ")[1] for p in problems] == ["users", "groups"]
+
+
+# --- properties -----------------------------------------------------------------------
+
+_DEFECTS = {
+    "unknown key": "{{userName: {u}, bogus: 1}}",
+    "wrong type": "{{userName: {u}, active: 'yes'}}",
+    "duplicate key": "{{userName: {u}, title: a, title: b}}",
+    "python tag": "{{userName: {u}, title: !!python/name:os.system ''}}",
+    "unknown group": "{{userName: {u}, groups: [nope]}}",
+    "bad email": "{{userName: {u}, emails: [{{value: nope, primary: true}}]}}",
+    "no defect": "{{userName: {u}}}",
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    files=st.lists(st.lists(st.sampled_from(sorted(_DEFECTS)), max_size=6), min_size=1, max_size=5)
+)
+def test_every_problem_in_every_file_is_reported_in_one_error(
+    tmp_path_factory: pytest.TempPathFactory, files: list[list[str]]
+) -> None:
+    """However many mistakes sit in however many files, one error lists each of them once."""
+    root = tmp_path_factory.mktemp("files")
+    for i, defects in enumerate(files):
+        users = "".join(
+            "  - " + _DEFECTS[d].format(u=f"u{i}-{j}@x.com") + "\n" for j, d in enumerate(defects)
+        )
+        write(root, f"f{i}.yaml", f"version: 1\nusers:\n{users}" if users else "version: 1\n")
+    # Each defect is on its own line, the (j + 3)th, and makes exactly one problem there.
+    expected = [
+        (f"f{i}.yaml", j + 3)
+        for i, defects in enumerate(files)
+        for j, defect in enumerate(defects)
+        if defect != "no defect"
+    ]
+    if not expected:
+        load_desired([root])
+        return
+    with pytest.raises(DesiredStateError) as info:
+        load_desired([root])
+    assert [(Path(p.file).name, p.line) for p in info.value.problems] == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    content=st.one_of(st.text(max_size=200), st.binary(max_size=200)),
+    suffix=st.sampled_from([".yaml", ".json"]),
+)
+def test_any_content_loads_or_raises_desired_state_error(
+    tmp_path_factory: pytest.TempPathFactory, content: str | bytes, suffix: str
+) -> None:
+    """Whatever a file holds, loading gives a DesiredState or a DesiredStateError, never a crash."""
+    path = write(tmp_path_factory.mktemp("fuzz"), "f" + suffix, content)
+    problems: list[Problem] = []
+    try:
+        load_desired([path])
+    except DesiredStateError as exc:
+        problems = exc.problems
+        assert problems, "a DesiredStateError always says what is wrong"
+    assert all(p.file == str(path) for p in problems)
