@@ -10,11 +10,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+
+import httpx
 
 from reconciler.desired import TargetSpec
 from reconciler.errors import ConfigError
@@ -114,15 +116,21 @@ def connect(
     *,
     rate: float | None = None,
     retry: RetryPolicy | None = None,
+    wrap_transport: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None,
 ) -> Connection:
-    """Open a client for ``target`` and read ``/ServiceProviderConfig`` once."""
+    """Open a client for ``target`` and read ``/ServiceProviderConfig`` once.
+
+    ``wrap_transport`` puts a layer between the client and the network (the fault
+    injection of the resilience tests); nothing else in the package knows of it.
+    """
     env = os.environ if env is None else env
     if target.sandbox_path is not None:
         from reconciler.sandbox import sandbox_base_url, sandbox_transport
 
+        local = sandbox_transport(target.sandbox_path)
         client = ScimClient(
             sandbox_base_url(),
-            transport=sandbox_transport(target.sandbox_path),
+            transport=wrap_transport(local) if wrap_transport else local,
             retry=retry,
             rate=rate,
         )
@@ -133,7 +141,8 @@ def connect(
                 f"no token: set the environment variable {target.token_env} "
                 f"to the bearer token of {target.url}"
             )
-        client = ScimClient(target.url, token=token, retry=retry, rate=rate)
+        remote = wrap_transport(httpx.HTTPTransport()) if wrap_transport else None
+        client = ScimClient(target.url, token=token, transport=remote, retry=retry, rate=rate)
     try:
         config = client.service_provider_config()
     except BaseException:

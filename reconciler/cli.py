@@ -1,0 +1,380 @@
+"""The command line: ``reconciler validate | plan | apply | export | sandbox serve | schema``.
+
+Thin: parse options, run the data flow (load → read → plan → render / execute), and
+turn ``ReconcilerError`` into a message and an exit code (DESIGN.md "Exit codes").
+stdout carries only the plan or report; logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler import __version__
+from reconciler.desired import DesiredState, render_schema
+from reconciler.errors import ApprovalError, ConfigError, LimitExceededError, ReconcilerError
+from reconciler.executor import Executor, RecordingWriter, ScimWriter
+from reconciler.files import load_desired
+from reconciler.logs import configure_logging
+from reconciler.plan import Plan
+from reconciler.planner import PlanContext, plan
+from reconciler.progress import Progress
+from reconciler.render import (
+    render_plan_json,
+    render_plan_markdown,
+    render_plan_text,
+    render_report_json,
+    render_report_text,
+)
+from reconciler.report import ApplyReport, Outcome
+from reconciler.saved import verify_saved_plan
+from reconciler.snapshot import read_snapshot
+from reconciler.target import Connection, Target, connect, resolve_target
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CHANGES = 2
+EXIT_FAILED = 4
+
+
+class Output:
+    """Where results go and how they look, decided once per run."""
+
+    def __init__(self, *, no_color: bool) -> None:
+        self.color = sys.stdout.isatty() and not no_color and "NO_COLOR" not in os.environ
+        self.err_color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
+
+    def out(self, text: str) -> None:
+        click.echo(text, nl=not text.endswith("\n"))
+
+    def err(self, text: str) -> None:
+        click.echo(text, err=True)
+
+
+def global_options(func: F) -> F:
+    """Options every subcommand accepts after its name."""
+
+    @click.option(
+        "--log-format",
+        type=click.Choice(["console", "json"]),
+        default=None,
+        help="Log format on stderr. Default: console on a terminal, JSON otherwise.",
+    )
+    @click.option("-v", "--verbose", count=True, help="More log detail (repeatable).")
+    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+    @click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR variable).")
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any, log_format: str | None, verbose: int, quiet: bool, no_color: bool, **kwargs: Any
+    ) -> Any:
+        output = Output(no_color=no_color)
+        configure_logging(
+            log_format,  # type: ignore[arg-type]
+            -1 if quiet else verbose,
+            color=output.err_color,
+        )
+        try:
+            return func(*args, output=output, **kwargs)
+        except LimitExceededError as error:
+            output.err(f"refused: {error}")
+            sys.exit(error.exit_code)
+        except ReconcilerError as error:
+            output.err(f"error: {error}")
+            sys.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+paths_argument = click.argument(
+    "paths", nargs=-1, type=click.Path(path_type=Path), metavar="PATH..."
+)
+target_option = click.option(
+    "--target",
+    metavar="URL",
+    help="SCIM base URL or sandbox:PATH. Overrides RECONCILER_TARGET and target.url.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reconciler")
+def main() -> None:
+    """Make a SCIM 2.0 directory (Atlassian first) look like the files in a git repository.
+
+    Users and groups live in YAML/JSON files. `plan` shows what would change;
+    `apply` changes it. With no target configured, everything runs against the
+    local embedded sandbox at .reconciler/sandbox.db, so you can try it safely.
+
+    Exit codes: 0 ok (no changes with --detailed-exitcode), 1 error (nothing was
+    changed), 2 changes pending (--detailed-exitcode), 3 refused by a safety limit,
+    4 apply finished but some actions failed.
+    """
+
+
+@main.command()
+@paths_argument
+@global_options
+def validate(paths: tuple[Path, ...], output: Output) -> None:
+    """Check desired-state files without touching any directory.
+
+    Every problem is reported at once as file:line:column: path: message.
+    """
+    desired = _load(paths)
+    output.out(f"OK: {len(desired.users)} users and {len(desired.groups)} groups are valid.")
+
+
+@main.command()
+@global_options
+def schema(output: Output) -> None:
+    """Print the JSON Schema of a desired-state file (for editors)."""
+    output.out(render_schema())
+
+
+def _load(paths: tuple[Path, ...]) -> DesiredState:
+    if not paths:
+        raise ConfigError("give at least one PATH: a desired-state file or a directory of them")
+    return load_desired(paths)
+
+
+@contextmanager
+def _connected(
+    desired: DesiredState, cli_target: str | None, output: Output, rate: float | None = None
+) -> Iterator[tuple[Target, Connection]]:
+    target = resolve_target(cli_target, desired.target, os.environ)
+    connection = connect(target, rate=rate)
+    try:
+        yield target, connection
+    finally:
+        connection.client.close()
+
+
+def _make_plan(desired: DesiredState, target: Target, connection: Connection) -> Plan:
+    with Progress("Reading the directory") as progress:
+        live = read_snapshot(
+            connection.client, page_size=connection.page_size, progress=progress.update
+        )
+    return plan(desired, live, desired.policy, PlanContext(target.url, target.dialect))
+
+
+def _render(plan_: Plan, fmt: str, target: Target, output: Output) -> str:
+    if fmt == "json":
+        return render_plan_json(plan_)
+    if fmt == "markdown":
+        return render_plan_markdown(plan_, sandbox=target.is_sandbox)
+    return render_plan_text(plan_, color=output.color, sandbox=target.is_sandbox)
+
+
+@main.command("plan")
+@paths_argument
+@target_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    help="text for people, markdown for a pull-request comment, json for machines.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Also save the JSON plan here.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+)
+@global_options
+def plan_command(
+    paths: tuple[Path, ...],
+    target: str | None,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    output: Output,
+) -> None:
+    """Show what apply would change. Sends no writes.
+
+    A plan that exceeds a safety limit exits 3 whatever --detailed-exitcode says.
+    """
+    desired = _load(paths)
+    with _connected(desired, target, output) as (resolved, connection):
+        plan_ = _make_plan(desired, resolved, connection)
+    output.out(_render(plan_, fmt, resolved, output))
+    if out is not None:
+        _write_plan(out, plan_)
+    if plan_.blocked:
+        sys.exit(LimitExceededError.exit_code)
+    if detailed_exitcode and not plan_.is_empty:
+        sys.exit(EXIT_CHANGES)
+
+
+def _write_plan(path: Path, plan_: Plan) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(render_plan_json(plan_), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the plan to {path}: {exc}") from exc
+
+
+@main.command()
+@paths_argument
+@target_option
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Apply this saved plan (from plan --out) instead of planning anew.",
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Go through the apply, but send no writes.")
+@click.option(
+    "--approve",
+    metavar="DIGEST",
+    help="Let exactly the plan with this digest through its safety limits.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Writes in flight at once.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="At most this many requests per second.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Format of the plan and the apply report on stdout.",
+)
+@global_options
+def apply(
+    paths: tuple[Path, ...],
+    target: str | None,
+    plan_file: Path | None,
+    auto_approve: bool,
+    dry_run: bool,
+    approve: str | None,
+    concurrency: int,
+    rate: float | None,
+    fmt: str,
+    output: Output,
+) -> None:
+    """Change the directory to match the files (or a saved plan).
+
+    Without --auto-approve, asks for "yes" on a terminal and refuses without one.
+    """
+    if plan_file is not None:
+        desired = _load(paths) if paths else DesiredState()
+    elif not paths:
+        raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
+    else:
+        desired = _load(paths)
+    with _connected(desired, target, output, rate) as (resolved, connection):
+        if plan_file is not None:
+            plan_ = _read_plan(plan_file)
+            verify_saved_plan(plan_, connection.client, resolved.url, desired.policy.users.key)
+        else:
+            plan_ = _make_plan(desired, resolved, connection)
+        if fmt == "text" or plan_.blocked or (approve and approve != plan_.digest):
+            output.out(_render(plan_, "json" if fmt == "json" else "text", resolved, output))
+        _check_approval(plan_, approve)
+        if plan_.is_empty:
+            return
+        if not (auto_approve or dry_run):
+            _confirm(plan_, output)
+        writer = RecordingWriter() if dry_run else ScimWriter(connection.client)
+        with Progress("Applying", total=len(plan_.actions)) as progress:
+            executor = Executor(
+                writer, concurrency=concurrency, on_result=lambda _r: progress.advance()
+            )
+            report = executor.execute(plan_, dry_run=dry_run)
+    _print_report(report, fmt, output, sandbox=resolved.is_sandbox)
+    if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED):
+        sys.exit(EXIT_FAILED)
+
+
+def _read_plan(path: Path) -> Plan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the plan {path}: {exc}") from exc
+    return Plan.from_json(text, source=str(path))
+
+
+def _check_approval(plan_: Plan, approve: str | None) -> None:
+    if approve is not None and approve != plan_.digest:
+        raise LimitExceededError(
+            f"--approve {approve} does not match this plan ({plan_.digest}); the plan "
+            "changed since it was approved. Review the new plan and approve its digest."
+        )
+    if plan_.blocked and approve is None:
+        limits = ", ".join(f"{b.limit} ({b.planned} > {b.allowed})" for b in plan_.blocked)
+        raise LimitExceededError(
+            f"the plan exceeds safety limits: {limits}; nothing was sent. "
+            f"If it is intended, run again with --approve {plan_.digest}"
+        )
+
+
+def _confirm(plan_: Plan, output: Output) -> None:
+    if not sys.stdin.isatty():
+        raise ApprovalError(
+            "apply needs confirmation, and there is no terminal to ask on; "
+            "use --auto-approve in unattended runs"
+        )
+    answer = click.prompt(
+        f"Apply {len(plan_.actions)} actions? Only 'yes' is accepted",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    if answer.strip() != "yes":
+        raise ApprovalError("apply cancelled; nothing was sent")
+
+
+def _print_report(report: ApplyReport, fmt: str, output: Output, *, sandbox: bool) -> None:
+    if fmt == "json":
+        output.out(render_report_json(report))
+    else:
+        output.out(render_report_text(report, color=output.color, sandbox=sandbox))
+
+
+@main.group()
+def sandbox() -> None:
+    """The embedded local directory that behaves like the Atlassian API."""
+
+
+@sandbox.command("serve")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    default=Path(".reconciler/sandbox.db"),
+    show_default=True,
+    help="SQLite file that holds the directory.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--token", metavar="T", help="Require this bearer token (default: no auth).")
+@global_options
+def sandbox_serve(db: Path, host: str, port: int, token: str | None, output: Output) -> None:
+    """Serve the sandbox over HTTP at http://HOST:PORT/scim/directory/sandbox.
+
+    Loopback by default; the same directory as the sandbox:PATH target.
+    """
+    from reconciler.sandbox import serve
+
+    serve(
+        db,
+        host=host,
+        port=port,
+        token=token,
+        ready=lambda url: output.err(f"Serving the sandbox at {url} (Ctrl-C stops)"),
+    )

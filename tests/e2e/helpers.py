@@ -1,0 +1,92 @@
+"""Running the real CLI in-process and looking at a directory with plain httpx."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from click.testing import CliRunner
+
+from reconciler.cli import main
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def reconciler(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Run:
+    """Run ``reconciler ARGS`` as a user would, without a terminal."""
+    runner = CliRunner()
+    result = runner.invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+class Directory:
+    """A SCIM directory seen with plain httpx, independent of reconciler's client."""
+
+    def __init__(
+        self, base_url: str, token: str | None = None, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/", headers=headers, transport=transport
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def list(self, resource_type: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        start = 1
+        while True:
+            page = self.http.get(resource_type, params={"startIndex": start, "count": 100}).json()
+            found += page.get("Resources", [])
+            if not page.get("Resources") or len(found) >= page["totalResults"]:
+                return found
+            start += len(page["Resources"])
+
+    def users(self) -> dict[str, dict[str, Any]]:
+        return {u["userName"].casefold(): u for u in self.list("Users")}
+
+    def groups(self) -> dict[str, set[str]]:
+        """Group name -> member userNames."""
+        names = {u["id"]: u["userName"] for u in self.list("Users")}
+        return {
+            g["displayName"]: {names.get(m["value"], m["value"]) for m in g.get("members") or []}
+            for g in self.list("Groups")
+        }
+
+    def create_user(self, user_name: str, **attrs: Any) -> str:
+        body = {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "emails": [{"value": user_name, "type": "work", "primary": True}],
+            **attrs,
+        }
+        response = self.http.post("Users", json=body)
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    def patch(self, resource_type: str, rid: str, *ops: dict[str, Any]) -> None:
+        body = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": list(ops),
+        }
+        self.http.patch(f"{resource_type}/{rid}", json=body).raise_for_status()
