@@ -284,9 +284,15 @@ def apply(
             verify_saved_plan(plan_, connection.client, resolved.url, desired.policy.users.key)
         else:
             plan_ = _make_plan(desired, resolved, connection)
-        if fmt == "text" or plan_.blocked or (approve and approve != plan_.digest):
-            output.out(_render(plan_, "json" if fmt == "json" else "text", resolved, output))
-        _check_approval(plan_, approve)
+        # stdout holds one document: in JSON, the plan when refused, else the report.
+        if fmt == "text":
+            output.out(_render(plan_, "text", resolved, output))
+        try:
+            _check_approval(plan_, approve)
+        except LimitExceededError:
+            if fmt == "json":
+                output.out(_render(plan_, "json", resolved, output))
+            raise
         if plan_.is_empty:
             return
         if not (auto_approve or dry_run):

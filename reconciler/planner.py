@@ -119,10 +119,19 @@ class _Planner:
                 )
                 for (resource, reason), keys in sorted(self.left_alone.items())
             ),
-            user_ids=dict(sorted(self.user_ids.items())),
+            user_ids=self.referenced_ids(actions),
         )
         blocked = check_limits(plan_, self.policy, self.in_scope_counts())
         return plan_.model_copy(update={"blocked": blocked}) if blocked else plan_
+
+    def referenced_ids(self, actions: list[Action]) -> dict[str, str]:
+        """Live ids of the existing users that member changes name, and only those."""
+        named: set[str] = set()
+        for action in actions:
+            change = action.member_change
+            if change is not None:
+                named.update(change.add, change.remove)
+        return {k: v for k, v in sorted(self.user_ids.items()) if k in named}
 
     def index_live_users(self) -> dict[str, LiveUser]:
         index: dict[str, LiveUser] = {}

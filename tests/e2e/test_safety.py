@@ -1,0 +1,299 @@
+"""Safety for GitOps and unattended runs (issue 4, DESIGN.md "Safety model").
+
+Through the real CLI against the embedded sandbox, with a fault-injecting layer
+between the client and the directory that also counts every write it lets through.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler import cli, target
+from reconciler.sandbox import SandboxStore
+from reconciler.scim.retry import RetryPolicy
+from tests.e2e.helpers import reconciler, write
+
+Fault = Callable[[httpx.Request, httpx.Response], httpx.Response]
+
+
+class FaultLayer(httpx.BaseTransport):
+    """Passes requests to the sandbox, rewrites the second page of /Users, counts writes."""
+
+    def __init__(self, inner: httpx.BaseTransport, fault: Fault | None) -> None:
+        self.inner = inner
+        self.fault = fault
+        self.writes: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET":
+            self.writes.append(f"{request.method} {request.url.path}")
+        response = self.inner.handle_request(request)
+        if (
+            self.fault is not None
+            and request.method == "GET"
+            and request.url.path.endswith("/Users")
+            and request.url.params.get("startIndex", "1") != "1"
+        ):
+            response.read()
+            return self.fault(request, response)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def body(response: httpx.Response) -> dict:  # type: ignore[type-arg]
+    return json.loads(response.content)
+
+
+def rewrite(response: httpx.Response, **changes: object) -> httpx.Response:
+    data = body(response)
+    data.update(changes)
+    return httpx.Response(200, json=data)
+
+
+READ_FAULTS = [
+    pytest.param(
+        lambda rq, rs: httpx.Response(503, json={"status": "503", "detail": "down"}),
+        "HTTP 503",
+        id="page-fails-after-retries",
+    ),
+    pytest.param(
+        lambda rq, rs: rewrite(rs, totalResults=body(rs)["totalResults"] + 7),
+        "totalResults changed",
+        id="totalResults-changes",
+    ),
+    pytest.param(
+        lambda rq, rs: rewrite(rs, Resources=[*body(rs)["Resources"], body(rs)["Resources"][0]]),
+        "listed twice",
+        id="duplicate-id",
+    ),
+    pytest.param(
+        lambda rq, rs: rewrite(rs, Resources=[]), "empty page", id="page-does-not-advance"
+    ),
+    pytest.param(
+        lambda rq, rs: httpx.Response(
+            200, text="<html>Service maintenance</html>", headers={"Content-Type": "text/html"}
+        ),
+        "HTML",
+        id="html-with-200",
+    ),
+    pytest.param(
+        lambda rq, rs: httpx.Response(
+            200,
+            content=rs.content[: len(rs.content) // 2],
+            headers={"Content-Type": "application/scim+json"},
+        ),
+        "not valid JSON",
+        id="truncated-json",
+    ),
+]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> str:
+    """A sandbox with 150 users, so /Users takes two pages of 100."""
+    db = tmp_path / "sandbox.db"
+    with SandboxStore(db) as store:
+        store.seed_users(150, prefix="seed", domain="example.com")
+    return f"sandbox:{db}"
+
+
+def fault_layer(monkeypatch: pytest.MonkeyPatch, fault: Fault | None) -> list[FaultLayer]:
+    layers: list[FaultLayer] = []
+
+    def wrap(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+        layers.append(FaultLayer(inner, fault))
+        return layers[-1]
+
+    fast = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+    monkeypatch.setattr(
+        cli, "connect", functools.partial(target.connect, wrap_transport=wrap, retry=fast)
+    )
+    return layers
+
+
+def files_with(tmp_path: Path, policy: str = "", users: str = "") -> Path:
+    """A desired-state directory: new@example.com, plus ``users`` (YAML list items)."""
+    root = tmp_path / "files"
+    root.mkdir(exist_ok=True)
+    text = "version: 1\n" + (policy + "\n" if policy else "")
+    text += "users:\n  - userName: new@example.com\n" + users
+    (root / "directory.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("fault", "message"), READ_FAULTS)
+def test_read_fault_stops_the_run_with_no_writes(
+    tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch, fault: Fault, message: str
+) -> None:
+    """An incomplete or inconsistent listing exits 1, says what was wrong, and writes nothing."""
+    layers = fault_layer(monkeypatch, fault)
+    policy = "policy: {users: {unmanaged: deactivate}, limits: {max_deactivations: 1000}}"
+    run = reconciler(
+        "apply", str(files_with(tmp_path, policy)), "--target", sandbox, "--auto-approve"
+    )
+    assert run.exit_code == 1, run.stdout
+    assert message in run.stderr
+    assert layers[0].writes == []
+
+
+def test_plan_over_a_limit_is_refused_with_no_writes(
+    tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deactivating 150 users against a limit of 10 exits 3 and sends nothing."""
+    layers = fault_layer(monkeypatch, None)
+    files = files_with(
+        tmp_path, "policy: {users: {unmanaged: deactivate}, limits: {max_deactivations: 10}}"
+    )
+    run = reconciler("apply", str(files), "--target", sandbox, "--auto-approve")
+    assert run.exit_code == 3
+    assert "max_deactivations: 150 planned, 10 allowed" in run.stdout
+    assert layers[0].writes == []
+    planned = reconciler("plan", str(files), "--target", sandbox)
+    assert planned.exit_code == 3  # plan of a blocked plan fails the check, too
+
+
+def test_approve_lets_exactly_that_digest_through(
+    tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--approve with the planned digest applies; a wrong or stale digest is still refused."""
+    files = files_with(
+        tmp_path, "policy: {users: {unmanaged: deactivate}, limits: {max_deactivations: 10}}"
+    )
+    digest = reconciler("plan", str(files), "--target", sandbox, "--format", "json").json()[
+        "digest"
+    ]
+
+    layers = fault_layer(monkeypatch, None)
+    wrong = reconciler(
+        "apply",
+        str(files),
+        "--target",
+        sandbox,
+        "--auto-approve",
+        "--approve",
+        "sha256:" + "0" * 64,
+    )
+    assert wrong.exit_code == 3
+    assert layers[-1].writes == []
+
+    # The directory changes after the review: the approved digest no longer matches.
+    with SandboxStore(sandbox.removeprefix("sandbox:")) as store:
+        store.seed_users(1, prefix="late", domain="example.com")
+    stale = reconciler(
+        "apply", str(files), "--target", sandbox, "--auto-approve", "--approve", digest
+    )
+    assert stale.exit_code == 3
+    assert "does not match" in stale.stderr
+    assert layers[-1].writes == []
+
+    fresh = reconciler("plan", str(files), "--target", sandbox, "--format", "json").json()
+    ok = reconciler(
+        "apply",
+        str(files),
+        "--target",
+        sandbox,
+        "--auto-approve",
+        "--approve",
+        fresh["digest"],
+        "--format",
+        "json",
+    )
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.json()["summary"] == {"applied": 152, "failed": 0, "skipped": 0}
+
+
+def test_saved_plan_applies_exactly_when_fresh(tmp_path: Path, sandbox: str) -> None:
+    """apply --plan sends exactly the saved actions when nothing changed since."""
+    files = files_with(tmp_path, users="  - userName: other@example.com\n")
+    saved = tmp_path / "plan.json"
+    assert reconciler("plan", str(files), "--target", sandbox, "--out", str(saved)).exit_code == 0
+    run = reconciler(
+        "apply", "--plan", str(saved), "--target", sandbox, "--auto-approve", "--format", "json"
+    )
+    assert run.exit_code == 0, run.stderr
+    keys = [r["key"] for r in run.json()["results"]]
+    assert keys == ["new@example.com", "other@example.com"]
+    again = reconciler("plan", str(files), "--target", sandbox, "--detailed-exitcode")
+    assert again.exit_code == 0
+
+
+def test_stale_saved_plan_is_refused_with_no_writes(
+    tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A saved plan whose objects changed since is refused (exit 1) and nothing is sent."""
+    files = files_with(tmp_path, users="  - userName: seed000001@example.com\n    title: Boss\n")
+    saved = tmp_path / "plan.json"
+    assert reconciler("plan", str(files), "--target", sandbox, "--out", str(saved)).exit_code == 0
+    db = sandbox.removeprefix("sandbox:")
+    with SandboxStore(db) as store:
+        # Someone else creates the user the plan would create.
+        store.create_user(
+            {
+                "userName": "new@example.com",
+                "emails": [{"value": "new@example.com", "primary": True}],
+            }
+        )
+    layers = fault_layer(monkeypatch, None)
+    run = reconciler("apply", "--plan", str(saved), "--target", sandbox, "--auto-approve")
+    assert run.exit_code == 1
+    assert "stale" in run.stderr
+    assert "user new@example.com now exists" in run.stderr
+    assert layers[0].writes == []
+
+
+def test_saved_plan_for_another_target_is_refused(tmp_path: Path, sandbox: str) -> None:
+    """A plan made for one directory is never applied to another."""
+    saved = tmp_path / "plan.json"
+    assert (
+        reconciler(
+            "plan", str(files_with(tmp_path)), "--target", sandbox, "--out", str(saved)
+        ).exit_code
+        == 0
+    )
+    other = f"sandbox:{tmp_path / 'other.db'}"
+    run = reconciler("apply", "--plan", str(saved), "--target", other, "--auto-approve")
+    assert run.exit_code == 1
+    assert "was made for" in run.stderr
+
+
+def test_edited_saved_plan_is_refused(tmp_path: Path, sandbox: str) -> None:
+    """A saved plan edited by hand no longer matches its digest and is refused."""
+    saved = tmp_path / "plan.json"
+    assert (
+        reconciler(
+            "plan", str(files_with(tmp_path)), "--target", sandbox, "--out", str(saved)
+        ).exit_code
+        == 0
+    )
+    saved.write_text(saved.read_text().replace("new@example.com", "evil@example.com"))
+    run = reconciler("apply", "--plan", str(saved), "--target", sandbox, "--auto-approve")
+    assert run.exit_code == 1
+    assert "digest does not match" in run.stderr
+
+
+def test_apply_without_terminal_and_without_auto_approve_refuses(
+    tmp_path: Path, sandbox: str
+) -> None:
+    """With no terminal to ask on, apply without --auto-approve refuses and sends nothing."""
+    run = reconciler("apply", str(files_with(tmp_path)), "--target", sandbox)
+    assert run.exit_code == 1
+    assert "--auto-approve" in run.stderr
+
+
+def test_dry_run_sends_nothing(
+    tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apply --dry-run goes through the executor and sends no write."""
+    layers = fault_layer(monkeypatch, None)
+    run = reconciler("apply", str(files_with(tmp_path)), "--target", sandbox, "--dry-run")
+    assert run.exit_code == 0, run.stderr
+    assert "nothing was sent" in run.stdout.lower() or "dry run" in run.stdout.lower()
+    assert layers[0].writes == []
