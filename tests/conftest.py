@@ -33,7 +33,7 @@ def _scim2_server_command() -> list[str]:
 def scim2_server() -> Iterator[str]:
     """Start scim2-server with dynamic tenants; yield its root URL (no tenant)."""
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
+    process = subprocess.Popen(
         [
             *_scim2_server_command(),
             "--hostname",

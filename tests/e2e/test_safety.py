@@ -17,7 +17,7 @@ import pytest
 from reconciler import cli, target
 from reconciler.sandbox import SandboxStore
 from reconciler.scim.retry import RetryPolicy
-from tests.e2e.helpers import reconciler, write
+from tests.e2e.helpers import reconciler
 
 Fault = Callable[[httpx.Request, httpx.Response], httpx.Response]
 
