@@ -1,0 +1,173 @@
+"""The command line as a user meets it: messages, exit codes, logs, secrets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCIM2_SERVER_TOKEN
+from tests.e2e.helpers import reconciler, write
+
+USERS = """
+version: 1
+users:
+  - userName: alice@example.com
+    displayName: Alice
+  - userName: bob@example.com
+"""
+
+
+def test_bad_files_exit_1_with_located_messages_and_no_traceback(tmp_path: Path) -> None:
+    """Every problem is one line file:line:column: path: message; no traceback, exit 1."""
+    write(
+        tmp_path,
+        "users.yaml",
+        """
+        version: 1
+        users:
+          - userName: alice@example.com
+            displayNmae: Alice
+          - userName: ALICE@example.com
+        """,
+    )
+    run = reconciler("plan", str(tmp_path), "--target", f"sandbox:{tmp_path / 's.db'}")
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if "users.yaml:" in line]
+    assert len(lines) == 2
+    assert "users.yaml:4:5: users[0].displayNmae:" in run.stderr
+    assert not (tmp_path / "s.db").exists()  # no directory was opened
+
+
+def test_validate_counts_what_it_checked(tmp_path: Path) -> None:
+    """validate says how many users and groups it found valid, and touches no directory."""
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler("validate", str(tmp_path))
+    assert run.exit_code == 0
+    assert "2 users and 0 groups" in run.stdout
+
+
+def test_json_logs_one_event_per_action_on_stderr(tmp_path: Path) -> None:
+    """--log-format json after the subcommand: one JSON event per action, stdout stays clean."""
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler(
+        "apply",
+        str(tmp_path),
+        "--target",
+        f"sandbox:{tmp_path / 's.db'}",
+        "--auto-approve",
+        "--format",
+        "json",
+        "--log-format",
+        "json",
+    )
+    assert run.exit_code == 0, run.stderr
+    json.loads(run.stdout)  # one clean document
+    events = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+    actions = [e for e in events if e["event"] == "action"]
+    assert sorted(e["key"] for e in actions) == ["alice@example.com", "bob@example.com"]
+    for event in actions:
+        assert {"resource", "key", "action", "outcome", "attempt", "duration_ms"} <= set(event)
+
+
+def test_token_never_appears_in_any_output(
+    tmp_path: Path, scim2_tenant: str, scim2_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bearer token is in no output, logs at full verbosity included, nor on failure."""
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler(
+        "apply",
+        str(tmp_path),
+        "--target",
+        scim2_tenant,
+        "--auto-approve",
+        "-vv",
+        "--log-format",
+        "json",
+    )
+    assert run.exit_code == 0, run.stderr
+    assert SCIM2_SERVER_TOKEN not in run.stdout + run.stderr
+    monkeypatch.setenv("RECONCILER_TOKEN", "wrong-token-value")
+    refused = reconciler("plan", str(tmp_path), "--target", scim2_tenant, "-vv")
+    assert refused.exit_code == 1
+    assert "HTTP 401" in refused.stderr
+    assert "wrong-token-value" not in refused.stdout + refused.stderr
+
+
+def test_missing_token_is_a_clear_error(
+    tmp_path: Path, scim2_tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A remote target without its token variable set says which variable to set."""
+    monkeypatch.delenv("RECONCILER_TOKEN", raising=False)
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler("plan", str(tmp_path), "--target", scim2_tenant)
+    assert run.exit_code == 1
+    assert "RECONCILER_TOKEN" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        pytest.param("http://scim.example.com/v2", "only allowed to loopback", id="plain-http"),
+        pytest.param(
+            "https://user:pw@scim.example.com/v2", "carries credentials", id="credentials"
+        ),
+        pytest.param("ftp://scim.example.com", "neither an http(s) URL", id="scheme"),
+    ],
+)
+def test_unsafe_targets_are_refused(tmp_path: Path, target: str, message: str) -> None:
+    """Plain http off loopback, credentials in the URL and other schemes are refused."""
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler("plan", str(tmp_path), "--target", target)
+    assert run.exit_code == 1
+    assert message in run.stderr
+    assert ":pw@" not in run.stderr  # credentials are never echoed
+
+
+def test_detailed_exitcode_says_changes_pending(tmp_path: Path) -> None:
+    """plan --detailed-exitcode exits 2 while changes are pending and 0 once applied."""
+    write(tmp_path, "users.yaml", USERS)
+    target = f"sandbox:{tmp_path / 's.db'}"
+    assert (
+        reconciler("plan", str(tmp_path), "--target", target, "--detailed-exitcode").exit_code == 2
+    )
+    assert reconciler("apply", str(tmp_path), "--target", target, "--auto-approve").exit_code == 0
+    assert (
+        reconciler("plan", str(tmp_path), "--target", target, "--detailed-exitcode").exit_code == 0
+    )
+
+
+def test_every_output_says_the_target_is_the_sandbox(tmp_path: Path) -> None:
+    """Text and markdown plans name the local sandbox plainly; JSON records sandbox: as target."""
+    write(tmp_path, "users.yaml", USERS)
+    target = f"sandbox:{tmp_path / 's.db'}"
+    for fmt in ("text", "markdown"):
+        run = reconciler("plan", str(tmp_path), "--target", target, "--format", fmt)
+        assert "sandbox" in run.stdout.lower()
+        assert "not a real directory" in run.stdout
+    as_json = reconciler("plan", str(tmp_path), "--target", target, "--format", "json").json()
+    assert as_json["target"].startswith("sandbox:")
+
+
+def test_schema_command_prints_the_committed_schema() -> None:
+    """reconciler schema prints exactly schemas/desired-state.schema.json."""
+    committed = Path(__file__).parents[2] / "schemas" / "desired-state.schema.json"
+    assert reconciler("schema").stdout == committed.read_text(encoding="utf-8")
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    """python -m reconciler is the same command line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "plan" in result.stdout
+    assert "apply" in result.stdout
