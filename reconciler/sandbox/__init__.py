@@ -1,0 +1,38 @@
+"""The embedded sandbox: a local SCIM 2.0 directory in Atlassian's dialect, in SQLite.
+
+It is the default target (``sandbox:.reconciler/sandbox.db``) and the test bed for
+Atlassian behaviour (ATLASSIAN.md). Modules, bottom-up: ``schemas`` (what a user and
+a group are), ``problems`` (SCIM error answers), ``resources`` (validation and
+rendering), ``filters``, ``patch``, ``store`` (SQLite), ``faults`` (injected
+failures), ``app`` (the WSGI app) and ``serving`` (in-process transport and HTTP).
+"""
+
+from __future__ import annotations
+
+from reconciler.sandbox.app import SandboxApp
+from reconciler.sandbox.faults import FaultConfig, FaultInjectingTransport, FaultInjector
+from reconciler.sandbox.serving import (
+    SANDBOX_BASE_PATH,
+    SANDBOX_ORIGIN,
+    SandboxServer,
+    open_store,
+    sandbox_base_url,
+    sandbox_transport,
+    serve,
+)
+from reconciler.sandbox.store import SandboxStore
+
+__all__ = [
+    "SANDBOX_BASE_PATH",
+    "SANDBOX_ORIGIN",
+    "FaultConfig",
+    "FaultInjectingTransport",
+    "FaultInjector",
+    "SandboxApp",
+    "SandboxServer",
+    "SandboxStore",
+    "open_store",
+    "sandbox_base_url",
+    "sandbox_transport",
+    "serve",
+]

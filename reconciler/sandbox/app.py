@@ -1,0 +1,339 @@
+"""The sandbox as a WSGI app: SCIM 2.0 over HTTP, in Atlassian's dialect.
+
+Routing, authentication, body parsing and HTTP status codes live here; what a valid
+resource is lives in ``resources``, PATCH in ``patch``, filters in ``filters`` and
+storage in ``store``. Every refusal is a ``ScimRequestError`` turned into one SCIM error
+answer in ``_dispatch``, so bad client input gets a 4xx and never a traceback.
+The behaviours are ATLASSIAN.md's; the tests in ``tests/sandbox`` cite each one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from reconciler.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
+from reconciler.sandbox.filters import list_filter
+from reconciler.sandbox.patch import apply_operations, parse_patch
+from reconciler.sandbox.problems import (
+    SCIM_CONTENT_TYPE,
+    ScimRequestError,
+    auth_error_body,
+    encode,
+    invalid_value,
+    mutability,
+)
+from reconciler.sandbox.resources import (
+    check_group,
+    check_user,
+    clean_attributes,
+    project,
+    render_group,
+    render_user,
+    split_members,
+)
+from reconciler.sandbox.schemas import (
+    GROUP,
+    GROUP_URN,
+    LIST_RESPONSE_URN,
+    MAX_PAGE_SIZE,
+    RESOURCE_KINDS,
+    SCHEMAS,
+    USER,
+    USER_URN,
+    service_provider_config,
+)
+from reconciler.sandbox.store import GroupRecord, MemberChange, SandboxStore, UserRecord
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+BASE_PATH = "/scim/directory/sandbox"
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a PATCH adding tens of thousands of members fits
+_MAX_START_INDEX = 2**62  # SQLite integers are 64-bit; beyond this no page exists anyway
+_JSON_TYPES = frozenset({"application/json", "application/scim+json"})
+
+Answer = tuple[int, Any, dict[str, str]]  # status, JSON payload (None: no body), headers
+
+_ROUTES = Map(
+    [
+        Rule(f"{BASE_PATH}/Users", endpoint="users", methods=["GET", "POST"]),
+        Rule(
+            f"{BASE_PATH}/Users/<rid>", endpoint="user", methods=["GET", "PUT", "PATCH", "DELETE"]
+        ),
+        Rule(f"{BASE_PATH}/Groups", endpoint="groups", methods=["GET", "POST"]),
+        Rule(
+            f"{BASE_PATH}/Groups/<rid>", endpoint="group", methods=["GET", "PUT", "PATCH", "DELETE"]
+        ),
+        Rule(f"{BASE_PATH}/Schemas", endpoint="schemas", methods=["GET"]),
+        Rule(f"{BASE_PATH}/Schemas/<rid>", endpoint="schema", methods=["GET"]),
+        Rule(f"{BASE_PATH}/ResourceTypes", endpoint="resource_types", methods=["GET"]),
+        Rule(f"{BASE_PATH}/ResourceTypes/<rid>", endpoint="resource_type", methods=["GET"]),
+        Rule(f"{BASE_PATH}/ServiceProviderConfig", endpoint="spc", methods=["GET"]),
+    ],
+    strict_slashes=False,
+)
+
+
+class SandboxApp:
+    """The WSGI callable serving one sandbox directory under ``BASE_PATH``.
+
+    With ``token`` set, every request needs ``Authorization: Bearer <token>``. With
+    ``faults`` enabled, ``FaultMiddleware`` sits in front (for HTTP serving; the
+    in-process transport injects faults itself and passes no ``faults`` here).
+    """
+
+    def __init__(
+        self, store: SandboxStore, token: str | None = None, faults: FaultConfig | None = None
+    ) -> None:
+        self.store = store
+        self._token = token
+        self._wsgi: WSGIApplication = self._serve
+        if faults is not None and faults.enabled:
+            self._wsgi = FaultMiddleware(self._serve, FaultInjector(faults))
+        self._handlers: dict[str, Callable[[Request, str, str | None], Answer]] = {
+            "users": self._users,
+            "user": self._user,
+            "groups": self._groups,
+            "group": self._group,
+            "schemas": self._schemas,
+            "schema": self._schema,
+            "resource_types": self._resource_types,
+            "resource_type": self._resource_type,
+            "spc": self._spc,
+        }
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        request.max_content_length = MAX_BODY_BYTES
+        return self._dispatch(request)(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        if self._token is not None and not self._authorized(request):
+            return Response(
+                encode(auth_error_body("Unauthorized: a valid bearer token is required")),
+                status=401,
+                content_type="application/json",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        try:
+            endpoint, args = _ROUTES.bind_to_environ(request.environ).match()
+            base_url = request.url_root.rstrip("/") + BASE_PATH
+            status, payload, headers = self._handlers[str(endpoint)](
+                request, base_url, args.get("rid")
+            )
+        except ScimRequestError as problem:
+            status, payload, headers = problem.status, problem.body(), problem.headers
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(exc.valid_methods or ())
+            refused = ScimRequestError(405, f"{request.method} is not allowed on {request.path}")
+            status, payload, headers = 405, refused.body(), {"Allow": allowed}
+        except NotFound:
+            status, payload, headers = 404, _no_endpoint(request.path), {}
+        except HTTPException as exc:
+            code = exc.code or 400
+            status, payload, headers = code, ScimRequestError(code, str(exc.description)).body(), {}
+        if payload is None:
+            return Response(status=status, headers=headers)
+        return Response(encode(payload), status, headers, content_type=SCIM_CONTENT_TYPE)
+
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        expected = (self._token or "").encode()
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            credentials.strip().encode("utf-8", "replace"), expected
+        )
+
+    # Users -------------------------------------------------------------------
+
+    def _users(self, request: Request, base_url: str, _: str | None) -> Answer:
+        if request.method == "POST":
+            attrs = check_user(clean_attributes(_body(request), USER))
+            record = self.store.create_user(attrs)
+            resource = render_user(record, [], base_url)
+            return 201, _projected(request, resource), {"Location": resource["meta"]["location"]}
+        start, count = _paging(request)
+        text = request.args.get("filter")
+        where = list_filter(text, USER_URN) if text else None
+        total, records = self.store.list_users(start, count, where)
+        groups = self.store.groups_of([r.seq for r in records])
+        attributes, excluded = _projection(request)
+        resources = [
+            project(render_user(r, groups[r.seq], base_url), attributes, excluded) for r in records
+        ]
+        return 200, _list(total, start, resources), {}
+
+    def _user(self, request: Request, base_url: str, user_id: str | None) -> Answer:
+        assert user_id is not None
+        store = self.store
+        if request.method == "DELETE":
+            store.delete_user(user_id)
+            return 204, None, {}
+        if request.method == "GET":
+            return (
+                200,
+                _projected(request, self._render_user(store.get_user(user_id), base_url)),
+                {},
+            )
+        body = _body(request)
+        with store.transaction():
+            old = store.get_user(user_id)  # 404 before 400: the resource must exist
+            if request.method == "PUT":
+                # Omitted attributes are cleared; an omitted active takes its default, true.
+                attrs = clean_attributes(body, USER)
+            else:
+                patch = parse_patch(body, USER)
+                attrs = clean_attributes(apply_operations(old.attributes, patch.operations), USER)
+            record = store.replace_user(user_id, check_user(attrs))
+            resource = self._render_user(record, base_url)
+        return 200, _projected(request, resource), {}
+
+    def _render_user(self, record: UserRecord, base_url: str) -> dict[str, Any]:
+        return render_user(record, self.store.groups_of([record.seq])[record.seq], base_url)
+
+    # Groups ------------------------------------------------------------------
+
+    def _groups(self, request: Request, base_url: str, _: str | None) -> Answer:
+        if request.method == "POST":
+            attrs = clean_attributes(_body(request), GROUP)
+            member_ids = split_members(attrs) or []
+            record = self.store.create_group(check_group(attrs), member_ids)
+            resource = self._render_group(record, base_url)
+            return 201, resource, {"Location": resource["meta"]["location"]}
+        # attributes/excludedAttributes are not honoured on groups (ATLASSIAN.md).
+        start, count = _paging(request)
+        text = request.args.get("filter")
+        where = list_filter(text, GROUP_URN) if text else None
+        total, records = self.store.list_groups(start, count, where)
+        members = self.store.members_of([r.seq for r in records])
+        resources = [render_group(r, members[r.seq], base_url) for r in records]
+        return 200, _list(total, start, resources), {}
+
+    def _group(self, request: Request, base_url: str, group_id: str | None) -> Answer:
+        assert group_id is not None
+        store = self.store
+        if request.method == "DELETE":
+            store.delete_group(group_id)
+            return 204, None, {}
+        if request.method == "GET":
+            return 200, self._render_group(store.get_group(group_id), base_url), {}
+        body = _body(request)
+        with store.transaction():
+            old = store.get_group(group_id)
+            if request.method == "PUT":
+                attrs = clean_attributes(body, GROUP)
+                changes = [MemberChange("replace", tuple(split_members(attrs) or ()))]
+                unknown_status = 400  # ATLASSIAN.md: PUT with unknown member ids is a 400
+            else:
+                patch = parse_patch(body, GROUP)
+                attrs = clean_attributes(apply_operations(old.attributes, patch.operations), GROUP)
+                changes = list(patch.members)
+                unknown_status = 404  # ATLASSIAN.md: PATCH naming an unknown user is a 404
+            if attrs.get("displayName") != old.attributes["displayName"]:
+                raise mutability(
+                    "displayName is immutable: create a new group, move the members,"
+                    " then delete the old group"
+                )
+            record = store.update_group(
+                group_id, check_group(attrs), changes, unknown_status=unknown_status
+            )
+            resource = self._render_group(record, base_url)
+        return 200, resource, {}
+
+    def _render_group(self, record: GroupRecord, base_url: str) -> dict[str, Any]:
+        return render_group(record, self.store.members_of([record.seq])[record.seq], base_url)
+
+    # Discovery ---------------------------------------------------------------
+
+    def _schemas(self, request: Request, base_url: str, _: str | None) -> Answer:
+        resources = [schema.to_scim(base_url) for schema in SCHEMAS]
+        return 200, _list(len(resources), 1, resources), {}
+
+    def _schema(self, request: Request, base_url: str, urn: str | None) -> Answer:
+        for schema in SCHEMAS:
+            if schema.id.casefold() == (urn or "").casefold():
+                return 200, schema.to_scim(base_url), {}
+        raise ScimRequestError(404, f"Schema [{urn}] not found")
+
+    def _resource_types(self, request: Request, base_url: str, _: str | None) -> Answer:
+        resources = [kind.to_scim(base_url) for kind in RESOURCE_KINDS]
+        return 200, _list(len(resources), 1, resources), {}
+
+    def _resource_type(self, request: Request, base_url: str, name: str | None) -> Answer:
+        for kind in RESOURCE_KINDS:
+            if kind.name.casefold() == (name or "").casefold():
+                return 200, kind.to_scim(base_url), {}
+        raise ScimRequestError(404, f"ResourceType [{name}] not found")
+
+    def _spc(self, request: Request, base_url: str, _: str | None) -> Answer:
+        return 200, service_provider_config(base_url), {}
+
+
+def _body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; 415 for other media types, 400 ``invalidSyntax`` if bad."""
+    if request.mimetype and request.mimetype not in _JSON_TYPES:
+        raise ScimRequestError(
+            415, f"unsupported media type {request.mimetype}: send application/scim+json"
+        )
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ScimRequestError(400, "the body is not valid JSON", "invalidSyntax") from None
+    if not isinstance(body, dict):
+        raise ScimRequestError(400, "the body must be a JSON object", "invalidSyntax")
+    return body
+
+
+def _paging(request: Request) -> tuple[int, int]:
+    """``startIndex`` (1-based) and ``count``, clamped as RFC 7644 3.4.2.4 and Atlassian say.
+
+    Below 1 a start index counts as 1 and a negative count as 0; counts above 100
+    are clamped to 100 (ATLASSIAN.md: the default and effective page is 100).
+    """
+    start = _int_arg(request, "startIndex", 1)
+    count = _int_arg(request, "count", MAX_PAGE_SIZE)
+    return min(max(start, 1), _MAX_START_INDEX), min(max(count, 0), MAX_PAGE_SIZE)
+
+
+def _int_arg(request: Request, name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise invalid_value(f"{name} must be an integer, not [{raw}]") from None
+
+
+def _projected(request: Request, resource: dict[str, Any]) -> dict[str, Any]:
+    return project(resource, *_projection(request))
+
+
+def _projection(request: Request) -> tuple[str | None, str | None]:
+    """``attributes`` and ``excludedAttributes``, read once per request."""
+    return request.args.get("attributes"), request.args.get("excludedAttributes")
+
+
+def _list(total: int, start: int, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ListResponse; ``itemsPerPage`` is what arrived (RFC 7644 section 3.4.2)."""
+    return {
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": total,
+        "startIndex": start,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+
+
+def _no_endpoint(path: str) -> dict[str, Any]:
+    return ScimRequestError(404, f"no SCIM endpoint at {path}").body()

@@ -1,0 +1,222 @@
+"""Injected faults: rate limits, latency, 500/503 answers and dropped connections.
+
+Real directories throttle, fail and hang up (ATLASSIAN.md "Errors and limits",
+TEST_SERVERS.md); the client's retry policy and its handling of writes whose outcome
+is unknown can only be trusted once they have met those faults. ``FaultInjector``
+is the one place that decides what happens to a request. Two thin adapters carry
+the decision out:
+
+* ``FaultMiddleware`` wraps the WSGI app when the sandbox is served over HTTP. It
+  drops a connection by shutting down the client socket that werkzeug's server puts
+  in ``environ["werkzeug.socket"]``, so the client sees the connection close without
+  an answer (httpx: ``RemoteProtocolError``). Under a WSGI server that does not
+  expose its socket a drop cannot be done; the middleware then answers 502 with an
+  empty body, which the client must also treat as a failed request.
+* ``FaultInjectingTransport`` wraps an httpx transport in-process (the sandbox behind
+  ``httpx.WSGITransport``), where there is no socket: it raises the httpx errors a
+  dropped connection produces.
+
+A drop happens either before the request is processed or after it (the write took
+effect, but its answer never arrived), chosen at random: the second kind is what
+makes a create's outcome unknown (DESIGN.md "Executor").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Literal
+
+import httpx
+
+from reconciler.sandbox.problems import SCIM_CONTENT_TYPE, encode, error_body
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+FaultKind = Literal["answer", "rate_limited", "server_error", "drop_before", "drop_after"]
+
+
+@dataclass(frozen=True, slots=True)
+class FaultConfig:
+    """Which faults to inject; everything is off by default.
+
+    ``rate_limit`` is requests per second (a token bucket holding one second of
+    burst); ``error_rate`` and ``drop_rate`` are fractions of requests; ``seed``
+    makes the random choices reproducible.
+    """
+
+    rate_limit: float | None = None
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise ValueError(f"rate_limit must be positive, not {self.rate_limit}")
+        if not 0 <= self.latency_ms < math.inf:
+            raise ValueError(
+                f"latency_ms must be a finite, non-negative number, not {self.latency_ms}"
+            )
+        for name in ("error_rate", "drop_rate"):
+            rate = getattr(self, name)
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {rate}")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any fault is switched on."""
+        return bool(self.rate_limit or self.latency_ms or self.error_rate or self.drop_rate)
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """What happens to one request; ``delay`` (seconds) comes before any answer."""
+
+    kind: FaultKind
+    delay: float = 0.0
+    status: int = 200
+    retry_after: int = 0
+
+
+class FaultInjector:
+    """Decides, thread-safely and reproducibly for a seed, what happens to each request."""
+
+    def __init__(
+        self,
+        config: FaultConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.sleep = sleep
+        self._clock = clock
+        # Reproducible fault injection, not security: a seeded PRNG is the point.
+        self._random = random.Random(config.seed)  # noqa: S311
+        self._lock = threading.Lock()
+        self._capacity = max(1.0, config.rate_limit or 0.0)
+        self._tokens = self._capacity
+        self._refilled = clock()
+
+    def decide(self) -> Fault:
+        """The fate of the next request. Requests refused with 429 use no token."""
+        config = self.config
+        delay = config.latency_ms / 1000
+        with self._lock:
+            if config.rate_limit is not None:
+                now = self._clock()
+                elapsed = max(0.0, now - self._refilled)
+                self._tokens = min(self._capacity, self._tokens + elapsed * config.rate_limit)
+                self._refilled = now
+                if self._tokens < 1:
+                    wait = math.ceil((1 - self._tokens) / config.rate_limit)
+                    return Fault("rate_limited", delay, 429, max(1, wait))
+                self._tokens -= 1
+            if config.drop_rate and self._random.random() < config.drop_rate:
+                kind: FaultKind = "drop_after" if self._random.random() < 0.5 else "drop_before"
+                return Fault(kind, delay)
+            if config.error_rate and self._random.random() < config.error_rate:
+                return Fault("server_error", delay, self._random.choice((500, 503)))
+        return Fault("answer", delay)
+
+
+def fault_answer(fault: Fault, config: FaultConfig) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and SCIM error body for a 429 or an injected 5xx."""
+    headers = [("Content-Type", SCIM_CONTENT_TYPE)]
+    if fault.kind == "rate_limited":
+        headers.append(("Retry-After", str(fault.retry_after)))
+        detail = f"Too many requests: the sandbox allows {config.rate_limit:g} per second"
+    else:
+        detail = f"Injected fault: {HTTPStatus(fault.status).phrase}"
+    body = encode(error_body(fault.status, detail))
+    headers.append(("Content-Length", str(len(body))))
+    return fault.status, headers, body
+
+
+class FaultMiddleware:
+    """WSGI middleware that applies ``FaultInjector`` decisions to a served app."""
+
+    def __init__(self, app: WSGIApplication, injector: FaultInjector) -> None:
+        self.app = app
+        self.injector = injector
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        fault = self.injector.decide()
+        if fault.delay:
+            self.injector.sleep(fault.delay)
+        if fault.kind in ("rate_limited", "server_error"):
+            status, headers, body = fault_answer(fault, self.injector.config)
+            start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+            return [body]
+        if fault.kind == "drop_after":
+            result = self.app(environ, lambda status, headers, exc_info=None: lambda data: None)
+            try:
+                for _ in result:
+                    pass
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        if fault.kind in ("drop_before", "drop_after"):
+            return self._drop(environ, start_response)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _drop(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        sock = environ.get("werkzeug.socket")
+        if isinstance(sock, socket.socket):
+            # The client reads end-of-stream instead of a status line. werkzeug's
+            # attempt to send the answer below then fails with a broken pipe, which
+            # it treats as a connection the client dropped: quietly.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            start_response("500 Internal Server Error", [("Content-Length", "0")])
+            return []
+        start_response("502 Bad Gateway", [("Content-Length", "0")])
+        return []
+
+
+class FaultInjectingTransport(httpx.BaseTransport):
+    """An httpx transport that injects faults in front of another (in-process) one."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        faults: FaultConfig,
+        *,
+        injector: FaultInjector | None = None,
+    ) -> None:
+        self.inner = inner
+        self.injector = injector or FaultInjector(faults)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self.injector.decide()
+        if fault.delay:
+            self.injector.sleep(fault.delay)
+        if fault.kind in ("rate_limited", "server_error"):
+            status, headers, body = fault_answer(fault, self.injector.config)
+            return httpx.Response(status, headers=headers, content=body, request=request)
+        if fault.kind == "drop_before":
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        response = self.inner.handle_request(request)
+        if fault.kind == "drop_after":
+            response.read()
+            response.close()
+            raise httpx.ReadError(
+                "Connection reset by peer (the request was processed)", request=request
+            )
+        return response
+
+    def close(self) -> None:
+        self.inner.close()

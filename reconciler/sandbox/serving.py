@@ -1,0 +1,162 @@
+"""Two ways to reach the sandbox: in-process through httpx, or over loopback HTTP.
+
+In-process, the sandbox is an ``httpx.WSGITransport`` to ``SandboxApp`` behind the
+fixed fake origin ``SANDBOX_ORIGIN``: the reconciler's client sends real HTTP
+requests through its one transport seam, with no socket and no port (DESIGN.md
+"Targets": "served in-process through the same HTTP client code path as a remote
+server"). ``serve`` puts the same app on werkzeug's threaded server for other tools.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from reconciler.errors import ConfigError
+from reconciler.sandbox.app import BASE_PATH, SandboxApp
+from reconciler.sandbox.faults import FaultConfig, FaultInjectingTransport
+from reconciler.sandbox.store import SandboxStore
+
+SANDBOX_BASE_PATH = BASE_PATH
+# ".invalid" can never resolve (RFC 2606), so a request that escapes the in-process
+# transport fails loudly instead of reaching some real host.
+SANDBOX_ORIGIN = "http://sandbox.invalid"
+
+
+def sandbox_base_url() -> str:
+    """The base URL a client uses with ``sandbox_transport``."""
+    return SANDBOX_ORIGIN + SANDBOX_BASE_PATH
+
+
+def open_store(db_path: str | os.PathLike[str]) -> SandboxStore:
+    """Open (creating it and its parent directories if needed) the sandbox at ``db_path``."""
+    path = Path(db_path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the directory for the sandbox {path}: {exc}") from exc
+    return SandboxStore(path)
+
+
+class _SandboxTransport(httpx.WSGITransport):
+    """``WSGITransport`` that owns the store: closing the client closes the database."""
+
+    def __init__(self, store: SandboxStore, app: SandboxApp) -> None:
+        super().__init__(app=app)
+        self._store = store
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def sandbox_transport(
+    db_path: str | os.PathLike[str],
+    *,
+    token: str | None = None,
+    faults: FaultConfig | None = None,
+) -> httpx.BaseTransport:
+    """An httpx transport to the sandbox at ``db_path``, in-process.
+
+    Use it with ``sandbox_base_url()``. With ``faults`` enabled, the transport
+    injects them (dropped connections raise the httpx errors a real drop raises).
+    Closing the transport (or the client holding it) closes the database.
+    """
+    store = open_store(db_path)
+    transport: httpx.BaseTransport = _SandboxTransport(store, SandboxApp(store, token))
+    if faults is not None and faults.enabled:
+        transport = FaultInjectingTransport(transport, faults)
+    return transport
+
+
+class SandboxServer:
+    """The sandbox on a werkzeug threaded HTTP server; ``port=0`` picks a free port."""
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str],
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        token: str | None = None,
+        faults: FaultConfig | None = None,
+    ) -> None:
+        self.store = open_store(db_path)
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host, port, SandboxApp(self.store, token, faults), threaded=True
+            )
+        except SystemExit as exc:
+            # werkzeug prints why it cannot listen (port in use...) and exits.
+            self.store.close()
+            raise ConfigError(f"cannot serve the sandbox on {host}:{port}") from exc
+        except BaseException:
+            self.store.close()
+            raise
+        self.host = host
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT/scim/directory/sandbox`` with the port actually bound."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._server.server_port}{SANDBOX_BASE_PATH}"
+
+    def serve_forever(self) -> None:
+        """Serve until ``shutdown()`` is called from another thread or Ctrl-C."""
+        self._server.serve_forever(poll_interval=0.1)
+
+    def shutdown(self) -> None:
+        """Stop ``serve_forever`` (from another thread); waits until it has stopped."""
+        self._server.shutdown()
+
+    def close(self) -> None:
+        """Release the listening socket and the database."""
+        self._server.server_close()
+        self.store.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def serve(
+    db_path: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    token: str | None = None,
+    faults: FaultConfig | None = None,
+    ready: Callable[[str], None] | None = None,
+    *,
+    stop: threading.Event | None = None,
+) -> None:
+    """Serve the sandbox over HTTP until interrupted (Ctrl-C) or until ``stop`` is set.
+
+    Once listening, calls ``ready(base_url)``, or prints the base URL when no
+    ``ready`` is given. ``stop`` is for embedding (and the tests): the CLI relies
+    on Ctrl-C, which werkzeug's server turns into a clean return.
+    """
+    with SandboxServer(db_path, host, port, token=token, faults=faults) as server:
+        if ready is not None:
+            ready(server.base_url)
+        else:
+            print(server.base_url, flush=True)
+        finished = threading.Event()
+        if stop is not None:
+
+            def watch() -> None:
+                while not finished.is_set():
+                    if stop.wait(0.1):
+                        server.shutdown()
+                        return
+
+            threading.Thread(target=watch, name="sandbox-stop", daemon=True).start()
+        try:
+            server.serve_forever()
+        finally:
+            finished.set()

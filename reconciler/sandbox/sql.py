@@ -1,0 +1,96 @@
+"""The sandbox's SQLite schema and every statement the store runs.
+
+Every statement is a literal: nothing from a request is ever spliced into SQL. Lists
+of ids travel as one JSON array parameter, unpacked by ``json_each()``, so there is
+no variable-count placeholder list and no limit on how many ids one PATCH names.
+"""
+
+from __future__ import annotations
+
+# PRAGMA user_version of a sandbox database; a different one is refused on open.
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE users (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    user_name_key TEXT NOT NULL UNIQUE,
+    email_key TEXT NOT NULL UNIQUE,
+    external_id TEXT,
+    display TEXT NOT NULL,
+    account_id TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    attributes TEXT NOT NULL
+);
+CREATE INDEX users_external_id ON users (external_id);
+-- Narrow index on the rowid: OFFSET skips rows here, not in the wide table.
+CREATE INDEX users_seq ON users (seq);
+CREATE TABLE groups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    display_name_key TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    attributes TEXT NOT NULL
+);
+CREATE INDEX groups_seq ON groups (seq);
+CREATE TABLE memberships (
+    group_seq INTEGER NOT NULL REFERENCES groups (seq) ON DELETE CASCADE,
+    user_seq INTEGER NOT NULL REFERENCES users (seq) ON DELETE CASCADE,
+    PRIMARY KEY (group_seq, user_seq)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_user ON memberships (user_seq);
+"""
+
+GET_USER = "SELECT seq, id, account_id, created, last_modified, attributes FROM users WHERE id = ?"
+GET_GROUP = "SELECT seq, id, created, last_modified, attributes FROM groups WHERE id = ?"
+USER_BY_NAME = "SELECT id FROM users WHERE user_name_key = ?"
+USER_BY_EMAIL = "SELECT id FROM users WHERE email_key = ?"
+GROUPS_OF = (
+    "SELECT m.user_seq, g.id, g.display_name FROM memberships m"
+    " JOIN groups g ON g.seq = m.group_seq"
+    " WHERE m.user_seq IN (SELECT value FROM json_each(?)) ORDER BY g.seq"
+)
+MEMBERS_OF = (
+    "SELECT m.group_seq, u.id, u.display FROM memberships m"
+    " JOIN users u ON u.seq = m.user_seq"
+    " WHERE m.group_seq IN (SELECT value FROM json_each(?)) ORDER BY m.group_seq, m.user_seq"
+)
+USER_SEQS = "SELECT id, seq FROM users WHERE id IN (SELECT value FROM json_each(?))"
+REMOVE_MEMBERS = (
+    "DELETE FROM memberships WHERE group_seq = ? AND user_seq IN"
+    " (SELECT seq FROM users WHERE id IN (SELECT value FROM json_each(?)))"
+)
+# (table, filter column or None) -> (count statement, page statement). The unfiltered
+# page skips its offset in the narrow seq index, then reads a range of the table.
+PAGES: dict[tuple[str, str | None], tuple[str, str]] = {
+    ("users", None): (
+        "SELECT count(*) FROM users",
+        "SELECT seq, id, account_id, created, last_modified, attributes FROM users"
+        " WHERE seq >= (SELECT seq FROM users ORDER BY seq LIMIT 1 OFFSET :offset)"
+        " ORDER BY seq LIMIT :count",
+    ),
+    ("users", "user_name_key"): (
+        "SELECT count(*) FROM users WHERE user_name_key = :key",
+        "SELECT seq, id, account_id, created, last_modified, attributes FROM users"
+        " WHERE user_name_key = :key ORDER BY seq LIMIT :count OFFSET :offset",
+    ),
+    ("users", "external_id"): (
+        "SELECT count(*) FROM users WHERE external_id = :key",
+        "SELECT seq, id, account_id, created, last_modified, attributes FROM users"
+        " WHERE external_id = :key ORDER BY seq LIMIT :count OFFSET :offset",
+    ),
+    ("groups", None): (
+        "SELECT count(*) FROM groups",
+        "SELECT seq, id, created, last_modified, attributes FROM groups"
+        " WHERE seq >= (SELECT seq FROM groups ORDER BY seq LIMIT 1 OFFSET :offset)"
+        " ORDER BY seq LIMIT :count",
+    ),
+    ("groups", "display_name_key"): (
+        "SELECT count(*) FROM groups WHERE display_name_key = :key",
+        "SELECT seq, id, created, last_modified, attributes FROM groups"
+        " WHERE display_name_key = :key ORDER BY seq LIMIT :count OFFSET :offset",
+    ),
+}

@@ -1,0 +1,419 @@
+"""The sandbox directory in one SQLite file.
+
+Each user and group is a row: its client-owned attributes as JSON, plus indexed
+columns for everything the directory looks things up by (ids, the casefolded
+``userName`` and primary email, ``externalId``, the casefolded group name). The
+UNIQUE indexes are the invariants of ATLASSIAN.md (``userName``, email and group name
+unique, compared case-insensitively); the friendly 409 comes from checking first,
+inside the same transaction, so the indexes only ever fire on a bug.
+
+``seq`` is an ``INTEGER PRIMARY KEY AUTOINCREMENT``: it only grows, so listing in
+``seq`` order is stable while users are created and deleted (a pager never sees a
+row twice). ``startIndex`` is an offset; a separate narrow index on ``seq`` lets
+SQLite skip the offset in an index of integers instead of walking the table with
+every JSON body, which keeps the last page of 100,000 users as cheap as the first
+(see ``benchmarks/sandbox_bench.py``). The statements are in ``sql``.
+
+Memberships are rows keyed by ``seq``, so a group of 290,000 members changes by the
+rows a PATCH names. One connection serves every thread, guarded by a lock; writes
+and the read-modify-write of a PATCH run in one ``transaction()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ConfigError
+from reconciler.sandbox import sql
+from reconciler.sandbox.filters import ListFilter
+from reconciler.sandbox.problems import ScimRequestError, invalid_value, not_found
+from reconciler.sandbox.resources import primary_email
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A stored user: the directory-owned fields and the client-owned attributes."""
+
+    seq: int
+    id: str
+    account_id: str
+    created: str
+    last_modified: str
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRecord:
+    """A stored group, without its members (those are rows of ``memberships``)."""
+
+    seq: int
+    id: str
+    created: str
+    last_modified: str
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    """One change to a group's members: ``add``, ``remove`` or ``replace`` these user ids."""
+
+    op: str
+    ids: tuple[str, ...]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # one encoder: seeding calls it 100k times
+
+
+def _dumps(value: Any) -> str:
+    return _ENCODER.encode(value)
+
+
+class SandboxStore:
+    """The users, groups and memberships of one sandbox directory, in SQLite."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        try:
+            # Autocommit mode: transactions are opened explicitly by transaction().
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot open the sandbox database {self.path}: {exc}") from exc
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise ConfigError(f"{self.path} is not a sandbox database: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
+        db = self._db
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA cache_size = -65536")  # 64 MiB: index inserts of a big seed
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == sql.SCHEMA_VERSION:
+            return
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if version != 0 or tables:
+            raise ConfigError(
+                f"{self.path} is not a sandbox database of this version "
+                f"(schema {version}, expected {sql.SCHEMA_VERSION})"
+            )
+        with self.transaction():
+            for statement in sql.DDL.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {sql.SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        """Close the database (idempotent); WAL is checkpointed and its files removed."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> SandboxStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work; nested uses join the outer transaction."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # Users -------------------------------------------------------------------
+
+    def create_user(self, attrs: Mapping[str, Any]) -> UserRecord:
+        """Store a new, checked user; 409 ``uniqueness`` on a taken userName or email."""
+        now = _now()
+        record = UserRecord(0, str(uuid.uuid4()), secrets.token_hex(12), now, now, dict(attrs))
+        with self.transaction():
+            self._check_user_unique(attrs, None)
+            cursor = self._db.execute(
+                "INSERT INTO users (id, user_name_key, email_key, external_id, display,"
+                " account_id, created, last_modified, attributes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.id, *self._user_keys(attrs), record.account_id, now, now, _dumps(attrs)),
+            )
+        return UserRecord(
+            int(cursor.lastrowid or 0), record.id, record.account_id, now, now, record.attributes
+        )
+
+    def get_user(self, user_id: str) -> UserRecord:
+        """The user with this SCIM id; 404 when there is none."""
+        rows = self._rows(sql.GET_USER, (user_id,))
+        if not rows:
+            raise not_found("User", user_id)
+        return _user(rows[0])
+
+    def replace_user(self, user_id: str, attrs: Mapping[str, Any]) -> UserRecord:
+        """Replace a user's attributes, keeping id, account and ``created``."""
+        with self.transaction():
+            old = self.get_user(user_id)
+            self._check_user_unique(attrs, user_id)
+            now = _now()
+            self._db.execute(
+                "UPDATE users SET user_name_key = ?, email_key = ?, external_id = ?,"
+                " display = ?, last_modified = ?, attributes = ? WHERE id = ?",
+                (*self._user_keys(attrs), now, _dumps(attrs), user_id),
+            )
+        return UserRecord(old.seq, old.id, old.account_id, old.created, now, dict(attrs))
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete a user and its memberships; 404 when there is none."""
+        with self.transaction():
+            if self._db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount == 0:
+                raise not_found("User", user_id)
+
+    def list_users(
+        self, start_index: int, count: int, where: ListFilter | None = None
+    ) -> tuple[int, list[UserRecord]]:
+        """``totalResults`` and one page, in creation order (RFC 7644 section 3.4.2.4)."""
+        total, rows = self._page("users", start_index, count, where)
+        return total, [_user(row) for row in rows]
+
+    def groups_of(self, user_seqs: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """(group id, displayName) of every group each user is a direct member of."""
+        out: dict[int, list[tuple[str, str]]] = {seq: [] for seq in user_seqs}
+        for user_seq, group_id, name in self._rows(sql.GROUPS_OF, (_dumps(list(user_seqs)),)):
+            out[user_seq].append((group_id, name))
+        return out
+
+    def count_users(self) -> int:
+        """How many users the directory holds."""
+        return int(self._rows("SELECT count(*) FROM users")[0][0])
+
+    def seed_users(self, n: int, *, prefix: str = "user", domain: str = "example.com") -> list[str]:
+        """Insert ``n`` generated users in one transaction; their ids, in order.
+
+        Users are ``{prefix}{i:06d}@{domain}`` with a primary work email of the same
+        value and ``externalId`` ``{prefix}-{i}``, numbered on from the highest
+        ``seq`` so that seeding twice adds more users rather than colliding.
+        """
+        now = _now()
+        rows = []
+        ids = []
+        with self.transaction():
+            start = int(self._db.execute("SELECT coalesce(max(seq), 0) FROM users").fetchone()[0])
+            for i in range(start + 1, start + n + 1):
+                user_name = f"{prefix}{i:06d}@{domain}"
+                attrs = {
+                    "userName": user_name,
+                    "externalId": f"{prefix}-{i}",
+                    "name": {"givenName": prefix.title(), "familyName": str(i)},
+                    "displayName": f"{prefix.title()} {i}",
+                    "emails": [{"value": user_name, "type": "work", "primary": True}],
+                    "active": True,
+                }
+                user_id = str(uuid.uuid4())
+                ids.append(user_id)
+                key = user_name.casefold()
+                rows.append(
+                    (user_id, key, key, attrs["externalId"], attrs["displayName"],
+                     secrets.token_hex(12), now, now, _dumps(attrs))
+                )  # fmt: skip
+            try:
+                self._db.executemany(
+                    "INSERT INTO users (id, user_name_key, email_key, external_id, display,"
+                    " account_id, created, last_modified, attributes)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            except sqlite3.IntegrityError as exc:
+                raise ConfigError(
+                    f"cannot seed: a user named like {prefix}NNNNNN@{domain} already exists"
+                ) from exc
+        return ids
+
+    def _user_keys(self, attrs: Mapping[str, Any]) -> tuple[str, str, str | None, str]:
+        user_name = str(attrs["userName"])
+        display = attrs.get("displayName") or user_name
+        return (
+            user_name.casefold(),
+            primary_email(attrs).casefold(),
+            attrs.get("externalId"),
+            display,
+        )
+
+    def _check_user_unique(self, attrs: Mapping[str, Any], user_id: str | None) -> None:
+        user_name, email, _, _ = self._user_keys(attrs)
+        for query, key, label, shown in (
+            (sql.USER_BY_NAME, user_name, "userName", attrs["userName"]),
+            (sql.USER_BY_EMAIL, email, "email", primary_email(attrs)),
+        ):
+            row = self._db.execute(query, (key,)).fetchone()
+            if row is not None and row[0] != user_id:
+                raise ScimRequestError(
+                    409, f"Resource [USER]: with {label}[{shown}] already exists", "uniqueness"
+                )
+
+    # Groups ------------------------------------------------------------------
+
+    def create_group(self, attrs: Mapping[str, Any], member_ids: Sequence[str]) -> GroupRecord:
+        """Store a new group; 409 on a taken name, 400 on unknown member ids."""
+        now = _now()
+        name = str(attrs["displayName"])
+        group_id = str(uuid.uuid4())
+        with self.transaction():
+            self._check_group_unique(name)
+            cursor = self._db.execute(
+                "INSERT INTO groups (id, display_name_key, display_name, created,"
+                " last_modified, attributes) VALUES (?, ?, ?, ?, ?, ?)",
+                (group_id, name.casefold(), name, now, now, _dumps(attrs)),
+            )
+            seq = int(cursor.lastrowid or 0)
+            self._change_members(seq, [MemberChange("add", tuple(member_ids))], unknown_status=400)
+        return GroupRecord(seq, group_id, now, now, dict(attrs))
+
+    def get_group(self, group_id: str) -> GroupRecord:
+        """The group with this SCIM id; 404 when there is none."""
+        rows = self._rows(sql.GET_GROUP, (group_id,))
+        if not rows:
+            raise not_found("Group", group_id)
+        return _group(rows[0])
+
+    def update_group(
+        self,
+        group_id: str,
+        attrs: Mapping[str, Any],
+        changes: Sequence[MemberChange],
+        *,
+        unknown_status: int = 404,
+    ) -> GroupRecord:
+        """Store new attributes (displayName unchanged) and apply member changes in order.
+
+        Unknown user ids in an add or replace fail the whole update: 404 for PATCH
+        (ATLASSIAN.md), 400 for PUT. Removing a non-member is a no-op.
+        """
+        with self.transaction():
+            old = self.get_group(group_id)
+            now = _now()
+            self._db.execute(
+                "UPDATE groups SET last_modified = ?, attributes = ? WHERE seq = ?",
+                (now, _dumps(attrs), old.seq),
+            )
+            self._change_members(old.seq, changes, unknown_status=unknown_status)
+        return GroupRecord(old.seq, old.id, old.created, now, dict(attrs))
+
+    def delete_group(self, group_id: str) -> None:
+        """Delete a group and its memberships; 404 when there is none."""
+        with self.transaction():
+            if self._db.execute("DELETE FROM groups WHERE id = ?", (group_id,)).rowcount == 0:
+                raise not_found("Group", group_id)
+
+    def list_groups(
+        self, start_index: int, count: int, where: ListFilter | None = None
+    ) -> tuple[int, list[GroupRecord]]:
+        """``totalResults`` and one page of groups, in creation order."""
+        total, rows = self._page("groups", start_index, count, where)
+        return total, [_group(row) for row in rows]
+
+    def members_of(self, group_seqs: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """(user id, display) of each group's members, in the order users were created."""
+        out: dict[int, list[tuple[str, str]]] = {seq: [] for seq in group_seqs}
+        for group_seq, user_id, display in self._rows(sql.MEMBERS_OF, (_dumps(list(group_seqs)),)):
+            out[group_seq].append((user_id, display))
+        return out
+
+    def _check_group_unique(self, name: str) -> None:
+        row = self._db.execute(
+            "SELECT 1 FROM groups WHERE display_name_key = ?", (name.casefold(),)
+        ).fetchone()
+        if row is not None:
+            raise ScimRequestError(
+                409, f"Resource [GROUP]: with displayName[{name}] already exists", "uniqueness"
+            )
+
+    def _change_members(
+        self, group_seq: int, changes: Sequence[MemberChange], *, unknown_status: int
+    ) -> None:
+        db = self._db
+        for change in changes:
+            if change.op == "replace":
+                db.execute("DELETE FROM memberships WHERE group_seq = ?", (group_seq,))
+            if change.op in ("add", "replace"):
+                seqs = self._user_seqs(change.ids, unknown_status)
+                db.executemany(
+                    "INSERT OR IGNORE INTO memberships (group_seq, user_seq) VALUES (?, ?)",
+                    [(group_seq, seq) for seq in seqs],
+                )
+            elif change.op == "remove":
+                db.execute(sql.REMOVE_MEMBERS, (group_seq, _dumps(list(change.ids))))
+            else:
+                raise ValueError(f"unknown member change {change.op!r}")
+
+    def _user_seqs(self, ids: Sequence[str], unknown_status: int) -> list[int]:
+        found: dict[str, int] = dict(
+            self._db.execute(sql.USER_SEQS, (_dumps(list(ids)),)).fetchall()
+        )
+        missing = [i for i in ids if i not in found]
+        if missing:
+            if unknown_status == 404:
+                raise not_found("User", missing[0])
+            raise invalid_value(f"members: no user with id [{missing[0]}]")
+        return [found[i] for i in ids]
+
+    # Paging ------------------------------------------------------------------
+
+    def _page(
+        self, table: str, start_index: int, count: int, where: ListFilter | None
+    ) -> tuple[int, list[tuple[Any, ...]]]:
+        count_sql, page_sql = sql.PAGES[table, where.column if where else None]
+        params = {"key": where.key if where else None, "count": count, "offset": start_index - 1}
+        with self._lock:
+            total = int(self._db.execute(count_sql, params).fetchone()[0])
+            if count <= 0:
+                return total, []
+            return total, self._db.execute(page_sql, params).fetchall()
+
+
+def _user(row: tuple[Any, ...]) -> UserRecord:
+    seq, user_id, account_id, created, last_modified, attributes = row
+    return UserRecord(seq, user_id, account_id, created, last_modified, json.loads(attributes))
+
+
+def _group(row: tuple[Any, ...]) -> GroupRecord:
+    seq, group_id, created, last_modified, attributes = row
+    return GroupRecord(seq, group_id, created, last_modified, json.loads(attributes))

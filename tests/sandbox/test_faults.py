@@ -1,0 +1,156 @@
+"""Injected faults: 429 with Retry-After, 500/503, latency and dropped connections."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.sandbox import (
+    FaultConfig,
+    FaultInjectingTransport,
+    FaultInjector,
+    SandboxApp,
+    SandboxStore,
+    sandbox_base_url,
+    sandbox_transport,
+)
+
+from .helpers import scim_error, user_body
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand, and a sleep that only records."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def _ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"ok": True})
+
+
+def test_all_faults_off_by_default() -> None:
+    """FaultConfig() injects nothing: the sandbox behaves like a healthy directory."""
+    assert not FaultConfig().enabled
+    assert FaultInjector(FaultConfig()).decide().kind == "answer"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"rate_limit": 0},
+        {"latency_ms": -1},
+        {"latency_ms": float("inf")},
+        {"error_rate": 1.5},
+        {"drop_rate": -0.1},
+        {"error_rate": float("nan")},
+    ],
+)
+def test_config_rejects_nonsense(kwargs: dict[str, float]) -> None:
+    """Out-of-range settings are a programmer mistake and fail at construction."""
+    with pytest.raises(ValueError, match="must"):
+        FaultConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_same_seed_same_faults() -> None:
+    """A seed makes the random faults reproducible, run after run."""
+    config = FaultConfig(error_rate=0.3, drop_rate=0.3, seed=7)
+    a, b = FaultInjector(config), FaultInjector(config)
+    decisions = [a.decide() for _ in range(50)]
+    assert decisions == [b.decide() for _ in range(50)]
+    assert {d.kind for d in decisions} > {"answer"}
+
+
+def test_rate_limit_token_bucket() -> None:
+    """Over the rate, requests get 429 with a Retry-After in whole seconds; tokens refill."""
+    clock = FakeClock()
+    injector = FaultInjector(FaultConfig(rate_limit=2), clock=clock, sleep=clock.sleep)
+    assert [injector.decide().kind for _ in range(3)] == ["answer", "answer", "rate_limited"]
+    refused = injector.decide()
+    assert (refused.status, refused.retry_after) == (429, 1)
+    clock.now += 0.5
+    assert injector.decide().kind == "answer"
+    assert injector.decide().kind == "rate_limited"
+
+
+def test_rate_limit_in_process(sandbox_db: Path) -> None:
+    """ATLASSIAN.md "Errors": expect 429 with Retry-After and a SCIM error body."""
+    transport = sandbox_transport(sandbox_db, faults=FaultConfig(rate_limit=1))
+    with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
+        assert client.get("/Users").status_code == 200
+        response = client.get("/Users")
+    scim_error(response, 429)
+    assert int(response.headers["retry-after"]) >= 1
+
+
+def test_server_errors_are_500_or_503(sandbox_db: Path) -> None:
+    """ATLASSIAN.md "Errors": 500 and 503 happen (safe to retry), with SCIM bodies."""
+    transport = sandbox_transport(sandbox_db, faults=FaultConfig(error_rate=1.0, seed=3))
+    with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
+        statuses = Counter(client.get("/Users").status_code for _ in range(30))
+    assert set(statuses) == {500, 503}
+
+
+def test_injected_error_has_scim_body(sandbox_db: Path) -> None:
+    """An injected 5xx carries a SCIM error body with the status as a string."""
+    transport = sandbox_transport(sandbox_db, faults=FaultConfig(error_rate=1.0, seed=1))
+    with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
+        response = client.get("/Users")
+    scim_error(response, response.status_code)
+
+
+def test_dropped_connections_in_process(sandbox_db: Path) -> None:
+    """A drop raises an httpx transport error; a drop after processing kept the write."""
+    transport = sandbox_transport(sandbox_db, faults=FaultConfig(drop_rate=1.0, seed=5))
+    errors: Counter[str] = Counter()
+    with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
+        for i in range(20):
+            with pytest.raises(httpx.TransportError) as caught:
+                client.post("/Users", json=user_body(f"u{i}"))
+            errors[type(caught.value).__name__] += 1
+    assert set(errors) == {"RemoteProtocolError", "ReadError"}
+    with SandboxStore(sandbox_db) as store:
+        assert store.count_users() == errors["ReadError"]
+
+
+def test_latency_is_applied() -> None:
+    """latency_ms delays every answer by that much."""
+    clock = FakeClock()
+    injector = FaultInjector(FaultConfig(latency_ms=40), clock=clock, sleep=clock.sleep)
+    transport = FaultInjectingTransport(
+        httpx.MockTransport(_ok), injector.config, injector=injector
+    )
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://x/").status_code == 200
+    assert clock.slept == [0.04]
+
+
+def test_middleware_when_served(sandbox_db: Path) -> None:
+    """With faults, SandboxApp itself answers 429s (the path used when serving over HTTP)."""
+    with SandboxStore(sandbox_db) as store:
+        app = SandboxApp(store, faults=FaultConfig(rate_limit=1))
+        with httpx.Client(transport=httpx.WSGITransport(app=app), base_url=sandbox_base_url()) as c:
+            assert c.get("/Users").status_code == 200
+            response = c.get("/Users")
+    scim_error(response, 429)
+    assert response.headers["retry-after"] == "1"
+
+
+def test_middleware_drop_without_socket(sandbox_db: Path) -> None:
+    """Under a WSGI server that hides its socket, a drop degrades to an empty 502."""
+    with SandboxStore(sandbox_db) as store:
+        app = SandboxApp(store, faults=FaultConfig(drop_rate=1.0, seed=1))
+        with httpx.Client(transport=httpx.WSGITransport(app=app), base_url=sandbox_base_url()) as c:
+            response = c.get("/Users")
+    assert response.status_code == 502
+    assert response.content == b""

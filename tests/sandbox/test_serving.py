@@ -1,0 +1,160 @@
+"""Reaching the sandbox: the in-process transport, and serving over a loopback socket."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import reconciler.sandbox as sandbox
+from reconciler.errors import ConfigError
+from reconciler.sandbox import (
+    SANDBOX_BASE_PATH,
+    SANDBOX_ORIGIN,
+    FaultConfig,
+    SandboxServer,
+    sandbox_base_url,
+    sandbox_transport,
+    serve,
+)
+
+from .helpers import user_body
+
+
+def test_public_api() -> None:
+    """The package exports its API explicitly, with the fixed base path and origin."""
+    assert set(sandbox.__all__) >= {
+        "SANDBOX_BASE_PATH",
+        "SANDBOX_ORIGIN",
+        "sandbox_transport",
+        "sandbox_base_url",
+        "serve",
+        "FaultConfig",
+    }
+    assert SANDBOX_BASE_PATH == "/scim/directory/sandbox"
+    assert sandbox_base_url() == SANDBOX_ORIGIN + SANDBOX_BASE_PATH
+    assert SANDBOX_ORIGIN.endswith(".invalid")  # RFC 2606: can never resolve
+
+
+def test_transport_creates_parent_directories(tmp_path: Path) -> None:
+    """sandbox:PATH works for a path whose directories do not exist yet."""
+    db = tmp_path / "a" / "b" / "sandbox.db"
+    with httpx.Client(base_url=sandbox_base_url(), transport=sandbox_transport(db)) as client:
+        assert client.post("/Users", json=user_body("ann")).status_code == 201
+    assert db.exists()
+
+
+def test_closing_the_client_closes_the_database(sandbox_db: Path) -> None:
+    """Closing the client closes the store: SQLite checkpoints and removes the WAL file."""
+    with httpx.Client(base_url=sandbox_base_url(), transport=sandbox_transport(sandbox_db)) as c:
+        c.post("/Users", json=user_body("ann"))
+        assert Path(f"{sandbox_db}-wal").exists()
+    assert not Path(f"{sandbox_db}-wal").exists()
+
+
+def test_data_persists_between_transports(sandbox_db: Path) -> None:
+    """The sandbox is a file: a later run sees what an earlier run wrote."""
+    with httpx.Client(base_url=sandbox_base_url(), transport=sandbox_transport(sandbox_db)) as c:
+        c.post("/Users", json=user_body("ann"))
+    with httpx.Client(base_url=sandbox_base_url(), transport=sandbox_transport(sandbox_db)) as c:
+        assert c.get("/Users").json()["totalResults"] == 1
+
+
+@pytest.fixture
+def served(sandbox_db: Path) -> Iterator[str]:
+    """serve() running in a thread on a free loopback port; yields its base URL."""
+    urls: list[str] = []
+    ready = threading.Event()
+    stop = threading.Event()
+
+    def on_ready(url: str) -> None:
+        urls.append(url)
+        ready.set()
+
+    thread = threading.Thread(
+        target=serve,
+        kwargs={"db_path": sandbox_db, "port": 0, "token": "t0k", "ready": on_ready, "stop": stop},
+    )
+    thread.start()
+    try:
+        assert ready.wait(10), "the sandbox did not start"
+        yield urls[0]
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive(), "serve() did not stop"
+
+
+def test_serve_over_loopback(served: str) -> None:
+    """serve() answers real HTTP on loopback at http://HOST:PORT/scim/directory/sandbox."""
+    assert served.startswith("http://127.0.0.1:")
+    assert served.endswith(SANDBOX_BASE_PATH)
+    headers = {"Authorization": "Bearer t0k"}
+    with httpx.Client(base_url=served, headers=headers, timeout=5) as client:
+        created = client.post("/Users", json=user_body("ann"))
+        assert created.status_code == 201
+        assert created.headers["location"].startswith(served)
+        assert client.get("/Users").json()["totalResults"] == 1
+    assert httpx.get(f"{served}/Users", timeout=5).status_code == 401
+
+
+def test_serve_prints_url_without_ready(
+    sandbox_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a ready callback, serve() prints its base URL once listening."""
+    stop = threading.Event()
+    stop.set()  # stop as soon as it has started
+    serve(sandbox_db, port=0, stop=stop)
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("http://127.0.0.1:")
+    assert printed.endswith(SANDBOX_BASE_PATH)
+
+
+def test_dropped_connection_over_http(sandbox_db: Path) -> None:
+    """Served over HTTP, a drop closes the socket without an answer; the server lives on."""
+    faults = FaultConfig(drop_rate=1.0, seed=2)
+    with SandboxServer(sandbox_db, port=0, faults=faults) as server:
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        try:
+            for _ in range(3):
+                with pytest.raises(httpx.RemoteProtocolError):
+                    httpx.get(f"{server.base_url}/Users", timeout=5)
+        finally:
+            server.shutdown()
+            thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_rate_limit_over_http(sandbox_db: Path) -> None:
+    """Served over HTTP, requests over the rate get 429 with Retry-After."""
+    with SandboxServer(sandbox_db, port=0, faults=FaultConfig(rate_limit=1)) as server:
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        try:
+            with httpx.Client(base_url=server.base_url, timeout=5) as client:
+                assert client.get("/Users").status_code == 200
+                response = client.get("/Users")
+        finally:
+            server.shutdown()
+            thread.join(10)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["status"] == "429"
+
+
+def test_port_in_use_is_a_config_error(
+    sandbox_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A port that is taken is reported as a ConfigError, not a process exit."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}"):
+            SandboxServer(sandbox_db, port=port)
+    capsys.readouterr()
