@@ -369,18 +369,66 @@ def sandbox() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--token", metavar="T", help="Require this bearer token (default: no auth).")
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="R",
+    help="Fault knob: answer 429 with Retry-After above R requests per second.",
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="MS",
+    help="Fault knob: delay every answer by MS milliseconds.",
+)
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="P",
+    help="Fault knob: answer this fraction of requests with 500 or 503.",
+)
+@click.option(
+    "--drop-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="P",
+    help="Fault knob: drop this fraction of connections without an answer.",
+)
+@click.option("--seed", type=int, default=None, help="Seed for the random fault knobs.")
 @global_options
-def sandbox_serve(db: Path, host: str, port: int, token: str | None, output: Output) -> None:
+def sandbox_serve(
+    db: Path,
+    host: str,
+    port: int,
+    token: str | None,
+    rate_limit: float | None,
+    latency_ms: float,
+    error_rate: float,
+    drop_rate: float,
+    seed: int | None,
+    output: Output,
+) -> None:
     """Serve the sandbox over HTTP at http://HOST:PORT/scim/directory/sandbox.
 
-    Loopback by default; the same directory as the sandbox:PATH target.
+    Loopback by default; the same directory as the sandbox:PATH target. The base URL
+    is printed on stdout once the server listens. The fault knobs (all off by
+    default) make it misbehave like a busy real directory, for tests and benchmarks.
     """
-    from reconciler.sandbox import serve
+    from reconciler.sandbox import FaultConfig, serve
 
-    serve(
-        db,
-        host=host,
-        port=port,
-        token=token,
-        ready=lambda url: output.err(f"Serving the sandbox at {url} (Ctrl-C stops)"),
+    faults = FaultConfig(
+        rate_limit=rate_limit,
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        drop_rate=drop_rate,
+        seed=seed,
     )
+
+    def ready(url: str) -> None:
+        output.out(url)
+        output.err(f"Serving the sandbox at {url} from {db} (Ctrl-C stops)")
+
+    serve(db, host=host, port=port, token=token, faults=faults, ready=ready)
