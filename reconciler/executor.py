@@ -199,7 +199,7 @@ class Executor:
             outcome=outcome,
             reason=reason,
             id=new_id,
-            attempts=len(attempts),
+            attempts=max(attempts, default=0),
             duration_ms=(time.monotonic() - started) * 1000,
         )
         log.info(
@@ -208,7 +208,8 @@ class Executor:
             key=action.key,
             action=action.action.value,
             outcome=outcome.value,
-            attempt=len(attempts),
+            attempt=max(attempts, default=0),
+            requests=len(attempts),
             duration_ms=round(result.duration_ms, 1),
             reason=reason,
         )
