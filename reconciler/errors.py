@@ -17,6 +17,7 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     │       ├── NotFoundError         404
     │       ├── ConflictError         409 (``scimType`` usually ``uniqueness``)
     │       ├── PreconditionFailedError 412
+    │       ├── PayloadTooLargeError  413 (a PATCH is split and sent again)
     │       ├── RateLimitedError      429 (retryable, honours Retry-After)
     │       └── ServerError           5xx (retryable)
     ├── StalePlanError             a saved plan no longer matches the directory or target
@@ -129,6 +130,10 @@ class ConflictError(ScimHTTPError):
 
 class PreconditionFailedError(ScimHTTPError):
     """The resource changed since its ETag was read (412)."""
+
+
+class PayloadTooLargeError(ScimHTTPError):
+    """The request body is larger than the server takes (413)."""
 
 
 class RateLimitedError(ScimHTTPError):

@@ -26,7 +26,12 @@ from reconciler.attributes import (
     user_create_body,
     user_patch_operations,
 )
-from reconciler.errors import ConflictError, NotFoundError, ReconcilerError
+from reconciler.errors import (
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ReconcilerError,
+)
 from reconciler.plan import Action, ActionKind, Plan, Resource
 from reconciler.report import ActionResult, ApplyReport, Outcome
 from reconciler.scim.client import ScimClient
@@ -146,14 +151,15 @@ class Executor:
         writer: Writer,
         *,
         concurrency: int = 4,
-        member_chunk: int = 1000,
+        member_chunk: int | None = None,
         on_result: Callable[[ActionResult], None] | None = None,
     ) -> None:
         self.writer = writer
         self.concurrency = max(1, concurrency)
-        # Member references per PATCH; Atlassian documents no cap, so one PATCH per
-        # group unless a group changes by more than this many members at once.
-        self.member_chunk = max(1, member_chunk)
+        # Member references per PATCH. Atlassian documents no cap, so by default a
+        # group's member changes go in one PATCH, halved only when the server answers
+        # 413 (the only way a server "demands" chunking that we can see).
+        self.member_chunk = None if member_chunk is None else max(1, member_chunk)
         self.on_result = on_result
         self._ids: dict[str, str] = {}
         self._failed: set[str] = set()
@@ -274,27 +280,87 @@ class Executor:
         ]
         group_id = action.id
         if action.action is ActionKind.CREATE:
-            first, add = add[: self.member_chunk], add[self.member_chunk :]
-            body: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "displayName": action.key}
-            if first:
-                body["members"] = [{"value": i} for i in first]
-            group_id, adopted = self.writer.create("Groups", body, action.key, attempts)
+            group_id, add = self._create_group(action.key, add, attempts)
             operations = []
-            if adopted:
-                add = first + add
         assert group_id is not None
-        operations += [member_add_operation(chunk) for chunk in _chunks(add, self.member_chunk)]
+        if add:
+            operations.append(member_add_operation(add))
         operations += [member_remove_operation(i) for i in remove]
-        # Few PATCH requests: each carries up to member_chunk member references.
-        batch: list[dict[str, Any]] = []
-        weight = 0
-        for op in operations:
-            size = len(op["value"]) if op["op"] == "add" and op.get("path") == "members" else 1
-            if batch and weight + size > self.member_chunk:
-                self.writer.patch("Groups", group_id, patch_body(batch), attempts)
-                batch, weight = [], 0
-            batch.append(op)
-            weight += size
-        if batch:
-            self.writer.patch("Groups", group_id, patch_body(batch), attempts)
+        for part in _parts(operations, self.member_chunk):
+            self._patch_group(group_id, part, attempts)
         return group_id if action.action is ActionKind.CREATE else None
+
+    def _create_group(
+        self, name: str, add: list[str], attempts: list[int]
+    ) -> tuple[str, list[str]]:
+        """Create a group with its members in the POST; return its id and who is left to add."""
+        body: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "displayName": name}
+        if add and (self.member_chunk is None or len(add) <= self.member_chunk):
+            body["members"] = [{"value": i} for i in add]
+        try:
+            group_id, adopted = self.writer.create("Groups", body, name, attempts)
+        except PayloadTooLargeError:
+            if "members" not in body:
+                raise
+            del body["members"]
+            group_id, adopted = self.writer.create("Groups", body, name, attempts)
+            return group_id, add
+        # An adopted group (409) already existed: its members are still to be added.
+        return group_id, add if adopted or "members" not in body else []
+
+    def _patch_group(
+        self, group_id: str, operations: list[dict[str, Any]], attempts: list[int]
+    ) -> None:
+        """One PATCH; halved and sent again only when the server says it is too large."""
+        try:
+            self.writer.patch("Groups", group_id, patch_body(operations), attempts)
+        except PayloadTooLargeError:
+            halves = _halve(operations)
+            if halves is None:
+                raise
+            for half in halves:
+                self._patch_group(group_id, half, attempts)
+
+
+def _weight(operation: dict[str, Any]) -> int:
+    """How many member references an operation carries."""
+    value = operation.get("value")
+    return len(value) if operation.get("path") == "members" and isinstance(value, list) else 1
+
+
+def _parts(operations: list[dict[str, Any]], cap: int | None) -> list[list[dict[str, Any]]]:
+    """All operations in one PATCH, or split to at most ``cap`` member references each."""
+    if cap is None or sum(_weight(op) for op in operations) <= cap:
+        return [operations] if operations else []
+    flat: list[dict[str, Any]] = []
+    for op in operations:
+        if _weight(op) > cap and op.get("op") == "add":
+            flat += [
+                member_add_operation([m["value"] for m in chunk])
+                for chunk in _chunks(op["value"], cap)
+            ]
+        else:
+            flat.append(op)
+    parts: list[list[dict[str, Any]]] = []
+    weight = 0
+    for op in flat:
+        if parts and weight + _weight(op) <= cap:
+            parts[-1].append(op)
+            weight += _weight(op)
+        else:
+            parts.append([op])
+            weight = _weight(op)
+    return parts
+
+
+def _halve(operations: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...] | None:
+    """Split a PATCH the server found too large in two, or None when it cannot be split."""
+    if len(operations) > 1:
+        middle = len(operations) // 2
+        return operations[:middle], operations[middle:]
+    (op,) = operations
+    if _weight(op) > 1 and op.get("op") == "add":
+        ids = [m["value"] for m in op["value"]]
+        middle = len(ids) // 2
+        return [member_add_operation(ids[:middle])], [member_add_operation(ids[middle:])]
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.errors import ConflictError, ServerError
+from reconciler.errors import ConflictError, PayloadTooLargeError, ServerError
 from reconciler.executor import Executor, RecordingWriter
 from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
 from reconciler.report import Outcome
@@ -175,3 +175,77 @@ def test_dry_run_report_says_so() -> None:
 def test_conflict_error_class_is_terminal() -> None:
     """A 409 is not retried by the retry policy: it is decided by adopting, not by waiting."""
     assert ConflictError("x", status=409).retryable is False
+
+
+class SmallBodyWriter(RecordingWriter):
+    """A server that answers 413 to any request carrying more than 100 member references."""
+
+    def _too_large(self, body: dict[str, Any]) -> bool:
+        refs = len(body.get("members", []))
+        for op in body.get("Operations", []):
+            refs += len(op["value"]) if isinstance(op.get("value"), list) else 1
+        return refs > 100
+
+    def create(
+        self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
+    ) -> tuple[str, bool]:
+        if self._too_large(body):
+            attempts.append(1)
+            raise PayloadTooLargeError("POST /Groups: HTTP 413", status=413)
+        return super().create(resource_type, body, key, attempts)
+
+    def patch(
+        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
+    ) -> None:
+        if self._too_large(body):
+            attempts.append(1)
+            raise PayloadTooLargeError("PATCH /Groups: HTTP 413", status=413)
+        super().patch(resource_type, resource_id, body, attempts)
+
+
+def test_payload_too_large_halves_the_patch_until_accepted() -> None:
+    """Only a 413 splits member changes; every member is sent exactly once in the end."""
+    adds = tuple(f"u{i}" for i in range(300))
+    removes = tuple(f"r{i}" for i in range(50))
+    ids = {k: f"id-{k}" for k in adds + removes}
+    writer = SmallBodyWriter()
+    report = Executor(writer).execute(
+        make_plan(group_update("eng", add=adds, remove=removes), user_ids=ids)
+    )
+    assert report.ok
+    sent_adds = [
+        m["value"]
+        for r in writer.requests
+        for op in (r.body or {}).get("Operations", [])
+        if op["op"] == "add"
+        for m in op["value"]
+    ]
+    sent_removes = [
+        op["path"]
+        for r in writer.requests
+        for op in (r.body or {}).get("Operations", [])
+        if op["op"] == "remove"
+    ]
+    assert sorted(sent_adds) == sorted(ids[k] for k in adds)
+    assert len(sent_removes) == 50
+    assert len(writer.requests) <= 16  # halving: a handful of requests, not one per member
+
+
+def test_group_create_too_large_falls_back_to_create_then_patch() -> None:
+    """A create whose member list is too large is made empty, then filled by PATCH."""
+    adds = tuple(f"u{i}" for i in range(150))
+    create = Action(
+        resource=Resource.GROUP,
+        action=ActionKind.CREATE,
+        key="big",
+        changes=(Change(path="displayName", after="big"), MemberChange(add=adds)),
+    )
+    writer = SmallBodyWriter()
+    report = Executor(writer).execute(make_plan(create, user_ids={k: k for k in adds}))
+    assert report.ok
+    assert writer.requests[0].method == "POST"
+    assert "members" not in (writer.requests[0].body or {})
+    added = [
+        m["value"] for r in writer.requests[1:] for m in (r.body or {})["Operations"][0]["value"]
+    ]
+    assert sorted(added) == sorted(adds)

@@ -18,6 +18,7 @@ from reconciler.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
+    PayloadTooLargeError,
     PreconditionFailedError,
     ProtocolError,
     RateLimitedError,
@@ -33,6 +34,7 @@ _STATUS_CLASSES: dict[int, type[ScimHTTPError]] = {
     404: NotFoundError,
     409: ConflictError,
     412: PreconditionFailedError,
+    413: PayloadTooLargeError,
     429: RateLimitedError,
 }
 
