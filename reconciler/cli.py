@@ -8,6 +8,7 @@ stdout carries only the plan or report; logs and progress go to stderr.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -16,11 +17,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 
 from reconciler import __version__
 from reconciler.desired import DesiredState, render_schema
 from reconciler.errors import ApprovalError, ConfigError, LimitExceededError, ReconcilerError
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
+from reconciler.export import export_documents
 from reconciler.files import load_desired
 from reconciler.logs import configure_logging
 from reconciler.plan import Plan
@@ -351,6 +354,59 @@ def _print_report(report: ApplyReport, fmt: str, output: Output, *, sandbox: boo
         output.out(render_report_json(report))
     else:
         output.out(render_report_text(report, color=output.color, sandbox=sandbox))
+
+
+@main.command()
+@target_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write users and groups files into this directory (created if missing).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="File format of the export.",
+)
+@global_options
+def export(target: str | None, out: Path | None, fmt: str, output: Output) -> None:
+    """Write today's directory as desired-state files, to start managing it as code.
+
+    The export loads without problems and plans to no changes against the same
+    directory. Without --out, one document goes to stdout.
+    """
+    desired = DesiredState()
+    with (
+        _connected(desired, target, output) as (_resolved, connection),
+        Progress("Reading the directory") as progress,
+    ):
+        live = read_snapshot(
+            connection.client, page_size=connection.page_size, progress=progress.update
+        )
+    users_doc, groups_doc = export_documents(live)
+    if out is None:
+        output.out(_dump({**users_doc, "groups": groups_doc["groups"]}, fmt))
+        return
+    suffix = "yaml" if fmt == "yaml" else "json"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, doc in (("users", users_doc), ("groups", groups_doc)):
+            (out / f"{name}.{suffix}").write_text(_dump(doc, fmt), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the export to {out}: {exc}") from exc
+    output.err(
+        f"Exported {len(users_doc['users'])} users and {len(groups_doc['groups'])} groups "
+        f"to {out}/users.{suffix} and {out}/groups.{suffix}"
+    )
+
+
+def _dump(document: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
 
 
 @main.group()

@@ -1,0 +1,71 @@
+"""Bootstrap: today's directory as desired-state files.
+
+``export_documents`` turns a live snapshot into format-version-1 documents that
+load without problems and plan to no changes against the same directory, so a team
+can start managing an existing directory without retyping it. Pure: the CLI reads
+the snapshot and writes the files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.attributes import ENTERPRISE_ATTRIBUTES, NAME_ATTRIBUTES, SIMPLE_ATTRIBUTES
+from reconciler.live import LiveSnapshot, LiveUser
+
+
+def _user_document(user: LiveUser) -> dict[str, Any]:
+    attrs = user.attributes
+    doc: dict[str, Any] = {"userName": user.userName}
+    for attr in SIMPLE_ATTRIBUTES[1:]:
+        if attrs.get(attr) is not None:
+            doc[attr] = attrs[attr]
+    if not user.active:
+        doc["active"] = False
+    name = {a: attrs[f"name.{a}"] for a in NAME_ATTRIBUTES if attrs.get(f"name.{a}") is not None}
+    if name:
+        doc["name"] = name
+    emails = attrs.get("emails")
+    # The file format wants exactly one primary email; a live list without one is
+    # left out (and so left unmanaged) rather than exported as an invalid file.
+    if emails and sum(1 for e in emails if e["primary"]) == 1:
+        doc["emails"] = [_item(e) for e in emails]
+    phones = attrs.get("phoneNumbers")
+    if phones:
+        doc["phoneNumbers"] = [_item(p) for p in phones]
+    enterprise = {
+        a: attrs[f"enterprise.{a}"]
+        for a in ENTERPRISE_ATTRIBUTES
+        if attrs.get(f"enterprise.{a}") is not None
+    }
+    if enterprise:
+        doc["enterprise"] = enterprise
+    return doc
+
+
+def _item(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": item["value"]}
+    if item.get("type") is not None:
+        out["type"] = item["type"]
+    if item.get("primary"):
+        out["primary"] = True
+    return out
+
+
+def export_documents(live: LiveSnapshot) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(users document, groups document), sorted for stable diffs in git."""
+    users = sorted(live.users, key=lambda u: u.userName.casefold())
+    names = {u.id: u.userName for u in users}
+    groups = sorted(live.groups, key=lambda g: g.displayName.casefold())
+    users_doc = {"version": 1, "users": [_user_document(u) for u in users]}
+    groups_doc = {
+        "version": 1,
+        "groups": [
+            {
+                "displayName": g.displayName,
+                "members": sorted((names[i] for i in g.member_ids if i in names), key=str.casefold),
+            }
+            for g in groups
+        ],
+    }
+    return users_doc, groups_doc
