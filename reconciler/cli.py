@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 import click
 import yaml
 
-from reconciler import __version__
 from reconciler.desired import DesiredState, render_schema
 from reconciler.errors import ApprovalError, ConfigError, LimitExceededError, ReconcilerError
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
@@ -40,6 +39,7 @@ from reconciler.report import ApplyReport, Outcome
 from reconciler.saved import verify_saved_plan
 from reconciler.snapshot import read_snapshot
 from reconciler.target import Connection, Target, connect, resolve_target
+from reconciler.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 import httpx
 import structlog
 
-from reconciler import __version__
 from reconciler.errors import (
     NotFoundError,
     OutcomeUnknownError,
@@ -33,6 +32,7 @@ from reconciler.scim.protocol import (
     eq_filter,
 )
 from reconciler.scim.retry import RateLimiter, RetryPolicy
+from reconciler.version import __version__
 
 T = TypeVar("T")
 ProgressCallback = Callable[[str, int, int], None]  # resource type, arrived, total
