@@ -94,7 +94,7 @@ def desired_user_attributes(user: UserSpec) -> dict[str, Any]:
 def create_user_attributes(user: UserSpec) -> dict[str, Any]:
     """What a create sends: the managed attributes plus the defaults of a new account."""
     attrs = desired_user_attributes(user)
-    if attrs.get("emails") is None:
+    if "emails" not in user.model_fields_set:
         # DESIGN.md: with no emails in the file, the userName is the one primary work
         # email, on create only (Atlassian requires exactly one primary email).
         attrs["emails"] = [{"value": user.userName, "type": "work", "primary": True}]

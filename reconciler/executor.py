@@ -237,7 +237,9 @@ class Executor:
             if adopted:
                 # 409: the user exists (made by an earlier, interrupted run). Adopt it
                 # and set what the files say, rather than failing or duplicating.
-                updates = [(p, v) for p, v in values if p != "userName"]
+                updates = [(p, v) for p, v in values if p not in ("userName", "active")]
+                # The adopted account may be deactivated; the files decide.
+                updates.append(("active", dict(values).get("active", True)))
                 self.writer.patch(
                     "Users", user_id, patch_body(user_patch_operations(updates)), attempts
                 )

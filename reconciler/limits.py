@@ -9,6 +9,7 @@ live users for ``max_deactivations``, in-scope live groups for
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from reconciler.desired import Policy
 from reconciler.plan import ActionKind, Blocked, Plan, Resource
@@ -18,8 +19,8 @@ def allowed(limit: int | str, managed: int) -> int:
     """The number a limit allows, given how many managed live objects there are."""
     if isinstance(limit, int):
         return limit
-    percent = float(limit.rstrip("%"))
-    return math.floor(managed * percent / 100)
+    # Exact decimal arithmetic: 18.4% of 375 is 69, not the 68 floats give.
+    return math.floor(managed * Fraction(limit.rstrip("%")) / 100)
 
 
 def planned_counts(plan: Plan) -> dict[str, int]:

@@ -73,6 +73,9 @@ class _Planner:
         # Folded user key -> display key, for users whose memberships may change.
         self.manageable: dict[str, str] = {}
         self.deactivated: dict[str, LiveUser] = {}
+        # Folded keys that match several live objects: never created, changed or removed.
+        self.ambiguous_users: set[str] = set()
+        self.ambiguous_groups: set[str] = set()
 
     # -- keys and ownership ---------------------------------------------------------
 
@@ -109,13 +112,15 @@ class _Planner:
             target=self.context.target,
             dialect=self.context.dialect,
             actions=tuple(actions),
-            warnings=tuple(sorted(self.warnings, key=lambda w: (w.key.casefold(), w.message))),
+            warnings=tuple(
+                sorted(self.warnings, key=lambda w: (w.key.casefold(), w.key, w.message))
+            ),
             left_alone=tuple(
                 LeftAlone(
                     resource=resource,
                     reason=reason,
                     count=len(keys),
-                    keys=tuple(sorted(keys, key=str.casefold)[:LEFT_ALONE_KEYS]),
+                    keys=tuple(sorted(keys, key=lambda k: (k.casefold(), k))[:LEFT_ALONE_KEYS]),
                 )
                 for (resource, reason), keys in sorted(self.left_alone.items())
             ),
@@ -147,11 +152,12 @@ class _Planner:
         for folded in sorted(clashes):
             self.warnings.append(
                 PlanWarning(
-                    key=index[folded].userName,
+                    key=self.live_key(index[folded]) or index[folded].userName,
                     message="several live users share this key; they are left alone",
                 )
             )
             del index[folded]
+        self.ambiguous_users = clashes
         return index
 
     def plan_users(self, live_users: dict[str, LiveUser]) -> None:
@@ -160,6 +166,8 @@ class _Planner:
             key = self.desired.user_key(spec)
             folded = self.fold(key)
             desired_keys.add(folded)
+            if folded in self.ambiguous_users:
+                continue  # warned about in index_live_users; creating would duplicate
             current = live_users.get(folded)
             reason = self.user_owned(spec.userName) or (
                 self.user_owned(current.userName) if current else None
@@ -261,6 +269,8 @@ class _Planner:
         for spec in self.desired.groups:
             folded = spec.displayName.casefold()
             desired_names.add(folded)
+            if folded in self.ambiguous_groups:
+                continue  # warned about in index_live_groups; creating would add another
             current = live_groups.get(folded)
             reason = self.group_owned(spec.displayName)
             if reason is not None:
@@ -314,6 +324,7 @@ class _Planner:
                 )
             )
             del index[folded]
+        self.ambiguous_groups = clashes
         return index
 
     def create_group(self, name: str, members: set[str]) -> None:
@@ -345,20 +356,21 @@ class _Planner:
                 )
             else:
                 changes.append(Change(path="displayName", before=current.displayName, after=name))
-        live_members: set[str] = set()
+        live_members: dict[str, str] = {}  # folded user key -> live id
         for member_id in current.member_ids:
             user = self.live.user_by_id(member_id)
             key = self.live_key(user) if user is not None else None
             if key is not None:
-                live_members.add(self.fold(key))
-        add = self.sorted_keys(m for m in members - live_members if m in self.manageable)
-        remove: tuple[str, ...] = ()
+                live_members[self.fold(key)] = member_id
+        add = self.sorted_keys(m for m in members - live_members.keys() if m in self.manageable)
+        leaving = set()
         if self.policy.groups.members == "authoritative":
-            remove = self.sorted_keys(m for m in live_members - members if m in self.manageable)
+            leaving = {m for m in live_members.keys() - members if m in self.manageable}
+            for folded in leaving:
+                self.user_ids.setdefault(self.manageable[folded], live_members[folded])
+        remove = self.sorted_keys(leaving)
         if add or remove:
             changes.append(MemberChange(add=add, remove=remove))
-        for key in remove:
-            self.user_ids.setdefault(key, self._id_of(current, key))
         if changes:
             self.actions.append(
                 Action(
@@ -371,13 +383,6 @@ class _Planner:
                 )
             )
 
-    def _id_of(self, group: LiveGroup, key: str) -> str:
-        for member_id in group.member_ids:
-            user = self.live.user_by_id(member_id)
-            if user is not None and self.live_key(user) == key:
-                return user.id
-        raise AssertionError(f"{key} is not a member of {group.displayName}")
-
     def sorted_keys(self, folded_keys: Any) -> tuple[str, ...]:
         return tuple(
             sorted((self.manageable[k] for k in folded_keys), key=lambda k: (k.casefold(), k))
@@ -388,20 +393,21 @@ class _Planner:
     def warn_deactivated_members(self) -> None:
         if not self.deactivated:
             return
-        removed: dict[str, set[str]] = defaultdict(set)
+        removed: dict[str, set[str]] = defaultdict(set)  # group id -> folded user keys
         for action in self.actions:
             change = action.member_change
-            if action.resource is Resource.GROUP and change is not None:
-                removed[action.key.casefold()].update(change.remove)
+            if action.resource is Resource.GROUP and change is not None and action.id:
+                removed[action.id].update(self.fold(k) for k in change.remove)
         for user in self.deactivated.values():
-            key = self.live_key(user) or user.userName
+            folded = self.fold(self.live_key(user) or user.userName)
+            key = self.manageable.get(folded, user.userName)
             kept = sorted(
                 (
                     g.displayName
                     for g in self.live.groups
-                    if user.id in g.member_ids and key not in removed[g.displayName.casefold()]
+                    if user.id in g.member_ids and folded not in removed[g.id]
                 ),
-                key=str.casefold,
+                key=lambda name: (name.casefold(), name),
             )
             if kept:
                 shown = ", ".join(kept[:5]) + (

@@ -130,7 +130,8 @@ def test_conflict_on_create_adopts_and_sets_attributes() -> None:
     assert writer.requests[-1].path == "/Users/existing-a@x.com"
     assert writer.requests[-1].body is not None
     assert writer.requests[-1].body["Operations"] == [
-        {"op": "replace", "path": "title", "value": "Engineer"}
+        {"op": "replace", "path": "title", "value": "Engineer"},
+        {"op": "replace", "path": "active", "value": True},
     ]
 
 

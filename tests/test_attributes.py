@@ -1,0 +1,351 @@
+"""Attribute mapping between the file's vocabulary and SCIM resources (RFC 7643, 7644)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.attributes import (
+    ENTERPRISE_URN,
+    PATCH_SCHEMA,
+    USER_SCHEMA,
+    create_user_attributes,
+    desired_user_attributes,
+    live_active,
+    live_user_attributes,
+    member_add_operation,
+    member_remove_operation,
+    patch_body,
+    same_value,
+    user_create_body,
+    user_patch_operations,
+)
+from reconciler.desired import Email, Enterprise, Name, PhoneNumber, UserSpec
+
+
+def email(value: str, type_: str | None = "work", *, primary: bool = False) -> dict[str, Any]:
+    return {"value": value, "type": type_, "primary": primary}
+
+
+# --- reading a SCIM resource --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        pytest.param(
+            {ENTERPRISE_URN: {"department": "R&D", "employeeNumber": "1001"}},
+            {"enterprise.department": "R&D", "enterprise.employeeNumber": "1001"},
+            id="enterprise-urn",
+        ),
+        pytest.param(
+            {"department": "Sales", "organization": "ACME"},
+            {"enterprise.department": "Sales", "enterprise.organization": "ACME"},
+            id="atlassian-top-level-fallback",
+        ),
+        pytest.param(
+            {"department": "Sales", ENTERPRISE_URN: {"department": "R&D"}},
+            {"enterprise.department": "R&D"},
+            id="enterprise-urn-wins-over-top-level",
+        ),
+        pytest.param(
+            {"costCenter": "7", "division": "North"},
+            {"enterprise.costCenter": None, "enterprise.division": None},
+            id="no-fallback-for-other-enterprise-attributes",
+        ),
+        pytest.param(
+            {ENTERPRISE_URN: {"employeeNumber": 1001}},
+            {"enterprise.employeeNumber": "1001"},
+            id="number-read-as-string",
+        ),
+        pytest.param(
+            {"name": {"givenName": "Alice", "familyName": "Liddell"}, "title": "Engineer"},
+            {"name.givenName": "Alice", "name.familyName": "Liddell", "title": "Engineer"},
+            id="name-and-simple",
+        ),
+        pytest.param(
+            {"name": "Alice Liddell", ENTERPRISE_URN: "R&D", "title": {"x": 1}},
+            {"name.givenName": None, "enterprise.department": None, "title": None},
+            id="malformed-values-read-as-absent",
+        ),
+    ],
+)
+def test_live_user_attributes_read_leniently(
+    resource: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    """Live attributes come from the enterprise URN, Atlassian's top level, or nowhere."""
+    attributes = live_user_attributes({"userName": "alice@example.com", **resource})
+    assert {path: attributes[path] for path in expected} == expected
+
+
+def test_live_user_attributes_cover_every_manageable_path() -> None:
+    """An empty resource reads as every path absent, so unmentioned attributes compare cleanly."""
+    attributes = live_user_attributes({"userName": "alice@example.com"})
+    assert attributes["userName"] == "alice@example.com"
+    assert {p for p, v in attributes.items() if v is not None} == {"userName"}
+    assert {"name.honorificSuffix", "enterprise.division", "emails", "phoneNumbers"} <= set(
+        attributes
+    )
+
+
+@pytest.mark.parametrize(
+    ("emails", "expected"),
+    [
+        pytest.param([], None, id="empty-list-is-absent"),
+        pytest.param(None, None, id="missing"),
+        pytest.param("alice@example.com", None, id="not-a-list"),
+        pytest.param(
+            [{"value": "b@example.com"}, {"value": "A@example.com", "primary": True}, "junk"],
+            [email("A@example.com", None, primary=True), email("b@example.com", None)],
+            id="canonical-and-sorted",
+        ),
+    ],
+)
+def test_live_emails_are_canonical(emails: Any, expected: Any) -> None:
+    """Emails read as value/type/primary, sorted case-insensitively; junk items are dropped."""
+    assert live_user_attributes({"userName": "a", "emails": emails})["emails"] == expected
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        pytest.param({}, True, id="missing-is-true"),
+        pytest.param({"active": True}, True, id="true"),
+        pytest.param({"active": False}, False, id="false"),
+        pytest.param({"active": "false"}, False, id="string-false"),
+        pytest.param({"active": " False "}, False, id="string-false-padded"),
+        pytest.param({"active": "true"}, True, id="string-true"),
+        pytest.param({"active": None}, True, id="null"),
+    ],
+)
+def test_live_active(resource: dict[str, Any], expected: bool) -> None:
+    """``active`` defaults to true (one Atlassian response omitted it); "false" is false."""
+    assert live_active(resource) is expected
+
+
+# --- what the files manage ------------------------------------------------------------
+
+
+def test_desired_attributes_hold_only_what_the_file_mentions() -> None:
+    """Field ownership: only mentioned attributes are managed, userName always."""
+    user = UserSpec(
+        userName="alice@example.com",
+        displayName="Alice",
+        name=Name(givenName="Alice"),
+        enterprise=Enterprise(department="R&D"),
+    )
+    assert desired_user_attributes(user) == {
+        "userName": "alice@example.com",
+        "displayName": "Alice",
+        "name.givenName": "Alice",
+        "enterprise.department": "R&D",
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        pytest.param(
+            UserSpec(userName="a", title=None), {"userName": "a", "title": None}, id="simple"
+        ),
+        pytest.param(
+            UserSpec(userName="a", name=None),
+            {"userName": "a", **{f"name.{n}": None for n in Name.model_fields}},
+            id="whole-name",
+        ),
+        pytest.param(
+            UserSpec(userName="a", enterprise=None),
+            {"userName": "a", **{f"enterprise.{n}": None for n in Enterprise.model_fields}},
+            id="whole-enterprise",
+        ),
+        pytest.param(
+            UserSpec(userName="a", name=Name(familyName=None)),
+            {"userName": "a", "name.familyName": None},
+            id="one-name-part",
+        ),
+        pytest.param(
+            UserSpec(userName="a", emails=None), {"userName": "a", "emails": None}, id="emails"
+        ),
+    ],
+)
+def test_explicit_null_is_managed_as_absent(user: UserSpec, expected: dict[str, Any]) -> None:
+    """A key written as null is managed: the planner removes it from the server."""
+    assert desired_user_attributes(user) == expected
+
+
+def test_desired_multi_valued_attributes_are_canonical() -> None:
+    """Emails and phone numbers compare in the same canonical form as live ones."""
+    user = UserSpec(
+        userName="a@example.com",
+        emails=(
+            Email(value="b@example.com", type="home"),
+            Email(value="a@example.com", type="work", primary=True),
+        ),
+        phoneNumbers=(PhoneNumber(value="+1 555 0100"),),
+    )
+    attributes = desired_user_attributes(user)
+    assert attributes["emails"] == [
+        email("a@example.com", primary=True),
+        email("b@example.com", "home"),
+    ]
+    assert attributes["phoneNumbers"] == [{"value": "+1 555 0100", "type": None, "primary": False}]
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        pytest.param(
+            UserSpec(userName="alice@example.com"),
+            {"userName": "alice@example.com", "emails": [email("alice@example.com", primary=True)]},
+            id="default-email",
+        ),
+        pytest.param(
+            UserSpec(userName="a@example.com", active=False, title=None, displayName="A"),
+            {
+                "userName": "a@example.com",
+                "displayName": "A",
+                "active": False,
+                "emails": [email("a@example.com", primary=True)],
+            },
+            id="inactive-and-null-dropped",
+        ),
+        pytest.param(
+            UserSpec(userName="a@example.com", emails=()),
+            {"userName": "a@example.com", "emails": []},
+            id="explicitly-no-emails",
+        ),
+    ],
+)
+def test_create_attributes(user: UserSpec, expected: dict[str, Any]) -> None:
+    """A create sends what the file says, the default email when it has none, and no nulls."""
+    assert create_user_attributes(user) == expected
+
+
+# --- comparing ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "a", "b", "same"),
+    [
+        pytest.param(
+            "emails",
+            [email("a@x.example", primary=True), email("b@x.example")],
+            [email("b@x.example"), email("a@x.example", primary=True)],
+            True,
+            id="emails-any-order",
+        ),
+        pytest.param(
+            "emails", [email("A@X.example")], [email("a@x.example")], True, id="emails-any-case"
+        ),
+        pytest.param(
+            "emails", [email("a@x.example")], [email("a@x.example", "home")], False, id="type"
+        ),
+        pytest.param(
+            "emails",
+            [email("a@x.example")],
+            [email("a@x.example", primary=True)],
+            False,
+            id="primary",
+        ),
+        pytest.param("emails", None, [], True, id="emails-none-is-empty"),
+        pytest.param(
+            "phoneNumbers",
+            [{"value": "ext A", "type": None, "primary": False}],
+            [{"value": "ext a", "type": None, "primary": False}],
+            False,
+            id="phone-numbers-case-sensitive",
+        ),
+        pytest.param("userName", "Alice@X.example", "alice@x.example", True, id="userName-case"),
+        pytest.param("displayName", "Alice", "alice", False, id="displayName-case-sensitive"),
+        pytest.param("externalId", "E1", "e1", False, id="externalId-case-sensitive"),
+        pytest.param("title", None, None, True, id="both-absent"),
+    ],
+)
+def test_same_value(path: str, a: Any, b: Any, same: bool) -> None:
+    """Multi-valued attributes compare as sets (RFC 7643 2.4); emails and userName ignore case."""
+    assert same_value(path, a, b) is same
+    assert same_value(path, b, a) is same
+
+
+# --- building SCIM requests -------------------------------------------------------------
+
+
+def test_user_create_body_nests_name_and_enterprise() -> None:
+    """A create body is a SCIM user (RFC 7643 4.1) with the enterprise schema when used."""
+    body = user_create_body(
+        {
+            "userName": "a@example.com",
+            "name.givenName": "Alice",
+            "enterprise.department": "R&D",
+            "title": None,
+            "emails": [email("a@example.com", primary=True)],
+        }
+    )
+    assert body == {
+        "schemas": [USER_SCHEMA, ENTERPRISE_URN],
+        "userName": "a@example.com",
+        "name": {"givenName": "Alice"},
+        ENTERPRISE_URN: {"department": "R&D"},
+        "emails": [email("a@example.com", primary=True)],
+    }
+
+
+def test_user_create_body_without_enterprise_has_only_the_core_schema() -> None:
+    """The enterprise schema URN is listed only when an enterprise attribute is sent."""
+    assert user_create_body({"userName": "a"}) == {"schemas": [USER_SCHEMA], "userName": "a"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param(
+            [("displayName", "Alice")],
+            [{"op": "replace", "path": "displayName", "value": "Alice"}],
+            id="replace",
+        ),
+        pytest.param([("title", None)], [{"op": "remove", "path": "title"}], id="null-is-remove"),
+        pytest.param(
+            [("name.givenName", "Al")],
+            [{"op": "replace", "path": "name.givenName", "value": "Al"}],
+            id="sub-attribute",
+        ),
+        pytest.param(
+            [("enterprise.department", "R&D"), ("enterprise.costCenter", None)],
+            [
+                {"op": "replace", "path": f"{ENTERPRISE_URN}:department", "value": "R&D"},
+                {"op": "remove", "path": f"{ENTERPRISE_URN}:costCenter"},
+            ],
+            id="enterprise-urn-path",
+        ),
+        pytest.param(
+            [("active", False)],
+            [{"op": "replace", "path": "active", "value": False}],
+            id="deactivate",
+        ),
+        pytest.param(
+            [("emails", [email("a@example.com", primary=True)])],
+            [{"op": "replace", "path": "emails", "value": [email("a@example.com", primary=True)]}],
+            id="whole-multi-valued",
+        ),
+    ],
+)
+def test_user_patch_operations(changes: list[tuple[str, Any]], expected: list[Any]) -> None:
+    """Each change is one replace, or a remove for null (RFC 7644 3.5.2.2, 3.5.2.3)."""
+    assert user_patch_operations(changes) == expected
+
+
+def test_patch_body_uses_the_patch_op_schema() -> None:
+    """A PatchOp message carries its schema and ``Operations`` (RFC 7644 3.5.2)."""
+    operations = [{"op": "remove", "path": "title"}]
+    assert patch_body(operations) == {"schemas": [PATCH_SCHEMA], "Operations": operations}
+
+
+def test_member_operations() -> None:
+    """Members are added as a value list and removed one by one by filter (RFC 7644 3.5.2)."""
+    assert member_add_operation(["u1", "u2"]) == {
+        "op": "add",
+        "path": "members",
+        "value": [{"value": "u1"}, {"value": "u2"}],
+    }
+    assert member_remove_operation("u1") == {"op": "remove", "path": 'members[value eq "u1"]'}

@@ -1,0 +1,207 @@
+"""Safety limits: counts and percentages of the managed live objects (DESIGN.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.desired import (
+    DesiredState,
+    GroupSpec,
+    GroupsPolicy,
+    LimitsPolicy,
+    Policy,
+    UsersPolicy,
+)
+from reconciler.limits import allowed, check_limits, planned_counts
+from reconciler.plan import Action, ActionKind, Blocked, MemberChange, Plan, Resource
+from reconciler.planner import PlanContext, plan
+from tests.directory_model import DirectoryModel
+
+
+def action(resource: Resource, kind: ActionKind, key: str, *changes: MemberChange) -> Action:
+    return Action(resource=resource, action=kind, key=key, id=f"id-{key}", changes=changes)
+
+
+def deactivate(key: str) -> Action:
+    return action(Resource.USER, ActionKind.DEACTIVATE, key)
+
+
+def delete(key: str) -> Action:
+    return action(Resource.GROUP, ActionKind.DELETE, key)
+
+
+def members(key: str, *, add: int = 0, remove: int = 0) -> Action:
+    change = MemberChange(
+        add=tuple(f"new-{n}" for n in range(add)), remove=tuple(f"old-{n}" for n in range(remove))
+    )
+    return action(Resource.GROUP, ActionKind.UPDATE, key, change)
+
+
+def a_plan(*actions: Action) -> Plan:
+    return Plan(target="model:", dialect="generic", actions=actions)
+
+
+def limits(deactivations: int | str, deletions: int | str, removals: int | str) -> Policy:
+    return Policy(
+        limits=LimitsPolicy(
+            max_deactivations=deactivations,
+            max_group_deletions=deletions,
+            max_member_removals=removals,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit", "managed", "expected"),
+    [
+        pytest.param(5, 1000, 5, id="int-is-absolute"),
+        pytest.param(0, 1000, 0, id="zero"),
+        pytest.param("10%", 57, 5, id="percent-floors"),
+        pytest.param("10%", 9, 0, id="percent-below-one-is-zero"),
+        pytest.param("10%", 0, 0, id="percent-of-nothing"),
+        pytest.param("100%", 7, 7, id="everything"),
+        pytest.param("150%", 10, 15, id="over-one-hundred"),
+        pytest.param("2.5%", 200, 5, id="fraction"),
+        pytest.param("33.3%", 10, 3, id="fraction-floors"),
+    ],
+)
+def test_allowed(limit: int | str, managed: int, expected: int) -> None:
+    """An int is a count; "N%" is N percent of the managed objects, rounded down."""
+    assert allowed(limit, managed) == expected
+
+
+@pytest.mark.parametrize(
+    ("limit", "managed", "expected"),
+    [
+        pytest.param("18.4%", 375, 69, id="18.4%-of-375"),
+        pytest.param("32.8%", 375, 123, id="32.8%-of-375"),
+    ],
+)
+def test_allowed_is_exact_for_decimal_percentages(limit: str, managed: int, expected: int) -> None:
+    """A decimal percentage that yields a whole number allows exactly that number."""
+    assert allowed(limit, managed) == expected
+
+
+def test_planned_counts_sum_member_removals_over_all_groups() -> None:
+    """Deactivations, group deletions and member removals (of every group) are counted."""
+    plan_ = a_plan(
+        members("eng", add=5, remove=2),
+        members("ops", remove=3),
+        deactivate("bob@example.com"),
+        deactivate("carol@example.com"),
+        delete("old"),
+    )
+    assert planned_counts(plan_) == {
+        "max_deactivations": 2,
+        "max_group_deletions": 1,
+        "max_member_removals": 5,
+    }
+
+
+def test_member_additions_and_reactivations_count_towards_no_limit() -> None:
+    """Only what removes access counts."""
+    plan_ = a_plan(
+        members("eng", add=50),
+        action(Resource.USER, ActionKind.REACTIVATE, "bob@example.com"),
+        action(Resource.USER, ActionKind.CREATE, "new@example.com"),
+    )
+    assert set(planned_counts(plan_).values()) == {0}
+
+
+@pytest.mark.parametrize(
+    ("policy", "managed", "expected"),
+    [
+        pytest.param(limits(2, 1, 5), (100, 10, 100), (), id="at-the-limit-passes"),
+        pytest.param(
+            limits(1, 0, 4),
+            (100, 10, 100),
+            (
+                Blocked(limit="max_deactivations", allowed=1, planned=2),
+                Blocked(limit="max_group_deletions", allowed=0, planned=1),
+                Blocked(limit="max_member_removals", allowed=4, planned=5),
+            ),
+            id="over-every-limit-in-fixed-order",
+        ),
+        pytest.param(
+            limits("10%", "10%", "10%"),
+            (20, 10, 50),
+            (),
+            id="percent-of-managed-passes",
+        ),
+        pytest.param(
+            limits("10%", "10%", "10%"),
+            (19, 9, 49),
+            (
+                Blocked(limit="max_deactivations", allowed=1, planned=2),
+                Blocked(limit="max_group_deletions", allowed=0, planned=1),
+                Blocked(limit="max_member_removals", allowed=4, planned=5),
+            ),
+            id="percent-of-managed-floors",
+        ),
+    ],
+)
+def test_check_limits(
+    policy: Policy, managed: tuple[int, int, int], expected: tuple[Blocked, ...]
+) -> None:
+    """A plan is blocked by each limit its planned count exceeds, and only then."""
+    plan_ = a_plan(
+        members("eng", remove=2),
+        members("ops", remove=3),
+        deactivate("bob@example.com"),
+        deactivate("carol@example.com"),
+        delete("old"),
+    )
+    assert check_limits(plan_, policy, managed) == expected
+
+
+# --- through the planner: what "managed" means ---------------------------------------
+
+
+def test_percent_limits_count_only_in_scope_unprotected_live_users() -> None:
+    """``max_deactivations`` is a percentage of the live users the policy manages."""
+    model = DirectoryModel()
+    for number in range(10):
+        model.add_user(f"u{number}@example.com")
+    for number in range(30):
+        model.add_user(f"p{number}@partner.example")
+    model.add_user("boss@example.com")
+    policy = Policy(
+        users=UsersPolicy(
+            unmanaged="deactivate", scope=("*@example.com",), protect=("boss@example.com",)
+        ),
+        limits=LimitsPolicy(max_deactivations="20%"),
+    )
+    plan_ = plan(DesiredState(policy=policy), model.snapshot(), policy, PlanContext("m", "generic"))
+    assert plan_.blocked == (Blocked(limit="max_deactivations", allowed=2, planned=10),)
+
+
+def test_member_removal_percentages_are_of_the_memberships_of_managed_groups() -> None:
+    """``max_member_removals`` is a percentage of all memberships of the in-scope groups."""
+    model = DirectoryModel()
+    ids = [model.add_user(f"u{number}@example.com") for number in range(10)]
+    model.add_group("eng", ids[:4])
+    model.add_group("ops", ids[:6])
+    model.add_group("vendors", ids)  # out of scope: its 10 memberships are not managed
+    policy = Policy(
+        groups=GroupsPolicy(scope=("eng", "ops")),
+        limits=LimitsPolicy(max_member_removals="20%"),
+    )
+    state = DesiredState(
+        policy=policy,
+        groups=(
+            GroupSpec(displayName="eng", members=("u0@example.com",)),
+            GroupSpec(displayName="ops", members=("u0@example.com",)),
+        ),
+    )
+    plan_ = plan(state, model.snapshot(), policy, PlanContext("m", "generic"))
+    assert plan_.blocked == (Blocked(limit="max_member_removals", allowed=2, planned=8),)
+
+
+def test_a_blocked_plan_keeps_all_its_actions() -> None:
+    """Blocking is reported next to the actions; the plan still shows everything it would do."""
+    model = DirectoryModel()
+    model.add_group("old")
+    policy = Policy(groups=GroupsPolicy(unmanaged="delete"))  # max_group_deletions: 0
+    plan_ = plan(DesiredState(policy=policy), model.snapshot(), policy, PlanContext("m", "generic"))
+    assert [a.key for a in plan_.actions] == ["old"]
+    assert plan_.blocked == (Blocked(limit="max_group_deletions", allowed=0, planned=1),)
