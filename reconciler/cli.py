@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,13 @@ import click
 import yaml
 
 from reconciler.desired import DesiredState, render_schema
-from reconciler.errors import ApprovalError, ConfigError, LimitExceededError, ReconcilerError
+from reconciler.errors import (
+    ApprovalError,
+    AuthenticationError,
+    ConfigError,
+    LimitExceededError,
+    ReconcilerError,
+)
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
 from reconciler.export import export_documents
 from reconciler.files import load_desired
@@ -36,7 +43,7 @@ from reconciler.render import (
     render_report_text,
 )
 from reconciler.report import ApplyReport, Outcome
-from reconciler.saved import verify_saved_plan
+from reconciler.saved import check_plan_target, verify_saved_plan
 from reconciler.snapshot import read_snapshot
 from reconciler.target import Connection, Target, connect, resolve_target
 from reconciler.version import __version__
@@ -88,6 +95,13 @@ def global_options(func: F) -> F:
         except LimitExceededError as error:
             output.err(f"refused: {error}")
             sys.exit(error.exit_code)
+        except AuthenticationError as error:
+            output.err(f"error: {error}")
+            output.err(
+                "hint: the directory refused the token; check the environment variable "
+                "named by target.token_env (default RECONCILER_TOKEN)"
+            )
+            sys.exit(error.exit_code)
         except ReconcilerError as error:
             output.err(f"error: {error}")
             sys.exit(error.exit_code)
@@ -105,7 +119,28 @@ target_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """Usage errors exit 1, not click's 2: exit 2 means "changes pending" here."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as help_shown:
+            help_shown.show()
+            sys.exit(0)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(1)
+        except click.exceptions.Abort:
+            click.echo("\nAborted; nothing was sent.", err=True)
+            sys.exit(1)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="reconciler")
 def main() -> None:
     """Make a SCIM 2.0 directory (Atlassian first) look like the files in a git repository.
@@ -129,7 +164,13 @@ def validate(paths: tuple[Path, ...], output: Output) -> None:
     Every problem is reported at once as file:line:column: path: message.
     """
     desired = _load(paths)
-    output.out(f"OK: {len(desired.users)} users and {len(desired.groups)} groups are valid.")
+    users = _count(len(desired.users), "user")
+    groups = _count(len(desired.groups), "group")
+    output.out(f"OK: {users} and {groups} are valid.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @main.command()
@@ -274,17 +315,27 @@ def apply(
     """Change the directory to match the files (or a saved plan).
 
     Without --auto-approve, asks for "yes" on a terminal and refuses without one.
+    With --plan, the saved plan is applied exactly, to the target it was made for,
+    after every object it touches has been re-read and found unchanged; PATH... is
+    then optional and only supplies target settings (url, token_env, dialect).
     """
+    approve = _digest_argument(approve)
+    saved: Plan | None = None
     if plan_file is not None:
+        saved = _read_plan(plan_file)
         desired = _load(paths) if paths else DesiredState()
+        if target is None and not os.environ.get("RECONCILER_TARGET") and not desired.target.url:
+            target = saved.target
+        # Refuse a plan made for another directory before anything is opened.
+        check_plan_target(saved, resolve_target(target, desired.target, os.environ).url)
     elif not paths:
         raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
     else:
         desired = _load(paths)
     with _connected(desired, target, output, rate) as (resolved, connection):
-        if plan_file is not None:
-            plan_ = _read_plan(plan_file)
-            verify_saved_plan(plan_, connection.client, resolved.url, desired.policy.users.key)
+        if saved is not None:
+            plan_ = saved
+            verify_saved_plan(plan_, connection.client, resolved.url)
         else:
             plan_ = _make_plan(desired, resolved, connection)
         # stdout holds one document: in JSON, the plan when refused, else the report.
@@ -299,7 +350,7 @@ def apply(
         if plan_.is_empty:
             return
         if not (auto_approve or dry_run):
-            _confirm(plan_, output)
+            _confirm(plan_, resolved)
         writer = RecordingWriter() if dry_run else ScimWriter(connection.client)
         with Progress("Applying", total=len(plan_.actions)) as progress:
             executor = Executor(
@@ -319,6 +370,21 @@ def _read_plan(path: Path) -> Plan:
     return Plan.from_json(text, source=str(path))
 
 
+def _digest_argument(approve: str | None) -> str | None:
+    """``--approve`` as ``sha256:<64 hex>``; the bare hex is accepted too."""
+    if approve is None:
+        return None
+    value = approve.strip().lower()
+    if not value.startswith("sha256:"):
+        value = "sha256:" + value
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", value):
+        raise ConfigError(
+            f"--approve {approve!r} is not a plan digest; copy the 'Digest: sha256:...' "
+            "line that reconciler plan printed"
+        )
+    return value
+
+
 def _check_approval(plan_: Plan, approve: str | None) -> None:
     if approve is not None and approve != plan_.digest:
         raise LimitExceededError(
@@ -333,14 +399,14 @@ def _check_approval(plan_: Plan, approve: str | None) -> None:
         )
 
 
-def _confirm(plan_: Plan, output: Output) -> None:
+def _confirm(plan_: Plan, target: Target) -> None:
     if not sys.stdin.isatty():
         raise ApprovalError(
             "apply needs confirmation, and there is no terminal to ask on; "
             "use --auto-approve in unattended runs"
         )
     answer = click.prompt(
-        f"Apply {len(plan_.actions)} actions? Only 'yes' is accepted",
+        f"Apply {len(plan_.actions)} actions to {target.description}? Only 'yes' is accepted",
         default="",
         show_default=False,
         err=True,

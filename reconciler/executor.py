@@ -163,9 +163,11 @@ class Executor:
         self.on_result = on_result
         self._ids: dict[str, str] = {}
         self._failed: set[str] = set()
+        self._dry_run = False
         self._lock = threading.Lock()
 
     def execute(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
+        self._dry_run = dry_run
         self._ids = dict(plan.user_ids)
         self._failed = set()
         results: dict[int, ActionResult] = {}
@@ -218,6 +220,7 @@ class Executor:
             requests=len(attempts),
             duration_ms=round(result.duration_ms, 1),
             reason=reason,
+            dry_run=self._dry_run,
         )
         if self.on_result is not None:
             self.on_result(result)

@@ -6,8 +6,9 @@ JSON form (format version 1, see DESIGN.md) *is* the plan. Actions are kept in
 execution order (``PHASES``), then by key, so every view is stable.
 
 ``digest`` covers the target, the actions (with the fingerprint of each live object
-an action was planned against) and the user ids the actions refer to: two plans
-with the same digest send the same requests to the same objects in the same state.
+an action was planned against), the user ids the actions refer to and the limits
+the plan exceeds: two plans with the same digest send the same requests to the
+same objects in the same state, and a saved plan cannot be edited past a limit.
 """
 
 from __future__ import annotations
@@ -139,6 +140,8 @@ class Plan(_Frozen):
     format_version: Literal[1] = 1
     target: str
     dialect: str
+    # How action keys of users are matched: by userName or by externalId.
+    user_key: Literal["userName", "externalId"] = "userName"
     actions: tuple[Action, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
     blocked: tuple[Blocked, ...] = ()
@@ -162,8 +165,11 @@ class Plan(_Frozen):
         body = {
             "format_version": self.format_version,
             "target": self.target,
+            "user_key": self.user_key,
             "actions": [a.model_dump(mode="json") for a in self.actions],
             "user_ids": dict(sorted(self.user_ids.items())),
+            # Covered so that a saved plan cannot be edited past its safety limits.
+            "blocked": [b.model_dump(mode="json") for b in self.blocked],
         }
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -174,6 +180,7 @@ class Plan(_Frozen):
             "format_version": self.format_version,
             "target": self.target,
             "dialect": self.dialect,
+            "user_key": self.user_key,
             "digest": self.digest,
             "summary": self.summary,
             "actions": [a.model_dump(mode="json") for a in self.actions],

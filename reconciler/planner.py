@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.attributes import create_user_attributes, desired_user_attributes, same_value
@@ -31,6 +30,7 @@ from reconciler.plan import (
     PlanWarning,
     Resource,
 )
+from reconciler.scope import in_scope
 
 LEFT_ALONE_KEYS = 20  # keys shown per left-alone reason; the count is always complete
 
@@ -45,12 +45,6 @@ class PlanContext:
     @property
     def names_immutable(self) -> bool:
         return self.dialect == "atlassian"
-
-
-def in_scope(name: str, patterns: tuple[str, ...]) -> bool:
-    """Whether a userName or displayName matches one of the globs, case-insensitively."""
-    folded = name.casefold()
-    return any(fnmatchcase(folded, p.casefold()) for p in patterns)
 
 
 def plan(desired: DesiredState, live: LiveSnapshot, policy: Policy, context: PlanContext) -> Plan:
@@ -111,6 +105,7 @@ class _Planner:
         plan_ = Plan(
             target=self.context.target,
             dialect=self.context.dialect,
+            user_key=self.policy.users.key,
             actions=tuple(actions),
             warnings=tuple(
                 sorted(self.warnings, key=lambda w: (w.key.casefold(), w.key, w.message))

@@ -18,17 +18,22 @@ _KEY = {Resource.USER: "userName", Resource.GROUP: "displayName"}
 MAX_REASONS = 10
 
 
-def verify_saved_plan(plan: Plan, client: ScimClient, target_url: str, user_key: str) -> None:
-    """Raise ``StalePlanError`` unless the directory is as it was when ``plan`` was made."""
+def check_plan_target(plan: Plan, target_url: str) -> None:
+    """Refuse a plan made for another directory (before anything is opened)."""
     if plan.target != target_url:
         raise StalePlanError(f"the plan was made for {plan.target}, not for {target_url}")
+
+
+def verify_saved_plan(plan: Plan, client: ScimClient, target_url: str) -> None:
+    """Raise ``StalePlanError`` unless the directory is as it was when ``plan`` was made."""
+    check_plan_target(plan, target_url)
     reasons: list[str] = []
     referenced: dict[str, str] = {}
     for action in plan.actions:
         what = f"{action.resource.value} {action.key}"
         if action.action is ActionKind.CREATE:
             attribute = _KEY[action.resource]
-            if action.resource is Resource.USER and user_key == "externalId":
+            if action.resource is Resource.USER and plan.user_key == "externalId":
                 attribute = "externalId"
             found = [
                 r

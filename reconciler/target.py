@@ -76,7 +76,9 @@ def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, s
     raw = cli_target or env.get("RECONCILER_TARGET") or spec.url or DEFAULT_SANDBOX
     raw = expand(raw, env).strip()
     if raw.startswith("sandbox:"):
-        path = Path(raw.removeprefix("sandbox:") or ".reconciler/sandbox.db")
+        if not raw.removeprefix("sandbox:").strip():
+            raise ConfigError("sandbox: needs a PATH, for example sandbox:.reconciler/sandbox.db")
+        path = Path(raw.removeprefix("sandbox:"))
         return Target(
             url=f"sandbox:{path}", dialect="atlassian", token_env=spec.token_env, sandbox_path=path
         )
@@ -95,7 +97,11 @@ def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, s
     url = raw.rstrip("/")
     dialect: Dialect
     if spec.dialect == "auto":
-        atlassian = parts.hostname == "api.atlassian.com" and "/scim/directory/" in parts.path
+        # Atlassian's layout: /scim/directory/{id} on api.atlassian.com, or the
+        # sandbox served by `reconciler sandbox serve`, which speaks the same dialect.
+        atlassian = "/scim/directory/" in parts.path and (
+            parts.hostname == "api.atlassian.com" or _is_loopback(parts.hostname)
+        )
         dialect = "atlassian" if atlassian else "generic"
     else:
         dialect = spec.dialect

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconciler.files.sourcemap import NodePath, ParsedDocument
+from reconciler.scope import in_scope
 
 
 def check_across_files(documents: Sequence[ParsedDocument], *, all_read: bool) -> None:
@@ -32,6 +33,39 @@ def check_across_files(documents: Sequence[ParsedDocument], *, all_read: bool) -
     group_names = _groups(docs)
     if all_read and len(docs) == len(documents):
         _check_references(docs, by_external_id, user_keys, group_names)
+    _check_scope(docs)
+
+
+def _policy_scope(docs: Sequence[ParsedDocument], section: str) -> tuple[str, ...] | None:
+    """``policy.<section>.scope`` of the file that sets it, when it is a list of strings."""
+    for doc in docs:
+        policy = doc.data.get("policy")
+        rules = policy.get(section) if isinstance(policy, dict) else None
+        scope = rules.get("scope") if isinstance(rules, dict) else None
+        if isinstance(scope, tuple) and all(isinstance(p, str) for p in scope):
+            return tuple(scope)
+    return None
+
+
+def _check_scope(docs: Sequence[ParsedDocument]) -> None:
+    """Report users and groups the files list but their own scope puts out of reach.
+
+    Such an entry would never be created or changed: almost always a typo in the
+    name or in the scope, and a plan would otherwise look clean while ignoring it.
+    """
+    for section, attribute in (("users", "userName"), ("groups", "displayName")):
+        scope = _policy_scope(docs, section)
+        if scope is None:
+            continue
+        for doc, path, entry in _entries(docs, section):
+            name = entry.get(attribute)
+            if isinstance(name, str) and not in_scope(name, scope):
+                doc.add_problem(
+                    doc.position((*path, attribute)),
+                    (*path, attribute),
+                    f'"{name}" is outside policy.{section}.scope {list(scope)}, so it would '
+                    "never be created or changed; fix the name or widen the scope",
+                )
 
 
 def _check_references(

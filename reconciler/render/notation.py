@@ -34,6 +34,7 @@ LEFT_ALONE_KEYS_SHOWN = 5
 SANDBOX_NOTE = "The target is the local embedded sandbox, not a real directory."
 DRY_RUN_NOTE = "Dry run: nothing was sent to the directory; outcomes show what an apply would do."
 NO_CHANGES = "No changes. The directory matches the files."
+NO_CHANGES_WITH_WARNINGS = "No changes planned, but read the warnings above."
 
 # Categories whose characters are invisible or move the cursor: controls (Cc),
 # format characters such as bidi overrides and zero-width joiners (Cf), and the
@@ -87,7 +88,9 @@ def plural(count: int, noun: str) -> str:
 def summary_line(plan: Plan) -> str:
     """The closing line of a plan; its wording is a public contract (DESIGN.md)."""
     if plan.is_empty:
-        return NO_CHANGES
+        # With warnings, the files and the directory may still disagree (a live key
+        # shared by two users, say): "matches" would be a claim we cannot make.
+        return NO_CHANGES_WITH_WARNINGS if plan.warnings else NO_CHANGES
     counts = plan.summary
     parts = ", ".join(f"{counts[kind.value]} to {kind.value}" for kind in ActionKind)
     return f"Plan: {parts}."
@@ -96,6 +99,8 @@ def summary_line(plan: Plan) -> str:
 def report_summary_line(report: ApplyReport) -> str:
     """The closing line of an apply report."""
     parts = ", ".join(f"{report.count(outcome)} {outcome.value}" for outcome in Outcome)
+    if report.dry_run:
+        return f"Dry run: {parts.replace(Outcome.APPLIED.value, 'would apply')}; nothing was sent."
     return f"Apply: {parts}."
 
 

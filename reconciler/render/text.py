@@ -106,7 +106,7 @@ def render_report_text(report: ApplyReport, *, color: bool, sandbox: bool = Fals
     lines.append(f"Digest: {report.digest}")
     if report.results:
         lines.append("")
-        lines += [_result_line(result, paint) for result in report.results]
+        lines += [_result_line(r, paint, dry_run=report.dry_run) for r in report.results]
     lines += ["", paint(report_summary_line(report), _BOLD)]
     return "\n".join(lines) + "\n"
 
@@ -144,10 +144,13 @@ def _member_lines(keys: tuple[str, ...], symbol: str, verb: str) -> list[str]:
     return lines
 
 
-def _result_line(result: ActionResult, paint: _Painter) -> str:
+def _result_line(result: ActionResult, paint: _Painter, *, dry_run: bool) -> str:
     action = result.action
     head = f"{SYMBOL[action.action]} {action_label(action)}: "
-    outcome = paint(result.outcome.value, _OUTCOME_COLOR[result.outcome])
+    word = result.outcome.value
+    if dry_run and result.outcome is Outcome.APPLIED:
+        word = "would apply"
+    outcome = paint(word, _OUTCOME_COLOR[result.outcome])
     line = head + outcome
     if result.reason and result.outcome is not Outcome.APPLIED:
         line += f" — {printable(result.reason)}"

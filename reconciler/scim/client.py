@@ -9,6 +9,7 @@ how the embedded sandbox and the fault-injection tests use this very client.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -93,6 +94,7 @@ class ScimClient:
         if params:
             what += "?" + "&".join(f"{k}={v}" for k, v in params.items())
         self.limiter.wait()
+        started = time.monotonic()
         try:
             response = self._http.request(
                 method,
@@ -110,6 +112,12 @@ class ScimClient:
             raise TransportError(reason) from exc
         except httpx.HTTPError as exc:
             raise TransportError(f"{what}: {exc}") from exc
+        log.debug(
+            "scim.request",
+            request=what,
+            status=response.status_code,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+        )
         return Answer(
             status=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items()},

@@ -171,3 +171,56 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert result.returncode == 0
     assert "plan" in result.stdout
     assert "apply" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["plan", ".", "--format", "xml"], id="bad-choice"),
+        pytest.param(["apply", ".", "--concurrency", "0"], id="out-of-range"),
+        pytest.param(["plan", ".", "--bogus"], id="unknown-option"),
+    ],
+)
+def test_usage_errors_exit_1_not_2(args: list[str]) -> None:
+    """A usage error exits 1: exit 2 means "changes pending" to CI scripts."""
+    run = reconciler(*args)
+    assert run.exit_code == 1
+    assert "Usage:" in run.stderr
+
+
+def test_user_outside_the_files_own_scope_is_a_file_problem(tmp_path: Path) -> None:
+    """A user the policy scope puts out of reach is reported by validate, not silently skipped."""
+    write(
+        tmp_path,
+        "users.yaml",
+        """
+        version: 1
+        policy: {users: {scope: ["*@example.com"]}}
+        users:
+          - userName: bob@other.org
+        """,
+    )
+    run = reconciler("validate", str(tmp_path))
+    assert run.exit_code == 1
+    assert "users.yaml:4:15: users[0].userName:" in run.stderr
+    assert "outside policy.users.scope" in run.stderr
+
+
+def test_sandbox_target_needs_a_path(tmp_path: Path) -> None:
+    """--target sandbox: with no path is an error, not a silent default."""
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler("plan", str(tmp_path), "--target", "sandbox:")
+    assert run.exit_code == 1
+    assert "sandbox: needs a PATH" in run.stderr
+
+
+def test_dry_run_report_says_would_apply(tmp_path: Path) -> None:
+    """A dry run's report never claims anything was applied."""
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler(
+        "apply", str(tmp_path), "--target", f"sandbox:{tmp_path / 's.db'}", "--dry-run"
+    )
+    assert run.exit_code == 0
+    assert "would apply" in run.stdout
+    assert "Apply:" not in run.stdout
+    assert "nothing was sent" in run.stdout

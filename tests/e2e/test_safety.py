@@ -297,3 +297,75 @@ def test_dry_run_sends_nothing(
     assert run.exit_code == 0, run.stderr
     assert "nothing was sent" in run.stdout.lower() or "dry run" in run.stdout.lower()
     assert layers[0].writes == []
+
+
+def test_saved_plan_edited_past_its_limits_is_refused(tmp_path: Path, sandbox: str) -> None:
+    """Emptying "blocked" in a saved plan breaks its digest: limits cannot be edited away."""
+    files = files_with(
+        tmp_path, "policy: {users: {unmanaged: deactivate}, limits: {max_deactivations: 1}}"
+    )
+    saved = tmp_path / "plan.json"
+    assert reconciler("plan", str(files), "--target", sandbox, "--out", str(saved)).exit_code == 3
+    data = json.loads(saved.read_text())
+    assert data["blocked"]
+    data["blocked"] = []
+    saved.write_text(json.dumps(data))
+    run = reconciler("apply", "--plan", str(saved), "--target", sandbox, "--auto-approve")
+    assert run.exit_code == 1
+    assert "digest does not match" in run.stderr
+
+
+def test_approve_accepts_bare_hex_and_refuses_garbage(tmp_path: Path, sandbox: str) -> None:
+    """--approve takes the digest with or without sha256:, and says so when it is no digest."""
+    files = files_with(
+        tmp_path, "policy: {users: {unmanaged: deactivate}, limits: {max_deactivations: 1}}"
+    )
+    digest = reconciler("plan", str(files), "--target", sandbox, "--format", "json").json()[
+        "digest"
+    ]
+    garbage = reconciler(
+        "apply", str(files), "--target", sandbox, "--auto-approve", "--approve", "deadbeef"
+    )
+    assert garbage.exit_code == 1
+    assert "is not a plan digest" in garbage.stderr
+    bare = reconciler(
+        "apply",
+        str(files),
+        "--target",
+        sandbox,
+        "--auto-approve",
+        "--approve",
+        digest.removeprefix("sha256:"),
+    )
+    assert bare.exit_code == 0, bare.stderr
+
+
+def test_plan_for_another_target_opens_nothing(tmp_path: Path, sandbox: str) -> None:
+    """A plan refused for its target leaves no trace: not even an empty sandbox file."""
+    saved = tmp_path / "plan.json"
+    assert (
+        reconciler(
+            "plan", str(files_with(tmp_path)), "--target", sandbox, "--out", str(saved)
+        ).exit_code
+        == 0
+    )
+    other = tmp_path / "other.db"
+    run = reconciler(
+        "apply", "--plan", str(saved), "--target", f"sandbox:{other}", "--auto-approve"
+    )
+    assert run.exit_code == 1
+    assert not other.exists()
+
+
+def test_saved_plan_defaults_to_its_own_target(tmp_path: Path, sandbox: str) -> None:
+    """apply --plan without --target applies to the directory the plan was made for."""
+    saved = tmp_path / "plan.json"
+    assert (
+        reconciler(
+            "plan", str(files_with(tmp_path)), "--target", sandbox, "--out", str(saved)
+        ).exit_code
+        == 0
+    )
+    run = reconciler("apply", "--plan", str(saved), "--auto-approve", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["target"] == sandbox

@@ -1,0 +1,78 @@
+"""Which directory a run talks to, and in which dialect (DESIGN.md "Targets and dialects")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.desired import TargetSpec
+from reconciler.errors import ConfigError
+from reconciler.target import page_size, resolve_target
+
+
+def test_precedence_is_flag_then_environment_then_files_then_sandbox() -> None:
+    """--target wins over RECONCILER_TARGET, which wins over target.url, then the sandbox."""
+    spec = TargetSpec(url="https://files.example/scim")
+    env = {"RECONCILER_TARGET": "https://env.example/scim"}
+    assert resolve_target("https://flag.example/scim", spec, env).url == "https://flag.example/scim"
+    assert resolve_target(None, spec, env).url == "https://env.example/scim"
+    assert resolve_target(None, spec, {}).url == "https://files.example/scim"
+    default = resolve_target(None, TargetSpec(), {})
+    assert default.sandbox_path == Path(".reconciler/sandbox.db")
+    assert default.is_sandbox
+
+
+def test_url_variables_expand_from_the_environment() -> None:
+    """${VAR} in target.url expands; a variable that is not set is a clear error."""
+    spec = TargetSpec(url="https://api.atlassian.com/scim/directory/${DIR_ID}")
+    assert resolve_target(None, spec, {"DIR_ID": "abc"}).url.endswith("/directory/abc")
+    with pytest.raises(ConfigError, match="DIR_ID is not set"):
+        resolve_target(None, spec, {})
+
+
+@pytest.mark.parametrize(
+    ("url", "dialect"),
+    [
+        pytest.param("https://api.atlassian.com/scim/directory/abc", "atlassian", id="atlassian"),
+        pytest.param(
+            "http://127.0.0.1:8000/scim/directory/sandbox", "atlassian", id="served-sandbox"
+        ),
+        pytest.param("https://scim.example.com/scim/directory/abc", "generic", id="lookalike-path"),
+        pytest.param("https://scim.example.com/v2", "generic", id="generic"),
+    ],
+)
+def test_dialect_is_detected_from_the_url(url: str, dialect: str) -> None:
+    """Atlassian's host and path, or the served sandbox, mean the atlassian dialect."""
+    assert resolve_target(url, TargetSpec(), {}).dialect == dialect
+
+
+def test_dialect_in_the_files_overrides_detection() -> None:
+    """target.dialect set to generic or atlassian is used as given."""
+    spec = TargetSpec(dialect="atlassian")
+    assert resolve_target("https://scim.example.com/v2", spec, {}).dialect == "atlassian"
+
+
+def test_token_env_is_carried_but_the_token_is_not() -> None:
+    """The target knows which variable holds the token, never the token itself."""
+    target = resolve_target(
+        "https://x.example/v2", TargetSpec(token_env="MY_TOKEN"), {"MY_TOKEN": "s3cret"}
+    )
+    assert target.token_env == "MY_TOKEN"
+    assert "s3cret" not in repr(target)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "config", "size"),
+    [
+        pytest.param("atlassian", {"filter": {"maxResults": 1000}}, 100, id="atlassian-100"),
+        pytest.param("generic", {"filter": {"maxResults": 50}}, 50, id="server-max"),
+        pytest.param("generic", {"filter": {"maxResults": 5000}}, 1000, id="capped"),
+        pytest.param("generic", {}, 100, id="unannounced"),
+    ],
+)
+def test_page_size_comes_from_the_dialect_or_the_server(
+    dialect: str, config: dict[str, object], size: int
+) -> None:
+    """Atlassian pages by 100; a generic server by its filter.maxResults (RFC 7643 section 5)."""
+    assert page_size(dialect, config) == size  # type: ignore[arg-type]
