@@ -30,7 +30,7 @@ from reconciler.plan import (
     PlanWarning,
     Resource,
 )
-from reconciler.scope import in_scope
+from reconciler.scope import left_alone_reason
 
 LEFT_ALONE_KEYS = 20  # keys shown per left-alone reason; the count is always complete
 
@@ -81,18 +81,12 @@ class _Planner:
 
     def user_owned(self, user_name: str) -> str | None:
         """Why the policy keeps its hands off a user, or None when it may change it."""
-        if not in_scope(user_name, self.policy.users.scope):
-            return "outside policy.users.scope"
-        if any(user_name.casefold() == p.casefold() for p in self.policy.users.protect):
-            return "protected by policy.users.protect"
-        return None
+        users = self.policy.users
+        return left_alone_reason(user_name, users.scope, users.protect, "users")
 
     def group_owned(self, name: str) -> str | None:
-        if not in_scope(name, self.policy.groups.scope):
-            return "outside policy.groups.scope"
-        if any(name.casefold() == p.casefold() for p in self.policy.groups.protect):
-            return "protected by policy.groups.protect"
-        return None
+        groups = self.policy.groups
+        return left_alone_reason(name, groups.scope, groups.protect, "groups")
 
     # -- the run --------------------------------------------------------------------
 
