@@ -358,6 +358,11 @@ class _Planner:
             for folded in leaving:
                 self.user_ids.setdefault(self.manageable[folded], live_members[folded])
         remove = self.sorted_keys(leaving)
+        kept = {m for m in live_members.keys() - members if m in self.manageable} - leaving
+        if kept:
+            # Visible to a reviewer: these members stay only because of the policy.
+            reason = "has members the files do not list (policy.groups.members: additive)"
+            self.left_alone[(Resource.GROUP, reason)].append(name)
         if add or remove:
             changes.append(MemberChange(add=add, remove=remove))
         if changes:

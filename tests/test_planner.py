@@ -599,3 +599,21 @@ def test_plan_does_not_depend_on_the_order_of_external_ids_that_differ_in_case(
     policy = Policy(users=UsersPolicy(key="externalId", scope=("*@example.com",)))
     forward = plan_for(desired(*users, policy=policy), model).to_json()
     assert plan_for(desired(*reversed(users), policy=policy), model).to_json() == forward
+
+
+def test_additive_membership_is_reported_as_left_alone() -> None:
+    """With additive members, a group's extra live members are kept and the plan says why."""
+    live = DirectoryModel()
+    alice = live.add_user("alice@example.com")
+    bob = live.add_user("bob@example.com")
+    live.add_group("eng", [alice, bob])
+    desired = DesiredState(
+        policy=Policy(groups=GroupsPolicy(members="additive")),
+        users=(UserSpec(userName="alice@example.com"), UserSpec(userName="bob@example.com")),
+        groups=(GroupSpec(displayName="eng", members=("alice@example.com",)),),
+    )
+    result = plan(desired, live.snapshot(), desired.policy, PlanContext("t", "generic"))
+    assert result.actions == ()
+    assert [(x.reason, x.keys) for x in result.left_alone] == [
+        ("has members the files do not list (policy.groups.members: additive)", ("eng",))
+    ]
