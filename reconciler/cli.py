@@ -419,7 +419,8 @@ def _print_report(report: ApplyReport, fmt: str, output: Output, *, sandbox: boo
     if fmt == "json":
         output.out(render_report_json(report))
     else:
-        output.out(render_report_text(report, color=output.color, sandbox=sandbox))
+        # The plan above already named the target and the digest.
+        output.out(render_report_text(report, color=output.color, sandbox=sandbox, header=False))
 
 
 @main.command()

@@ -98,12 +98,19 @@ def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_report_text(report: ApplyReport, *, color: bool, sandbox: bool = False) -> str:
-    """What an apply did: one line per action with its outcome, then the counts."""
+def render_report_text(
+    report: ApplyReport, *, color: bool, sandbox: bool = False, header: bool = True
+) -> str:
+    """What an apply did: one line per action with its outcome, then the counts.
+
+    ``header=False`` leaves out the target and digest lines, for a report printed
+    right below the plan that already named them.
+    """
     paint = _Painter(color)
     lines = [paint(DRY_RUN_NOTE, _BOLD)] if report.dry_run else []
-    lines += _header(report.target, None, sandbox)
-    lines.append(f"Digest: {report.digest}")
+    if header:
+        lines += _header(report.target, None, sandbox)
+        lines.append(f"Digest: {report.digest}")
     if report.results:
         lines.append("")
         lines += [_result_line(r, paint, dry_run=report.dry_run) for r in report.results]
