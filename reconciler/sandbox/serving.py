@@ -15,12 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from werkzeug.serving import BaseWSGIServer, make_server
+import structlog
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.app import BASE_PATH, SandboxApp
 from reconciler.sandbox.faults import FaultConfig, FaultInjectingTransport
 from reconciler.sandbox.store import SandboxStore
+
+_log = structlog.get_logger("reconciler.sandbox")
 
 SANDBOX_BASE_PATH = BASE_PATH
 # ".invalid" can never resolve (RFC 2606), so a request that escapes the in-process
@@ -73,6 +76,21 @@ def sandbox_transport(
     return transport
 
 
+class _LoggedRequests(WSGIRequestHandler):
+    """Access log lines as structlog events, so --log-format json holds for them too."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        _log.info(
+            "sandbox.request",
+            client=self.address_string(),
+            request=self.requestline,
+            status=code if isinstance(code, int) else str(code),
+        )
+
+    def log(self, type: str, message: str, *args: object) -> None:
+        _log.info("sandbox.server", level_name=type, message=message % args if args else message)
+
+
 class SandboxServer:
     """The sandbox on a werkzeug threaded HTTP server; ``port=0`` picks a free port."""
 
@@ -88,7 +106,11 @@ class SandboxServer:
         self.store = open_store(db_path)
         try:
             self._server: BaseWSGIServer = make_server(
-                host, port, SandboxApp(self.store, token, faults), threaded=True
+                host,
+                port,
+                SandboxApp(self.store, token, faults),
+                threaded=True,
+                request_handler=_LoggedRequests,
             )
         except SystemExit as exc:
             # werkzeug prints why it cannot listen (port in use...) and exits.
