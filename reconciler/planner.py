@@ -133,6 +133,9 @@ class _Planner:
         for user in sorted(self.live.users, key=lambda u: u.id):
             key = self.live_key(user)
             if key is None:
+                # Cannot be matched to any file, so never changed; but shown.
+                reason = "has no externalId to match on (policy.users.key: externalId)"
+                self.left_alone[(Resource.USER, reason)].append(user.userName)
                 continue
             folded = self.fold(key)
             if folded in index:

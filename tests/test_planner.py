@@ -617,3 +617,17 @@ def test_additive_membership_is_reported_as_left_alone() -> None:
     assert [(x.reason, x.keys) for x in result.left_alone] == [
         ("has members the files do not list (policy.groups.members: additive)", ("eng",))
     ]
+
+
+def test_live_users_without_the_key_attribute_are_shown_as_left_alone() -> None:
+    """Matching by externalId, a live user without one is never changed, and the plan says so."""
+    live = DirectoryModel()
+    live.add_user("legacy@example.com")
+    desired = DesiredState(
+        policy=Policy(users=UsersPolicy(key="externalId", unmanaged="deactivate"))
+    )
+    result = plan(desired, live.snapshot(), desired.policy, PlanContext("t", "generic"))
+    assert result.actions == ()
+    assert [(x.reason, x.keys) for x in result.left_alone] == [
+        ("has no externalId to match on (policy.users.key: externalId)", ("legacy@example.com",))
+    ]
