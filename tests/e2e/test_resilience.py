@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler import cli, target
+from reconciler import target
+from reconciler.cli import common as cli
 from reconciler.sandbox import (
     FaultConfig,
     FaultInjectingTransport,

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler import cli, target
+from reconciler import target
+from reconciler.cli import common as cli
 from reconciler.sandbox import SandboxStore
 from reconciler.scim.retry import RetryPolicy
 from tests.e2e.helpers import reconciler

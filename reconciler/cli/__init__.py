@@ -1,0 +1,14 @@
+"""The command line: ``reconciler validate | plan | apply | export | sandbox serve | schema``.
+
+Thin: parse options, run the data flow (load → read → plan → render / execute), and
+turn ``ReconcilerError`` into a message and an exit code (DESIGN.md "Exit codes").
+stdout carries only the plan or report; logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+from reconciler.cli import tools as _tools  # registers export and sandbox serve on main
+from reconciler.cli.commands import main
+
+__all__ = ["main"]
+del _tools

@@ -1,0 +1,294 @@
+"""The main commands: validate, schema, plan and apply."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import (
+    EXIT_CHANGES,
+    EXIT_FAILED,
+    Commands,
+    Output,
+    connected,
+    global_options,
+    load_files,
+    make_plan,
+    paths_argument,
+    render_plan,
+    target_option,
+)
+from reconciler.desired import DesiredState, render_schema
+from reconciler.errors import (
+    ApprovalError,
+    ConfigError,
+    LimitExceededError,
+)
+from reconciler.executor import Executor, RecordingWriter, ScimWriter
+from reconciler.plan import Plan
+from reconciler.progress import Progress
+from reconciler.render import (
+    render_plan_json,
+    render_report_json,
+    render_report_text,
+)
+from reconciler.report import ApplyReport, Outcome
+from reconciler.saved import check_plan_target, verify_saved_plan
+from reconciler.target import Target, resolve_target
+from reconciler.version import __version__
+
+
+@click.group(
+    cls=Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="reconciler")
+def main() -> None:
+    """Make a SCIM 2.0 directory (Atlassian first) look like the files in a git repository.
+
+    Users and groups live in YAML/JSON files. `plan` shows what would change;
+    `apply` changes it. With no target configured, everything runs against the
+    local embedded sandbox at .reconciler/sandbox.db, so you can try it safely.
+
+    Exit codes: 0 ok (no changes with --detailed-exitcode), 1 error (nothing was
+    changed), 2 changes pending (--detailed-exitcode), 3 refused by a safety limit,
+    4 apply finished but some actions failed.
+    """
+
+
+@main.command()
+@paths_argument
+@global_options
+def validate(paths: tuple[Path, ...], output: Output) -> None:
+    """Check desired-state files without touching any directory.
+
+    Every problem is reported at once as file:line:column: path: message.
+    """
+    desired = load_files(paths)
+    users = _count(len(desired.users), "user")
+    groups = _count(len(desired.groups), "group")
+    output.out(f"OK: {users} and {groups} are valid.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+@main.command()
+@global_options
+def schema(output: Output) -> None:
+    """Print the JSON Schema of a desired-state file (for editors)."""
+    output.out(render_schema())
+
+
+@main.command("plan")
+@paths_argument
+@target_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    help="text for people, markdown for a pull-request comment, json for machines.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Also save the JSON plan here.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+)
+@global_options
+def plan_command(
+    paths: tuple[Path, ...],
+    target: str | None,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    output: Output,
+) -> None:
+    """Show what apply would change. Sends no writes.
+
+    A plan that exceeds a safety limit exits 3 whatever --detailed-exitcode says.
+    """
+    desired = load_files(paths)
+    with connected(desired, target) as (resolved, connection):
+        plan_ = make_plan(desired, resolved, connection)
+    output.out(render_plan(plan_, fmt, resolved, output))
+    if out is not None:
+        _write_plan(out, plan_)
+    if plan_.blocked:
+        sys.exit(LimitExceededError.exit_code)
+    if detailed_exitcode and not plan_.is_empty:
+        sys.exit(EXIT_CHANGES)
+
+
+def _write_plan(path: Path, plan_: Plan) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(render_plan_json(plan_), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the plan to {path}: {exc}") from exc
+
+
+@main.command()
+@paths_argument
+@target_option
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Apply this saved plan (from plan --out) instead of planning anew.",
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Go through the apply, but send no writes.")
+@click.option(
+    "--approve",
+    metavar="DIGEST",
+    help="Let exactly the plan with this digest through its safety limits.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Writes in flight at once.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="At most this many requests per second.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Format of the plan and the apply report on stdout.",
+)
+@global_options
+def apply(
+    paths: tuple[Path, ...],
+    target: str | None,
+    plan_file: Path | None,
+    auto_approve: bool,
+    dry_run: bool,
+    approve: str | None,
+    concurrency: int,
+    rate: float | None,
+    fmt: str,
+    output: Output,
+) -> None:
+    """Change the directory to match the files (or a saved plan).
+
+    Without --auto-approve, asks for "yes" on a terminal and refuses without one.
+    With --plan, the saved plan is applied exactly, to the target it was made for,
+    after every object it touches has been re-read and found unchanged; PATH... is
+    then optional and only supplies target settings (url, token_env, dialect).
+    """
+    approve = _digest_argument(approve)
+    saved: Plan | None = None
+    if plan_file is not None:
+        saved = _read_plan(plan_file)
+        desired = load_files(paths) if paths else DesiredState()
+        if target is None and not os.environ.get("RECONCILER_TARGET") and not desired.target.url:
+            target = saved.target
+        # Refuse a plan made for another directory before anything is opened.
+        check_plan_target(saved, resolve_target(target, desired.target, os.environ).url)
+    elif not paths:
+        raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
+    else:
+        desired = load_files(paths)
+    with connected(desired, target, rate) as (resolved, connection):
+        if saved is not None:
+            plan_ = saved
+            verify_saved_plan(plan_, connection.client, resolved.url)
+        else:
+            plan_ = make_plan(desired, resolved, connection)
+        # stdout holds one document: in JSON, the plan when refused, else the report.
+        if fmt == "text":
+            output.out(render_plan(plan_, "text", resolved, output))
+        try:
+            _check_approval(plan_, approve)
+        except LimitExceededError:
+            if fmt == "json":
+                output.out(render_plan(plan_, "json", resolved, output))
+            raise
+        if plan_.is_empty:
+            return
+        if not (auto_approve or dry_run):
+            _confirm(plan_, resolved)
+        writer = RecordingWriter() if dry_run else ScimWriter(connection.client)
+        with Progress("Applying", total=len(plan_.actions)) as progress:
+            executor = Executor(
+                writer, concurrency=concurrency, on_result=lambda _r: progress.advance()
+            )
+            report = executor.execute(plan_, dry_run=dry_run)
+    _print_report(report, fmt, output, sandbox=resolved.is_sandbox)
+    if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED):
+        sys.exit(EXIT_FAILED)
+
+
+def _read_plan(path: Path) -> Plan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the plan {path}: {exc}") from exc
+    return Plan.from_json(text, source=str(path))
+
+
+def _digest_argument(approve: str | None) -> str | None:
+    """``--approve`` as ``sha256:<64 hex>``; the bare hex is accepted too."""
+    if approve is None:
+        return None
+    value = approve.strip().lower()
+    if not value.startswith("sha256:"):
+        value = "sha256:" + value
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", value):
+        raise ConfigError(
+            f"--approve {approve!r} is not a plan digest; copy the 'Digest: sha256:...' "
+            "line that reconciler plan printed"
+        )
+    return value
+
+
+def _check_approval(plan_: Plan, approve: str | None) -> None:
+    if approve is not None and approve != plan_.digest:
+        raise LimitExceededError(
+            f"--approve {approve} does not match this plan ({plan_.digest}); the plan "
+            "changed since it was approved. Review the new plan and approve its digest."
+        )
+    if plan_.blocked and approve is None:
+        limits = ", ".join(f"{b.limit} ({b.planned} > {b.allowed})" for b in plan_.blocked)
+        raise LimitExceededError(
+            f"the plan exceeds safety limits: {limits}; nothing was sent. "
+            f"If it is intended, run again with --approve {plan_.digest}"
+        )
+
+
+def _confirm(plan_: Plan, target: Target) -> None:
+    if not sys.stdin.isatty():
+        raise ApprovalError(
+            "apply needs confirmation, and there is no terminal to ask on; "
+            "use --auto-approve in unattended runs"
+        )
+    answer = click.prompt(
+        f"Apply {len(plan_.actions)} actions to {target.description}? Only 'yes' is accepted",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    if answer.strip() != "yes":
+        raise ApprovalError("apply cancelled; nothing was sent")
+
+
+def _print_report(report: ApplyReport, fmt: str, output: Output, *, sandbox: bool) -> None:
+    if fmt == "json":
+        output.out(render_report_json(report))
+    else:
+        # The plan above already named the target and the digest.
+        output.out(render_report_text(report, color=output.color, sandbox=sandbox, header=False))

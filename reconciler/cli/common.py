@@ -1,0 +1,159 @@
+"""What every subcommand shares: output streams, global options, loading and connecting."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.desired import DesiredState
+from reconciler.errors import (
+    AuthenticationError,
+    ConfigError,
+    LimitExceededError,
+    ReconcilerError,
+)
+from reconciler.files import load_desired
+from reconciler.logs import configure_logging
+from reconciler.plan import Plan
+from reconciler.planner import PlanContext, plan
+from reconciler.progress import Progress
+from reconciler.render import (
+    render_plan_json,
+    render_plan_markdown,
+    render_plan_text,
+)
+from reconciler.snapshot import read_snapshot
+from reconciler.target import Connection, Target, connect, resolve_target
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CHANGES = 2
+EXIT_FAILED = 4
+
+
+class Output:
+    """Where results go and how they look, decided once per run."""
+
+    def __init__(self, *, no_color: bool) -> None:
+        self.color = sys.stdout.isatty() and not no_color and "NO_COLOR" not in os.environ
+        self.err_color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
+
+    def out(self, text: str) -> None:
+        click.echo(text, nl=not text.endswith("\n"))
+
+    def err(self, text: str) -> None:
+        click.echo(text, err=True)
+
+
+def global_options(func: F) -> F:
+    """Options every subcommand accepts after its name."""
+
+    @click.option(
+        "--log-format",
+        type=click.Choice(["console", "json"]),
+        default=None,
+        help="Log format on stderr. Default: console on a terminal, JSON otherwise.",
+    )
+    @click.option("-v", "--verbose", count=True, help="More log detail (repeatable).")
+    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+    @click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR variable).")
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any, log_format: str | None, verbose: int, quiet: bool, no_color: bool, **kwargs: Any
+    ) -> Any:
+        output = Output(no_color=no_color)
+        configure_logging(
+            log_format,  # type: ignore[arg-type]
+            -1 if quiet else verbose,
+            color=output.err_color,
+        )
+        try:
+            return func(*args, output=output, **kwargs)
+        except LimitExceededError as error:
+            output.err(f"refused: {error}")
+            sys.exit(error.exit_code)
+        except AuthenticationError as error:
+            output.err(f"error: {error}")
+            output.err(
+                "hint: the directory refused the token; check the environment variable "
+                "named by target.token_env (default RECONCILER_TOKEN)"
+            )
+            sys.exit(error.exit_code)
+        except ReconcilerError as error:
+            output.err(f"error: {error}")
+            sys.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+paths_argument = click.argument(
+    "paths", nargs=-1, type=click.Path(path_type=Path), metavar="PATH..."
+)
+target_option = click.option(
+    "--target",
+    metavar="URL",
+    help="SCIM base URL or sandbox:PATH. Overrides RECONCILER_TARGET and target.url.",
+)
+
+
+class Commands(click.Group):
+    """Usage errors exit 1, not click's 2: exit 2 means "changes pending" here."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as help_shown:
+            help_shown.show()
+            sys.exit(0)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(1)
+        except click.exceptions.Abort:
+            click.echo("\nAborted; nothing was sent.", err=True)
+            sys.exit(1)
+
+
+def load_files(paths: tuple[Path, ...]) -> DesiredState:
+    if not paths:
+        raise ConfigError("give at least one PATH: a desired-state file or a directory of them")
+    return load_desired(paths)
+
+
+@contextmanager
+def connected(
+    desired: DesiredState, cli_target: str | None, rate: float | None = None
+) -> Iterator[tuple[Target, Connection]]:
+    """Resolve the target and open a connection for the length of a command.
+
+    ``connect`` is looked up here, at call time: the fault-injection tests replace it.
+    """
+    target = resolve_target(cli_target, desired.target, os.environ)
+    connection = connect(target, rate=rate)
+    try:
+        yield target, connection
+    finally:
+        connection.client.close()
+
+
+def make_plan(desired: DesiredState, target: Target, connection: Connection) -> Plan:
+    with Progress("Reading the directory") as progress:
+        live = read_snapshot(
+            connection.client, page_size=connection.page_size, progress=progress.update
+        )
+    return plan(desired, live, desired.policy, PlanContext(target.url, target.dialect))
+
+
+def render_plan(plan_: Plan, fmt: str, target: Target, output: Output) -> str:
+    if fmt == "json":
+        return render_plan_json(plan_)
+    if fmt == "markdown":
+        return render_plan_markdown(plan_, sandbox=target.is_sandbox)
+    return render_plan_text(plan_, color=output.color, sandbox=target.is_sandbox)

@@ -1,0 +1,159 @@
+"""Tools around the main flow: export (bootstrap) and the sandbox server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from reconciler.cli.commands import main
+from reconciler.cli.common import (
+    Output,
+    connected,
+    global_options,
+    target_option,
+)
+from reconciler.desired import DesiredState
+from reconciler.errors import (
+    ConfigError,
+)
+from reconciler.export import export_documents
+from reconciler.progress import Progress
+from reconciler.snapshot import read_snapshot
+
+
+@main.command()
+@target_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write users and groups files into this directory (created if missing).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="File format of the export.",
+)
+@global_options
+def export(target: str | None, out: Path | None, fmt: str, output: Output) -> None:
+    """Write today's directory as desired-state files, to start managing it as code.
+
+    The export loads without problems and plans to no changes against the same
+    directory. Without --out, one document goes to stdout.
+    """
+    desired = DesiredState()
+    with (
+        connected(desired, target) as (_resolved, connection),
+        Progress("Reading the directory") as progress,
+    ):
+        live = read_snapshot(
+            connection.client, page_size=connection.page_size, progress=progress.update
+        )
+    users_doc, groups_doc = export_documents(live)
+    if out is None:
+        output.out(_dump({**users_doc, "groups": groups_doc["groups"]}, fmt))
+        return
+    suffix = "yaml" if fmt == "yaml" else "json"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, doc in (("users", users_doc), ("groups", groups_doc)):
+            (out / f"{name}.{suffix}").write_text(_dump(doc, fmt), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the export to {out}: {exc}") from exc
+    output.err(
+        f"Exported {len(users_doc['users'])} users and {len(groups_doc['groups'])} groups "
+        f"to {out}/users.{suffix} and {out}/groups.{suffix}"
+    )
+
+
+def _dump(document: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+
+
+@main.group()
+def sandbox() -> None:
+    """The embedded local directory that behaves like the Atlassian API."""
+
+
+@sandbox.command("serve")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    default=Path(".reconciler/sandbox.db"),
+    show_default=True,
+    help="SQLite file that holds the directory.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--token", metavar="T", help="Require this bearer token (default: no auth).")
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="R",
+    help="Fault knob: answer 429 with Retry-After above R requests per second.",
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="MS",
+    help="Fault knob: delay every answer by MS milliseconds.",
+)
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="P",
+    help="Fault knob: answer this fraction of requests with 500 or 503.",
+)
+@click.option(
+    "--drop-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="P",
+    help="Fault knob: drop this fraction of connections without an answer.",
+)
+@click.option("--seed", type=int, default=None, help="Seed for the random fault knobs.")
+@global_options
+def sandbox_serve(
+    db: Path,
+    host: str,
+    port: int,
+    token: str | None,
+    rate_limit: float | None,
+    latency_ms: float,
+    error_rate: float,
+    drop_rate: float,
+    seed: int | None,
+    output: Output,
+) -> None:
+    """Serve the sandbox over HTTP at http://HOST:PORT/scim/directory/sandbox.
+
+    Loopback by default; the same directory as the sandbox:PATH target. The base URL
+    is printed on stdout once the server listens. The fault knobs (all off by
+    default) make it misbehave like a busy real directory, for tests and benchmarks.
+    """
+    from reconciler.sandbox import FaultConfig, serve
+
+    faults = FaultConfig(
+        rate_limit=rate_limit,
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        drop_rate=drop_rate,
+        seed=seed,
+    )
+
+    def ready(url: str) -> None:
+        output.out(url)
+        output.err(f"Serving the sandbox at {url} from {db} (Ctrl-C stops)")
+
+    serve(db, host=host, port=port, token=token, faults=faults, ready=ready)
