@@ -18,12 +18,20 @@ log = structlog.get_logger("reconciler.read")
 
 
 def read_snapshot(
-    client: ScimClient, *, page_size: int, progress: ProgressCallback | None = None
+    client: ScimClient,
+    *,
+    page_size: int,
+    progress: ProgressCallback | None = None,
+    concurrency: int = 4,
 ) -> LiveSnapshot:
     """Every user and group of the directory, read completely."""
     started = time.monotonic()
-    users = client.list_all("Users", page_size=page_size, progress=progress)
-    groups = client.list_all("Groups", page_size=page_size, progress=progress)
+    users = client.list_all(
+        "Users", page_size=page_size, progress=progress, concurrency=concurrency
+    )
+    groups = client.list_all(
+        "Groups", page_size=page_size, progress=progress, concurrency=concurrency
+    )
     snapshot = LiveSnapshot(
         users=tuple(LiveUser.from_scim(r) for r in users),
         groups=tuple(LiveGroup.from_scim(r) for r in groups),

@@ -176,3 +176,50 @@ def test_token_never_appears_in_error_messages() -> None:
         client.service_provider_config()
     assert TOKEN not in str(caught.value)
     assert "t-1" in str(caught.value)
+
+
+def test_parallel_read_gets_every_page_once() -> None:
+    """With concurrency, every page after the first is fetched once, and nobody is missed."""
+    script = Script(lambda r: users_page(r, total=1050, per_page=int(r.url.params["count"])))
+    with client_for(script) as client:
+        users = client.list_all("Users", page_size=100, concurrency=4)
+    assert [int(u["id"]) for u in users] == list(range(1, 1051))
+    starts = sorted(int(r.url.params["startIndex"]) for r in script.requests)
+    assert starts == list(range(1, 1051, 100))
+
+
+def test_parallel_read_of_a_server_with_a_smaller_page_uses_its_size() -> None:
+    """A server that caps pages at 30 is read in parallel pages of 30, not 100."""
+    script = Script(lambda r: users_page(r, total=100, per_page=30))
+    with client_for(script) as client:
+        users = client.list_all("Users", page_size=100, concurrency=4)
+    assert len(users) == 100
+    assert all(r.url.params["count"] in ("100", "30") for r in script.requests)
+
+
+def test_non_uniform_pages_fall_back_to_reading_in_order() -> None:
+    """When a parallel page is short, the rest is read page by page: complete all the same."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params["startIndex"])
+        # A server whose pages past the first hold fewer items than asked for.
+        per_page = 100 if start == 1 else 40
+        return users_page(request, total=300, per_page=per_page)
+
+    with client_for(Script(handler)) as client:
+        users = client.list_all("Users", page_size=100, concurrency=4)
+    assert sorted(int(u["id"]) for u in users) == list(range(1, 301))
+
+
+def test_parallel_read_still_fails_closed() -> None:
+    """A totalResults that changes on a parallel page fails the read like a sequential one."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        total = 300 if request.url.params["startIndex"] != "201" else 301
+        response = users_page(request, total=300, per_page=100)
+        body = json.loads(response.content)
+        body["totalResults"] = total
+        return httpx.Response(200, json=body)
+
+    with client_for(Script(handler)) as client, pytest.raises(InconsistentReadError):
+        client.list_all("Users", page_size=100, concurrency=4)
