@@ -17,12 +17,18 @@ LogFormat = Literal["console", "json"]
 
 
 def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bool) -> None:
-    """Set up structlog for one CLI run; ``verbosity`` is -1 (quiet), 0, 1 (verbose)."""
+    """Set up structlog for one CLI run; ``verbosity`` is -1 (quiet), 0, or the -v count."""
     if log_format is None:
         log_format = "console" if sys.stderr.isatty() else "json"
-    level = {-1: logging.ERROR, 0: logging.INFO, 1: logging.DEBUG}.get(
-        verbosity, logging.DEBUG if verbosity > 1 else logging.ERROR
-    )
+    # People on a terminal read the plan and the report; the per-action events are
+    # for machines (JSON), or for people who ask with -v. -vv adds every request.
+    default = logging.INFO if log_format == "json" else logging.WARNING
+    if verbosity < 0:
+        level = logging.ERROR
+    elif verbosity == 0:
+        level = default
+    else:
+        level = logging.INFO if verbosity == 1 and default > logging.INFO else logging.DEBUG
     renderer: structlog.types.Processor
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=True)

@@ -61,7 +61,12 @@ def global_options(func: F) -> F:
         default=None,
         help="Log format on stderr. Default: console on a terminal, JSON otherwise.",
     )
-    @click.option("-v", "--verbose", count=True, help="More log detail (repeatable).")
+    @click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="More on stderr: -v one event per action, -vv every request.",
+    )
     @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
     @click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR variable).")
     @functools.wraps(func)
