@@ -12,6 +12,7 @@ directory's and are added when a resource is rendered.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -72,11 +73,14 @@ def clean_value(attr: Attribute, value: Any, where: str) -> Any:
     if not isinstance(value, list):
         raise invalid_value(f"{where} must be a list")
     items = []
+    seen: set[str] = set()  # a set, not `in items`: a group may hold 290k members
     for index, item in enumerate(value):
         if item is None:
             raise invalid_value(f"{where}[{index}] must not be null")
         cleaned = _clean_single(attr, item, f"{where}[{index}]")
-        if cleaned is not None and cleaned not in items:
+        identity = json.dumps(cleaned, sort_keys=True)
+        if cleaned is not None and identity not in seen:
+            seen.add(identity)
             items.append(cleaned)
     primaries = sum(1 for item in items if isinstance(item, dict) and item.get("primary") is True)
     if primaries > 1:
@@ -166,15 +170,14 @@ def split_members(attrs: dict[str, Any]) -> list[str] | None:
 
 def member_ids(items: Iterable[Any], where: str) -> list[str]:
     """The ``value`` of each member object, de-duplicated, in order."""
-    ids: list[str] = []
+    ids: dict[str, None] = {}  # ordered and de-duplicated in linear time
     for item in items:
         value = item.get("value") if isinstance(item, Mapping) else None
         if not isinstance(value, str) or not value:
             raise invalid_value(f'each of {where} must be an object with a "value" (a user id)')
         check_text(value, where)
-        if value not in ids:
-            ids.append(value)
-    return ids
+        ids[value] = None
+    return list(ids)
 
 
 def render_user(
