@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.attributes import create_user_attributes, desired_user_attributes, same_value
 from reconciler.desired import DesiredState, Policy, UserSpec
@@ -31,6 +31,8 @@ from reconciler.plan import (
     Resource,
 )
 from reconciler.scope import left_alone_reason
+
+T = TypeVar("T")
 
 LEFT_ALONE_KEYS = 20  # keys shown per left-alone reason; the count is always complete
 
@@ -128,29 +130,33 @@ class _Planner:
         return {k: v for k, v in sorted(self.user_ids.items()) if k in named}
 
     def index_live_users(self) -> dict[str, LiveUser]:
-        index: dict[str, LiveUser] = {}
-        clashes: set[str] = set()
-        for user in sorted(self.live.users, key=lambda u: u.id):
+        keyed: list[tuple[str, str, LiveUser]] = []
+        for user in self.live.users:
             key = self.live_key(user)
             if key is None:
                 # Cannot be matched to any file, so never changed; but shown.
                 reason = "has no externalId to match on (policy.users.key: externalId)"
                 self.left_alone[(Resource.USER, reason)].append(user.userName)
-                continue
-            folded = self.fold(key)
-            if folded in index:
-                clashes.add(folded)
-            index[folded] = user
+            else:
+                keyed.append((self.fold(key), key, user))
+        index, self.ambiguous_users = self.unique(keyed, "users share this key")
+        return index
+
+    def unique(self, keyed: list[tuple[str, str, T]], clash: str) -> tuple[dict[str, T], set[str]]:
+        """Index objects by folded key; keys several objects share are warned and left out."""
+        groups: dict[str, list[str]] = defaultdict(list)
+        index: dict[str, T] = {}
+        for folded, key, obj in keyed:
+            groups[folded].append(key)
+            index[folded] = obj
+        clashes = {folded for folded, keys in groups.items() if len(keys) > 1}
         for folded in sorted(clashes):
+            key = min(groups[folded])
             self.warnings.append(
-                PlanWarning(
-                    key=self.live_key(index[folded]) or index[folded].userName,
-                    message="several live users share this key; they are left alone",
-                )
+                PlanWarning(key=key, message=f"several live {clash}; they are left alone")
             )
             del index[folded]
-        self.ambiguous_users = clashes
-        return index
+        return index, clashes
 
     def plan_users(self, live_users: dict[str, LiveUser]) -> None:
         desired_keys: set[str] = set()
@@ -301,22 +307,8 @@ class _Planner:
             self.left_alone[(Resource.GROUP, reason)].append(group.displayName)
 
     def index_live_groups(self) -> dict[str, LiveGroup]:
-        index: dict[str, LiveGroup] = {}
-        clashes: set[str] = set()
-        for group in sorted(self.live.groups, key=lambda g: g.id):
-            folded = group.displayName.casefold()
-            if folded in index:
-                clashes.add(folded)
-            index[folded] = group
-        for folded in sorted(clashes):
-            self.warnings.append(
-                PlanWarning(
-                    key=index[folded].displayName,
-                    message="several live groups share this name; they are left alone",
-                )
-            )
-            del index[folded]
-        self.ambiguous_groups = clashes
+        keyed = [(g.displayName.casefold(), g.displayName, g) for g in self.live.groups]
+        index, self.ambiguous_groups = self.unique(keyed, "groups share this name")
         return index
 
     def create_group(self, name: str, members: set[str]) -> None:
