@@ -49,13 +49,14 @@ def export(target: str | None, out: Path | None, fmt: str, output: Output) -> No
     """
     desired = DesiredState()
     with (
-        connected(desired, target) as (_resolved, connection),
+        connected(desired, target) as (resolved, connection),
         Progress("Reading the directory") as progress,
     ):
         live = read_snapshot(
             connection.client, page_size=connection.page_size, progress=progress.update
         )
     users_doc, groups_doc = export_documents(live)
+    output.err(f"Read {resolved.description}")
     if out is None:
         output.out(_dump({**users_doc, "groups": groups_doc["groups"]}, fmt))
         return
