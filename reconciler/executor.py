@@ -48,10 +48,22 @@ class Writer(Protocol):
         """Create; return (id, adopted) where adopted means it already existed."""
 
     def patch(
-        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
-    ) -> None: ...
+        self,
+        resource_type: str,
+        resource_id: str,
+        body: dict[str, Any],
+        attempts: list[int],
+        if_match: str | None = None,
+    ) -> None:
+        """Change; with ``if_match``, only if the object still has that ETag."""
 
-    def delete(self, resource_type: str, resource_id: str, attempts: list[int]) -> None: ...
+    def delete(
+        self,
+        resource_type: str,
+        resource_id: str,
+        attempts: list[int],
+        if_match: str | None = None,
+    ) -> None: ...
 
 
 _KEY_ATTRIBUTE = {"Users": "userName", "Groups": "displayName"}
@@ -89,12 +101,23 @@ class ScimWriter:
         return str(created["id"]), False
 
     def patch(
-        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
+        self,
+        resource_type: str,
+        resource_id: str,
+        body: dict[str, Any],
+        attempts: list[int],
+        if_match: str | None = None,
     ) -> None:
-        self.client.patch(resource_type, resource_id, body, attempts=attempts)
+        self.client.patch(resource_type, resource_id, body, attempts=attempts, if_match=if_match)
 
-    def delete(self, resource_type: str, resource_id: str, attempts: list[int]) -> None:
-        self.client.delete(resource_type, resource_id, attempts=attempts)
+    def delete(
+        self,
+        resource_type: str,
+        resource_id: str,
+        attempts: list[int],
+        if_match: str | None = None,
+    ) -> None:
+        self.client.delete(resource_type, resource_id, attempts=attempts, if_match=if_match)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +127,7 @@ class Request:
     method: str
     path: str
     body: dict[str, Any] | None
+    if_match: str | None = None
 
 
 @dataclass
@@ -122,16 +146,29 @@ class RecordingWriter:
         return f"(new {key})", False
 
     def patch(
-        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
+        self,
+        resource_type: str,
+        resource_id: str,
+        body: dict[str, Any],
+        attempts: list[int],
+        if_match: str | None = None,
     ) -> None:
         attempts.append(1)
+        path = f"/{resource_type}/{resource_id}"
         with self._lock:
-            self.requests.append(Request("PATCH", f"/{resource_type}/{resource_id}", body))
+            self.requests.append(Request("PATCH", path, body, if_match))
 
-    def delete(self, resource_type: str, resource_id: str, attempts: list[int]) -> None:
+    def delete(
+        self,
+        resource_type: str,
+        resource_id: str,
+        attempts: list[int],
+        if_match: str | None = None,
+    ) -> None:
         attempts.append(1)
+        path = f"/{resource_type}/{resource_id}"
         with self._lock:
-            self.requests.append(Request("DELETE", f"/{resource_type}/{resource_id}", None))
+            self.requests.append(Request("DELETE", path, None, if_match))
 
 
 class _SkipError(Exception):
@@ -152,9 +189,14 @@ class Executor:
         *,
         concurrency: int = 4,
         member_chunk: int | None = None,
+        use_etags: bool = False,
         on_result: Callable[[ActionResult], None] | None = None,
     ) -> None:
         self.writer = writer
+        # Servers with ETags (generic dialect, /ServiceProviderConfig etag.supported)
+        # get If-Match on the first write of each action: a concurrent change by
+        # someone else fails the action with 412 rather than being overwritten.
+        self.use_etags = use_etags
         self.concurrency = max(1, concurrency)
         # Member references per PATCH. Atlassian documents no cap, so by default a
         # group's member changes go in one PATCH, halved only when the server answers
@@ -252,7 +294,11 @@ class Executor:
         assert action.id is not None, "only creates have no id"
         try:
             self.writer.patch(
-                "Users", action.id, patch_body(user_patch_operations(values)), attempts
+                "Users",
+                action.id,
+                patch_body(user_patch_operations(values)),
+                attempts,
+                self._if_match(action),
             )
         except NotFoundError:
             if action.action is not ActionKind.DEACTIVATE:
@@ -276,7 +322,7 @@ class Executor:
         remove = self._member_ids(members.remove) if members else []
         if action.action is ActionKind.DELETE:
             assert action.id is not None
-            self.writer.delete("Groups", action.id, attempts)
+            self.writer.delete("Groups", action.id, attempts, self._if_match(action))
             return None
         operations: list[dict[str, Any]] = [
             {"op": "replace", "path": "displayName", "value": c.after}
@@ -291,8 +337,10 @@ class Executor:
         if add:
             operations.append(member_add_operation(add))
         operations += [member_remove_operation(i) for i in remove]
+        if_match = self._if_match(action)
         for part in _parts(operations, self.member_chunk):
-            self._patch_group(group_id, part, attempts)
+            self._patch_group(group_id, part, attempts, if_match)
+            if_match = None  # the first write changed the version; the plan's is spent
         return group_id if action.action is ActionKind.CREATE else None
 
     def _create_group(
@@ -314,17 +362,25 @@ class Executor:
         return group_id, add if adopted or "members" not in body else []
 
     def _patch_group(
-        self, group_id: str, operations: list[dict[str, Any]], attempts: list[int]
+        self,
+        group_id: str,
+        operations: list[dict[str, Any]],
+        attempts: list[int],
+        if_match: str | None = None,
     ) -> None:
         """One PATCH; halved and sent again only when the server says it is too large."""
         try:
-            self.writer.patch("Groups", group_id, patch_body(operations), attempts)
+            self.writer.patch("Groups", group_id, patch_body(operations), attempts, if_match)
         except PayloadTooLargeError:
             halves = _halve(operations)
             if halves is None:
                 raise
             for half in halves:
-                self._patch_group(group_id, half, attempts)
+                self._patch_group(group_id, half, attempts, if_match)
+                if_match = None
+
+    def _if_match(self, action: Action) -> str | None:
+        return action.version if self.use_etags else None
 
 
 def _weight(operation: dict[str, Any]) -> int:

@@ -31,6 +31,12 @@ def fingerprint(resource: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _version(resource: Mapping[str, Any]) -> str | None:
+    meta = resource.get("meta")
+    version = meta.get("version") if isinstance(meta, Mapping) else None
+    return version if isinstance(version, str) and version else None
+
+
 def _require_id(resource: Mapping[str, Any], kind: str) -> str:
     rid = resource.get("id")
     if not isinstance(rid, str) or not rid:
@@ -48,6 +54,7 @@ class LiveUser:
     active: bool
     attributes: Mapping[str, Any]
     fingerprint: str
+    version: str | None = None  # meta.version, the ETag, where the server has them
 
     @classmethod
     def from_scim(cls, resource: Mapping[str, Any]) -> LiveUser:
@@ -63,6 +70,7 @@ class LiveUser:
             active=live_active(resource),
             attributes=live_user_attributes(resource),
             fingerprint=fingerprint(resource),
+            version=_version(resource),
         )
 
 
@@ -74,6 +82,7 @@ class LiveGroup:
     displayName: str
     member_ids: frozenset[str]
     fingerprint: str
+    version: str | None = None
 
     @classmethod
     def from_scim(cls, resource: Mapping[str, Any]) -> LiveGroup:
@@ -85,7 +94,13 @@ class LiveGroup:
         ids = frozenset(
             str(m["value"]) for m in members if isinstance(m, Mapping) and m.get("value")
         )
-        return cls(id=rid, displayName=name, member_ids=ids, fingerprint=fingerprint(resource))
+        return cls(
+            id=rid,
+            displayName=name,
+            member_ids=ids,
+            fingerprint=fingerprint(resource),
+            version=_version(resource),
+        )
 
 
 @dataclass(frozen=True, slots=True)

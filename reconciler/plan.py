@@ -93,6 +93,9 @@ class Action(_Frozen):
     # sha256 of the live object this action was planned against (None for creates).
     # A saved plan is stale when a re-read object no longer has this fingerprint.
     fingerprint: str | None = None
+    # The live object's ETag when the server has them: writes send it as If-Match,
+    # so a change made by someone else after the read fails the action (412).
+    version: str | None = None
 
     @property
     def phase(self) -> int:

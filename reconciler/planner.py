@@ -234,6 +234,7 @@ class _Planner:
             id=current.id,
             changes=tuple(changes),
             fingerprint=current.fingerprint,
+            version=current.version,
         )
 
     def identity_warning(self, change: Change) -> str:
@@ -255,6 +256,7 @@ class _Planner:
                 id=user.id,
                 changes=(*changes, Change(path="active", before=True, after=False)),
                 fingerprint=user.fingerprint,
+                version=user.version,
             )
         )
 
@@ -300,6 +302,7 @@ class _Planner:
                             key=group.displayName,
                             id=group.id,
                             fingerprint=group.fingerprint,
+                            version=group.version,
                         )
                     )
                     continue
@@ -369,6 +372,7 @@ class _Planner:
                     id=current.id,
                     changes=tuple(changes),
                     fingerprint=current.fingerprint,
+                    version=current.version,
                 )
             )
 

@@ -114,6 +114,7 @@ class Connection:
 
     client: ScimClient
     page_size: int
+    etags: bool = False  # send If-Match with the ETags the server announced
 
 
 def connect(
@@ -154,7 +155,17 @@ def connect(
     except BaseException:
         client.close()
         raise
-    return Connection(client=client, page_size=page_size(target.dialect, config))
+    return Connection(
+        client=client,
+        page_size=page_size(target.dialect, config),
+        etags=target.dialect == "generic" and _supported(config, "etag"),
+    )
+
+
+def _supported(config: Mapping[str, object], feature: str) -> bool:
+    """Whether /ServiceProviderConfig says ``feature.supported`` (RFC 7643 section 5)."""
+    section = config.get(feature)
+    return isinstance(section, Mapping) and section.get("supported") is True
 
 
 def page_size(dialect: Dialect, config: Mapping[str, object]) -> int:

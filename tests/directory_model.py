@@ -131,7 +131,12 @@ class ModelWriter:
             return resource["id"], False
 
     def patch(
-        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
+        self,
+        resource_type: str,
+        resource_id: str,
+        body: dict[str, Any],
+        attempts: list[int],
+        if_match: str | None = None,
     ) -> None:
         attempts.append(1)
         with self.model._lock:
@@ -143,7 +148,13 @@ class ModelWriter:
                 else:
                     _patch_group(resource, operation)
 
-    def delete(self, resource_type: str, resource_id: str, attempts: list[int]) -> None:
+    def delete(
+        self,
+        resource_type: str,
+        resource_id: str,
+        attempts: list[int],
+        if_match: str | None = None,
+    ) -> None:
         attempts.append(1)
         with self.model._lock:
             self.requests.append(("DELETE", f"/{resource_type}/{resource_id}", None))

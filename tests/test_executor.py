@@ -196,12 +196,17 @@ class SmallBodyWriter(RecordingWriter):
         return super().create(resource_type, body, key, attempts)
 
     def patch(
-        self, resource_type: str, resource_id: str, body: dict[str, Any], attempts: list[int]
+        self,
+        resource_type: str,
+        resource_id: str,
+        body: dict[str, Any],
+        attempts: list[int],
+        if_match: str | None = None,
     ) -> None:
         if self._too_large(body):
             attempts.append(1)
             raise PayloadTooLargeError("PATCH /Groups: HTTP 413", status=413)
-        super().patch(resource_type, resource_id, body, attempts)
+        super().patch(resource_type, resource_id, body, attempts, if_match)
 
 
 def test_payload_too_large_halves_the_patch_until_accepted() -> None:
@@ -250,3 +255,26 @@ def test_group_create_too_large_falls_back_to_create_then_patch() -> None:
         m["value"] for r in writer.requests[1:] for m in (r.body or {})["Operations"][0]["value"]
     ]
     assert sorted(added) == sorted(adds)
+
+
+def test_etags_go_as_if_match_on_the_first_write_of_an_action() -> None:
+    """With ETags on, each action's first write carries the version it was planned against."""
+    user = Action(
+        resource=Resource.USER,
+        action=ActionKind.UPDATE,
+        key="a@x.com",
+        id="u1",
+        changes=(Change(path="title", before="A", after="B"),),
+        fingerprint="sha256:x",
+        version='W/"3"',
+    )
+    group = group_update("eng", add=("a@x.com",)).model_copy(update={"version": 'W/"7"'})
+    writer = RecordingWriter()
+    Executor(writer, use_etags=True).execute(make_plan(user, group, user_ids={"a@x.com": "u1"}))
+    assert {r.path: r.if_match for r in writer.requests} == {
+        "/Users/u1": 'W/"3"',
+        "/Groups/g-eng": 'W/"7"',
+    }
+    plain = RecordingWriter()
+    Executor(plain).execute(make_plan(user))
+    assert plain.requests[0].if_match is None

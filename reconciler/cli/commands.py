@@ -225,7 +225,10 @@ def apply(
         writer = RecordingWriter() if dry_run else ScimWriter(connection.client)
         with Progress("Applying", total=len(plan_.actions)) as progress:
             executor = Executor(
-                writer, concurrency=concurrency, on_result=lambda _r: progress.advance()
+                writer,
+                concurrency=concurrency,
+                use_etags=connection.etags,
+                on_result=lambda _r: progress.advance(),
             )
             report = executor.execute(plan_, dry_run=dry_run)
     _print_report(report, fmt, output, sandbox=resolved.is_sandbox)

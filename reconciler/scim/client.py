@@ -90,6 +90,7 @@ class ScimClient:
         *,
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
+        if_match: str | None = None,
     ) -> Answer:
         what = f"{method} {path}"
         if params:
@@ -102,7 +103,7 @@ class ScimClient:
                 path.lstrip("/"),
                 params=dict(params) if params else None,
                 json=body,
-                headers={"Content-Type": "application/scim+json"} if body is not None else None,
+                headers=_request_headers(body is not None, if_match),
             )
         except httpx.ConnectError as exc:
             raise TransportError(f"{what}: cannot connect: {exc}") from exc
@@ -279,22 +280,43 @@ class ScimClient:
         body: Mapping[str, Any],
         *,
         attempts: list[int] | None = None,
+        if_match: str | None = None,
     ) -> dict[str, Any] | None:
-        """PATCH a resource; the answer is the resource (200) or nothing (204)."""
+        """PATCH a resource; the answer is the resource (200) or nothing (204).
+
+        With ``if_match`` (an ETag), the server refuses with 412 when the resource
+        changed since that version was read (RFC 7644 section 3.14).
+        """
+        path = f"{resource_type}/{resource_id}"
         result: Any = self._retrying(
-            lambda: check(self._send("PATCH", f"{resource_type}/{resource_id}", body=body)),
+            lambda: check(self._send("PATCH", path, body=body, if_match=if_match)),
             attempts=attempts,
         )
         return result if isinstance(result, dict) else None
 
     def delete(
-        self, resource_type: str, resource_id: str, *, attempts: list[int] | None = None
+        self,
+        resource_type: str,
+        resource_id: str,
+        *,
+        attempts: list[int] | None = None,
+        if_match: str | None = None,
     ) -> None:
         """DELETE a resource; one that is already gone counts as deleted."""
+        path = f"{resource_type}/{resource_id}"
         try:
             self._retrying(
-                lambda: check(self._send("DELETE", f"{resource_type}/{resource_id}")),
+                lambda: check(self._send("DELETE", path, if_match=if_match)),
                 attempts=attempts,
             )
         except NotFoundError:
             return
+
+
+def _request_headers(has_body: bool, if_match: str | None) -> dict[str, str] | None:
+    headers = {}
+    if has_body:
+        headers["Content-Type"] = "application/scim+json"
+    if if_match is not None:
+        headers["If-Match"] = if_match
+    return headers or None

@@ -114,6 +114,8 @@ def error_for(answer: Answer) -> ScimHTTPError:
         message += f": {detail}"
     if trace_id:
         message += f" (traceId {trace_id})"
+    if answer.status == 412:
+        message += " (the object changed since it was read; plan again)"
     cls = _STATUS_CLASSES.get(answer.status)
     if cls is None:
         cls = ServerError if answer.status >= 500 else ScimHTTPError

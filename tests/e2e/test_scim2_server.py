@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.executor import Executor, ScimWriter
+from reconciler.files import load_desired
+from reconciler.planner import PlanContext, plan
+from reconciler.report import Outcome
+from reconciler.snapshot import read_snapshot
+from reconciler.target import connect, resolve_target
 from tests.conftest import SCIM2_SERVER_TOKEN
 from tests.e2e.helpers import Directory, reconciler, write
 
@@ -206,3 +212,31 @@ def test_scope_and_protect_are_honoured(
     assert users["contractor@partner.test"]["id"] == outsider
     assert users["root@example.com"].get("active", True) is True
     assert users["root@example.com"]["id"] == root
+
+
+def test_a_change_made_after_the_read_is_not_overwritten(
+    files: Path, directory: Directory, scim2_tenant: str
+) -> None:
+    """On a server with ETags, a write carries If-Match: a concurrent edit fails it (412)."""
+    assert (
+        reconciler("apply", str(files), "--target", scim2_tenant, "--auto-approve").exit_code == 0
+    )
+    write(files, "users.yaml", USERS.replace("Alice Liddell", "Alice From Files"))
+    desired = load_desired([files])
+    target = resolve_target(scim2_tenant, desired.target, {"RECONCILER_TOKEN": SCIM2_SERVER_TOKEN})
+    connection = connect(target, {"RECONCILER_TOKEN": SCIM2_SERVER_TOKEN})
+    assert connection.etags  # scim2-server announces etag.supported
+    try:
+        live = read_snapshot(connection.client, page_size=connection.page_size)
+        the_plan = plan(desired, live, desired.policy, PlanContext(target.url, target.dialect))
+        alice = directory.users()["alice@example.com"]
+        directory.patch(
+            "Users", alice["id"], {"op": "replace", "path": "displayName", "value": "Alice From HR"}
+        )
+        report = Executor(ScimWriter(connection.client), use_etags=True).execute(the_plan)
+    finally:
+        connection.client.close()
+    (result,) = report.results
+    assert result.outcome is Outcome.FAILED
+    assert "HTTP 412" in (result.reason or "")
+    assert directory.users()["alice@example.com"]["displayName"] == "Alice From HR"
