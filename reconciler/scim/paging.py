@@ -5,7 +5,8 @@ Pure state machine (no I/O): the client asks ``next_request()`` for the next
 counts what arrived rather than trusting ``itemsPerPage``, de-duplicates by id,
 stops on ``totalResults``, and raises ``InconsistentReadError`` when the listing
 contradicts itself (TEST_SERVERS.md): a changed ``totalResults``, a repeated id, a
-page that does not advance, the first page served again, more than was announced.
+page that does not advance, the first page served again, more than was announced
+or asked for.
 A listing from which people could be deactivated must be complete.
 """
 
@@ -56,6 +57,12 @@ class Pager:
                 return  # an empty directory: one empty page is the whole listing
             raise InconsistentReadError(
                 f"{where}: empty page, but only {len(self.resources)} of {self.total} arrived"
+            )
+        if len(page.resources) > self.page_size:
+            # RFC 7644 section 3.4.2.4: count is the most a page may hold. A server
+            # that sends more cannot be trusted to have numbered its pages right.
+            raise InconsistentReadError(
+                f"{where}: {len(page.resources)} resources arrived for count={self.page_size}"
             )
         for resource in page.resources:
             rid = resource.get("id")

@@ -44,11 +44,14 @@ def test_empty_directory_is_one_empty_page() -> None:
         ),
         pytest.param([page(4, "a", "b"), page(4)], "empty page", id="page-does-not-advance"),
         pytest.param([page(2, "a", "b", "c")], "totalResults is 2", id="more-than-announced"),
+        pytest.param(
+            [page(9, "a", "b", "c", "d")], "4 resources arrived for count=3", id="more-than-asked"
+        ),
     ],
 )
 def test_inconsistent_listing_is_refused(pages: list[ListPage], message: str) -> None:
     """Any contradiction in a listing raises instead of returning a partial directory."""
-    pager = Pager("Users", page_size=2)
+    pager = Pager("Users", page_size=3)
     for p in pages[:-1]:
         pager.accept(p)
     with pytest.raises(InconsistentReadError, match=message):
