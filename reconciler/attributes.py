@@ -57,9 +57,7 @@ def _multi(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         for item in items
         if isinstance(item, Mapping) and isinstance(item.get("value"), str)
     ]
-    return sorted(
-        canonical, key=lambda i: (str(i["value"]).casefold(), str(i["type"]), i["primary"])
-    )
+    return sorted(canonical, key=lambda i: (str(i["value"]).lower(), str(i["type"]), i["primary"]))
 
 
 def desired_user_attributes(user: UserSpec) -> dict[str, Any]:
@@ -146,7 +144,7 @@ def same_value(path: str, a: Any, b: Any) -> bool:
     if path in MULTI_VALUED:
         return _set_key(path, a) == _set_key(path, b)
     if path == "userName" and isinstance(a, str) and isinstance(b, str):
-        return a.casefold() == b.casefold()
+        return a.lower() == b.lower()
     return bool(a == b)
 
 
@@ -155,7 +153,7 @@ def _set_key(path: str, items: Any) -> frozenset[tuple[str, str | None, bool]]:
         return frozenset()
     fold = path == "emails"
     return frozenset(
-        (str(i["value"]).casefold() if fold else str(i["value"]), i.get("type"), bool(i["primary"]))
+        (str(i["value"]).lower() if fold else str(i["value"]), i.get("type"), bool(i["primary"]))
         for i in items
     )
 

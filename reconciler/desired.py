@@ -224,20 +224,20 @@ class DesiredState(BaseModel):
         Keys are folded to lower case where the user key is the userName, because
         userNames compare case-insensitively.
         """
-        by_name = {g.displayName.casefold(): g for g in self.groups}
+        by_name = {g.displayName.lower(): g for g in self.groups}
         members: dict[str, set[str]] = {
             g.displayName: {self.fold_user_key(m) for m in g.members} for g in self.groups
         }
         for user in self.users:
             for group_name in user.groups:
-                group = by_name.get(group_name.casefold())
+                group = by_name.get(group_name.lower())
                 if group is not None:
                     members[group.displayName].add(self.fold_user_key(self.user_key(user)))
         return {name: frozenset(keys) for name, keys in members.items()}
 
     def fold_user_key(self, key: str) -> str:
         """Normalise a user key for comparison (userName is case-insensitive)."""
-        return key.casefold() if self.policy.users.key == "userName" else key
+        return key.lower() if self.policy.users.key == "userName" else key
 
 
 def json_schema() -> dict[str, Any]:

@@ -30,6 +30,7 @@ from reconciler.errors import (
     ConflictError,
     NotFoundError,
     PayloadTooLargeError,
+    ProtocolError,
     ReconcilerError,
 )
 from reconciler.plan import Action, ActionKind, Plan, Resource
@@ -69,36 +70,46 @@ class Writer(Protocol):
 _KEY_ATTRIBUTE = {"Users": "userName", "Groups": "displayName"}
 
 
+def _id_of(resource: dict[str, Any], what: str) -> str:
+    rid = resource.get("id")
+    if not isinstance(rid, str) or not rid:
+        raise ProtocolError(f"{what} came back without an id")
+    return rid
+
+
 class ScimWriter:
     """Writes through a ``ScimClient``; a 409 on create adopts the existing object."""
 
     def __init__(self, client: ScimClient) -> None:
         self.client = client
 
-    def _find(self, resource_type: str, key: str) -> dict[str, Any] | None:
+    def _find(self, resource_type: str, name: str) -> dict[str, Any] | None:
         attribute = _KEY_ATTRIBUTE[resource_type]
-        for resource in self.client.find(resource_type, attribute, key):
+        for resource in self.client.find(resource_type, attribute, name):
             value = resource.get(attribute)
-            if isinstance(value, str) and value.casefold() == key.casefold():
+            if isinstance(value, str) and value.lower() == name.lower():
                 return resource
         return None
 
     def create(
         self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
     ) -> tuple[str, bool]:
+        # Look up by the name the directory keeps unique (userName, displayName),
+        # which is in the body whatever the plan's key is (externalId, say).
+        name = str(body.get(_KEY_ATTRIBUTE[resource_type]) or key)
         try:
             created = self.client.create(
                 resource_type,
                 body,
-                find_existing=lambda: self._find(resource_type, key),
+                find_existing=lambda: self._find(resource_type, name),
                 attempts=attempts,
             )
         except ConflictError:
-            existing = self._find(resource_type, key)
+            existing = self._find(resource_type, name)
             if existing is None:
                 raise
-            return str(existing["id"]), True
-        return str(created["id"]), False
+            return _id_of(existing, f"the existing {resource_type} {name}"), True
+        return _id_of(created, f"the created {resource_type} {name}"), False
 
     def patch(
         self,

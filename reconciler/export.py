@@ -54,16 +54,16 @@ def _item(item: dict[str, Any]) -> dict[str, Any]:
 
 def export_documents(live: LiveSnapshot) -> tuple[dict[str, Any], dict[str, Any]]:
     """(users document, groups document), sorted for stable diffs in git."""
-    users = sorted(live.users, key=lambda u: u.userName.casefold())
+    users = sorted(live.users, key=lambda u: u.userName.lower())
     names = {u.id: u.userName for u in users}
-    groups = sorted(live.groups, key=lambda g: g.displayName.casefold())
+    groups = sorted(live.groups, key=lambda g: g.displayName.lower())
     users_doc = {"version": 1, "users": [_user_document(u) for u in users]}
     groups_doc = {
         "version": 1,
         "groups": [
             {
                 "displayName": g.displayName,
-                "members": sorted((names[i] for i in g.member_ids if i in names), key=str.casefold),
+                "members": sorted((names[i] for i in g.member_ids if i in names), key=str.lower),
             }
             for g in groups
         ],

@@ -76,7 +76,7 @@ class _Planner:
     # -- keys and ownership ---------------------------------------------------------
 
     def fold(self, key: str) -> str:
-        return key.casefold() if self.policy.users.key == "userName" else key
+        return key.lower() if self.policy.users.key == "userName" else key
 
     def live_key(self, user: LiveUser) -> str | None:
         return user.userName if self.policy.users.key == "userName" else user.externalId
@@ -97,21 +97,19 @@ class _Planner:
         self.plan_users(live_users)
         self.plan_groups()
         self.warn_deactivated_members()
-        actions = sorted(self.actions, key=lambda a: (a.phase, a.key.casefold(), a.key))
+        actions = sorted(self.actions, key=lambda a: (a.phase, a.key.lower(), a.key))
         plan_ = Plan(
             target=self.context.target,
             dialect=self.context.dialect,
             user_key=self.policy.users.key,
             actions=tuple(actions),
-            warnings=tuple(
-                sorted(self.warnings, key=lambda w: (w.key.casefold(), w.key, w.message))
-            ),
+            warnings=tuple(sorted(self.warnings, key=lambda w: (w.key.lower(), w.key, w.message))),
             left_alone=tuple(
                 LeftAlone(
                     resource=resource,
                     reason=reason,
                     count=len(keys),
-                    keys=tuple(sorted(keys, key=lambda k: (k.casefold(), k))[:LEFT_ALONE_KEYS]),
+                    keys=tuple(sorted(keys, key=lambda k: (k.lower(), k))[:LEFT_ALONE_KEYS]),
                 )
                 for (resource, reason), keys in sorted(self.left_alone.items())
             ),
@@ -267,7 +265,7 @@ class _Planner:
         wanted_members = self.desired.group_members()
         desired_names: set[str] = set()
         for spec in self.desired.groups:
-            folded = spec.displayName.casefold()
+            folded = spec.displayName.lower()
             desired_names.add(folded)
             if folded in self.ambiguous_groups:
                 continue  # warned about in index_live_groups; creating would add another
@@ -310,7 +308,7 @@ class _Planner:
             self.left_alone[(Resource.GROUP, reason)].append(group.displayName)
 
     def index_live_groups(self) -> dict[str, LiveGroup]:
-        keyed = [(g.displayName.casefold(), g.displayName, g) for g in self.live.groups]
+        keyed = [(g.displayName.lower(), g.displayName, g) for g in self.live.groups]
         index, self.ambiguous_groups = self.unique(keyed, "groups share this name")
         return index
 
@@ -378,7 +376,7 @@ class _Planner:
 
     def sorted_keys(self, folded_keys: Any) -> tuple[str, ...]:
         return tuple(
-            sorted((self.manageable[k] for k in folded_keys), key=lambda k: (k.casefold(), k))
+            sorted((self.manageable[k] for k in folded_keys), key=lambda k: (k.lower(), k))
         )
 
     # -- review warnings and limits ---------------------------------------------------
@@ -400,7 +398,7 @@ class _Planner:
                     for g in self.live.groups
                     if user.id in g.member_ids and folded not in removed[g.id]
                 ),
-                key=lambda name: (name.casefold(), name),
+                key=lambda name: (name.lower(), name),
             )
             if kept:
                 shown = ", ".join(kept[:5]) + (

@@ -38,7 +38,7 @@ def verify_saved_plan(plan: Plan, client: ScimClient, target_url: str) -> None:
             found = [
                 r
                 for r in client.find(_TYPE[action.resource], attribute, action.key)
-                if str(r.get(attribute, "")).casefold() == action.key.casefold()
+                if str(r.get(attribute, "")).lower() == action.key.lower()
             ]
             if found:
                 reasons.append(f"{what} now exists (the plan creates it)")

@@ -7,8 +7,8 @@ from fnmatch import fnmatchcase
 
 def in_scope(name: str, patterns: tuple[str, ...]) -> bool:
     """Whether a userName or displayName matches one of the globs, case-insensitively."""
-    folded = name.casefold()
-    return any(fnmatchcase(folded, p.casefold()) for p in patterns)
+    folded = name.lower()
+    return any(fnmatchcase(folded, p.lower()) for p in patterns)
 
 
 def left_alone_reason(
@@ -20,6 +20,6 @@ def left_alone_reason(
     """
     if not in_scope(name, scope):
         return f"outside policy.{section}.scope"
-    if any(name.casefold() == p.casefold() for p in protect):
+    if any(name.lower() == p.lower() for p in protect):
         return f"protected by policy.{section}.protect"
     return None

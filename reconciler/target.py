@@ -20,7 +20,7 @@ import httpx
 
 from reconciler.desired import TargetSpec
 from reconciler.errors import ConfigError
-from reconciler.scim.client import ScimClient
+from reconciler.scim.client import ScimClient, check_token
 from reconciler.scim.retry import RetryPolicy
 
 DEFAULT_SANDBOX = "sandbox:.reconciler/sandbox.db"
@@ -148,6 +148,10 @@ def connect(
                 f"no token: set the environment variable {target.token_env} "
                 f"to the bearer token of {target.url}"
             )
+        try:
+            check_token(token)
+        except ConfigError as error:
+            raise ConfigError(f"{target.token_env}: {error}") from None
         remote = wrap_transport(httpx.HTTPTransport()) if wrap_transport else None
         client = ScimClient(target.url, token=token, transport=remote, retry=retry, rate=rate)
     try:

@@ -82,9 +82,7 @@ class DirectoryModel:
     def group_ids(self, displayName: str) -> list[str]:
         """The ids of every group with this displayName (case-insensitively)."""
         return sorted(
-            gid
-            for gid, g in self.groups.items()
-            if g["displayName"].casefold() == displayName.casefold()
+            gid for gid, g in self.groups.items() if g["displayName"].lower() == displayName.lower()
         )
 
     def member_ids(self, group_id: str) -> frozenset[str]:
@@ -99,7 +97,7 @@ class DirectoryModel:
 
     def _find_user(self, userName: str) -> str | None:
         for user_id, user in self.users.items():
-            if user["userName"].casefold() == userName.casefold():
+            if user["userName"].lower() == userName.lower():
                 return user_id
         return None
 

@@ -76,7 +76,7 @@ def _check_references(
     for doc, path, group in _entries(docs, "groups"):
         for j, member in enumerate(_list(group.get("members"))):
             if isinstance(member, str):
-                key = member if by_external_id else member.casefold()
+                key = member if by_external_id else member.lower()
                 if key not in user_keys:
                     doc.add_problem(
                         doc.position((*path, "members", j)),
@@ -85,7 +85,7 @@ def _check_references(
                     )
     for doc, path, user in _entries(docs, "users"):
         for j, name in enumerate(_list(user.get("groups"))):
-            if isinstance(name, str) and name.casefold() not in group_names:
+            if isinstance(name, str) and name.lower() not in group_names:
                 doc.add_problem(
                     doc.position((*path, "groups", j)),
                     (*path, "groups", j),
@@ -126,7 +126,7 @@ def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> set[str]:
         name = user.get("userName")
         if isinstance(name, str):
             why = "userNames compare case-insensitively"
-            _first_or_twice(doc, (*path, "userName"), names, "user", name, name.casefold(), why)
+            _first_or_twice(doc, (*path, "userName"), names, "user", name, name.lower(), why)
         if not by_external_id:
             continue
         external_id = user.get("externalId")
@@ -150,7 +150,7 @@ def _groups(docs: Sequence[ParsedDocument]) -> set[str]:
         name = group.get("displayName")
         if isinstance(name, str):
             why = "displayNames compare case-insensitively"
-            _first_or_twice(doc, (*path, "displayName"), names, "group", name, name.casefold(), why)
+            _first_or_twice(doc, (*path, "displayName"), names, "group", name, name.lower(), why)
     return set(names)
 
 

@@ -137,8 +137,8 @@ def _unknown_key(path: NodePath) -> str:
     key = str(path[-1])
     allowed = _fields(path[:-1])
     message = f'unknown key "{key}"'
-    folded = {name.casefold(): name for name in allowed}
-    close = [folded[key.casefold()]] if key.casefold() in folded else []
+    folded = {name.lower(): name for name in allowed}
+    close = [folded[key.lower()]] if key.lower() in folded else []
     close = close or difflib.get_close_matches(key, allowed, n=1, cutoff=0.7)
     if close:
         return f'{message}; did you mean "{close[0]}"?'

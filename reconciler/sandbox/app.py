@@ -260,7 +260,7 @@ class SandboxApp:
 
     def _schema(self, request: Request, base_url: str, urn: str | None) -> Answer:
         for schema in SCHEMAS:
-            if schema.id.casefold() == (urn or "").casefold():
+            if schema.id.lower() == (urn or "").lower():
                 return 200, schema.to_scim(base_url), {}
         raise ScimRequestError(404, f"Schema [{urn}] not found")
 
@@ -270,7 +270,7 @@ class SandboxApp:
 
     def _resource_type(self, request: Request, base_url: str, name: str | None) -> Answer:
         for kind in RESOURCE_KINDS:
-            if kind.name.casefold() == (name or "").casefold():
+            if kind.name.lower() == (name or "").lower():
                 return 200, kind.to_scim(base_url), {}
         raise ScimRequestError(404, f"ResourceType [{name}] not found")
 

@@ -95,7 +95,7 @@ def list_filter(text: str, core_urn: str) -> ListFilter:
     (ATLASSIAN.md "Users": externalId is the client's and case-sensitive).
     """
     comparison = parse_comparison(text)
-    name = comparison.attribute.casefold().removeprefix(core_urn.casefold() + ":")
+    name = comparison.attribute.lower().removeprefix(core_urn.lower() + ":")
     supported = _SUPPORTED.get((core_urn, name))
     if supported is None:
         allowed = " or ".join(a for (urn, _), (a, _, _) in _SUPPORTED.items() if urn == core_urn)
@@ -107,4 +107,4 @@ def list_filter(text: str, core_urn: str) -> ListFilter:
     if not isinstance(comparison.value, str):
         raise invalid_filter(f"[{comparison.attribute}] must be compared with a string")
     _, column, folded = supported
-    return ListFilter(column, comparison.value.casefold() if folded else comparison.value)
+    return ListFilter(column, comparison.value.lower() if folded else comparison.value)

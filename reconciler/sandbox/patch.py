@@ -61,7 +61,7 @@ class PatchRequest:
 
 def parse_patch(body: Mapping[str, Any], kind: ResourceKind) -> PatchRequest:
     """Parse a PatchOp body; Atlassian spells the list ``Operations`` (also accepted: any case)."""
-    raw_ops = next((v for k, v in body.items() if k.casefold() == "operations"), None)
+    raw_ops = next((v for k, v in body.items() if k.lower() == "operations"), None)
     if not isinstance(raw_ops, list) or not raw_ops:
         raise invalid_value('a PATCH body needs a non-empty "Operations" list')
     operations: list[Operation] = []
@@ -69,7 +69,7 @@ def parse_patch(body: Mapping[str, Any], kind: ResourceKind) -> PatchRequest:
     for index, raw in enumerate(raw_ops):
         if not isinstance(raw, Mapping):
             raise invalid_value(f"Operations[{index}] must be an object")
-        fields = {k.casefold(): v for k, v in raw.items()}
+        fields = {k.lower(): v for k, v in raw.items()}
         op = fields.get("op")
         if not isinstance(op, str) or op.lower() not in _OPS:
             raise invalid_value(f"Operations[{index}].op must be one of add, replace, remove")
@@ -87,7 +87,7 @@ def parse_patch(body: Mapping[str, Any], kind: ResourceKind) -> PatchRequest:
             expanded = [
                 Operation(op, parse_path(key, kind), item)
                 for key, item in value.items()
-                if key.casefold() not in ("schemas", "id", "meta")
+                if key.lower() not in ("schemas", "id", "meta")
             ]
         else:
             if op != "remove" and "value" not in fields:
@@ -163,11 +163,11 @@ def _split_filter(text: str) -> tuple[str, Comparison | None, str]:
 
 def _split_urn(base: str, kind: ResourceKind) -> tuple[Schema | None, str | None]:
     """Split a URN prefix off ``base``: (extension or None for core, attribute text)."""
-    folded = base.casefold()
+    folded = base.lower()
     if not folded.startswith("urn:"):
         return None, base
     for schema in sorted((kind.schema, *kind.extensions), key=lambda s: -len(s.id)):
-        urn = schema.id.casefold()
+        urn = schema.id.lower()
         extension = None if schema is kind.schema else schema
         if folded == urn and extension is not None:
             return extension, None
@@ -188,7 +188,7 @@ def _member_change(operation: Operation) -> MemberChange:
     if path.sub is not None:
         raise mutability("members cannot be changed in place; remove and add them")
     if path.value_filter is not None:
-        if operation.op != "remove" or path.value_filter.attribute.casefold() != "value":
+        if operation.op != "remove" or path.value_filter.attribute.lower() != "value":
             raise invalid_path('members can only be removed by members[value eq "<id>"]')
         if not isinstance(path.value_filter.value, str):
             raise invalid_path("a member id is a string")
@@ -273,7 +273,7 @@ def _remove(container: dict[str, Any], attr: Attribute, value: Any) -> None:
 def _identity(item: Any) -> Any:
     """What makes two values of a multi-valued attribute the same value."""
     if isinstance(item, dict) and isinstance(item.get("value"), str):
-        return item["value"].casefold()
+        return item["value"].lower()
     return repr(item)
 
 
@@ -319,7 +319,7 @@ def _matches(item: Any, attr: Attribute, comparison: Comparison) -> bool:
     actual = item.get(sub.name)
     expected = comparison.value
     if isinstance(actual, str) and isinstance(expected, str) and not sub.case_exact:
-        return actual.casefold() == expected.casefold()
+        return actual.lower() == expected.lower()
     return actual == expected and type(actual) is type(expected)
 
 

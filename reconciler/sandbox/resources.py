@@ -40,7 +40,7 @@ def clean_attributes(payload: Mapping[str, Any], kind: ResourceKind) -> dict[str
     """
     out: dict[str, Any] = {}
     for key, value in payload.items():
-        if key.casefold() in _DIRECTORY_OWNED or value is None:
+        if key.lower() in _DIRECTORY_OWNED or value is None:
             continue
         extension = kind.extension(key)
         if extension is not None:
@@ -261,11 +261,11 @@ def project(
 
 def _names(text: str, resource: Mapping[str, Any]) -> list[tuple[str, str | None]]:
     """Resolve comma-separated attribute names to (top-level key, sub-attribute)."""
-    by_fold = {key.casefold(): key for key in resource}
+    by_fold = {key.lower(): key for key in resource}
     found: list[tuple[str, str | None]] = []
     for raw in text.split(","):
-        name = raw.strip().casefold()
-        for urn in (USER_URN.casefold(), GROUP_URN.casefold()):
+        name = raw.strip().lower()
+        for urn in (USER_URN.lower(), GROUP_URN.lower()):
             name = name.removeprefix(urn + ":")
         if name in by_fold:
             found.append((by_fold[name], None))
@@ -274,6 +274,6 @@ def _names(text: str, resource: Mapping[str, Any]) -> list[tuple[str, str | None
         if top in by_fold and sub:
             key = by_fold[top]
             value = resource[key]
-            subs = {k.casefold(): k for k in value} if isinstance(value, dict) else {}
+            subs = {k.lower(): k for k in value} if isinstance(value, dict) else {}
             found.append((key, subs.get(sub, sub)))
     return found

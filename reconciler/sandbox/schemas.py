@@ -98,8 +98,8 @@ class Schema:
 
 
 def _find(attributes: tuple[Attribute, ...], name: str) -> Attribute | None:
-    folded = name.casefold()
-    return next((a for a in attributes if a.name.casefold() == folded), None)
+    folded = name.lower()
+    return next((a for a in attributes if a.name.lower() == folded), None)
 
 
 def _multi(name: str, *, value_type: str = "string", description: str = "") -> Attribute:
@@ -253,12 +253,12 @@ class ResourceKind:
 
     def extension(self, urn: str) -> Schema | None:
         """The extension schema with this URN in any letter case, if there is one."""
-        folded = urn.casefold()
-        return next((s for s in self.extensions if s.id.casefold() == folded), None)
+        folded = urn.lower()
+        return next((s for s in self.extensions if s.id.lower() == folded), None)
 
     def attribute(self, name: str) -> Attribute | None:
         """A core attribute or ``externalId``, by name in any letter case."""
-        if name.casefold() == "externalid":
+        if name.lower() == "externalid":
             return EXTERNAL_ID
         return self.schema.attribute(name)
 

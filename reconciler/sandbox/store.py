@@ -1,8 +1,8 @@
 """The sandbox directory in one SQLite file.
 
 Each user and group is a row: its client-owned attributes as JSON, plus indexed
-columns for everything the directory looks things up by (ids, the casefolded
-``userName`` and primary email, ``externalId``, the casefolded group name). The
+columns for everything the directory looks things up by (ids, the lower-cased
+``userName`` and primary email, ``externalId``, the lower-cased group name). The
 UNIQUE indexes are the invariants of ATLASSIAN.md (``userName``, email and group name
 unique, compared case-insensitively); the friendly 409 comes from checking first,
 inside the same transaction, so the indexes only ever fire on a bug.
@@ -249,7 +249,7 @@ class SandboxStore:
                 }
                 user_id = str(uuid.uuid4())
                 ids.append(user_id)
-                key = user_name.casefold()
+                key = user_name.lower()
                 rows.append(
                     (user_id, key, key, attrs["externalId"], attrs["displayName"],
                      secrets.token_hex(12), now, now, _dumps(attrs))
@@ -271,8 +271,8 @@ class SandboxStore:
         user_name = str(attrs["userName"])
         display = attrs.get("displayName") or user_name
         return (
-            user_name.casefold(),
-            primary_email(attrs).casefold(),
+            user_name.lower(),
+            primary_email(attrs).lower(),
             attrs.get("externalId"),
             display,
         )
@@ -301,7 +301,7 @@ class SandboxStore:
             cursor = self._db.execute(
                 "INSERT INTO groups (id, display_name_key, display_name, created,"
                 " last_modified, attributes) VALUES (?, ?, ?, ?, ?, ?)",
-                (group_id, name.casefold(), name, now, now, _dumps(attrs)),
+                (group_id, name.lower(), name, now, now, _dumps(attrs)),
             )
             seq = int(cursor.lastrowid or 0)
             self._change_members(seq, [MemberChange("add", tuple(member_ids))], unknown_status=400)
@@ -359,7 +359,7 @@ class SandboxStore:
 
     def _check_group_unique(self, name: str) -> None:
         row = self._db.execute(
-            "SELECT 1 FROM groups WHERE display_name_key = ?", (name.casefold(),)
+            "SELECT 1 FROM groups WHERE display_name_key = ?", (name.lower(),)
         ).fetchone()
         if row is not None:
             raise ScimRequestError(

@@ -18,6 +18,7 @@ import httpx
 import structlog
 
 from reconciler.errors import (
+    ConfigError,
     NotFoundError,
     OutcomeUnknownError,
     ReconcilerError,
@@ -60,7 +61,9 @@ class ScimClient:
             "User-Agent": f"reconciler/{__version__}",
         }
         if token:
+            check_token(token)
             headers["Authorization"] = f"Bearer {token}"
+        self._token = token
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.limiter = RateLimiter(rate)
@@ -74,6 +77,11 @@ class ScimClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def _redact(self, error: BaseException) -> str:
+        """An error's text with the token cut out, should a library have quoted it."""
+        text = str(error)
+        return text.replace(self._token, "<token>") if self._token else text
 
     def __enter__(self) -> ScimClient:
         return self
@@ -105,15 +113,22 @@ class ScimClient:
                 json=body,
                 headers=_request_headers(body is not None, if_match),
             )
+        except httpx.LocalProtocolError as exc:
+            # Raised before anything is sent, and its text can quote the headers,
+            # the token among them: never retried, never quoted.
+            raise ConfigError(
+                f"{what}: the request could not be built ({type(exc).__name__}); "
+                "check the token for line breaks or other characters a header cannot hold"
+            ) from None
         except httpx.ConnectError as exc:
-            raise TransportError(f"{what}: cannot connect: {exc}") from exc
+            raise TransportError(f"{what}: cannot connect: {self._redact(exc)}") from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            reason = f"{what}: no answer ({type(exc).__name__}: {exc})"
+            reason = f"{what}: no answer ({type(exc).__name__}: {self._redact(exc)})"
             if method in ("POST", "PATCH", "PUT", "DELETE"):
                 raise OutcomeUnknownError(reason) from exc
             raise TransportError(reason) from exc
         except httpx.HTTPError as exc:
-            raise TransportError(f"{what}: {exc}") from exc
+            raise TransportError(f"{what}: {self._redact(exc)}") from exc
         log.debug(
             "scim.request",
             request=what,
@@ -261,11 +276,15 @@ class ScimClient:
         """POST a resource. Before any retry, look it up: a retry never makes a duplicate."""
 
         def lookup(error: ReconcilerError) -> dict[str, Any] | None:
-            del error
             try:
                 return find_existing()
-            except ScimError:
-                return None
+            except ScimError as lookup_error:
+                # Not knowing whether the first POST landed, a second one could make
+                # a twin: stop here, the next run will find it or create it.
+                raise OutcomeUnknownError(
+                    f"{error}; the lookup before retrying failed too ({lookup_error}), "
+                    "so the create was not sent again"
+                ) from lookup_error
 
         return self._retrying(
             lambda: check_resource(self._send("POST", resource_type, body=body)),
@@ -320,3 +339,12 @@ def _request_headers(has_body: bool, if_match: str | None) -> dict[str, str] | N
     if if_match is not None:
         headers["If-Match"] = if_match
     return headers or None
+
+
+def check_token(token: str) -> None:
+    """A bearer token must fit in an HTTP header: printable ASCII, no spaces or breaks."""
+    if not all(33 <= ord(c) <= 126 for c in token):
+        raise ConfigError(
+            "the token holds spaces, line breaks or non-ASCII characters, which an HTTP "
+            "header cannot carry (a token file saved with Windows line endings?); strip them"
+        )

@@ -133,6 +133,16 @@ def check(answer: Answer) -> Any:
     """The JSON body of a successful answer, or ``None`` for an empty one (204)."""
     if answer.status >= 400:
         raise error_for(answer)
+    if not 200 <= answer.status < 300:
+        # A redirect (an SSO proxy, http -> https) or anything else that is not a
+        # SCIM answer: the request was not carried out, whatever the status says.
+        location = answer.headers.get("location")
+        to = f" to {location}" if location else ""
+        raise ScimHTTPError(
+            f"{answer.what}: HTTP {answer.status}{to}, not a SCIM answer; "
+            "point the target at the SCIM base URL itself",
+            status=answer.status,
+        )
     if answer.status == 204 or not answer.body.strip():
         return None
     return _json(answer)

@@ -34,7 +34,7 @@ K = ActionKind
 
 def _ordered(actions: list[Action]) -> tuple[Action, ...]:
     """Actions in the planner's order: execution phase, then key."""
-    return tuple(sorted(actions, key=lambda a: (a.phase, a.key.casefold(), a.key)))
+    return tuple(sorted(actions, key=lambda a: (a.phase, a.key.lower(), a.key)))
 
 
 def representative_plan() -> Plan:

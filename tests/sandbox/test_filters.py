@@ -93,7 +93,7 @@ def test_parse_comparison_shapes() -> None:
 
 
 def test_list_filter_keys() -> None:
-    """userName and displayName keys are casefolded for the index; externalId is not."""
+    """userName and displayName keys are lower-cased for the index; externalId is not."""
     assert list_filter('userName eq "ÄNN"', USER_URN) == ListFilter("user_name_key", "änn")
     assert list_filter('externalId eq "X"', USER_URN) == ListFilter("external_id", "X")
     assert list_filter('DISPLAYNAME eq "Eng"', GROUP_URN) == ListFilter("display_name_key", "eng")

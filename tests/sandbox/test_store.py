@@ -150,7 +150,7 @@ def test_unique_indexes_back_the_checks(store: SandboxStore, sandbox_db: Path) -
 
 
 def test_filter_lookup(store: SandboxStore) -> None:
-    """Filters are index lookups on casefolded userName and exact externalId."""
+    """Filters are index lookups on lower-cased userName and exact externalId."""
     ids = store.seed_users(5)
     total, records = store.list_users(1, 100, ListFilter("user_name_key", "user000003@example.com"))
     assert (total, [r.id for r in records]) == (1, [ids[2]])
