@@ -71,6 +71,7 @@ class _Planner:
         self.deactivated: dict[str, LiveUser] = {}
         # Folded keys that match several live objects: never created, changed or removed.
         self.ambiguous_users: set[str] = set()
+        self.by_user_name = {u.userName.lower(): u for u in live.users}
         self.ambiguous_groups: set[str] = set()
 
     # -- keys and ownership ---------------------------------------------------------
@@ -178,6 +179,19 @@ class _Planner:
                         )
                     )
                 continue
+            if current is None and (holder := self.holder_of(spec)) is not None:
+                # Matching by externalId, the userName is taken by another account:
+                # a create would 409 and adopt (merge) that account. Left to a person.
+                self.warnings.append(
+                    PlanWarning(
+                        key=key,
+                        message=(
+                            f"its userName {spec.userName} belongs to the live account with "
+                            f"externalId {holder.externalId}; not created"
+                        ),
+                    )
+                )
+                continue
             self.manageable[folded] = key
             if current is None:
                 self.actions.append(self.create_user(spec, key))
@@ -200,6 +214,15 @@ class _Planner:
                     continue
                 reason = "not in the files (policy.users.unmanaged: ignore)"
             self.left_alone[(Resource.USER, reason)].append(key)
+
+    def holder_of(self, spec: UserSpec) -> LiveUser | None:
+        """With key: externalId, the live user with another externalId holding this userName."""
+        if self.policy.users.key != "externalId":
+            return None
+        holder = self.by_user_name.get(spec.userName.lower())
+        if holder is None or holder.externalId is None or holder.externalId == spec.externalId:
+            return None
+        return holder
 
     def create_user(self, spec: UserSpec, key: str) -> Action:
         attrs = create_user_attributes(spec)
@@ -414,7 +437,25 @@ class _Planner:
                 )
 
     def in_scope_counts(self) -> tuple[int, int, int]:
-        """Managed live users, managed live groups, and those groups' memberships."""
-        users = sum(1 for u in self.live.users if self.user_owned(u.userName) is None)
-        groups = [g for g in self.live.groups if self.group_owned(g.displayName) is None]
+        """Managed live users, managed live groups, and those groups' memberships.
+
+        Managed means the plan could change it: in scope, not protected, and
+        matchable (it has a key that no other live object shares). Counting
+        unmatchable users would let a percentage limit grow past what is managed.
+        """
+        users = sum(1 for u in self.live.users if self.user_managed(u))
+        groups = [
+            g
+            for g in self.live.groups
+            if self.group_owned(g.displayName) is None
+            and g.displayName.lower() not in self.ambiguous_groups
+        ]
         return users, len(groups), sum(len(g.member_ids) for g in groups)
+
+    def user_managed(self, user: LiveUser) -> bool:
+        key = self.live_key(user)
+        return (
+            key is not None
+            and self.fold(key) not in self.ambiguous_users
+            and self.user_owned(user.userName) is None
+        )

@@ -631,3 +631,23 @@ def test_live_users_without_the_key_attribute_are_shown_as_left_alone() -> None:
     assert [(x.reason, x.keys) for x in result.left_alone] == [
         ("has no externalId to match on (policy.users.key: externalId)", ("legacy@example.com",))
     ]
+
+
+def test_a_userName_held_by_another_externalId_is_not_created() -> None:
+    """Matching by externalId, a new person whose userName another account holds is not
+    created (the create would adopt and merge that account); the plan says why."""
+    live = DirectoryModel()
+    live.add_user("alex@example.com", externalId="E1")
+    policy = Policy(users=UsersPolicy(key="externalId"))
+    desired = DesiredState(
+        policy=policy, users=(UserSpec(userName="Alex@example.com", externalId="E2"),)
+    )
+    result = plan(desired, live.snapshot(), policy, PlanContext("t", "generic"))
+    assert result.actions == ()
+    assert [(w.key, w.message) for w in result.warnings] == [
+        (
+            "E2",
+            "its userName Alex@example.com belongs to the live account with externalId E1;"
+            " not created",
+        )
+    ]

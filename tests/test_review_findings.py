@@ -186,7 +186,6 @@ def test_created_resource_without_id_fails_the_action_not_the_run() -> None:
 # --- limits: the percent base counts users the plan can never manage -----------------
 
 
-@pytest.mark.xfail(strict=True, reason="unmatchable users (no externalId) inflate the % base")
 def test_percent_limit_base_excludes_users_that_cannot_be_matched() -> None:
     """With ``key: externalId``, live users without an externalId are not managed objects.
 
