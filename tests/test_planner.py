@@ -633,7 +633,7 @@ def test_live_users_without_the_key_attribute_are_shown_as_left_alone() -> None:
     ]
 
 
-def test_a_userName_held_by_another_externalId_is_not_created() -> None:
+def test_a_user_name_held_by_another_external_id_is_not_created() -> None:
     """Matching by externalId, a new person whose userName another account holds is not
     created (the create would adopt and merge that account); the plan says why."""
     live = DirectoryModel()
