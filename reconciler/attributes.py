@@ -52,7 +52,7 @@ def _multi(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         {
             "value": item.get("value"),
             "type": item.get("type"),
-            "primary": bool(item.get("primary", False)),
+            "primary": _true(item.get("primary", False)),
         }
         for item in items
         if isinstance(item, Mapping) and isinstance(item.get("value"), str)
@@ -120,6 +120,13 @@ def live_user_attributes(resource: Mapping[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+def _true(value: Any) -> bool:
+    """A boolean as servers send it: true, or sometimes the string "true"."""
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return value is True
+
+
 def live_active(resource: Mapping[str, Any]) -> bool:
     """``active`` defaults to true: one real Atlassian response left it out."""
     value = resource.get("active", True)
@@ -184,12 +191,22 @@ def user_create_body(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def user_patch_operations(changes: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """PATCH operations that set each path to its new value; ``None`` removes it."""
+def user_patch_operations(
+    changes: Iterable[tuple[str, Any]], *, atlassian: bool = False
+) -> list[dict[str, Any]]:
+    """PATCH operations that set each path to its new value; ``None`` removes it.
+
+    On Atlassian, department and organization may also sit at the top level of a
+    user, where ``live_user_attributes`` finds them when the extension has none:
+    removing one removes both copies, or the plan would never converge.
+    """
     operations: list[dict[str, Any]] = []
     for path, after in changes:
         if after is None:
             operations.append({"op": "remove", "path": _scim_path(path)})
+            top_level = path.removeprefix("enterprise.")
+            if atlassian and path.startswith("enterprise.") and top_level in _TOP_LEVEL_ENTERPRISE:
+                operations.append({"op": "remove", "path": top_level})
         else:
             operations.append({"op": "replace", "path": _scim_path(path), "value": after})
     return operations

@@ -171,8 +171,14 @@ class UserSpec(_Strict):
     @classmethod
     def _one_primary(cls, emails: tuple[Email, ...] | None) -> tuple[Email, ...] | None:
         if emails is not None:
+            if not emails:
+                # A SCIM user needs an email (Atlassian: exactly one primary); to leave a
+                # user's emails to the directory, leave the key out instead.
+                raise ValueError(
+                    "a user needs at least one email; leave emails out to keep the directory's"
+                )
             primaries = sum(1 for e in emails if e.primary)
-            if emails and primaries != 1:
+            if primaries != 1:
                 raise ValueError(f"exactly one email must be primary, found {primaries}")
         return emails
 

@@ -22,7 +22,8 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     │       └── ServerError           5xx (retryable)
     ├── StalePlanError             a saved plan no longer matches the directory or target
     ├── LimitExceededError         a safety limit blocks the plan (exit 3)
-    └── ApprovalError              the plan was not approved (no terminal, answer not "yes")
+    ├── ApprovalError              the plan was not approved (no terminal, answer not "yes")
+    └── ApplyInterruptedError      Ctrl-C during an apply: some actions may be applied (130)
 
 ``exit_code`` on each class is the process exit code the CLI uses for it.
 """
@@ -160,3 +161,9 @@ class LimitExceededError(ReconcilerError):
 
 class ApprovalError(ReconcilerError):
     """The plan was not approved for apply."""
+
+
+class ApplyInterruptedError(ReconcilerError):
+    """An apply was interrupted (Ctrl-C); what was sent stays, a rerun converges."""
+
+    exit_code = 130  # the shell's convention for a run ended by SIGINT

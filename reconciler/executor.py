@@ -27,6 +27,7 @@ from reconciler.attributes import (
     user_patch_operations,
 )
 from reconciler.errors import (
+    ApplyInterruptedError,
     ConflictError,
     NotFoundError,
     PayloadTooLargeError,
@@ -217,23 +218,36 @@ class Executor:
         self._ids: dict[str, str] = {}
         self._failed: set[str] = set()
         self._dry_run = False
+        self._atlassian = False
         self._lock = threading.Lock()
 
     def execute(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
         self._dry_run = dry_run
+        self._atlassian = plan.dialect == "atlassian"
         self._ids = dict(plan.user_ids)
         self._failed = set()
         results: dict[int, ActionResult] = {}
         by_phase: dict[int, list[tuple[int, Action]]] = {}
         for index, action in enumerate(plan.actions):
             by_phase.setdefault(action.phase, []).append((index, action))
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        try:
             for phase in sorted(by_phase):
                 batch = by_phase[phase]
                 for (index, _), result in zip(
                     batch, pool.map(lambda item: self._run(item[1]), batch), strict=True
                 ):
                     results[index] = result
+        except KeyboardInterrupt:
+            # Ctrl-C: the actions in flight finish (no request is cut in half), the
+            # queued ones are never sent.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise ApplyInterruptedError(
+                f"interrupted: {len(results)} of {len(plan.actions)} actions had ended and "
+                "the ones in flight were let finish; the rest were not sent. Plan again to "
+                "see what is left; a rerun converges."
+            ) from None
+        pool.shutdown()
         ordered = tuple(results[i] for i in range(len(plan.actions)))
         return ApplyReport(target=plan.target, digest=plan.digest, dry_run=dry_run, results=ordered)
 
@@ -293,7 +307,11 @@ class Executor:
             if adopted:
                 # 409: the user exists (made by an earlier, interrupted run). Adopt it
                 # and set what the files say, rather than failing or duplicating.
-                updates = [(p, v) for p, v in values if p not in ("userName", "active")]
+                updates = [
+                    (p, v)
+                    for p, v in values
+                    if p not in ("userName", "active") and not _default_emails(p, v, values)
+                ]
                 # The adopted account may be deactivated; the files decide.
                 updates.append(("active", dict(values).get("active", True)))
                 self.writer.patch(
@@ -307,7 +325,7 @@ class Executor:
             self.writer.patch(
                 "Users",
                 action.id,
-                patch_body(user_patch_operations(values)),
+                patch_body(user_patch_operations(values, atlassian=self._atlassian)),
                 attempts,
                 self._if_match(action),
             )
@@ -392,6 +410,17 @@ class Executor:
 
     def _if_match(self, action: Action) -> str | None:
         return action.version if self.use_etags else None
+
+
+def _default_emails(path: str, value: Any, values: list[tuple[str, Any]]) -> bool:
+    """Whether this is the email a create defaults to (the files did not name any).
+
+    Set on a new account, it is harmless; pushed onto an adopted existing account it
+    could replace real addresses (on Atlassian, unlink the account). The next plan
+    shows any difference, with its warning, for a person to approve.
+    """
+    user_name = dict(values).get("userName")
+    return path == "emails" and value == [{"value": user_name, "type": "work", "primary": True}]
 
 
 def _weight(operation: dict[str, Any]) -> int:

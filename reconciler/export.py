@@ -8,9 +8,13 @@ the snapshot and writes the files.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import yaml
+
 from reconciler.attributes import ENTERPRISE_ATTRIBUTES, NAME_ATTRIBUTES, SIMPLE_ATTRIBUTES
+from reconciler.files.yamlcore import resolve_scalar
 from reconciler.live import LiveSnapshot, LiveUser
 
 
@@ -69,3 +73,29 @@ def export_documents(live: LiveSnapshot) -> tuple[dict[str, Any], dict[str, Any]
         ],
     }
     return users_doc, groups_doc
+
+
+class _ExportDumper(yaml.SafeDumper):
+    """PyYAML writes YAML 1.1; the loader reads YAML 1.2. Strings that 1.2 would
+    read as something else (``1e5``, ``0o17``) are quoted, so an export loads."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    try:
+        reads_back = resolve_scalar(None, True, value) == value
+    except ValueError:
+        reads_back = False
+    style = None if reads_back else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ExportDumper.add_representer(str, _represent_str)
+
+
+def render_export(document: dict[str, Any], fmt: str) -> str:
+    """One exported document as YAML or JSON text."""
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return str(
+        yaml.dump(document, Dumper=_ExportDumper, sort_keys=False, allow_unicode=True, width=100)
+    )

@@ -211,9 +211,9 @@ def test_desired_multi_valued_attributes_are_canonical() -> None:
             id="inactive-and-null-dropped",
         ),
         pytest.param(
-            UserSpec(userName="a@example.com", emails=()),
-            {"userName": "a@example.com", "emails": []},
-            id="explicitly-no-emails",
+            UserSpec(userName="a@example.com", emails=None),
+            {"userName": "a@example.com"},
+            id="explicitly-null-emails",
         ),
     ],
 )

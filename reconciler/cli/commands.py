@@ -219,6 +219,9 @@ def apply(
                 output.out(render_plan(plan_, "json", resolved, output))
             raise
         if plan_.is_empty:
+            if fmt == "json":  # stdout is always one JSON document with --format json
+                empty = ApplyReport(target=plan_.target, digest=plan_.digest, dry_run=dry_run)
+                output.out(render_report_json(empty))
             return
         if not (auto_approve or dry_run):
             _confirm(plan_, resolved)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
-import yaml
 
 from reconciler.cli.commands import main
 from reconciler.cli.common import (
@@ -20,7 +17,7 @@ from reconciler.desired import DesiredState
 from reconciler.errors import (
     ConfigError,
 )
-from reconciler.export import export_documents
+from reconciler.export import export_documents, render_export
 from reconciler.progress import Progress
 from reconciler.snapshot import read_snapshot
 
@@ -58,25 +55,19 @@ def export(target: str | None, out: Path | None, fmt: str, output: Output) -> No
     users_doc, groups_doc = export_documents(live)
     output.err(f"Read {resolved.description}")
     if out is None:
-        output.out(_dump({**users_doc, "groups": groups_doc["groups"]}, fmt))
+        output.out(render_export({**users_doc, "groups": groups_doc["groups"]}, fmt))
         return
     suffix = "yaml" if fmt == "yaml" else "json"
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, doc in (("users", users_doc), ("groups", groups_doc)):
-            (out / f"{name}.{suffix}").write_text(_dump(doc, fmt), encoding="utf-8")
+            (out / f"{name}.{suffix}").write_text(render_export(doc, fmt), encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write the export to {out}: {exc}") from exc
     output.err(
         f"Exported {len(users_doc['users'])} users and {len(groups_doc['groups'])} groups "
         f"to {out}/users.{suffix} and {out}/groups.{suffix}"
     )
-
-
-def _dump(document: dict[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
 
 
 @main.group()

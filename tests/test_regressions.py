@@ -1,7 +1,8 @@
-"""Review findings at unit level: each test states the expected behaviour and fails today.
+"""Regressions found in review, at unit level: each test states the behaviour it guards.
 
-Every test is ``xfail(strict=True)``: when the bug is fixed the test passes, the
-strict xfail turns red, and the marker is removed.
+Protocol edges (redirects to writes, ids missing from creates), retries that must not
+make twins, adoption with key: externalId, limits counted over what is managed, and
+userNames that only casefold() would confuse.
 """
 
 from __future__ import annotations
