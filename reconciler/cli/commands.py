@@ -224,6 +224,8 @@ def apply(
                 output.out(render_report_json(empty))
             return
         if not (auto_approve or dry_run):
+            if fmt == "json":  # the JSON goes to stdout after; the person reads this
+                output.err(render_plan(plan_, "text", resolved, output))
             _confirm(plan_, resolved)
         writer = RecordingWriter() if dry_run else ScimWriter(connection.client)
         with Progress("Applying", total=len(plan_.actions)) as progress:
