@@ -50,14 +50,21 @@ def check_limits(plan: Plan, policy: Policy, managed: tuple[int, int, int]) -> t
     """
     users, groups, memberships = managed
     bases = {
-        "max_deactivations": (policy.limits.max_deactivations, users),
-        "max_group_deletions": (policy.limits.max_group_deletions, groups),
-        "max_member_removals": (policy.limits.max_member_removals, memberships),
+        "max_deactivations": (policy.limits.max_deactivations, users, "managed users"),
+        "max_group_deletions": (policy.limits.max_group_deletions, groups, "managed groups"),
+        "max_member_removals": (
+            policy.limits.max_member_removals,
+            memberships,
+            "memberships of managed groups",
+        ),
     }
     blocked: list[Blocked] = []
     for name, planned in planned_counts(plan).items():
-        limit, base = bases[name]
+        limit, base, what = bases[name]
         cap = allowed(limit, base)
         if planned > cap:
-            blocked.append(Blocked(limit=name, allowed=cap, planned=planned))
+            basis = f"{limit} of {base} {what}" if isinstance(limit, str) else f"{limit}"
+            if name not in policy.limits.model_fields_set:
+                basis += ", the default of policy.limits"
+            blocked.append(Blocked(limit=name, allowed=cap, planned=planned, basis=basis))
     return tuple(blocked)

@@ -126,6 +126,8 @@ class Blocked(_Frozen):
     limit: str
     allowed: int
     planned: int
+    # Where "allowed" comes from, for a reviewer: "10% of 5 managed memberships".
+    basis: str = ""
 
 
 class LeftAlone(_Frozen):

@@ -151,7 +151,7 @@ def test_check_limits(
         deactivate("carol@example.com"),
         delete("old"),
     )
-    assert check_limits(plan_, policy, managed) == expected
+    assert without_basis(check_limits(plan_, policy, managed)) == expected
 
 
 # --- through the planner: what "managed" means ---------------------------------------
@@ -172,7 +172,9 @@ def test_percent_limits_count_only_in_scope_unprotected_live_users() -> None:
         limits=LimitsPolicy(max_deactivations="20%"),
     )
     plan_ = plan(DesiredState(policy=policy), model.snapshot(), policy, PlanContext("m", "generic"))
-    assert plan_.blocked == (Blocked(limit="max_deactivations", allowed=2, planned=10),)
+    assert without_basis(plan_.blocked) == (
+        Blocked(limit="max_deactivations", allowed=2, planned=10),
+    )
 
 
 def test_member_removal_percentages_are_of_the_memberships_of_managed_groups() -> None:
@@ -194,7 +196,9 @@ def test_member_removal_percentages_are_of_the_memberships_of_managed_groups() -
         ),
     )
     plan_ = plan(state, model.snapshot(), policy, PlanContext("m", "generic"))
-    assert plan_.blocked == (Blocked(limit="max_member_removals", allowed=2, planned=8),)
+    assert without_basis(plan_.blocked) == (
+        Blocked(limit="max_member_removals", allowed=2, planned=8),
+    )
 
 
 def test_a_blocked_plan_keeps_all_its_actions() -> None:
@@ -204,4 +208,27 @@ def test_a_blocked_plan_keeps_all_its_actions() -> None:
     policy = Policy(groups=GroupsPolicy(unmanaged="delete"))  # max_group_deletions: 0
     plan_ = plan(DesiredState(policy=policy), model.snapshot(), policy, PlanContext("m", "generic"))
     assert [a.key for a in plan_.actions] == ["old"]
-    assert plan_.blocked == (Blocked(limit="max_group_deletions", allowed=0, planned=1),)
+    assert without_basis(plan_.blocked) == (
+        Blocked(limit="max_group_deletions", allowed=0, planned=1),
+    )
+
+
+def without_basis(blocked: tuple[Blocked, ...]) -> tuple[Blocked, ...]:
+    """The limit figures alone; the basis wording is tested on its own."""
+    return tuple(b.model_copy(update={"basis": ""}) for b in blocked)
+
+
+def test_blocked_limits_say_where_the_allowance_comes_from() -> None:
+    """A reviewer sees the percentage, what it is of, and whether it is the default."""
+    plan_ = Plan(
+        target="t",
+        dialect="generic",
+        actions=tuple(
+            Action(resource=Resource.USER, action=ActionKind.DEACTIVATE, key=f"u{i}", id=f"u{i}")
+            for i in range(3)
+        ),
+    )
+    (default,) = check_limits(plan_, Policy(), (5, 0, 0))
+    assert default.basis == "10% of 5 managed users, the default of policy.limits"
+    (fixed,) = check_limits(plan_, Policy(limits=LimitsPolicy(max_deactivations=1)), (5, 0, 0))
+    assert fixed.basis == "1"

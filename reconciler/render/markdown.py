@@ -121,7 +121,9 @@ def _blocked(plan: Plan, digest: str) -> str:
         ">",
     ]
     lines += [
-        f"> - {_code(b.limit)}: {b.planned} planned, {b.allowed} allowed" for b in plan.blocked
+        f"> - {_code(b.limit)}: {b.planned} planned, {b.allowed} allowed"
+        + (f" ({_text(b.basis)})" if b.basis else "")
+        for b in plan.blocked
     ]
     lines += [">", f"> To apply exactly this plan after review: `--approve {digest}`"]
     return "\n".join(lines) + "\n\n"

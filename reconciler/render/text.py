@@ -78,7 +78,8 @@ def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
         lines += [
             paint(
                 f"{SECTION_INDENT}limit {printable(b.limit)}: {b.planned} planned, "
-                f"{b.allowed} allowed — apply will refuse without --approve {digest}",
+                f"{b.allowed} allowed{_basis(b.basis)} — apply will refuse without "
+                f"--approve {digest}",
                 _RED,
             )
             for b in plan.blocked
@@ -164,3 +165,7 @@ def _result_line(result: ActionResult, paint: _Painter, *, dry_run: bool) -> str
     if result.attempts > 1:
         line += f" ({result.attempts} attempts)"
     return line
+
+
+def _basis(basis: str) -> str:
+    return f" ({printable(basis)})" if basis else ""
