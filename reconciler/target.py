@@ -50,11 +50,17 @@ class Target:
         return self.url
 
 
-def expand(value: str, env: Mapping[str, str]) -> str:
-    """Expand ``${VAR}`` from the environment; a missing variable is an error."""
+def expand(value: str, env: Mapping[str, str], secret: str | None = None) -> str:
+    """Expand ``${VAR}`` from the environment; a missing variable is an error.
+
+    ``secret`` names the token's variable, which never expands: a URL is printed in
+    every plan, and a file in a pull request could otherwise put the token there.
+    """
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name == secret:
+            raise ConfigError(f"target.url may not use ${{{name}}}: it holds the token")
         if name not in env:
             raise ConfigError(f"target.url uses ${{{name}}}, but {name} is not set")
         return env[name]
@@ -74,7 +80,7 @@ def _is_loopback(host: str) -> bool:
 def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, str]) -> Target:
     """Pick the target by precedence and check that it is usable."""
     raw = cli_target or env.get("RECONCILER_TARGET") or spec.url or DEFAULT_SANDBOX
-    raw = expand(raw, env).strip()
+    raw = expand(raw, env, secret=spec.token_env).strip()
     if raw.startswith("sandbox:"):
         if not raw.removeprefix("sandbox:").strip():
             raise ConfigError("sandbox: needs a PATH, for example sandbox:.reconciler/sandbox.db")

@@ -76,3 +76,10 @@ def test_page_size_comes_from_the_dialect_or_the_server(
 ) -> None:
     """Atlassian pages by 100; a generic server by its filter.maxResults (RFC 7643 section 5)."""
     assert page_size(dialect, config) == size  # type: ignore[arg-type]
+
+
+def test_the_token_variable_never_expands_into_the_url() -> None:
+    """A URL is printed in every plan: ${TOKEN_VAR} in it is refused, not expanded."""
+    spec = TargetSpec(url="https://x.example/${RECONCILER_TOKEN}")
+    with pytest.raises(ConfigError, match="holds the token"):
+        resolve_target(None, spec, {"RECONCILER_TOKEN": "s3cret"})
