@@ -16,8 +16,11 @@ import structlog
 LogFormat = Literal["console", "json"]
 
 
-def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bool) -> None:
-    """Set up structlog for one CLI run; ``verbosity`` is -1 (quiet), 0, or the -v count."""
+def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bool) -> LogFormat:
+    """Set up structlog for one CLI run; ``verbosity`` is -1 (quiet), 0, or the -v count.
+
+    Returns the format in force (the default depends on whether stderr is a terminal).
+    """
     if log_format is None:
         log_format = "console" if sys.stderr.isatty() else "json"
     # People on a terminal read the plan and the report; the per-action events are
@@ -28,7 +31,7 @@ def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bo
     elif verbosity == 0:
         level = default
     else:
-        level = logging.INFO if verbosity == 1 and default > logging.INFO else logging.DEBUG
+        level = logging.INFO if verbosity == 1 else logging.DEBUG
     renderer: structlog.types.Processor
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=True)
@@ -46,3 +49,4 @@ def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bo
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    return log_format

@@ -12,20 +12,29 @@ import rich.progress
 class Progress:
     """A single progress bar; a no-op when stderr is not a terminal."""
 
-    def __init__(self, description: str, total: int | None = None) -> None:
+    def __init__(
+        self,
+        description: str,
+        total: int | None = None,
+        *,
+        enabled: bool = True,
+        color: bool = True,
+    ) -> None:
         self.description = description
         self.total = total
+        self.enabled = enabled
+        self.color = color
         self._bar: rich.progress.Progress | None = None
         self._task: rich.progress.TaskID | None = None
 
     def __enter__(self) -> Progress:
-        if sys.stderr.isatty():
+        if self.enabled and sys.stderr.isatty():
             self._bar = rich.progress.Progress(
                 rich.progress.TextColumn("{task.description}"),
                 rich.progress.BarColumn(),
                 rich.progress.MofNCompleteColumn(),
                 rich.progress.TimeElapsedColumn(),
-                console=rich.console.Console(file=sys.stderr),
+                console=rich.console.Console(file=sys.stderr, no_color=not self.color),
                 transient=True,
             )
             self._bar.start()

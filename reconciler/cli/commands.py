@@ -30,7 +30,6 @@ from reconciler.errors import (
 )
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
 from reconciler.plan import Plan
-from reconciler.progress import Progress
 from reconciler.render import (
     render_plan_json,
     render_report_json,
@@ -114,7 +113,7 @@ def plan_command(
     """
     desired = load_files(paths)
     with connected(desired, target) as (resolved, connection):
-        plan_ = make_plan(desired, resolved, connection)
+        plan_ = make_plan(desired, resolved, connection, output)
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
         _write_plan(out, plan_)
@@ -208,7 +207,7 @@ def apply(
             plan_ = saved
             verify_saved_plan(plan_, connection.client, resolved.url)
         else:
-            plan_ = make_plan(desired, resolved, connection)
+            plan_ = make_plan(desired, resolved, connection, output)
         # stdout holds one document: in JSON, the plan when refused, else the report.
         if fmt == "text":
             output.out(render_plan(plan_, "text", resolved, output))
@@ -228,7 +227,7 @@ def apply(
                 output.err(render_plan(plan_, "text", resolved, output))
             _confirm(plan_, resolved)
         writer = RecordingWriter() if dry_run else ScimWriter(connection.client)
-        with Progress("Applying", total=len(plan_.actions)) as progress:
+        with output.progress("Applying", total=len(plan_.actions)) as progress:
             executor = Executor(
                 writer,
                 concurrency=concurrency,

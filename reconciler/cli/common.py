@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import structlog
 
 from reconciler.desired import DesiredState
 from reconciler.errors import (
@@ -34,22 +35,51 @@ from reconciler.target import Connection, Target, connect, resolve_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_log = structlog.get_logger("reconciler.cli")
+
 EXIT_CHANGES = 2
 EXIT_FAILED = 4
 
 
 class Output:
-    """Where results go and how they look, decided once per run."""
+    """Where results go and how they look, decided once per run.
 
-    def __init__(self, *, no_color: bool) -> None:
+    stdout carries the plan or report only. stderr carries, besides the logs, notes
+    for people (silenced by -q), progress bars (on a terminal, not with -q) and
+    errors (always; as JSON events when the logs are JSON, so a parser never meets
+    a stray plain line).
+    """
+
+    def __init__(self, *, no_color: bool, quiet: bool = False, json_logs: bool = False) -> None:
         self.color = sys.stdout.isatty() and not no_color and "NO_COLOR" not in os.environ
         self.err_color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
+        self.quiet = quiet
+        self.json_logs = json_logs
 
     def out(self, text: str) -> None:
         click.echo(text, nl=not text.endswith("\n"))
 
     def err(self, text: str) -> None:
+        """Text a person must see on stderr (the plan before a prompt)."""
         click.echo(text, err=True)
+
+    def info(self, text: str) -> None:
+        """A note for people: where things went, what is being served."""
+        if self.quiet:
+            return
+        if self.json_logs:
+            _log.info("note", message=text)
+        else:
+            click.echo(text, err=True)
+
+    def error(self, kind: str, text: str, exit_code: int) -> None:
+        if self.json_logs:
+            _log.error(kind, message=text, exit_code=exit_code)
+        else:
+            click.echo(f"{kind}: {text}", err=True)
+
+    def progress(self, description: str, total: int | None = None) -> Progress:
+        return Progress(description, total, enabled=not self.quiet, color=self.err_color)
 
 
 def global_options(func: F) -> F:
@@ -59,7 +89,8 @@ def global_options(func: F) -> F:
         "--log-format",
         type=click.Choice(["console", "json"]),
         default=None,
-        help="Log format on stderr. Default: console on a terminal, JSON otherwise.",
+        help="Log format on stderr. Default: console on a terminal, JSON otherwise. "
+        "Given explicitly as json, notes and errors are JSON events too.",
     )
     @click.option(
         "-v",
@@ -67,32 +98,38 @@ def global_options(func: F) -> F:
         count=True,
         help="More on stderr: -v one event per action, -vv every request.",
     )
-    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+    @click.option(
+        "-q", "--quiet", is_flag=True, help="Only errors on stderr: no notes, no progress bar."
+    )
     @click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR variable).")
     @functools.wraps(func)
     def wrapper(
         *args: Any, log_format: str | None, verbose: int, quiet: bool, no_color: bool, **kwargs: Any
     ) -> Any:
-        output = Output(no_color=no_color)
+        color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
         configure_logging(
             log_format,  # type: ignore[arg-type]
             -1 if quiet else verbose,
-            color=output.err_color,
+            color=color,
         )
+        # Only an explicit --log-format json makes notes and errors JSON events: by
+        # default (JSON logs because stderr is no terminal, as in CI) errors stay
+        # the plain file:line:column lines people read in a job log.
+        output = Output(no_color=no_color, quiet=quiet, json_logs=log_format == "json")
         try:
             return func(*args, output=output, **kwargs)
         except LimitExceededError as error:
-            output.err(f"refused: {error}")
+            output.error("refused", str(error), error.exit_code)
             sys.exit(error.exit_code)
         except AuthenticationError as error:
-            output.err(f"error: {error}")
-            output.err(
-                "hint: the directory refused the token; check the environment variable "
+            hint = (
+                "\nhint: the directory refused the token; check the environment variable "
                 "named by target.token_env (default RECONCILER_TOKEN)"
             )
+            output.error("error", str(error) + hint, error.exit_code)
             sys.exit(error.exit_code)
         except ReconcilerError as error:
-            output.err(f"error: {error}")
+            output.error("error", str(error), error.exit_code)
             sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]
@@ -148,8 +185,10 @@ def connected(
         connection.client.close()
 
 
-def make_plan(desired: DesiredState, target: Target, connection: Connection) -> Plan:
-    with Progress("Reading the directory") as progress:
+def make_plan(
+    desired: DesiredState, target: Target, connection: Connection, output: Output
+) -> Plan:
+    with output.progress("Reading the directory") as progress:
         live = read_snapshot(
             connection.client, page_size=connection.page_size, progress=progress.update
         )

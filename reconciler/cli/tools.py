@@ -18,7 +18,6 @@ from reconciler.errors import (
     ConfigError,
 )
 from reconciler.export import export_documents, render_export
-from reconciler.progress import Progress
 from reconciler.snapshot import read_snapshot
 
 
@@ -37,8 +36,9 @@ from reconciler.snapshot import read_snapshot
     show_default=True,
     help="File format of the export.",
 )
+@click.option("--force", is_flag=True, help="Overwrite users and groups files already in --out.")
 @global_options
-def export(target: str | None, out: Path | None, fmt: str, output: Output) -> None:
+def export(target: str | None, out: Path | None, fmt: str, force: bool, output: Output) -> None:
     """Write today's directory as desired-state files, to start managing it as code.
 
     The export loads without problems and plans to no changes against the same
@@ -47,24 +47,30 @@ def export(target: str | None, out: Path | None, fmt: str, output: Output) -> No
     desired = DesiredState()
     with (
         connected(desired, target) as (resolved, connection),
-        Progress("Reading the directory") as progress,
+        output.progress("Reading the directory") as progress,
     ):
         live = read_snapshot(
             connection.client, page_size=connection.page_size, progress=progress.update
         )
     users_doc, groups_doc = export_documents(live)
-    output.err(f"Read {resolved.description}")
+    output.info(f"Read {resolved.description}")
     if out is None:
         output.out(render_export({**users_doc, "groups": groups_doc["groups"]}, fmt))
         return
     suffix = "yaml" if fmt == "yaml" else "json"
+    existing = [p for p in (out / f"users.{suffix}", out / f"groups.{suffix}") if p.exists()]
+    if existing and not force:
+        raise ConfigError(
+            f"{existing[0]} exists; an export would overwrite it (and any comments in it). "
+            "Use --force to overwrite, or --out another directory"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, doc in (("users", users_doc), ("groups", groups_doc)):
             (out / f"{name}.{suffix}").write_text(render_export(doc, fmt), encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write the export to {out}: {exc}") from exc
-    output.err(
+    output.info(
         f"Exported {len(users_doc['users'])} users and {len(groups_doc['groups'])} groups "
         f"to {out}/users.{suffix} and {out}/groups.{suffix}"
     )
@@ -146,6 +152,6 @@ def sandbox_serve(
 
     def ready(url: str) -> None:
         output.out(url)
-        output.err(f"Serving the sandbox at {url} from {db} (Ctrl-C stops)")
+        output.info(f"Serving the sandbox at {url} from {db} (Ctrl-C stops)")
 
     serve(db, host=host, port=port, token=token, faults=faults, ready=ready)

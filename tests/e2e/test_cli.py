@@ -224,3 +224,25 @@ def test_dry_run_report_says_would_apply(tmp_path: Path) -> None:
     assert "would apply" in run.stdout
     assert "Apply:" not in run.stdout
     assert "nothing was sent" in run.stdout
+
+
+def test_errors_are_json_events_when_logs_are_json(tmp_path: Path) -> None:
+    """With --log-format json, an error on stderr is a JSON event, not a stray plain line."""
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler("plan", str(tmp_path), "--target", "sandbox:", "--log-format", "json")
+    assert run.exit_code == 1
+    (event,) = [json.loads(line) for line in run.stderr.splitlines() if line.strip()]
+    assert event["event"] == "error"
+    assert event["exit_code"] == 1
+    assert "sandbox: needs a PATH" in event["message"]
+
+
+def test_quiet_silences_notes_but_not_errors(tmp_path: Path) -> None:
+    """-q leaves stderr empty on success and still reports an error."""
+    target = f"sandbox:{tmp_path / 's.db'}"
+    ok = reconciler("export", "--target", target, "--out", str(tmp_path / "x"), "-q")
+    assert ok.exit_code == 0
+    assert ok.stderr == ""
+    failed = reconciler("plan", str(tmp_path / "nope"), "-q", "--log-format", "console")
+    assert failed.exit_code == 1
+    assert "error:" in failed.stderr

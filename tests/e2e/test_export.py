@@ -47,3 +47,17 @@ def test_export_from_a_third_party_server_round_trips(
     (tmp_path / "directory.yaml").write_text(run.stdout, encoding="utf-8")
     again = reconciler("plan", str(tmp_path), "--target", scim2_tenant, "--detailed-exitcode")
     assert again.exit_code == 0, again.stdout
+
+
+def test_export_does_not_overwrite_files_without_force(tmp_path: Path) -> None:
+    """An export into a directory that has files refuses, unless --force says to overwrite."""
+    target = f"sandbox:{tmp_path / 's.db'}"
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "users.yaml").write_text("# my notes\nversion: 1\n", encoding="utf-8")
+    refused = reconciler("export", "--target", target, "--out", str(out))
+    assert refused.exit_code == 1
+    assert "--force" in refused.stderr
+    assert (out / "users.yaml").read_text(encoding="utf-8").startswith("# my notes")
+    forced = reconciler("export", "--target", target, "--out", str(out), "--force")
+    assert forced.exit_code == 0, forced.stderr
