@@ -98,6 +98,7 @@ class _Planner:
         self.plan_users(live_users)
         self.plan_groups()
         self.warn_deactivated_members()
+        self.warn_inactive_joiners()
         actions = sorted(self.actions, key=lambda a: (a.phase, a.key.lower(), a.key))
         plan_ = Plan(
             target=self.context.target,
@@ -435,6 +436,22 @@ class _Planner:
                         ),
                     )
                 )
+
+    def warn_inactive_joiners(self) -> None:
+        """A user kept deactivated (active: false) who is added to a group: likely a slip."""
+        inactive = {self.fold(self.desired.user_key(u)) for u in self.desired.users if not u.active}
+        joins: dict[str, list[str]] = defaultdict(list)
+        for action in self.actions:
+            change = action.member_change
+            if action.resource is Resource.GROUP and change is not None:
+                for key in change.add:
+                    if self.fold(key) in inactive:
+                        joins[key].append(action.key)
+        for key, groups in sorted(joins.items()):
+            names = ", ".join(sorted(groups, key=lambda g: (g.lower(), g)))
+            self.warnings.append(
+                PlanWarning(key=key, message=f"is deactivated (active: false) but joins {names}")
+            )
 
     def in_scope_counts(self) -> tuple[int, int, int]:
         """Managed live users, managed live groups, and those groups' memberships.

@@ -651,3 +651,15 @@ def test_a_user_name_held_by_another_external_id_is_not_created() -> None:
             " not created",
         )
     ]
+
+
+def test_adding_a_deactivated_user_to_a_group_is_flagged() -> None:
+    """A user the files keep deactivated who joins a group gets a review warning."""
+    desired = DesiredState(
+        users=(UserSpec(userName="dave@example.com", active=False, groups=("ops",)),),
+        groups=(GroupSpec(displayName="ops"),),
+    )
+    result = plan(desired, DirectoryModel().snapshot(), desired.policy, PlanContext("t", "generic"))
+    assert [(w.key, w.message) for w in result.warnings] == [
+        ("dave@example.com", "is deactivated (active: false) but joins ops")
+    ]
