@@ -16,11 +16,8 @@ import structlog
 LogFormat = Literal["console", "json"]
 
 
-def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bool) -> LogFormat:
-    """Set up structlog for one CLI run; ``verbosity`` is -1 (quiet), 0, or the -v count.
-
-    Returns the format in force (the default depends on whether stderr is a terminal).
-    """
+def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bool) -> None:
+    """Set up structlog for one CLI run; ``verbosity`` is -1 (quiet), 0, or the -v count."""
     if log_format is None:
         log_format = "console" if sys.stderr.isatty() else "json"
     # People on a terminal read the plan and the report; the per-action events are
@@ -49,4 +46,3 @@ def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bo
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    return log_format
