@@ -63,10 +63,14 @@ class LimitsPolicy(_Strict):
     max_deactivations: Limit = "10%"
     max_group_deletions: Limit = 0
     max_member_removals: Limit = "10%"
-
-    _check = field_validator("max_deactivations", "max_group_deletions", "max_member_removals")(
-        _check_limit
+    max_adoptions: Limit = Field(
+        default=0,
+        description="Existing accounts taken over under another identity (policy.users.adopt).",
     )
+
+    _check = field_validator(
+        "max_deactivations", "max_group_deletions", "max_member_removals", "max_adoptions"
+    )(_check_limit)
 
 
 class UsersPolicy(_Strict):
@@ -76,6 +80,14 @@ class UsersPolicy(_Strict):
     unmanaged: Literal["ignore", "deactivate"] = "ignore"
     scope: tuple[str, ...] = ("*",)
     protect: tuple[str, ...] = ()
+    adopt: Literal["never", "inactive", "always"] = Field(
+        default="never",
+        description=(
+            "A file user whose userName (or, on Atlassian, email) an existing live account "
+            "holds under another identity: never take it over (warn), take over only "
+            "deactivated accounts, or always take it over."
+        ),
+    )
 
 
 class GroupsPolicy(_Strict):
@@ -166,6 +178,10 @@ class UserSpec(_Strict):
     groups: tuple[str, ...] = Field(
         default=(), description="Shorthand: also makes this user a member of these groups."
     )
+    previousUserNames: tuple[str, ...] = Field(
+        default=(),
+        description="userNames this user had before: a live account under one is renamed.",
+    )
 
     @field_validator("emails")
     @classmethod
@@ -188,6 +204,10 @@ class GroupSpec(_Strict):
 
     displayName: str = Field(min_length=1, description="The group's key; case-insensitive.")
     members: tuple[str, ...] = ()
+    previousNames: tuple[str, ...] = Field(
+        default=(),
+        description="displayNames this group had before: a live group under one is renamed.",
+    )
 
 
 class DesiredFile(_Strict):
@@ -243,7 +263,12 @@ class DesiredState(BaseModel):
 
     def fold_user_key(self, key: str) -> str:
         """Normalise a user key for comparison (userName is case-insensitive)."""
-        return key.lower() if self.policy.users.key == "userName" else key
+        return fold_user_key(key, self.policy.users.key)
+
+
+def fold_user_key(key: str, key_attribute: str) -> str:
+    """The one rule for comparing user keys: userNames case-insensitively, externalIds exactly."""
+    return key.lower() if key_attribute == "userName" else key
 
 
 def json_schema() -> dict[str, Any]:

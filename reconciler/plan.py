@@ -40,14 +40,31 @@ class ActionKind(StrEnum):
     DEACTIVATE = "deactivate"
     REACTIVATE = "reactivate"
     DELETE = "delete"
+    # Take over an existing live account that the files describe under another
+    # identity (its userName or email is held); counted by ``max_adoptions``.
+    ADOPT = "adopt"
+    # A group rename on a target whose names are immutable (Atlassian): create the
+    # group under its new name with the members, then delete the old group.
+    RENAME = "rename"
+
+
+# The kinds every plan summary lists, even at zero (the plan JSON contract); the
+# others are listed when a plan has them.
+BASIC_KINDS: tuple[ActionKind, ...] = (
+    ActionKind.CREATE,
+    ActionKind.UPDATE,
+    ActionKind.DEACTIVATE,
+    ActionKind.REACTIVATE,
+    ActionKind.DELETE,
+)
 
 
 # Execution order (DESIGN.md "Executor"): users exist before groups reference them,
 # memberships move before anyone is deactivated, groups are deleted last.
 PHASES: tuple[tuple[Resource, frozenset[ActionKind]], ...] = (
     (Resource.USER, frozenset({ActionKind.CREATE})),
-    (Resource.USER, frozenset({ActionKind.UPDATE, ActionKind.REACTIVATE})),
-    (Resource.GROUP, frozenset({ActionKind.CREATE})),
+    (Resource.USER, frozenset({ActionKind.UPDATE, ActionKind.REACTIVATE, ActionKind.ADOPT})),
+    (Resource.GROUP, frozenset({ActionKind.CREATE, ActionKind.RENAME})),
     (Resource.GROUP, frozenset({ActionKind.UPDATE})),
     (Resource.USER, frozenset({ActionKind.DEACTIVATE})),
     (Resource.GROUP, frozenset({ActionKind.DELETE})),
@@ -156,7 +173,8 @@ class Plan(_Frozen):
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {kind.value: 0 for kind in ActionKind}
+        present = {action.action for action in self.actions}
+        counts = {kind.value: 0 for kind in ActionKind if kind in BASIC_KINDS or kind in present}
         for action in self.actions:
             counts[action.action.value] += 1
         return counts

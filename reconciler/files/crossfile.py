@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from reconciler.desired import fold_user_key
 from reconciler.files.sourcemap import NodePath, ParsedDocument
 from reconciler.scope import in_scope
 
@@ -75,14 +76,12 @@ def _check_references(
     what = "externalId" if by_external_id else "userName"
     for doc, path, group in _entries(docs, "groups"):
         for j, member in enumerate(_list(group.get("members"))):
-            if isinstance(member, str):
-                key = member if by_external_id else member.lower()
-                if key not in user_keys:
-                    doc.add_problem(
-                        doc.position((*path, "members", j)),
-                        (*path, "members", j),
-                        f'unknown member "{member}": no user in the files has this {what}',
-                    )
+            if isinstance(member, str) and fold_user_key(member, what) not in user_keys:
+                doc.add_problem(
+                    doc.position((*path, "members", j)),
+                    (*path, "members", j),
+                    f'unknown member "{member}": no user in the files has this {what}',
+                )
     for doc, path, user in _entries(docs, "users"):
         for j, name in enumerate(_list(user.get("groups"))):
             if isinstance(name, str) and name.lower() not in group_names:

@@ -155,9 +155,9 @@ def _summary(plan: Plan) -> str:
     counts = plan.summary
     return (
         "### Summary\n\n"
-        + "| " + " | ".join(_KIND_TITLE[k] for k in ActionKind) + " |\n"
-        + "|" + "---:|" * len(ActionKind) + "\n"
-        + "| " + " | ".join(str(counts[k.value]) for k in ActionKind) + " |\n\n"
+        + "| " + " | ".join(_KIND_TITLE[ActionKind(k)] for k in counts) + " |\n"
+        + "|" + "---:|" * len(counts) + "\n"
+        + "| " + " | ".join(str(n) for n in counts.values()) + " |\n\n"
     )  # fmt: skip
 
 

@@ -22,6 +22,8 @@ SYMBOL: dict[ActionKind, str] = {
     ActionKind.REACTIVATE: "~",
     ActionKind.DEACTIVATE: "-",
     ActionKind.DELETE: "-",
+    ActionKind.ADOPT: "~",
+    ActionKind.RENAME: "+/-",
 }
 
 # Members listed per direction (added, removed) for one group. A cap per direction,
@@ -92,7 +94,7 @@ def summary_line(plan: Plan) -> str:
         # shared by two users, say): "matches" would be a claim we cannot make.
         return NO_CHANGES_WITH_WARNINGS if plan.warnings else NO_CHANGES
     counts = plan.summary
-    parts = ", ".join(f"{counts[kind.value]} to {kind.value}" for kind in ActionKind)
+    parts = ", ".join(f"{count} to {kind}" for kind, count in counts.items())
     return f"Plan: {parts}."
 
 

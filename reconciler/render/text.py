@@ -36,6 +36,8 @@ _KIND_COLOR: dict[ActionKind, str] = {
     ActionKind.REACTIVATE: _YELLOW,
     ActionKind.DEACTIVATE: _RED,
     ActionKind.DELETE: _RED,
+    ActionKind.ADOPT: _YELLOW,
+    ActionKind.RENAME: _YELLOW,
 }
 
 _OUTCOME_COLOR: dict[Outcome, str] = {
