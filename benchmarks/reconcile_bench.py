@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         with timed("read live directory", results):
             live = read_snapshot(connection.client, page_size=connection.page_size)
         with timed("plan (pure)", results):
-            the_plan = plan(desired, live, desired.policy, context)
+            the_plan = plan(desired, live, context)
         with timed("render JSON", results):
             render_plan_json(the_plan)
         with timed("render markdown", results):
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
                 the_plan
             )
         live_after = read_snapshot(connection.client, page_size=connection.page_size)
-        again = plan(desired, live_after, desired.policy, context)
+        again = plan(desired, live_after, context)
         connection.client.close()
     if not report.ok or not again.is_empty:
         sys.exit(f"did not converge: report ok={report.ok}, second plan {again.summary}")

@@ -9,6 +9,7 @@ records instead of sending.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -105,10 +106,21 @@ class ScimWriter:
                 find_existing=lambda: self._find(resource_type, name),
                 attempts=attempts,
             )
-        except ConflictError:
+        except ConflictError as conflict:
             existing = self._find(resource_type, name)
             if existing is None:
                 raise
+            wanted = body.get("externalId")
+            if wanted is not None and existing.get("externalId") != wanted:
+                # Not what an earlier attempt of ours would have created: someone else's
+                # account took the name since the plan was made. Taking it over is an
+                # adoption, which a person approves in a plan (docs/identity.md).
+                raise ConflictError(
+                    f"{name} now belongs to an account with externalId "
+                    f"{existing.get('externalId') or '(none)'}, not {wanted}; it was not "
+                    "taken over. Plan again to see it.",
+                    status=conflict.status,
+                ) from conflict
             return _id_of(existing, f"the existing {resource_type} {name}"), True
         return _id_of(created, f"the created {resource_type} {name}"), False
 
@@ -265,8 +277,10 @@ class Executor:
         if (
             outcome is not Outcome.APPLIED
             and action.resource is Resource.USER
-            and action.action is ActionKind.CREATE
+            and action.action in (ActionKind.CREATE, ActionKind.ADOPT)
         ):
+            # Nobody joins a group through an account that was not created or taken
+            # over as planned: an adoption that failed leaves the account someone else's.
             with self._lock:
                 self._failed.add(action.key)
         result = ActionResult(
@@ -353,6 +367,8 @@ class Executor:
             assert action.id is not None
             self.writer.delete("Groups", action.id, attempts, self._if_match(action))
             return None
+        if action.action is ActionKind.RENAME:
+            return self._rename_group(action, add, attempts)
         operations: list[dict[str, Any]] = [
             {"op": "replace", "path": "displayName", "value": c.after}
             for c in action.attribute_changes
@@ -371,6 +387,19 @@ class Executor:
             self._patch_group(group_id, part, attempts, if_match)
             if_match = None  # the first write changed the version; the plan's is spent
         return group_id if action.action is ActionKind.CREATE else None
+
+    def _rename_group(self, action: Action, add: list[str], attempts: list[int]) -> str:
+        """A rename where names are immutable: the new group with its members, then the old
+        one deleted. Stopped between the two, the next plan sees both groups and finishes
+        the rename by deleting the old one (reconciler.planner.groups)."""
+        assert action.id is not None
+        group_id, left = self._create_group(action.key, add, attempts)
+        if left:
+            for part in _parts([member_add_operation(left)], self.member_chunk):
+                self._patch_group(group_id, part, attempts)
+        with contextlib.suppress(NotFoundError):  # the old group is gone already: it holds
+            self.writer.delete("Groups", action.id, attempts, self._if_match(action))
+        return group_id
 
     def _create_group(
         self, name: str, add: list[str], attempts: list[int]

@@ -1,18 +1,38 @@
-"""Safety limits: the brake on plans that would remove too much at once.
+"""Safety limits: the brake on plans that would remove or take over too much at once.
 
-A limit is a count or a percentage of the managed live objects (DESIGN.md): in-scope
-live users for ``max_deactivations``, in-scope live groups for
-``max_group_deletions``, and the memberships of in-scope live groups for
-``max_member_removals`` (counted over all groups together).
+A limit is a count, or a percentage of what the plan could still change (its
+*basis*, shown in ``Blocked.basis``; docs/design.md lists them):
+
+- ``max_deactivations``: managed live users who are active (deactivated accounts
+  cannot lose access again);
+- ``max_group_deletions``: managed live groups (a rename on a target with immutable
+  names deletes the old group, so it counts here too);
+- ``max_member_removals``: memberships of managed users in managed groups, counted
+  over all groups together;
+- ``max_adoptions``: managed live users, active or not.
+
+*Managed* means the policy lets the plan change it: in scope, not protected, and
+matchable (not one of several live objects that share a key).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
-from reconciler.desired import Policy
+from reconciler.desired import LimitsPolicy
 from reconciler.plan import ActionKind, Blocked, Plan, Resource
+
+
+@dataclass(frozen=True, slots=True)
+class LimitBases:
+    """What each percentage limit is a percentage of."""
+
+    active_users: int = 0
+    users: int = 0
+    groups: int = 0
+    memberships: int = 0
 
 
 def allowed(limit: int | str, managed: int) -> int:
@@ -23,48 +43,49 @@ def allowed(limit: int | str, managed: int) -> int:
     return math.floor(managed * Fraction(limit.rstrip("%")) / 100)
 
 
+def _deactivates(action_kind: ActionKind, active_after: object) -> bool:
+    return action_kind is ActionKind.DEACTIVATE or (
+        action_kind is ActionKind.ADOPT and active_after is False
+    )
+
+
 def planned_counts(plan: Plan) -> dict[str, int]:
-    """How much the plan removes, per limit."""
-    deactivations = sum(
-        1 for a in plan.actions if a.resource is Resource.USER and a.action is ActionKind.DEACTIVATE
+    """How much the plan removes or takes over, per limit."""
+    counts = dict.fromkeys(
+        ("max_deactivations", "max_group_deletions", "max_member_removals", "max_adoptions"), 0
     )
-    deletions = sum(
-        1 for a in plan.actions if a.resource is Resource.GROUP and a.action is ActionKind.DELETE
-    )
-    removals = 0
     for action in plan.actions:
+        if action.resource is Resource.USER:
+            after = {c.path: c.after for c in action.attribute_changes}.get("active")
+            counts["max_deactivations"] += _deactivates(action.action, after)
+            counts["max_adoptions"] += action.action is ActionKind.ADOPT
+        elif action.action in (ActionKind.DELETE, ActionKind.RENAME):
+            counts["max_group_deletions"] += 1
         change = action.member_change
         if change is not None:
-            removals += len(change.remove)
-    return {
-        "max_deactivations": deactivations,
-        "max_group_deletions": deletions,
-        "max_member_removals": removals,
-    }
+            counts["max_member_removals"] += len(change.remove)
+    return counts
 
 
-def check_limits(plan: Plan, policy: Policy, managed: tuple[int, int, int]) -> tuple[Blocked, ...]:
-    """The limits this plan exceeds, in a fixed order; empty when it is within all.
-
-    ``managed`` is (in-scope live users, in-scope live groups, their memberships).
-    """
-    users, groups, memberships = managed
-    bases = {
-        "max_deactivations": (policy.limits.max_deactivations, users, "managed users"),
-        "max_group_deletions": (policy.limits.max_group_deletions, groups, "managed groups"),
+def check_limits(plan: Plan, limits: LimitsPolicy, bases: LimitBases) -> tuple[Blocked, ...]:
+    """The limits this plan exceeds, in a fixed order; empty when it is within all."""
+    rules = {
+        "max_deactivations": (limits.max_deactivations, bases.active_users, "active managed users"),
+        "max_group_deletions": (limits.max_group_deletions, bases.groups, "managed groups"),
         "max_member_removals": (
-            policy.limits.max_member_removals,
-            memberships,
-            "memberships of managed groups",
+            limits.max_member_removals,
+            bases.memberships,
+            "memberships of managed users in managed groups",
         ),
+        "max_adoptions": (limits.max_adoptions, bases.users, "managed users"),
     }
     blocked: list[Blocked] = []
     for name, planned in planned_counts(plan).items():
-        limit, base, what = bases[name]
+        limit, base, what = rules[name]
         cap = allowed(limit, base)
         if planned > cap:
             basis = f"{limit} of {base} {what}" if isinstance(limit, str) else f"{limit}"
-            if name not in policy.limits.model_fields_set:
+            if name not in limits.model_fields_set:
                 basis += ", the default of policy.limits"
             blocked.append(Blocked(limit=name, allowed=cap, planned=planned, basis=basis))
     return tuple(blocked)

@@ -12,7 +12,7 @@ from reconciler.desired import (
     Policy,
     UsersPolicy,
 )
-from reconciler.limits import allowed, check_limits, planned_counts
+from reconciler.limits import LimitBases, allowed, check_limits, planned_counts
 from reconciler.plan import Action, ActionKind, Blocked, MemberChange, Plan, Resource
 from reconciler.planner import PlanContext, plan
 from tests.directory_model import DirectoryModel
@@ -95,6 +95,7 @@ def test_planned_counts_sum_member_removals_over_all_groups() -> None:
         "max_deactivations": 2,
         "max_group_deletions": 1,
         "max_member_removals": 5,
+        "max_adoptions": 0,
     }
 
 
@@ -143,6 +144,7 @@ def test_member_additions_and_reactivations_count_towards_no_limit() -> None:
 def test_check_limits(
     policy: Policy, managed: tuple[int, int, int], expected: tuple[Blocked, ...]
 ) -> None:
+    active_users, groups, memberships = managed
     """A plan is blocked by each limit its planned count exceeds, and only then."""
     plan_ = a_plan(
         members("eng", remove=2),
@@ -151,7 +153,8 @@ def test_check_limits(
         deactivate("carol@example.com"),
         delete("old"),
     )
-    assert without_basis(check_limits(plan_, policy, managed)) == expected
+    bases = LimitBases(active_users=active_users, groups=groups, memberships=memberships)
+    assert without_basis(check_limits(plan_, policy.limits, bases)) == expected
 
 
 # --- through the planner: what "managed" means ---------------------------------------
@@ -171,7 +174,7 @@ def test_percent_limits_count_only_in_scope_unprotected_live_users() -> None:
         ),
         limits=LimitsPolicy(max_deactivations="20%"),
     )
-    plan_ = plan(DesiredState(policy=policy), model.snapshot(), policy, PlanContext("m", "generic"))
+    plan_ = plan(DesiredState(policy=policy), model.snapshot(), PlanContext("m", "generic"))
     assert without_basis(plan_.blocked) == (
         Blocked(limit="max_deactivations", allowed=2, planned=10),
     )
@@ -195,7 +198,7 @@ def test_member_removal_percentages_are_of_the_memberships_of_managed_groups() -
             GroupSpec(displayName="ops", members=("u0@example.com",)),
         ),
     )
-    plan_ = plan(state, model.snapshot(), policy, PlanContext("m", "generic"))
+    plan_ = plan(state, model.snapshot(), PlanContext("m", "generic"))
     assert without_basis(plan_.blocked) == (
         Blocked(limit="max_member_removals", allowed=2, planned=8),
     )
@@ -206,7 +209,7 @@ def test_a_blocked_plan_keeps_all_its_actions() -> None:
     model = DirectoryModel()
     model.add_group("old")
     policy = Policy(groups=GroupsPolicy(unmanaged="delete"))  # max_group_deletions: 0
-    plan_ = plan(DesiredState(policy=policy), model.snapshot(), policy, PlanContext("m", "generic"))
+    plan_ = plan(DesiredState(policy=policy), model.snapshot(), PlanContext("m", "generic"))
     assert [a.key for a in plan_.actions] == ["old"]
     assert without_basis(plan_.blocked) == (
         Blocked(limit="max_group_deletions", allowed=0, planned=1),
@@ -228,7 +231,7 @@ def test_blocked_limits_say_where_the_allowance_comes_from() -> None:
             for i in range(3)
         ),
     )
-    (default,) = check_limits(plan_, Policy(), (5, 0, 0))
-    assert default.basis == "10% of 5 managed users, the default of policy.limits"
-    (fixed,) = check_limits(plan_, Policy(limits=LimitsPolicy(max_deactivations=1)), (5, 0, 0))
+    (default,) = check_limits(plan_, LimitsPolicy(), LimitBases(active_users=5))
+    assert default.basis == "10% of 5 active managed users, the default of policy.limits"
+    (fixed,) = check_limits(plan_, LimitsPolicy(max_deactivations=1), LimitBases(active_users=5))
     assert fixed.basis == "1"

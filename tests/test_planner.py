@@ -32,7 +32,7 @@ def desired(
 
 
 def plan_for(state: DesiredState, model: DirectoryModel, dialect: str = "generic") -> Plan:
-    return plan(state, model.snapshot(), state.policy, PlanContext("model:", dialect))
+    return plan(state, model.snapshot(), PlanContext("model:", dialect))
 
 
 def summary(plan_: Plan) -> list[tuple[str, str, str]]:
@@ -612,7 +612,7 @@ def test_additive_membership_is_reported_as_left_alone() -> None:
         users=(UserSpec(userName="alice@example.com"), UserSpec(userName="bob@example.com")),
         groups=(GroupSpec(displayName="eng", members=("alice@example.com",)),),
     )
-    result = plan(desired, live.snapshot(), desired.policy, PlanContext("t", "generic"))
+    result = plan(desired, live.snapshot(), PlanContext("t", "generic"))
     assert result.actions == ()
     assert [(x.reason, x.keys) for x in result.left_alone] == [
         ("has members the files do not list (policy.groups.members: additive)", ("eng",))
@@ -626,7 +626,7 @@ def test_live_users_without_the_key_attribute_are_shown_as_left_alone() -> None:
     desired = DesiredState(
         policy=Policy(users=UsersPolicy(key="externalId", unmanaged="deactivate"))
     )
-    result = plan(desired, live.snapshot(), desired.policy, PlanContext("t", "generic"))
+    result = plan(desired, live.snapshot(), PlanContext("t", "generic"))
     assert result.actions == ()
     assert [(x.reason, x.keys) for x in result.left_alone] == [
         ("has no externalId to match on (policy.users.key: externalId)", ("legacy@example.com",))
@@ -642,7 +642,7 @@ def test_a_user_name_held_by_another_external_id_is_not_created() -> None:
     desired = DesiredState(
         policy=policy, users=(UserSpec(userName="Alex@example.com", externalId="E2"),)
     )
-    result = plan(desired, live.snapshot(), policy, PlanContext("t", "generic"))
+    result = plan(desired, live.snapshot(), PlanContext("t", "generic"))
     assert result.actions == ()
     assert [(w.key, w.message) for w in result.warnings] == [
         (
@@ -659,7 +659,7 @@ def test_adding_a_deactivated_user_to_a_group_is_flagged() -> None:
         users=(UserSpec(userName="dave@example.com", active=False, groups=("ops",)),),
         groups=(GroupSpec(displayName="ops"),),
     )
-    result = plan(desired, DirectoryModel().snapshot(), desired.policy, PlanContext("t", "generic"))
+    result = plan(desired, DirectoryModel().snapshot(), PlanContext("t", "generic"))
     assert [(w.key, w.message) for w in result.warnings] == [
         ("dave@example.com", "is deactivated (active: false) but joins ops")
     ]

@@ -200,7 +200,7 @@ def test_percent_limit_base_excludes_users_that_cannot_be_matched() -> None:
     users += [live_user(f"n{i}", f"legacy{i}@example.com") for i in range(90)]
     policy = Policy(users=UsersPolicy(key="externalId", unmanaged="deactivate"))
     state = DesiredState(policy=policy)
-    result = plan(state, LiveSnapshot(users=tuple(users)), policy, PlanContext("t", "generic"))
+    result = plan(state, LiveSnapshot(users=tuple(users)), PlanContext("t", "generic"))
     assert sum(a.action is ActionKind.DEACTIVATE for a in result.actions) == 10
     assert [b.limit for b in result.blocked] == ["max_deactivations"]
 
@@ -218,5 +218,5 @@ def test_user_names_that_only_casefold_equal_are_different_users() -> None:
     """
     live = LiveSnapshot(users=(live_user("u1", "straße@example.com", displayName="Anna"),))
     state = DesiredState(users=(UserSpec(userName="strasse@example.com", displayName="Bert"),))
-    result = plan(state, live, state.policy, PlanContext("t", "generic"))
+    result = plan(state, live, PlanContext("t", "generic"))
     assert [(a.action, a.id) for a in result.actions] == [(ActionKind.CREATE, None)]

@@ -192,7 +192,7 @@ def make_plan(
         live = read_snapshot(
             connection.client, page_size=connection.page_size, progress=progress.update
         )
-    return plan(desired, live, desired.policy, PlanContext(target.url, target.dialect))
+    return plan(desired, live, PlanContext(target.url, target.dialect))
 
 
 def render_plan(plan_: Plan, fmt: str, target: Target, output: Output) -> str:

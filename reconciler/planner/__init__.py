@@ -1,0 +1,107 @@
+"""The pure planner: ``plan(desired, live, context) -> Plan``.
+
+No I/O, clock, logging or randomness: the same inputs give a byte-identical JSON
+plan. The policy comes from one place, ``desired.policy``. The plan is made in
+stages, each a function from frozen inputs to a frozen result:
+
+    match  → which live object each file entry is (planner.match)
+    users  → user actions (planner.users)
+    groups → group actions and memberships (planner.groups)
+    review → warnings about combinations of actions (planner.review)
+    limits → the safety limits the plan exceeds (reconciler.limits)
+
+Only ``match`` relates file entries to live objects; the identity rules are in
+docs/identity.md. Objects the policy leaves alone never appear in an action and are
+counted in ``Plan.left_alone``; file entries it leaves alone are also warned about.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from reconciler.desired import DesiredState
+from reconciler.limits import LimitBases, check_limits
+from reconciler.live import LiveSnapshot
+from reconciler.plan import Action, LeftAlone, Plan, Resource
+from reconciler.planner.context import PlanContext
+from reconciler.planner.groups import GroupPlan, plan_groups
+from reconciler.planner.match_groups import match_groups
+from reconciler.planner.match_users import match_users
+from reconciler.planner.review import deactivated_members, inactive_joiners
+from reconciler.planner.users import LeftAloneEntry, UserPlan, plan_users
+
+__all__ = ["LEFT_ALONE_KEYS", "PlanContext", "plan"]
+
+LEFT_ALONE_KEYS = 20  # keys kept per left-alone reason in the plan; the count is complete
+
+
+def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Plan:
+    """Plan the actions that make ``live`` look like ``desired`` under ``desired.policy``."""
+    policy = desired.policy
+    user_matches = match_users(
+        desired.users, live.users, policy.users.key, emails_unique=context.emails_unique
+    )
+    group_matches = match_groups(
+        desired.groups, live.groups, renames_by_create=context.names_immutable
+    )
+    users = plan_users(user_matches, policy.users, context)
+    groups = plan_groups(
+        group_matches, desired.group_members(), policy.groups, users, user_matches, context
+    )
+    actions = sorted(
+        (*users.actions, *groups.actions), key=lambda a: (a.phase, a.key.lower(), a.key)
+    )
+    key_attribute = policy.users.key
+    warnings = (
+        *users.warnings,
+        *groups.warnings,
+        *deactivated_members(actions, users, live.groups, key_attribute),
+        *inactive_joiners(actions, desired.users, key_attribute),
+    )
+    result = Plan(
+        target=context.target,
+        dialect=context.dialect,
+        user_key=key_attribute,
+        actions=tuple(actions),
+        warnings=tuple(sorted(set(warnings), key=lambda w: (w.key.lower(), w.key, w.message))),
+        left_alone=_left_alone((*users.left_alone, *groups.left_alone)),
+        user_ids=_referenced_ids(actions, {**groups.carried_ids, **users.ids}),
+    )
+    blocked = check_limits(result, policy.limits, _bases(users, groups))
+    return result.model_copy(update={"blocked": blocked}) if blocked else result
+
+
+def _left_alone(entries: Iterable[LeftAloneEntry]) -> tuple[LeftAlone, ...]:
+    by_reason: dict[tuple[Resource, str], set[str]] = defaultdict(set)
+    for resource, reason, key in entries:
+        by_reason[(resource, reason)].add(key)
+    return tuple(
+        LeftAlone(
+            resource=resource,
+            reason=reason,
+            count=len(keys),
+            keys=tuple(sorted(keys, key=lambda k: (k.lower(), k))[:LEFT_ALONE_KEYS]),
+        )
+        for (resource, reason), keys in sorted(by_reason.items())
+    )
+
+
+def _referenced_ids(actions: Iterable[Action], ids: Mapping[str, str]) -> dict[str, str]:
+    """Live ids of the existing users that member changes name, and only those."""
+    named: set[str] = set()
+    for action in actions:
+        change = action.member_change
+        if change is not None:
+            named.update(change.add, change.remove)
+    return {key: ids[key] for key in sorted(named) if key in ids}
+
+
+def _bases(users: UserPlan, groups: GroupPlan) -> LimitBases:
+    managed_ids = {u.id for u in users.managed}
+    return LimitBases(
+        active_users=sum(1 for u in users.managed if u.active),
+        users=len(users.managed),
+        groups=len(groups.managed),
+        memberships=sum(len(g.member_ids & managed_ids) for g in groups.managed),
+    )

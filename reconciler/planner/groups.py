@@ -1,0 +1,277 @@
+"""The groups stage: from the identity of every group to group actions.
+
+Members are named by user key. Only users the users stage made manageable gain or
+lose memberships; other live members are never touched (and, when a rename on a
+target with immutable names moves a group, they move with it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from reconciler.desired import GroupSpec, GroupsPolicy
+from reconciler.live import LiveGroup
+from reconciler.plan import Action, ActionKind, Change, MemberChange, PlanWarning, Resource
+from reconciler.planner.context import PlanContext
+from reconciler.planner.identity import (
+    FileGroupMatch,
+    GroupMatches,
+    Identity,
+    LiveGroupMatch,
+    UserMatches,
+)
+from reconciler.planner.users import LeftAloneEntry, UserPlan
+from reconciler.scope import left_alone_reason
+
+PREVIOUS_NAME_HELD = "has a previous name of a group in the files (see warnings)"
+ADDITIVE_KEPT = "has members the files do not list (policy.groups.members: additive)"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPlan:
+    """What the groups stage decided."""
+
+    actions: tuple[Action, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()
+    left_alone: tuple[LeftAloneEntry, ...] = ()
+    # Live ids of users a rename carries over without managing them, by key.
+    carried_ids: Mapping[str, str] = field(default_factory=dict)
+    # Live groups the plan could change (in scope, unprotected, unambiguous).
+    managed: tuple[LiveGroup, ...] = ()
+
+
+@dataclass
+class _Outcome:
+    actions: list[Action] = field(default_factory=list)
+    warnings: list[PlanWarning] = field(default_factory=list)
+    left_alone: list[LeftAloneEntry] = field(default_factory=list)
+    carried_ids: dict[str, str] = field(default_factory=dict)
+    managed: dict[str, LiveGroup] = field(default_factory=dict)
+
+    def warn(self, key: str, message: str) -> None:
+        self.warnings.append(PlanWarning(key=key, message=message))
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    policy: GroupsPolicy
+    context: PlanContext
+    users: UserPlan
+    user_matches: UserMatches
+    wanted: Mapping[str, frozenset[str]]  # displayName -> folded member keys
+
+
+def plan_groups(
+    matches: GroupMatches,
+    wanted: Mapping[str, frozenset[str]],
+    policy: GroupsPolicy,
+    users: UserPlan,
+    user_matches: UserMatches,
+    context: PlanContext,
+) -> GroupPlan:
+    """Group actions for every file group and every live group, as the policy says."""
+    inputs = _Inputs(policy, context, users, user_matches, wanted)
+    out = _Outcome()
+    for match in matches.files:
+        _file_group(match, inputs, out)
+    shared: dict[str, list[str]] = {}
+    for live in matches.live:
+        _live_group(live, policy, out, shared)
+    for names in shared.values():
+        if len(names) > 1:
+            out.warn(min(names), "several live groups share this name; they are left alone")
+    return GroupPlan(
+        actions=tuple(out.actions),
+        warnings=tuple(out.warnings),
+        left_alone=tuple(out.left_alone),
+        carried_ids=dict(out.carried_ids),
+        managed=tuple(out.managed.values()),
+    )
+
+
+def _owned(policy: GroupsPolicy, name: str) -> str | None:
+    return left_alone_reason(name, policy.scope, policy.protect, "groups")
+
+
+def _file_group(match: FileGroupMatch, inputs: _Inputs, out: _Outcome) -> None:
+    spec, group = match.spec, match.group
+    name = spec.displayName
+    if match.identity is Identity.AMBIGUOUS:
+        if spec.previousNames:
+            out.warn(name, "cannot be matched: several live groups fit its names; left alone")
+        return
+    reason = _owned(inputs.policy, name) or (
+        _owned(inputs.policy, group.displayName) if group else None
+    )
+    if reason is not None:
+        if group is not None:
+            out.left_alone.append((Resource.GROUP, reason, name))
+        tail = "left as it is" if group is not None else "not created"
+        out.warn(name, f"listed in the files but {reason}; {tail}")
+        return
+    if group is None:
+        out.actions.append(_create(spec, inputs))
+        return
+    out.managed[group.id] = group
+    if match.identity is Identity.RENAMED and inputs.context.names_immutable:
+        _rename_by_create(spec, group, inputs, out)
+    else:
+        _update(spec, group, match.identity, inputs, out)
+    for leftover in match.leftovers:
+        _finish_rename(spec, leftover, inputs, out)
+
+
+def _create(spec: GroupSpec, inputs: _Inputs) -> Action:
+    members = inputs.users.members
+    add = _shown(members[k] for k in inputs.wanted[spec.displayName] if k in members)
+    changes: list[Change | MemberChange] = [
+        Change(path="displayName", before=None, after=spec.displayName)
+    ]
+    if add:
+        changes.append(MemberChange(add=add))
+    return Action(
+        resource=Resource.GROUP,
+        action=ActionKind.CREATE,
+        key=spec.displayName,
+        changes=tuple(changes),
+    )
+
+
+def _shown(keys: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(keys), key=lambda k: (k.lower(), k)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Members:
+    add: tuple[str, ...]
+    remove: tuple[str, ...]
+    kept: tuple[str, ...]  # manageable live members the files do not list, kept (additive)
+
+
+def _member_diff(spec: GroupSpec, group: LiveGroup, inputs: _Inputs) -> _Members:
+    users = inputs.users
+    wanted = {k for k in inputs.wanted[spec.displayName] if k in users.members}
+    live = {users.key_of_id[i] for i in group.member_ids if i in users.key_of_id}
+    extra = live - wanted
+    authoritative = inputs.policy.members == "authoritative"
+    return _Members(
+        add=_shown(users.members[k] for k in wanted - live),
+        remove=_shown(users.members[k] for k in extra) if authoritative else (),
+        kept=() if authoritative else _shown(users.members[k] for k in extra),
+    )
+
+
+def _update(
+    spec: GroupSpec, group: LiveGroup, identity: Identity, inputs: _Inputs, out: _Outcome
+) -> None:
+    name = spec.displayName
+    changes: list[Change | MemberChange] = []
+    if group.displayName != name:
+        if inputs.context.names_immutable:
+            out.warn(
+                name,
+                f'the live group is named "{group.displayName}"; this target cannot rename '
+                "groups, so the name is left as it is",
+            )
+        else:
+            changes.append(Change(path="displayName", before=group.displayName, after=name))
+            if identity is Identity.RENAMED:
+                out.warn(name, f'renamed: found by its previous name "{group.displayName}"')
+    diff = _member_diff(spec, group, inputs)
+    if diff.kept:
+        out.left_alone.append((Resource.GROUP, ADDITIVE_KEPT, name))
+    if diff.add or diff.remove:
+        changes.append(MemberChange(add=diff.add, remove=diff.remove))
+    if changes:
+        out.actions.append(_on_group(ActionKind.UPDATE, name, group, changes))
+
+
+def _on_group(
+    kind: ActionKind, key: str, group: LiveGroup, changes: list[Change | MemberChange]
+) -> Action:
+    return Action(
+        resource=Resource.GROUP,
+        action=kind,
+        key=key,
+        id=group.id,
+        changes=tuple(changes),
+        fingerprint=group.fingerprint,
+        version=group.version,
+    )
+
+
+def _rename_by_create(spec: GroupSpec, old: LiveGroup, inputs: _Inputs, out: _Outcome) -> None:
+    """A rename on a target with immutable names: the new group gets every member that stays."""
+    name = spec.displayName
+    users = inputs.users
+    diff = _member_diff(spec, old, inputs)
+    carried: dict[str, str] = {}
+    for member_id in sorted(old.member_ids - users.key_of_id.keys()):
+        key = inputs.user_matches.carry_key(member_id)
+        if key is None or key in users.ids or key in carried:
+            out.warn(
+                name,
+                f'not renamed from "{old.displayName}": a member cannot be named uniquely to '
+                "carry it over; rename the group by hand",
+            )
+            return
+        carried[key] = member_id
+    wanted = {k for k in inputs.wanted[name] if k in users.members}
+    add = _shown([users.members[k] for k in wanted] + list(diff.kept) + list(carried))
+    out.carried_ids.update(carried)
+    out.warn(
+        name,
+        f'renamed from "{old.displayName}": this target cannot rename groups, so a group '
+        f"named {name} is created with {len(add)} member(s) and the old group is deleted; "
+        "access granted to the old group does not carry over",
+    )
+    changes: list[Change | MemberChange] = [
+        Change(path="displayName", before=old.displayName, after=name),
+        MemberChange(add=add, remove=diff.remove),
+    ]
+    out.actions.append(_on_group(ActionKind.RENAME, name, old, changes))
+
+
+def _finish_rename(spec: GroupSpec, leftover: LiveGroup, inputs: _Inputs, out: _Outcome) -> None:
+    """The old group of a rename that stopped after the new group was created."""
+    reason = _owned(inputs.policy, leftover.displayName)
+    if reason is not None:
+        out.left_alone.append((Resource.GROUP, reason, leftover.displayName))
+        return
+    out.managed[leftover.id] = leftover
+    out.warn(
+        leftover.displayName,
+        f"is a previous name of {spec.displayName}, which exists: deleting it finishes "
+        "an earlier rename",
+    )
+    out.actions.append(_on_group(ActionKind.DELETE, leftover.displayName, leftover, []))
+
+
+def _live_group(
+    match: LiveGroupMatch, policy: GroupsPolicy, out: _Outcome, shared: dict[str, list[str]]
+) -> None:
+    group = match.group
+    name = group.displayName
+    if match.identity is Identity.AMBIGUOUS:
+        shared.setdefault(name.lower(), []).append(name)
+        return
+    if match.identity is Identity.COLLIDES:
+        assert match.by is not None, "a colliding live group is wanted by a file group"
+        out.left_alone.append((Resource.GROUP, PREVIOUS_NAME_HELD, name))
+        out.warn(
+            match.by,
+            f'a live group is still named "{name}", one of its previous names; that group '
+            "is left alone",
+        )
+        return
+    if match.identity is not Identity.UNMATCHED:
+        return
+    reason = _owned(policy, name)
+    if reason is None:
+        out.managed[group.id] = group
+        if policy.unmanaged == "delete":
+            out.actions.append(_on_group(ActionKind.DELETE, name, group, []))
+            return
+        reason = "not in the files (policy.groups.unmanaged: ignore)"
+    out.left_alone.append((Resource.GROUP, reason, name))

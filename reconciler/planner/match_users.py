@@ -1,0 +1,287 @@
+"""The identity stage for users: every file user and live user, matched once.
+
+The rules are in ``reconciler.planner.identity`` and docs/identity.md. Matching runs
+in rounds, each seeing only what earlier rounds left: the policy's key; the other
+identifier and previous userNames; then who holds the identity a file user wants.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from reconciler.desired import UserSpec, fold_user_key
+from reconciler.live import LiveUser
+from reconciler.planner.identity import (
+    CLAIMING,
+    SHARED_KEY,
+    FileUserMatch,
+    Identity,
+    LiveUserMatch,
+    UserMatches,
+    index_by,
+)
+
+
+def live_emails(user: LiveUser) -> list[str]:
+    """The email addresses of a live user, folded (addresses compare case-insensitively)."""
+    items = user.attributes.get("emails") or []
+    return [str(item["value"]).lower() for item in items]
+
+
+def wanted_emails(spec: UserSpec) -> list[str]:
+    """The addresses a file user will have: its emails, or its userName on create."""
+    if spec.emails is None:
+        return [spec.userName.lower()] if "emails" not in spec.model_fields_set else []
+    return [email.value.lower() for email in spec.emails]
+
+
+def _order(user: LiveUser) -> tuple[str, str]:
+    return (user.userName.lower(), user.id)
+
+
+@dataclass
+class _UserIndex:
+    """Live users by every identifier a file can name."""
+
+    by_name: dict[str, list[LiveUser]]
+    by_external_id: dict[str, list[LiveUser]]
+    by_email: dict[str, list[LiveUser]]
+
+    @classmethod
+    def of(cls, live: Sequence[LiveUser], emails_unique: bool) -> _UserIndex:
+        return cls(
+            by_name=index_by(live, lambda u: [u.userName.lower()]),
+            by_external_id=index_by(live, lambda u: [u.externalId] if u.externalId else []),
+            by_email=index_by(live, live_emails) if emails_unique else {},
+        )
+
+
+def match_users(
+    specs: Sequence[UserSpec],
+    live: Sequence[LiveUser],
+    key_attribute: str,
+    *,
+    emails_unique: bool,
+) -> UserMatches:
+    """Decide the identity of every file user and every live user.
+
+    ``emails_unique``: the target refuses two accounts with one email (Atlassian),
+    so an email held by another account is a collision like a held userName.
+    """
+    index = _UserIndex.of(live, emails_unique)
+    matcher = _UserMatcher(index, key_attribute)
+    files = matcher.run(sorted(specs, key=lambda s: (matcher.key(s).lower(), matcher.key(s))))
+    live_matches = _live_user_matches(live, files, matcher.ambiguous, matcher.reached)
+    return UserMatches(
+        key_attribute=key_attribute,
+        files=tuple(sorted(files, key=lambda m: (m.key.lower(), m.key))),
+        live=live_matches,
+        by_id={m.account.id: m for m in live_matches},
+    )
+
+
+class _UserMatcher:
+    """The rounds of user matching; each round only sees what earlier rounds left."""
+
+    def __init__(self, index: _UserIndex, key_attribute: str) -> None:
+        self.index = index
+        self.key_attribute = key_attribute
+        # Live ids that cannot be told apart: from the start, those sharing a key.
+        primary = index.by_name if key_attribute == "userName" else index.by_external_id
+        self.ambiguous: set[str] = {
+            user.id for users in primary.values() if len(users) > 1 for user in users
+        }
+        self.reached: dict[str, str] = {}  # live id -> key of a file user that names it
+
+    def key(self, spec: UserSpec) -> str:
+        if self.key_attribute == "externalId":
+            return spec.externalId or ""
+        return spec.userName
+
+    def by_key(self, key: str) -> list[LiveUser]:
+        if self.key_attribute == "externalId":
+            return self.index.by_external_id.get(key, []) if key else []
+        return self.index.by_name.get(fold_user_key(key, "userName"), [])
+
+    def run(self, specs: list[UserSpec]) -> list[FileUserMatch]:
+        done, pending = self.primary(specs)
+        claimed = {m.account.id for m in done if m.account is not None}
+        more, pending = self.secondary(pending, claimed)
+        done += more
+        claimed |= {m.account.id for m in more if m.account is not None}
+        owners = {m.account.id: m.key for m in done if m.account is not None}
+        done += [self.holder_match(spec, owners) for spec in pending]
+        return self.refuse_shared_holders(self.check_wanted(done, owners))
+
+    def primary(self, specs: list[UserSpec]) -> tuple[list[FileUserMatch], list[UserSpec]]:
+        """Round 1: the policy's key."""
+        claims: dict[str, list[tuple[UserSpec, LiveUser]]] = defaultdict(list)
+        done: list[FileUserMatch] = []
+        pending: list[UserSpec] = []
+        for spec in specs:
+            found = self.by_key(self.key(spec))
+            if len(found) > 1:
+                self.ambiguous.update(u.id for u in found)
+                done.append(self.ambiguous_match(spec, SHARED_KEY))
+            elif found:
+                claims[found[0].id].append((spec, found[0]))
+            else:
+                pending.append(spec)
+        for pairs in claims.values():
+            for spec, account in pairs:
+                if len(pairs) == 1:
+                    done.append(FileUserMatch(spec, self.key(spec), Identity.MATCHED, account))
+                else:
+                    self.ambiguous.add(account.id)
+                    done.append(self.ambiguous_match(spec, "several file users match this account"))
+        return done, pending
+
+    def secondary(
+        self, specs: list[UserSpec], claimed: set[str]
+    ) -> tuple[list[FileUserMatch], list[UserSpec]]:
+        """Round 2: the other identifier and previous userNames, among unclaimed accounts."""
+        claims: dict[str, list[tuple[UserSpec, LiveUser, Identity, str]]] = defaultdict(list)
+        done: list[FileUserMatch] = []
+        pending: list[UserSpec] = []
+        for spec in specs:
+            found = self.candidates(spec)
+            usable = {
+                u.id: (u, identity, via)
+                for u, identity, via in found
+                if u.id not in claimed and u.id not in self.ambiguous
+            }
+            if len(usable) > 1:
+                self.ambiguous.update(usable)
+                done.append(self.ambiguous_match(spec, "its identifiers name different accounts"))
+            elif usable:
+                ((account, identity, via),) = usable.values()
+                claims[account.id].append((spec, account, identity, via))
+            else:
+                pending.append(spec)
+        for entries in claims.values():
+            for spec, account, identity, via in entries:
+                if len(entries) == 1:
+                    done.append(FileUserMatch(spec, self.key(spec), identity, account, via=via))
+                else:
+                    self.ambiguous.add(account.id)
+                    done.append(self.ambiguous_match(spec, "several file users name this account"))
+        return done, pending
+
+    def candidates(self, spec: UserSpec) -> list[tuple[LiveUser, Identity, str]]:
+        """Accounts that the file's non-key identifiers name, with how they were found."""
+        key = self.key(spec)
+        found: list[tuple[LiveUser, Identity, str]] = []
+        if self.key_attribute == "userName" and spec.externalId:
+            for user in self.index.by_external_id.get(spec.externalId, []):
+                self.reached.setdefault(user.id, key)
+                found.append((user, Identity.REKEYED, f"externalId {spec.externalId}"))
+        if self.key_attribute == "externalId":
+            for user in self.index.by_name.get(spec.userName.lower(), []):
+                self.reached.setdefault(user.id, key)
+                # A recycled userName of a deactivated or never-keyed account is a
+                # takeover (collides, maybe adopted), not a re-key of the same person.
+                if user.active and user.externalId is not None:
+                    found.append((user, Identity.REKEYED, f"userName {user.userName}"))
+        for previous in spec.previousUserNames:
+            for user in self.index.by_name.get(previous.lower(), []):
+                self.reached.setdefault(user.id, key)
+                found.append((user, Identity.RENAMED, f"previous userName {previous}"))
+        # One account found two ways is one candidate; an explicit rename wins the label.
+        best: dict[str, tuple[LiveUser, Identity, str]] = {}
+        for user, identity, via in found:
+            if user.id not in best or identity is Identity.RENAMED:
+                best[user.id] = (user, identity, via)
+        return list(best.values())
+
+    def holders(self, spec: UserSpec, own: LiveUser | None) -> list[tuple[LiveUser, str]]:
+        """Other live accounts that hold the userName or an email this file user wants."""
+        held: dict[str, tuple[LiveUser, str]] = {}
+        for user in self.index.by_name.get(spec.userName.lower(), []):
+            held.setdefault(user.id, (user, f"userName {user.userName}"))
+        emails = wanted_emails(spec) if own is None or spec.emails is not None else []
+        for email in emails:
+            for user in self.index.by_email.get(email, []):
+                held.setdefault(user.id, (user, f"email {email}"))
+        if own is not None:
+            held.pop(own.id, None)
+        return sorted(held.values(), key=lambda pair: _order(pair[0]))
+
+    def holder_match(self, spec: UserSpec, owners: Mapping[str, str]) -> FileUserMatch:
+        """Round 3, for a file user with no account: a create, or a collision."""
+        key = self.key(spec)
+        held = self.holders(spec, None)
+        for user, _ in held:
+            self.reached.setdefault(user.id, key)
+        if not held:
+            return FileUserMatch(spec, key, Identity.UNMATCHED)
+        holder, via = held[0]
+        adoptable = len(held) == 1 and holder.id not in owners and holder.id not in self.ambiguous
+        if len(held) > 1:
+            via = " and ".join(v for _, v in held[:2]) + " (held by different accounts)"
+        return FileUserMatch(
+            spec, key, Identity.COLLIDES, holder=holder, adoptable=adoptable, via=via
+        )
+
+    def check_wanted(
+        self, matches: list[FileUserMatch], owners: Mapping[str, str]
+    ) -> list[FileUserMatch]:
+        """Round 4: an account whose new userName or email another account holds collides."""
+        checked: list[FileUserMatch] = []
+        for match in matches:
+            if match.identity in CLAIMING and match.account is not None:
+                held = self.holders(match.spec, match.account)
+                if held:
+                    holder, via = held[0]
+                    match = FileUserMatch(
+                        match.spec,
+                        match.key,
+                        Identity.COLLIDES,
+                        match.account,
+                        holder=holder,
+                        via=via,
+                    )
+            checked.append(match)
+        return checked
+
+    def refuse_shared_holders(self, matches: list[FileUserMatch]) -> list[FileUserMatch]:
+        """Two file users that want one account: neither may take it over."""
+        wanting: dict[str, int] = defaultdict(int)
+        for match in matches:
+            if match.holder is not None:
+                wanting[match.holder.id] += 1
+        return [
+            FileUserMatch(m.spec, m.key, m.identity, m.account, m.holder, False, m.via)
+            if m.adoptable and m.holder is not None and wanting[m.holder.id] > 1
+            else m
+            for m in matches
+        ]
+
+    def ambiguous_match(self, spec: UserSpec, why: str) -> FileUserMatch:
+        return FileUserMatch(spec, self.key(spec), Identity.AMBIGUOUS, via=why)
+
+
+def _live_user_matches(
+    live: Sequence[LiveUser],
+    files: Sequence[FileUserMatch],
+    ambiguous: set[str],
+    reached: Mapping[str, str],
+) -> tuple[LiveUserMatch, ...]:
+    owner: dict[str, FileUserMatch] = {m.account.id: m for m in files if m.account is not None}
+    wanted: dict[str, str] = {m.holder.id: m.key for m in files if m.holder is not None}
+    result: list[LiveUserMatch] = []
+    for user in sorted(live, key=_order):
+        claim = owner.get(user.id)
+        if claim is not None:
+            identity = Identity.COLLIDES if claim.identity is Identity.COLLIDES else claim.identity
+            result.append(LiveUserMatch(user, identity, claim.key))
+        elif user.id in ambiguous:
+            result.append(LiveUserMatch(user, Identity.AMBIGUOUS))
+        elif user.id in wanted or user.id in reached:
+            result.append(
+                LiveUserMatch(user, Identity.COLLIDES, wanted.get(user.id) or reached[user.id])
+            )
+        else:
+            result.append(LiveUserMatch(user, Identity.UNMATCHED))
+    return tuple(result)
