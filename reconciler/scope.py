@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from reconciler.desired import DesiredState
+
 
 def in_scope(name: str, patterns: tuple[str, ...]) -> bool:
     """Whether a userName or displayName matches one of the globs, case-insensitively."""
@@ -23,3 +25,24 @@ def left_alone_reason(
     if any(name.lower() == p.lower() for p in protect):
         return f"protected by policy.{section}.protect"
     return None
+
+
+def listed_but_left_alone(
+    desired: DesiredState,
+) -> list[tuple[str, str, str]]:
+    """File entries the policy keeps out of reach: (``user``/``group``, name, reason).
+
+    The plan would never apply them; ``validate`` says so rather than "OK" alone.
+    """
+    users, groups = desired.policy.users, desired.policy.groups
+    found = [
+        ("user", u.userName, reason)
+        for u in desired.users
+        if (reason := left_alone_reason(u.userName, users.scope, users.protect, "users"))
+    ]
+    found += [
+        ("group", g.displayName, reason)
+        for g in desired.groups
+        if (reason := left_alone_reason(g.displayName, groups.scope, groups.protect, "groups"))
+    ]
+    return found

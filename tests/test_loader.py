@@ -492,3 +492,36 @@ def test_any_content_loads_or_raises_desired_state_error(
         problems = exc.problems
         assert problems, "a DesiredStateError always says what is wrong"
     assert all(p.file == str(path) for p in problems)
+
+
+# --- previous names ---------------------------------------------------------------------
+
+
+def test_a_previous_user_name_that_is_another_users_name_is_a_problem(workdir: Path) -> None:
+    """previousUserNames may not name a user the files still list: which one would it be?"""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\nusers:\n"
+        "  - {userName: alice@x.com}\n"
+        "  - {userName: alicia@x.com, previousUserNames: [ALICE@x.com]}\n",
+    )
+    assert problems_of(["a.yaml"]) == [
+        'a.yaml:4:50: users[1].previousUserNames[0]: "ALICE@x.com" is the userName of another '
+        "user (at a.yaml:3:16); it cannot also be a previous name of this user"
+    ]
+
+
+def test_a_previous_group_name_listed_twice_is_a_problem(workdir: Path) -> None:
+    """Two groups that claim one previous name would both want the same live group."""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\ngroups:\n"
+        "  - {displayName: eng, previousNames: [dev]}\n"
+        "  - {displayName: ops, previousNames: [Dev]}\n",
+    )
+    assert problems_of(["a.yaml"]) == [
+        'a.yaml:4:40: groups[1].previousNames[0]: "Dev" is listed as a previous name twice: '
+        "also at a.yaml:3:40"
+    ]

@@ -633,26 +633,6 @@ def test_live_users_without_the_key_attribute_are_shown_as_left_alone() -> None:
     ]
 
 
-def test_a_user_name_held_by_another_external_id_is_not_created() -> None:
-    """Matching by externalId, a new person whose userName another account holds is not
-    created (the create would adopt and merge that account); the plan says why."""
-    live = DirectoryModel()
-    live.add_user("alex@example.com", externalId="E1")
-    policy = Policy(users=UsersPolicy(key="externalId"))
-    desired = DesiredState(
-        policy=policy, users=(UserSpec(userName="Alex@example.com", externalId="E2"),)
-    )
-    result = plan(desired, live.snapshot(), PlanContext("t", "generic"))
-    assert result.actions == ()
-    assert [(w.key, w.message) for w in result.warnings] == [
-        (
-            "E2",
-            "its userName Alex@example.com belongs to the live account with externalId E1;"
-            " not created",
-        )
-    ]
-
-
 def test_adding_a_deactivated_user_to_a_group_is_flagged() -> None:
     """A user the files keep deactivated who joins a group gets a review warning."""
     desired = DesiredState(

@@ -31,12 +31,14 @@ from reconciler.errors import (
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
 from reconciler.plan import Plan
 from reconciler.render import (
+    parse_plan_json,
     render_plan_json,
     render_report_json,
     render_report_text,
 )
 from reconciler.report import ApplyReport, Outcome
 from reconciler.saved import check_plan_target, verify_saved_plan
+from reconciler.scope import listed_but_left_alone
 from reconciler.target import Target, resolve_target
 from reconciler.version import __version__
 
@@ -70,7 +72,14 @@ def validate(paths: tuple[Path, ...], output: Output) -> None:
     desired = load_files(paths)
     users = _count(len(desired.users), "user")
     groups = _count(len(desired.groups), "group")
-    output.out(f"OK: {users} and {groups} are valid.")
+    left_alone = listed_but_left_alone(desired)
+    for resource, name, reason in left_alone:
+        output.out(
+            f"warning: {resource} {name}: listed in the files but {reason}; "
+            "a plan never applies its entry"
+        )
+    tail = f"; {_count(len(left_alone), 'warning')}" if left_alone else ""
+    output.out(f"OK: {users} and {groups} are valid{tail}.")
 
 
 def _count(n: int, noun: str) -> str:
@@ -245,7 +254,7 @@ def _read_plan(path: Path) -> Plan:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the plan {path}: {exc}") from exc
-    return Plan.from_json(text, source=str(path))
+    return parse_plan_json(text, source=str(path))
 
 
 def _digest_argument(approve: str | None) -> str | None:

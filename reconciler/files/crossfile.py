@@ -35,6 +35,8 @@ def check_across_files(documents: Sequence[ParsedDocument], *, all_read: bool) -
     if all_read and len(docs) == len(documents):
         _check_references(docs, by_external_id, user_keys, group_names)
     _check_scope(docs)
+    _check_previous_names(docs, "users", "userName", "previousUserNames")
+    _check_previous_names(docs, "groups", "displayName", "previousNames")
 
 
 def _policy_scope(docs: Sequence[ParsedDocument], section: str) -> tuple[str, ...] | None:
@@ -67,6 +69,42 @@ def _check_scope(docs: Sequence[ParsedDocument]) -> None:
                     f'"{name}" is outside policy.{section}.scope {list(scope)}, so it would '
                     "never be created or changed; fix the name or widen the scope",
                 )
+
+
+def _check_previous_names(
+    docs: Sequence[ParsedDocument], section: str, attribute: str, previous: str
+) -> None:
+    """A previous name must name one old object: not a current name, not listed twice.
+
+    Otherwise the planner could not tell which entry a live object under that name is
+    (docs/identity.md), and a rename would take over the other entry's object.
+    """
+    what = section.removesuffix("s")
+    current: dict[str, tuple[str, int]] = {}
+    for index, (doc, path, entry) in enumerate(_entries(docs, section)):
+        name = entry.get(attribute)
+        if isinstance(name, str):
+            current.setdefault(name.lower(), (_place(doc, (*path, attribute)), index))
+    seen: dict[str, str] = {}
+    for index, (doc, path, entry) in enumerate(_entries(docs, section)):
+        for j, name in enumerate(_list(entry.get(previous))):
+            if not isinstance(name, str):
+                continue
+            at = (*path, previous, j)
+            holder = current.get(name.lower())
+            if holder is not None and holder[1] != index:
+                message = (
+                    f'"{name}" is the {attribute} of another {what} (at {holder[0]}); it cannot '
+                    f"also be a previous name of this {what}"
+                )
+                doc.add_problem(doc.position(at), at, message)
+            elif name.lower() in seen:
+                message = (
+                    f'"{name}" is listed as a previous name twice: also at {seen[name.lower()]}'
+                )
+                doc.add_problem(doc.position(at), at, message)
+            else:
+                seen[name.lower()] = _place(doc, at)
 
 
 def _check_references(

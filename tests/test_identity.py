@@ -1,0 +1,378 @@
+"""Identity rules of the planner: who each file user and group is in the live directory.
+
+Each rule is shown in the plan (docs/identity.md); these tests state them one at a
+time against an in-memory directory, and apply the plan to show that the next plan
+is empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.desired import (
+    DesiredState,
+    Email,
+    GroupSpec,
+    GroupsPolicy,
+    LimitsPolicy,
+    Policy,
+    UserSpec,
+    UsersPolicy,
+)
+from reconciler.plan import Action, ActionKind, Plan, Resource
+from reconciler.planner import PlanContext, plan
+from reconciler.planner.identity import Identity
+from reconciler.planner.match_groups import match_groups
+from reconciler.planner.match_users import match_users
+from tests.directory_model import DirectoryModel, apply_plan
+
+UNLIMITED = LimitsPolicy(
+    max_deactivations=10**6, max_group_deletions=10**6, max_member_removals=10**6,
+    max_adoptions=10**6,
+)  # fmt: skip
+
+
+def policy(**users: Any) -> Policy:
+    return Policy(users=UsersPolicy(**users), limits=UNLIMITED)
+
+
+def plan_for(
+    model: DirectoryModel, *users: UserSpec, policy: Policy, dialect: str = "generic",
+    groups: tuple[GroupSpec, ...] = (),
+) -> Plan:  # fmt: skip
+    state = DesiredState(users=users, groups=groups, policy=policy)
+    return plan(state, model.snapshot(), PlanContext("model:", dialect))
+
+
+def kinds(plan_: Plan) -> list[tuple[str, str]]:
+    return [(a.action.value, a.key) for a in plan_.actions]
+
+
+def changes(action: Action) -> dict[str, tuple[Any, Any]]:
+    return {c.path: (c.before, c.after) for c in action.attribute_changes}
+
+
+def messages(plan_: Plan) -> list[str]:
+    return [f"{w.key}: {w.message}" for w in plan_.warnings]
+
+
+def converges(model: DirectoryModel, plan_: Plan, *users: UserSpec, **kw: Any) -> None:
+    report = apply_plan(model, plan_)
+    assert all(r.outcome.value == "applied" for r in report.results), report.results
+    assert plan_for(model, *users, **kw).actions == ()
+
+
+# --- the five cases of issue 7 ---------------------------------------------------------
+
+
+def test_a_re_keyed_person_is_updated_never_deactivated() -> None:
+    """key: externalId, the HR export re-keyed alice (same userName): her externalId is
+    updated with a warning; she is not deactivated, and the next plan is empty."""
+    model = DirectoryModel()
+    alice = model.add_user("alice@example.com", externalId="E1", active=True)
+    rules = policy(key="externalId", unmanaged="deactivate")
+    spec = UserSpec(userName="alice@example.com", externalId="E2")
+    result = plan_for(model, spec, policy=rules)
+    (action,) = result.actions
+    assert (action.action, action.key, action.id) == (ActionKind.UPDATE, "E2", alice)
+    assert changes(action) == {"externalId": ("E1", "E2")}
+    assert any("re-keyed" in m and "E1 -> E2" in m for m in messages(result))
+    converges(model, result, spec, policy=rules)
+
+
+@pytest.mark.parametrize(
+    ("holder", "adopt", "expected"),
+    [
+        pytest.param({"externalId": "E1", "active": False}, "never", None, id="never"),
+        pytest.param({"externalId": "E1", "active": False}, "inactive", "adopt", id="inactive"),
+        pytest.param({"active": True}, "inactive", None, id="inactive-refuses-active"),
+        pytest.param({"active": True}, "always", "adopt", id="always-no-external-id"),
+    ],
+)
+def test_a_user_name_held_by_another_account_is_an_adoption_or_a_warning(
+    holder: dict[str, Any], adopt: str, expected: str | None
+) -> None:
+    """key: externalId, a new person's userName is held by an account of another (or no)
+    externalId: never a bare create; an explicit adopt when policy.users.adopt allows it,
+    a warning that says how to allow it otherwise."""
+    model = DirectoryModel()
+    held = model.add_user("alice@example.com", **holder)
+    rules = policy(key="externalId", adopt=adopt)
+    spec = UserSpec(userName="alice@example.com", externalId="E2", displayName="Alice")
+    result = plan_for(model, spec, policy=rules)
+    if expected is None:
+        assert result.actions == ()
+        (message,) = messages(result)
+        assert message.startswith("E2: not created: its userName alice@example.com is held")
+        return
+    (action,) = result.actions
+    assert (action.action, action.id) == (ActionKind.ADOPT, held)
+    assert changes(action)["externalId"] == (holder.get("externalId"), "E2")
+    if not holder["active"]:
+        assert changes(action)["active"] == (False, True)
+    assert any("adopts the existing account" in m for m in messages(result))
+    converges(model, result, spec, policy=rules)
+
+
+def test_an_adoption_is_blocked_by_default_until_approved() -> None:
+    """max_adoptions defaults to 0: a plan that adopts is blocked, with its basis."""
+    model = DirectoryModel()
+    model.add_user("alice@example.com", externalId="E1", active=False)
+    rules = Policy(users=UsersPolicy(key="externalId", adopt="inactive"))
+    result = plan_for(model, UserSpec(userName="alice@example.com", externalId="E2"), policy=rules)
+    assert [(b.limit, b.allowed, b.planned) for b in result.blocked] == [("max_adoptions", 0, 1)]
+
+
+def test_percentage_of_deactivations_counts_only_active_managed_users() -> None:
+    """18 deactivated and 2 active users: deactivating both active ones is 100% of who can
+    still sign in, so a 10% limit blocks it."""
+    model = DirectoryModel()
+    for number in range(18):
+        model.add_user(f"gone{number}@example.com", active=False)
+    model.add_user("ann@example.com", active=True)
+    model.add_user("bob@example.com", active=True)
+    rules = Policy(
+        users=UsersPolicy(unmanaged="deactivate"), limits=LimitsPolicy(max_deactivations="10%")
+    )
+    result = plan_for(model, policy=rules)
+    assert [(b.limit, b.allowed, b.planned, b.basis) for b in result.blocked] == [
+        ("max_deactivations", 0, 2, "10% of 2 active managed users")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rules", "reason"),
+    [
+        pytest.param(
+            policy(protect=("alice@example.com",)),
+            "protected by policy.users.protect",
+            id="protect",
+        ),
+        pytest.param(policy(scope=("*@other.example",)), "outside policy.users.scope", id="scope"),
+    ],
+)
+def test_a_file_user_the_policy_leaves_alone_is_a_warning(rules: Policy, reason: str) -> None:
+    """A listed user that protect or scope keeps out of reach is warned about, not silent."""
+    model = DirectoryModel()
+    model.add_user("alice@example.com", displayName="Old")
+    result = plan_for(
+        model, UserSpec(userName="alice@example.com", displayName="New"), policy=rules
+    )
+    assert result.actions == ()
+    assert messages(result) == [
+        f"alice@example.com: listed in the files but {reason}; left as it is"
+    ]
+
+
+def test_the_key_of_the_files_policy_is_the_one_used() -> None:
+    """The policy comes from the files: with key: externalId there, a user who exists under
+    that externalId is matched (updated), not created."""
+    model = DirectoryModel()
+    alice = model.add_user("alice@old.example", externalId="E1")
+    result = plan_for(
+        model,
+        UserSpec(userName="alice@new.example", externalId="E1"),
+        policy=policy(key="externalId"),
+    )
+    (action,) = result.actions
+    assert (action.action, action.id) == (ActionKind.UPDATE, alice)
+
+
+# --- renames ---------------------------------------------------------------------------
+
+
+def test_previous_user_names_plan_a_rename_of_the_same_account() -> None:
+    """A userName rename listed in previousUserNames is an update of that account, with
+    warnings; no create, no deactivation."""
+    model = DirectoryModel()
+    alice = model.add_user("alice@old.example")
+    rules = policy(unmanaged="deactivate")
+    spec = UserSpec(userName="alice@new.example", previousUserNames=("alice@old.example",))
+    result = plan_for(model, spec, policy=rules)
+    (action,) = result.actions
+    assert (action.action, action.id) == (ActionKind.UPDATE, alice)
+    assert changes(action) == {"userName": ("alice@old.example", "alice@new.example")}
+    assert any("renamed: found by its previous userName" in m for m in messages(result))
+    converges(model, result, spec, policy=rules)
+
+
+def test_key_user_name_finds_a_renamed_person_by_external_id() -> None:
+    """key: userName, the userName changed but the externalId did not: the same account is
+    renamed (re-keyed), not created while the old one is deactivated."""
+    model = DirectoryModel()
+    alice = model.add_user("alice@old.example", externalId="E1")
+    rules = policy(unmanaged="deactivate")
+    spec = UserSpec(userName="alice@new.example", externalId="E1")
+    result = plan_for(model, spec, policy=rules)
+    assert kinds(result) == [("update", "alice@new.example")]
+    assert result.actions[0].id == alice
+    converges(model, result, spec, policy=rules)
+
+
+def test_a_rename_onto_a_held_user_name_collides_and_deactivates_nobody() -> None:
+    """key: externalId, alice's new userName belongs to another account: nothing is sent for
+    her, her account is not deactivated, and the holder is left alone."""
+    model = DirectoryModel()
+    model.add_user("alice@example.com", externalId="E1")
+    model.add_user("bob@example.com", externalId="E9")
+    rules = policy(key="externalId", unmanaged="deactivate")
+    result = plan_for(model, UserSpec(userName="bob@example.com", externalId="E1"), policy=rules)
+    assert result.actions == ()
+    assert any("is held by the live account bob@example.com" in m for m in messages(result))
+
+
+def test_on_atlassian_an_email_held_by_another_account_blocks_a_create() -> None:
+    """Atlassian keeps emails unique: a new user whose email another account has is not created."""
+    model = DirectoryModel()
+    model.add_user(
+        "old@example.com", emails=[{"value": "x@example.com", "type": "work", "primary": True}]
+    )
+    spec = UserSpec(
+        userName="new@example.com",
+        emails=(Email(value="X@example.com", type="work", primary=True),),
+    )
+    assert plan_for(model, spec, policy=policy(), dialect="atlassian").actions == ()
+    assert kinds(plan_for(model, spec, policy=policy(), dialect="generic")) == [
+        ("create", "new@example.com")
+    ]
+
+
+def test_two_file_users_naming_one_account_are_both_left_alone() -> None:
+    """One account, two file users that each name it by a non-key identifier: ambiguous."""
+    model = DirectoryModel()
+    model.add_user("old@example.com", externalId="E1")
+    result = plan_for(
+        model,
+        UserSpec(userName="a@example.com", externalId="E1"),
+        UserSpec(userName="b@example.com", previousUserNames=("old@example.com",)),
+        policy=policy(unmanaged="deactivate"),
+    )
+    assert result.actions == ()
+    assert len([m for m in messages(result) if "cannot be matched" in m]) == 2
+
+
+def _renamed_group(dialect: str) -> tuple[DirectoryModel, Plan, DesiredState]:
+    model = DirectoryModel()
+    ann = model.add_user("ann@example.com")
+    outsider = model.add_user("zed@partner.example")
+    model.add_group("eng", [ann, outsider])
+    state = DesiredState(
+        users=(UserSpec(userName="ann@example.com"),),
+        groups=(
+            GroupSpec(
+                displayName="engineering", previousNames=("eng",), members=("ann@example.com",)
+            ),
+        ),
+        policy=Policy(users=UsersPolicy(scope=("*@example.com",)), limits=UNLIMITED),
+    )
+    return model, plan(state, model.snapshot(), PlanContext("model:", dialect)), state
+
+
+def test_a_group_rename_is_a_patch_of_its_name_on_a_generic_server() -> None:
+    """previousNames on a generic server: one update of displayName, members unchanged."""
+    model, result, state = _renamed_group("generic")
+    (action,) = result.actions
+    assert (action.action, action.key) == (ActionKind.UPDATE, "engineering")
+    assert changes(action) == {"displayName": ("eng", "engineering")}
+    apply_plan(model, result)
+    assert plan(state, model.snapshot(), PlanContext("model:", "generic")).actions == ()
+
+
+def test_a_group_rename_on_atlassian_is_one_rename_step_that_keeps_every_member() -> None:
+    """Names are immutable on Atlassian: one rename action (create, add members, delete old)
+    that carries over members outside the policy's scope too, and counts as a deletion."""
+    model, result, state = _renamed_group("atlassian")
+    (action,) = result.actions
+    assert (action.action, action.key, action.resource) == (
+        ActionKind.RENAME,
+        "engineering",
+        Resource.GROUP,
+    )
+    assert action.member_change is not None
+    assert action.member_change.add == ("ann@example.com", "zed@partner.example")
+    apply_plan(model, result)
+    (new_id,) = model.group_ids("engineering")
+    assert model.group_ids("eng") == []
+    assert model.member_ids(new_id) == {
+        model.user_id("ann@example.com"),
+        model.user_id("zed@partner.example"),
+    }
+    assert plan(state, model.snapshot(), PlanContext("model:", "atlassian")).actions == ()
+    limited = state.model_copy(update={"policy": Policy(users=state.policy.users)})
+    blocked = plan(limited, DirectoryModel().snapshot(), PlanContext("m", "atlassian")).blocked
+    assert blocked == ()  # nothing to rename in an empty directory
+    model2, _, _ = _renamed_group("atlassian")
+    assert [
+        b.limit for b in plan(limited, model2.snapshot(), PlanContext("m", "atlassian")).blocked
+    ] == ["max_group_deletions"]
+
+
+def test_an_interrupted_rename_on_atlassian_is_finished_by_the_next_plan() -> None:
+    """Stopped after the new group was made: the next plan deletes the old group, says why."""
+    model, _, state = _renamed_group("atlassian")
+    model.add_group("engineering", [model.user_id("ann@example.com")])
+    result = plan(state, model.snapshot(), PlanContext("model:", "atlassian"))
+    assert kinds(result) == [("delete", "eng")]
+    assert any("finishes an earlier rename" in m for m in messages(result))
+
+
+# --- the identity stage itself ----------------------------------------------------------
+
+
+def test_every_file_and_live_user_gets_exactly_one_identity() -> None:
+    """The identity stage names each file user and each live user once."""
+    model = DirectoryModel()
+    model.add_user("ann@example.com", externalId="E1")
+    model.add_user("bob@example.com", externalId="E2", active=False)
+    model.add_user("cy@example.com", externalId="E3")
+    specs = (
+        UserSpec(userName="ann@example.com", externalId="E1"),
+        UserSpec(userName="bob@example.com", externalId="E7"),
+        UserSpec(userName="dee@example.com", externalId="E4"),
+    )
+    matches = match_users(specs, model.snapshot().users, "externalId", emails_unique=False)
+    assert [(m.key, m.identity) for m in matches.files] == [
+        ("E1", Identity.MATCHED), ("E4", Identity.UNMATCHED), ("E7", Identity.COLLIDES)
+    ]  # fmt: skip
+    assert [(m.account.userName, m.identity) for m in matches.live] == [
+        ("ann@example.com", Identity.MATCHED),
+        ("bob@example.com", Identity.COLLIDES),
+        ("cy@example.com", Identity.UNMATCHED),
+    ]
+
+
+def test_groups_are_matched_by_name_then_by_previous_names() -> None:
+    """A group found under a previous name is renamed; one that two groups name is ambiguous."""
+    model = DirectoryModel()
+    model.add_group("eng")
+    model.add_group("ops")
+    specs = (
+        GroupSpec(displayName="engineering", previousNames=("eng",)),
+        GroupSpec(displayName="ops"),
+    )
+    matches = match_groups(specs, model.snapshot().groups, renames_by_create=False)
+    assert [(m.spec.displayName, m.identity) for m in matches.files] == [
+        ("engineering", Identity.RENAMED), ("ops", Identity.MATCHED)
+    ]  # fmt: skip
+
+
+def test_additive_groups_policy_carries_extra_members_through_a_rename() -> None:
+    """With additive members, a rename by create keeps members the files do not list."""
+    model = DirectoryModel()
+    ann = model.add_user("ann@example.com")
+    bob = model.add_user("bob@example.com")
+    model.add_group("eng", [ann, bob])
+    state = DesiredState(
+        users=(UserSpec(userName="ann@example.com"), UserSpec(userName="bob@example.com")),
+        groups=(
+            GroupSpec(
+                displayName="engineering", previousNames=("eng",), members=("ann@example.com",)
+            ),
+        ),
+        policy=Policy(groups=GroupsPolicy(members="additive"), limits=UNLIMITED),
+    )
+    (action,) = plan(state, model.snapshot(), PlanContext("m", "atlassian")).actions
+    assert action.member_change is not None
+    assert action.member_change.add == ("ann@example.com", "bob@example.com")
