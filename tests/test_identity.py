@@ -21,12 +21,15 @@ from reconciler.desired import (
     UserSpec,
     UsersPolicy,
 )
+from reconciler.errors import ServerError
+from reconciler.executor import Executor
 from reconciler.plan import Action, ActionKind, Plan, Resource
 from reconciler.planner import PlanContext, plan
 from reconciler.planner.identity import Identity
 from reconciler.planner.match_groups import match_groups
 from reconciler.planner.match_users import match_users
-from tests.directory_model import DirectoryModel, apply_plan
+from reconciler.report import Outcome
+from tests.directory_model import DirectoryModel, ModelWriter, apply_plan
 
 UNLIMITED = LimitsPolicy(
     max_deactivations=10**6, max_group_deletions=10**6, max_member_removals=10**6,
@@ -376,3 +379,29 @@ def test_additive_groups_policy_carries_extra_members_through_a_rename() -> None
     (action,) = plan(state, model.snapshot(), PlanContext("m", "atlassian")).actions
     assert action.member_change is not None
     assert action.member_change.add == ("ann@example.com", "bob@example.com")
+
+
+class _DeleteFails(ModelWriter):
+    """A directory that answers every DELETE with a server error: a rename stops halfway."""
+
+    def delete(
+        self, resource_type: str, resource_id: str, attempts: list[int], if_match: str | None = None
+    ) -> None:
+        attempts.append(1)
+        raise ServerError("the server is down", status=503)
+
+
+def test_a_rename_stopped_between_its_steps_fails_visibly_and_the_next_plan_resumes() -> None:
+    """The delete of the old group fails: the rename is reported failed (not applied), the
+    new group exists with its members, and the next plan finishes by deleting the old one."""
+    model, result, state = _renamed_group("atlassian")
+    report = Executor(_DeleteFails(model), concurrency=1).execute(result)
+    assert [(r.action.action, r.outcome) for r in report.results] == [
+        (ActionKind.RENAME, Outcome.FAILED)
+    ]
+    (new_id,) = model.group_ids("engineering")
+    assert len(model.member_ids(new_id)) == 2
+    resumed = plan(state, model.snapshot(), PlanContext("model:", "atlassian"))
+    assert kinds(resumed) == [("delete", "eng")]
+    apply_plan(model, resumed)
+    assert plan(state, model.snapshot(), PlanContext("model:", "atlassian")).actions == ()

@@ -159,3 +159,38 @@ def test_the_policy_in_the_files_decides_how_users_match(
     )
     shown = reconciler("plan", files, "--target", url, "--format", "json").json()
     assert [(a["action"], a["id"]) for a in shown["actions"]] == [("update", user_id)]
+
+
+def test_a_group_rename_keeps_its_members_on_either_dialect(
+    tmp_path: Path, target: tuple[str, Directory]
+) -> None:
+    """previousNames renames the group: a PATCH on scim2-server, a rename step (create, move
+    members, delete old) on the Atlassian-like sandbox; either way the members stay and
+    the next plan is empty."""
+    url, directory = target
+    ann = directory.create_user("ann@example.com")
+    directory.http.post(
+        "Groups",
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "eng",
+            "members": [{"value": ann}],
+        },
+    ).raise_for_status()
+    files = _files(
+        tmp_path,
+        """
+        version: 1
+        policy: {limits: {max_group_deletions: 1}}
+        users: [{userName: ann@example.com}]
+        groups:
+          - {displayName: engineering, previousNames: [eng], members: [ann@example.com]}
+        """,
+    )
+    shown = reconciler("plan", files, "--target", url, "--format", "json").json()
+    expected = "rename" if url.startswith("sandbox:") else "update"
+    assert [(a["action"], a["key"]) for a in shown["actions"]] == [(expected, "engineering")]
+    run = reconciler("apply", files, "--target", url, "--auto-approve")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert directory.groups() == {"engineering": {"ann@example.com"}}
+    assert reconciler("plan", files, "--target", url, "--detailed-exitcode").exit_code == 0
