@@ -174,12 +174,24 @@ def _scim_path(path: str) -> str:
     return path
 
 
+def scim_value(path: str, value: Any) -> Any:
+    """A value as sent to a server: multi-valued items without their absent sub-attributes.
+
+    The canonical form keeps ``"type": None`` so that values compare; a server must never
+    see it (SCIMMY refuses ``null``, RFC 7643 section 2.5 says unassigned is absent).
+    """
+    if path in MULTI_VALUED and isinstance(value, list):
+        return [{k: v for k, v in item.items() if v is not None} for item in value]
+    return value
+
+
 def user_create_body(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """A SCIM user resource (RFC 7643 section 4.1) from attributes by path."""
     body: dict[str, Any] = {"schemas": [USER_SCHEMA]}
     for path, value in sorted(attrs.items()):
         if value is None:
             continue
+        value = scim_value(path, value)
         if path.startswith("name."):
             body.setdefault("name", {})[path.removeprefix("name.")] = value
         elif path.startswith("enterprise."):
@@ -208,7 +220,9 @@ def user_patch_operations(
             if atlassian and path.startswith("enterprise.") and top_level in _TOP_LEVEL_ENTERPRISE:
                 operations.append({"op": "remove", "path": top_level})
         else:
-            operations.append({"op": "replace", "path": _scim_path(path), "value": after})
+            operations.append(
+                {"op": "replace", "path": _scim_path(path), "value": scim_value(path, after)}
+            )
     return operations
 
 

@@ -77,6 +77,11 @@ def clean_value(attr: Attribute, value: Any, where: str) -> Any:
     for index, item in enumerate(value):
         if item is None:
             raise invalid_value(f"{where}[{index}] must not be null")
+        if isinstance(item, Mapping):
+            # As SCIMMY does: an absent sub-attribute is left out, never sent as null.
+            for key, sub_value in item.items():
+                if sub_value is None:
+                    raise invalid_value(f"{where}[{index}].{key} must not be null")
         cleaned = _clean_single(attr, item, f"{where}[{index}]")
         identity = json.dumps(cleaned, sort_keys=True)
         if cleaned is not None and identity not in seen:

@@ -152,3 +152,29 @@ def test_interrupted_apply_does_not_claim_nothing_was_sent(tmp_path: Path) -> No
     assert "nothing was sent" not in stderr
     assert "interrupted" in stderr
     assert process.returncode == 130
+
+
+def test_emails_and_phone_numbers_without_type_are_created(
+    tmp_path: Path, sandbox: tuple[str, Directory]
+) -> None:
+    """An email or phone number with no ``type`` is sent without one, never as ``null``
+    (which SCIMMY, and the sandbox like it, refuse with 400): the user is created."""
+    url, directory = sandbox
+    write(
+        tmp_path / "d",
+        "users.yaml",
+        """
+        version: 1
+        users:
+          - userName: alice@example.com
+            emails: [{value: alice@example.com, primary: true}]
+            phoneNumbers: [{value: "+1 555 0100"}]
+        """,
+    )
+    run = reconciler("apply", str(tmp_path / "d"), "--target", url, "--auto-approve")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    alice = directory.users()["alice@example.com"]
+    assert alice["emails"] == [{"value": "alice@example.com", "primary": True}]
+    assert alice["phoneNumbers"] == [{"value": "+1 555 0100", "primary": False}]
+    again = reconciler("plan", str(tmp_path / "d"), "--target", url, "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout
