@@ -7,6 +7,7 @@ The token comes only from the environment variable named by ``target.token_env``
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -50,22 +51,48 @@ class Target:
         return self.url
 
 
+# Variables that hold credentials by name: never expanded into a URL, whatever
+# target.token_env says (a URL is printed in every plan, log and saved plan).
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|CREDENTIAL|API_?KEY|PRIVATE", re.IGNORECASE)
+TOKEN_VARIABLES = ("RECONCILER_TOKEN", "RECONCILER_ORG_TOKEN")
+
+
 def expand(value: str, env: Mapping[str, str], secret: str | None = None) -> str:
     """Expand ``${VAR}`` from the environment; a missing variable is an error.
 
-    ``secret`` names the token's variable, which never expands: a URL is printed in
-    every plan, and a file in a pull request could otherwise put the token there.
+    No variable that holds a token expands: not ``secret`` (the token's variable), not
+    the default token variables, not one whose name says it is a credential, and not
+    one whose value is a token's value (an alias). A file in a pull request could
+    otherwise put the token into the URL that every output prints.
     """
+    token_names = {name for name in (secret, *TOKEN_VARIABLES) if name}
+    token_values = {env[name] for name in token_names if env.get(name)}
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name == secret:
-            raise ConfigError(f"target.url may not use ${{{name}}}: it holds the token")
+        if name in token_names or _SECRET_NAME.search(name):
+            raise ConfigError(f"target.url may not use ${{{name}}}: it may hold a credential")
         if name not in env:
             raise ConfigError(f"target.url uses ${{{name}}}, but {name} is not set")
+        if env[name] in token_values:
+            raise ConfigError(f"target.url may not use ${{{name}}}: it holds a token's value")
         return env[name]
 
     return _VAR.sub(substitute, value)
+
+
+def printable_url(raw: str) -> str:
+    """A URL as messages may show it: no userinfo, no query, no fragment."""
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+    except ValueError:
+        return "(an unparsable URL)"
+    with contextlib.suppress(ValueError):  # a port out of range is simply not shown
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+    shown = f"{parts.scheme}://{host}{parts.path}" if parts.scheme else parts.path
+    return shown + ("?…" if parts.query or parts.fragment else "")
 
 
 def _is_loopback(host: str) -> bool:
@@ -88,9 +115,14 @@ def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, s
         return Target(
             url=f"sandbox:{path}", dialect="atlassian", token_env=spec.token_env, sandbox_path=path
         )
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as error:
+        raise ConfigError(f"target {printable_url(raw)!r} is not a valid URL: {error}") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"target {raw!r} is neither an http(s) URL nor sandbox:PATH")
+        shown = printable_url(raw)
+        raise ConfigError(f"target {shown!r} is neither an http(s) URL nor sandbox:PATH")
     if parts.username or parts.password:
         raise ConfigError(
             "the target URL carries credentials; put the token in the environment variable "
@@ -99,7 +131,7 @@ def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, s
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(f"plain http is only allowed to loopback hosts, not {parts.hostname}")
     if parts.query or parts.fragment:
-        raise ConfigError(f"target {raw!r} must not have a query or fragment")
+        raise ConfigError(f"target {printable_url(raw)!r} must not have a query or fragment")
     url = raw.rstrip("/")
     dialect: Dialect
     if spec.dialect == "auto":

@@ -81,5 +81,55 @@ def test_page_size_comes_from_the_dialect_or_the_server(
 def test_the_token_variable_never_expands_into_the_url() -> None:
     """A URL is printed in every plan: ${TOKEN_VAR} in it is refused, not expanded."""
     spec = TargetSpec(url="https://x.example/${RECONCILER_TOKEN}")
-    with pytest.raises(ConfigError, match="holds the token"):
+    with pytest.raises(ConfigError, match="may hold a credential"):
         resolve_target(None, spec, {"RECONCILER_TOKEN": "s3cret"})
+
+
+@pytest.mark.parametrize(
+    ("url", "env"),
+    [
+        pytest.param(
+            "https://x.example/${RECONCILER_TOKEN}",
+            {"RECONCILER_TOKEN": "s3cret"},
+            id="default-variable-with-token_env-renamed",
+        ),
+        pytest.param(
+            "https://x.example/${GITHUB_TOKEN}",
+            {"GITHUB_TOKEN": "s3cret"},
+            id="named-like-a-secret",
+        ),
+        pytest.param(
+            "https://x.example/${DIR}",
+            {"DIR": "s3cret", "MY_TOKEN": "s3cret"},
+            id="alias-of-the-token",
+        ),
+    ],
+)
+def test_no_variable_that_holds_a_token_expands_into_the_url(url: str, env: dict[str, str]) -> None:
+    """Whatever token_env says, a variable holding a token never reaches the printed URL."""
+    with pytest.raises(ConfigError) as raised:
+        resolve_target(None, TargetSpec(url=url, token_env="MY_TOKEN"), env)
+    assert "s3cret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://x.example/v2?token=s3cret", id="query"),
+        pytest.param("ftp://user:s3cret@x.example/v2", id="userinfo"),
+        pytest.param("https://x.example/v2#s3cret", id="fragment"),
+        pytest.param("https://x.example:99999/v2?s3cret", id="bad-port"),
+    ],
+)
+def test_messages_never_print_a_urls_userinfo_or_query(url: str) -> None:
+    """A refused URL is named without the parts that carry credentials."""
+    with pytest.raises(ConfigError) as raised:
+        resolve_target(url, TargetSpec(), {})
+    assert "s3cret" not in str(raised.value)
+    assert "x.example" in str(raised.value)
+
+
+def test_a_malformed_url_is_a_config_error_not_a_traceback() -> None:
+    """An unparsable target (a broken IPv6 literal) is reported like any bad target."""
+    with pytest.raises(ConfigError, match="not a valid URL"):
+        resolve_target("https://[::1/v2", TargetSpec(), {})
