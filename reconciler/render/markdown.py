@@ -8,11 +8,8 @@ objects, never inside a table or an open ``<details>``, each action kind gets a 
 share of the room (5,000 creates cannot hide the three deactivations), and a note
 says how much is missing and where to find it.
 
-Every key and value from the files or the directory is untrusted. ``_text`` writes
-the characters that markdown or HTML treat as syntax as character references, so a
-displayName cannot split a table row, close a ``<details>`` or inject a tag; ``_code``
-also wraps the value in ``<code>``, inside which code hosts link no @mentions or
-issue references.
+Every key and value from the files or the directory is untrusted: it is written
+only through ``markdown_objects.escaped`` and ``code``.
 """
 
 from __future__ import annotations
@@ -22,39 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reconciler.plan import Action, ActionKind, Plan, PlanWarning, Resource
-from reconciler.render.notation import (
-    MEMBERS_SHOWN,
-    NO_CHANGES,
-    SANDBOX_NOTE,
-    format_value,
-    left_alone_keys,
-    plural,
-    printable,
-)
+from reconciler.render.markdown_objects import code, escaped, object_block
+from reconciler.render.notation import NO_CHANGES, SANDBOX_NOTE, left_alone_keys, plural
 
 COMMENT_LIMIT = 65_000  # under GitHub's 65,536, with room for a bot's own footer
 WARNINGS_SHOWN = 50
 LEFT_ALONE_SHOWN = 20
 LEFT_ALONE_KEYS_SHOWN = 10
-VALUE_CHARS = 200  # of one attribute value; the JSON plan has the rest
-MESSAGE_CHARS = 500  # of one warning or left-alone reason
-
-_ESCAPES = str.maketrans(
-    {
-        "&": "&amp;",
-        "<": "&lt;",
-        ">": "&gt;",
-        "|": "&#124;",
-        "`": "&#96;",
-        "\\": "&#92;",
-        "*": "&#42;",
-        "_": "&#95;",
-        "[": "&#91;",
-        "]": "&#93;",
-        "~": "&#126;",
-        "$": "&#36;",  # GitHub renders $…$ as math
-    }
-)
 
 _KIND_TITLE: dict[ActionKind, str] = {kind: kind.value.capitalize() for kind in ActionKind}
 
@@ -81,32 +52,12 @@ def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMM
     return (top + warnings + bottom + details + note + tail).rstrip("\n") + "\n"
 
 
-# -- escaping ---------------------------------------------------------------------------
-
-
-def _text(value: str, limit: int = MESSAGE_CHARS) -> str:
-    """Untrusted text, on one line, clipped, with markdown and HTML syntax escaped."""
-    return _clip(printable(value), limit).translate(_ESCAPES)
-
-
-def _code(value: str, limit: int = MESSAGE_CHARS) -> str:
-    return f"<code>{_text(value, limit)}</code>"
-
-
-def _clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def _value(value: object) -> str:
-    return "<em>(none)</em>" if value is None else _code(format_value(value), VALUE_CHARS)
-
-
 # -- fixed parts ------------------------------------------------------------------------
 
 
 def _title(plan: Plan, sandbox: bool) -> str:
     out = "## Reconciler plan\n\n"
-    out += f"Target: {_code(plan.target)} (dialect {_code(plan.dialect)})\n\n"
+    out += f"Target: {code(plan.target)} (dialect {code(plan.dialect)})\n\n"
     if sandbox:
         out += f"> [!NOTE]\n> {SANDBOX_NOTE}\n\n"
     return out
@@ -121,8 +72,8 @@ def _blocked(plan: Plan, digest: str) -> str:
         ">",
     ]
     lines += [
-        f"> - {_code(b.limit)}: {b.planned} planned, {b.allowed} allowed"
-        + (f" ({_text(b.basis)})" if b.basis else "")
+        f"> - {code(b.limit)}: {b.planned} planned, {b.allowed} allowed"
+        + (f" ({escaped(b.basis)})" if b.basis else "")
         for b in plan.blocked
     ]
     lines += [">", f"> To apply exactly this plan after review: `--approve {digest}`"]
@@ -136,7 +87,7 @@ def _warnings(warnings: Sequence[PlanWarning], room: int) -> str:
     items: list[str] = []
     used = len(heading) + 1  # the blank line that ends the list
     for index, warning in enumerate(warnings[:WARNINGS_SHOWN]):
-        item = f"- {_code(warning.key)}: {_text(warning.message)}\n"
+        item = f"- {code(warning.key)}: {escaped(warning.message)}\n"
         if used + len(item) + len(_more_warnings(len(warnings) - index - 1)) > room:
             break
         items.append(item)
@@ -172,11 +123,11 @@ def _left_alone(plan: Plan) -> str:
     ]
     for entry in plan.left_alone[:LEFT_ALONE_SHOWN]:
         keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN)
-        named = ", ".join(_code(k) for k in keys) + (
+        named = ", ".join(code(k) for k in keys) + (
             f", … {unnamed} more" if keys and unnamed else ""
         )
         lines.append(
-            f"| {entry.resource.value} | {_text(entry.reason)} | {entry.count} | {named} |"
+            f"| {entry.resource.value} | {escaped(entry.reason)} | {entry.count} | {named} |"
         )
     hidden = len(plan.left_alone) - LEFT_ALONE_SHOWN
     if hidden > 0:
@@ -255,7 +206,7 @@ def _sections(actions: Sequence[Action], room: int) -> list[_Section]:
         for action in of_kind:
             if rendered > room:
                 break
-            blocks.append(_object_block(action))
+            blocks.append(object_block(action))
             rendered += len(blocks[-1])
         title = f"<b>{_KIND_TITLE[kind]}</b>: {plural(len(of_kind), resource.value)}"
         opening = f"<details><summary>{title}</summary>\n\n"
@@ -288,28 +239,3 @@ def _allocate(sections: Sequence[_Section], room: int) -> list[int | None]:
             shown[index] = grown
             used += section.size(grown) - before
     return shown
-
-
-def _object_block(action: Action) -> str:
-    lines = [f"**{action.resource.value}** {_code(action.key)}", ""]
-    changes = action.attribute_changes
-    if changes and action.action is ActionKind.CREATE:
-        lines += ["| Attribute | Value |", "|---|---|"]
-        lines += [f"| {_code(c.path)} | {_value(c.after)} |" for c in changes]
-        lines.append("")
-    elif changes:
-        lines += ["| Attribute | Before | After |", "|---|---|---|"]
-        lines += [f"| {_code(c.path)} | {_value(c.before)} | {_value(c.after)} |" for c in changes]
-        lines.append("")
-    members = action.member_change
-    if members is not None:
-        for verb, keys in (("added", members.add), ("removed", members.remove)):
-            if keys:
-                listed = ", ".join(_code(k) for k in keys[:MEMBERS_SHOWN])
-                more = len(keys) - MEMBERS_SHOWN
-                lines += [
-                    f"Members {verb} ({len(keys)}): {listed}"
-                    + (f", … {more} more" if more > 0 else ""),
-                    "",
-                ]
-    return "\n".join(lines) + "\n"

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
-from reconciler.plan import Action, ActionKind, LeftAlone, Plan
+from reconciler.itemdiff import describe, item_changes
+from reconciler.plan import Action, ActionKind, Change, LeftAlone, Plan
 from reconciler.report import ApplyReport, Outcome
 
+# Terraform's symbols, which reviewers already read. An adopt changes an account that
+# exists in place, as Terraform marks an import that changes its object (``~``); its
+# label names it and the line below it says whose account it takes over. A rename is
+# Terraform's "create replacement, then destroy" (``+/-``, where ``-/+`` would destroy
+# first): the new group exists with its members before the old one goes, so nobody
+# loses a group's access in between.
 SYMBOL: dict[ActionKind, str] = {
     ActionKind.CREATE: "+",
     ActionKind.UPDATE: "~",
@@ -71,15 +79,75 @@ def format_value(value: Any) -> str:
 
 
 def action_label(action: Action) -> str:
-    """``user alice@example.com`` or ``group old-team (delete)``.
+    """``user alice@example.com``, ``group old-team (delete)``, ``group ops -> team (rename)``.
 
     Create and update read naturally from the symbol alone; every other kind names
-    itself, because ``~`` and ``-`` each stand for two kinds.
+    itself, because ``~`` and ``-`` each stand for several kinds.
     """
-    label = f"{action.resource.value} {printable(action.key)}"
+    key = printable(action.key)
+    old_name = renamed_from(action)
+    if old_name is not None:
+        key = f"{printable(old_name)} -> {key}"
+    label = f"{action.resource.value} {key}"
     if action.action in (ActionKind.CREATE, ActionKind.UPDATE):
         return label
     return f"{label} ({action.action.value})"
+
+
+def renamed_from(action: Action) -> str | None:
+    """The old name of a group a rename replaces (its displayName before)."""
+    if action.action is not ActionKind.RENAME:
+        return None
+    for change in action.attribute_changes:
+        if change.path == "displayName" and isinstance(change.before, str):
+            return change.before
+    return None
+
+
+def adopt_sentence(action: Action, name: Callable[[str], str], ident: Callable[[str], str]) -> str:
+    """Whose account an adopt takes over, and plainly whether it reactivates it.
+
+    The account is named by its live userName when the adopt changes it (the
+    ``before``), and by its id, which is the one name that survives the takeover.
+    """
+    held = next((c.before for c in action.attribute_changes if c.path == "userName"), None)
+    account = "the existing account"
+    if isinstance(held, str):
+        account += f" {name(held)}"
+    if action.id:
+        account += f" ({ident(action.id)})" if isinstance(held, str) else f" {ident(action.id)}"
+    active = next((c for c in action.attribute_changes if c.path == "active"), None)
+    if active is not None and active.after is True:
+        return f"takes over {account} and reactivates it"
+    if active is not None and active.after is False:
+        return f"takes over {account} and deactivates it"
+    return f"takes over {account}; does not reactivate it"
+
+
+def rename_sentence(action: Action, name: Callable[[str], str], ident: Callable[[str], str]) -> str:
+    """How a rename is done on a target whose group names cannot change."""
+    old = renamed_from(action)
+    members = action.member_change
+    count = len(members.add) if members is not None else 0
+    old_group = f"group {name(old)}" if old is not None else "the old group"
+    if action.id:
+        old_group += f" ({ident(action.id)})"
+    return (
+        f"done as: create group {name(action.key)}, move {plural(count, 'member')} into it, "
+        f"delete {old_group}"
+    )
+
+
+def item_lines(change: Change) -> list[str] | None:
+    """A multi-valued change item by item (``+ {...}``, ``~ a@x: ...``), or None.
+
+    None when the change is not one of a multi-valued attribute or its values are
+    not lists of items: it is then shown whole, ``before -> after``.
+    """
+    items = item_changes(change.path, change.before, change.after)
+    if not items:
+        return None
+    return [describe(item, format_value, printable) for item in items]
 
 
 def plural(count: int, noun: str) -> str:

@@ -9,16 +9,19 @@ is the CLI's decision.
 
 from __future__ import annotations
 
-from reconciler.plan import Action, ActionKind, Plan
+from reconciler.plan import Action, ActionKind, Change, Plan
 from reconciler.render.notation import (
     DRY_RUN_NOTE,
     MEMBERS_SHOWN,
     SANDBOX_NOTE,
     SYMBOL,
     action_label,
+    adopt_sentence,
     format_value,
+    item_lines,
     left_alone_keys,
     printable,
+    rename_sentence,
     report_summary_line,
     summary_line,
 )
@@ -39,6 +42,8 @@ _KIND_COLOR: dict[ActionKind, str] = {
     ActionKind.ADOPT: _YELLOW,
     ActionKind.RENAME: _YELLOW,
 }
+
+_ITEM_COLOR = {"+": _GREEN, "-": _RED, "~": _YELLOW}
 
 _OUTCOME_COLOR: dict[Outcome, str] = {
     Outcome.APPLIED: _GREEN,
@@ -133,15 +138,30 @@ def _header(target: str, dialect: str | None, sandbox: bool) -> list[str]:
 def _action_lines(action: Action, paint: _Painter) -> list[str]:
     color = _KIND_COLOR[action.action]
     lines = [paint(f"{SYMBOL[action.action]} {action_label(action)}", color)]
+    if action.action is ActionKind.ADOPT:
+        lines.append(f"{ATTRIBUTE_INDENT}{adopt_sentence(action, format_value, printable)}")
+    elif action.action is ActionKind.RENAME:
+        lines.append(f"{ATTRIBUTE_INDENT}{rename_sentence(action, format_value, printable)}")
     for change in action.attribute_changes:
-        lines.append(
-            f"{ATTRIBUTE_INDENT}{printable(change.path)}: "
-            f"{format_value(change.before)} -> {format_value(change.after)}"
-        )
+        lines += _change_lines(change, paint)
     members = action.member_change
     if members is not None:
         lines += _member_lines(members.add, paint("+", _GREEN), "to add")
         lines += _member_lines(members.remove, paint("-", _RED), "to remove")
+    return lines
+
+
+def _change_lines(change: Change, paint: _Painter) -> list[str]:
+    """``path: before -> after``, or one ``path: + {item}`` line per item of a multi-valued one."""
+    path = printable(change.path)
+    items = item_lines(change)
+    if items is None:
+        before, after = format_value(change.before), format_value(change.after)
+        return [f"{ATTRIBUTE_INDENT}{path}: {before} -> {after}"]
+    lines = []
+    for item in items:
+        symbol, rest = item.split(" ", 1)  # the symbol is coloured like the members'
+        lines.append(f"{ATTRIBUTE_INDENT}{path}: {paint(symbol, _ITEM_COLOR[symbol])} {rest}")
     return lines
 
 

@@ -120,6 +120,13 @@ def test_changes_are_planned_exactly_and_applied(
             "path": "emails",
             "before": None,
             "after": [{"value": "dan@example.com", "type": "work", "primary": True}],
+            # Derived from before and after: what changes, item by item.
+            "items": [
+                {
+                    "op": "add",
+                    "after": {"value": "dan@example.com", "type": "work", "primary": True},
+                }
+            ],
         },
         {"path": "userName", "before": None, "after": "dan@example.com"},
     ]

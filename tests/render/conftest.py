@@ -138,6 +138,90 @@ def representative_plan() -> Plan:
     )
 
 
+def _item(value: str, type_: str = "work", *, primary: bool = False) -> dict[str, object]:
+    """One item of a multi-valued attribute, in the canonical form of the planner."""
+    return {"value": value, "type": type_, "primary": primary}
+
+
+def identity_plan() -> Plan:
+    """Adoptions (with and without reactivating), a rename and item-level email/phone changes."""
+    actions = [
+        Action(
+            resource=U,
+            action=K.ADOPT,
+            key="bob@example.com",
+            id="u-2",
+            fingerprint="sha256:b0b",
+            changes=(
+                Change(path="userName", before="robert@example.com", after="bob@example.com"),
+                Change(path="displayName", before="Robert", after="Bob"),
+                Change(
+                    path="emails",
+                    before=[_item("robert@example.com", primary=True)],
+                    after=[_item("bob@example.com", primary=True)],
+                ),
+                Change(path="active", before=False, after=True),
+            ),
+        ),
+        Action(
+            resource=U,
+            action=K.ADOPT,
+            key="eve@example.com",
+            id="u-5",
+            fingerprint="sha256:e5e",
+            changes=(Change(path="externalId", before="legacy-17", after="E-1001"),),
+        ),
+        Action(
+            resource=U,
+            action=K.UPDATE,
+            key="erin@example.com",
+            id="u-6",
+            fingerprint="sha256:e61",
+            changes=(
+                Change(
+                    path="emails",
+                    before=[
+                        _item("Erin@example.com", "home", primary=True),
+                        _item("erin.old@example.com"),
+                    ],
+                    after=[
+                        _item("erin@example.com", "work", primary=True),
+                        _item("erin.new@example.com"),
+                    ],
+                ),
+                Change(
+                    path="phoneNumbers",
+                    before=[_item("+1 555 0100", "work", primary=True)],
+                    after=[
+                        _item("+1 555 0100", "mobile", primary=True),
+                        _item("+1 555 0199", "work"),
+                    ],
+                ),
+            ),
+        ),
+        Action(
+            resource=G,
+            action=K.RENAME,
+            key="operations",
+            id="g-3",
+            fingerprint="sha256:0b5",
+            changes=(
+                Change(path="displayName", before="ops", after="operations"),
+                # The planner removes the old group's members that the new one does not get.
+                MemberChange(
+                    add=("alice@example.com", "bob@example.com"), remove=("dan@example.com",)
+                ),
+            ),
+        ),
+    ]
+    return Plan(
+        target="https://api.atlassian.com/scim/directory/abc",
+        dialect="atlassian",
+        actions=_ordered(actions),
+        user_ids={"alice@example.com": "u-1", "bob@example.com": "u-2", "dan@example.com": "u-4"},
+    )
+
+
 def large_plan() -> Plan:
     """5,000 actions, one of them a group gaining 20,000 members, and 300 warnings."""
     actions: list[Action] = []
@@ -285,6 +369,12 @@ def golden() -> Callable[[str, str], None]:
 def plan() -> Plan:
     """The representative plan."""
     return representative_plan()
+
+
+@pytest.fixture
+def identity() -> Plan:
+    """The plan of adoptions, a rename and item-level changes."""
+    return identity_plan()
 
 
 @pytest.fixture(scope="session")

@@ -3,22 +3,107 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
-from reconciler.plan import Plan
-from reconciler.render import render_plan_json, render_report_json
+import pytest
+
+from reconciler.errors import ConfigError
+from reconciler.plan import Action, ActionKind, Change, Plan, Resource
+from reconciler.render import parse_plan_json, render_plan_json, render_report_json
 from reconciler.report import ApplyReport
 
 
-def test_plan_json_is_the_plan_to_json(plan: Plan) -> None:
-    """The JSON view of a plan is exactly ``Plan.to_json``, so saved plans and output agree."""
+def without_items(data: Any) -> Any:
+    """Parsed plan JSON less the derived ``items`` of its changes."""
+    for action in data["actions"]:
+        for change in action["changes"]:
+            change.pop("items", None)
+    return data
+
+
+def test_plan_json_is_the_plan_to_json_plus_items(plan: Plan, identity: Plan) -> None:
+    """The JSON view is ``Plan.to_json`` with only the derived ``items`` added."""
+    for each in (plan, identity):
+        assert without_items(json.loads(render_plan_json(each))) == json.loads(each.to_json())
+
+
+def test_plan_json_without_multi_valued_changes_is_exactly_to_json() -> None:
+    """A plan with no emails or phone number changes is written byte for byte as ``to_json``."""
+    plan = Plan(
+        target="https://scim.example.com/v2",
+        dialect="generic",
+        actions=(
+            Action(
+                resource=Resource.USER,
+                action=ActionKind.UPDATE,
+                key="a@example.com",
+                changes=(Change(path="title", before="A", after="B"),),
+            ),
+        ),
+    )
     assert render_plan_json(plan) == plan.to_json()
 
 
-def test_plan_json_is_byte_identical_across_renders(plan: Plan) -> None:
-    """Rendering the same plan twice, or an equal plan rebuilt from JSON, gives the same bytes."""
-    first = render_plan_json(plan).encode()
-    assert render_plan_json(plan).encode() == first
-    assert render_plan_json(Plan.from_json(first.decode())).encode() == first
+def test_plan_json_is_byte_identical_across_renders(plan: Plan, identity: Plan) -> None:
+    """Rendering the same plan twice, or an equal plan read back, gives the same bytes."""
+    for each in (plan, identity):
+        first = render_plan_json(each).encode()
+        assert render_plan_json(each).encode() == first
+        again = parse_plan_json(first.decode())
+        assert again == each
+        assert render_plan_json(again).encode() == first
+
+
+def test_identity_plan_json_matches_golden(
+    identity: Plan, golden: Callable[[str, str], None]
+) -> None:
+    """Adoptions, a rename and item-level changes are written as recorded."""
+    golden("identity_plan.json", render_plan_json(identity))
+
+
+def test_multi_valued_changes_list_their_items(identity: Plan) -> None:
+    """An emails or phoneNumbers change lists each item added, removed or changed."""
+    data = json.loads(render_plan_json(identity))
+    erin = next(a for a in data["actions"] if a["key"] == "erin@example.com")
+    phones = erin["changes"][1]
+    assert phones["path"] == "phoneNumbers"
+    assert phones["items"] == [
+        {
+            "op": "change",
+            "before": {"value": "+1 555 0100", "type": "work", "primary": True},
+            "after": {"value": "+1 555 0100", "type": "mobile", "primary": True},
+            "fields": ["type"],
+        },
+        {"op": "add", "after": {"value": "+1 555 0199", "type": "work", "primary": False}},
+    ]
+    bob = next(a for a in data["actions"] if a["key"] == "bob@example.com")
+    assert [c.get("items") is not None for c in bob["changes"]] == [False, False, True, False]
+
+
+def test_items_are_not_in_the_digest(identity: Plan) -> None:
+    """The written digest is the plan's own: ``items`` is derived from what the digest covers."""
+    assert json.loads(render_plan_json(identity))["digest"] == identity.digest
+
+
+def test_a_plan_written_without_items_reads_back(identity: Plan) -> None:
+    """A plan JSON without ``items`` (``Plan.to_json``) is read back as the same plan."""
+    assert parse_plan_json(identity.to_json()) == identity
+
+
+def test_edited_items_are_refused(identity: Plan) -> None:
+    """A plan whose ``items`` no longer follow from its before and after is refused."""
+    data = json.loads(render_plan_json(identity))
+    erin = next(a for a in data["actions"] if a["key"] == "erin@example.com")
+    erin["changes"][0]["items"] = []
+    with pytest.raises(ConfigError, match="do not follow from its before and after"):
+        parse_plan_json(json.dumps(data), source="plan.json")
+
+
+def test_parse_plan_json_refuses_what_is_not_json() -> None:
+    """Text that is no JSON is refused with the message ``Plan.from_json`` gives."""
+    with pytest.raises(ConfigError, match=r"plan\.json: not a JSON plan"):
+        parse_plan_json("{", source="plan.json")
 
 
 def test_plan_json_carries_summary_and_digest(plan: Plan) -> None:

@@ -189,3 +189,123 @@ def test_limit_too_small_for_the_header_is_an_error(plan: Plan) -> None:
 def test_markdown_is_deterministic(big_plan: Plan, big_markdown: str) -> None:
     """Rendering the same plan twice gives the same comment."""
     assert render_plan_markdown(big_plan) == big_markdown
+
+
+def test_identity_plan_markdown_matches_golden(
+    identity: Plan, golden: Callable[[str, str], None]
+) -> None:
+    """Adoptions, a rename and item-level email and phone changes render as recorded."""
+    markdown = render_plan_markdown(identity)
+    assert_well_formed(markdown)
+    golden("identity_plan.md", markdown)
+
+
+def test_adopt_block_reads_as_a_takeover(identity: Plan) -> None:
+    """An adopt names the account it takes over, whether it reactivates it, what it overwrites."""
+    markdown = render_plan_markdown(identity)
+    assert "<details><summary><b>Adopt</b>: 2 users</summary>" in markdown
+    assert "**user** <code>bob@example.com</code> (adopt)\n\n" in markdown
+    assert (
+        "Takes over the existing account <code>robert@example.com</code> (<code>u-2</code>) "
+        "and reactivates it.\n"
+    ) in markdown
+    assert "Takes over the existing account <code>u-5</code>; does not reactivate it.\n" in markdown
+    assert (
+        '| <code>userName</code> | <code>"robert@example.com"</code> '
+        '| <code>"bob@example.com"</code> |'
+    ) in markdown
+    assert "| <code>active</code> | <code>false</code> | <code>true</code> |" in markdown
+
+
+def test_rename_block_shows_old_and_new_name_and_the_members_moved(identity: Plan) -> None:
+    """A rename is headed old → new and says it is done as create, move members, delete old."""
+    markdown = render_plan_markdown(identity)
+    assert "**group** <code>ops</code> → <code>operations</code> (rename)\n" in markdown
+    assert (
+        "Done as: create group <code>operations</code>, move 2 members into it, "
+        "delete group <code>ops</code> (<code>g-3</code>).\n"
+    ) in markdown
+    assert (
+        "Members moved (2): <code>alice@example.com</code>, <code>bob@example.com</code>\n"
+    ) in markdown
+    assert "Members removed (1): <code>dan@example.com</code>\n" in markdown
+
+
+def test_multi_valued_changes_get_one_row_per_item(identity: Plan) -> None:
+    """Each added, removed or changed email or phone number is a row of its own."""
+    markdown = render_plan_markdown(identity)
+    rows = [line for line in markdown.splitlines() if line.startswith("| <code>emails</code>")]
+    assert [row for row in rows if "erin" in row] == [
+        '| <code>emails</code> removed | <code>{"value":"erin.old@example.com","type":"work",'
+        '"primary":false}</code> | <em>(none)</em> |',
+        '| <code>emails</code> changed | <code>{"value":"Erin@example.com","type":"home"}</code> '
+        '| <code>{"value":"erin@example.com","type":"work"}</code> |',
+        '| <code>emails</code> added | <em>(none)</em> | <code>{"value":"erin.new@example.com",'
+        '"type":"work","primary":false}</code> |',
+    ]
+    assert (
+        '| <code>phoneNumbers</code> changed | <code>{"value":"+1 555 0100","type":"work"}</code> '
+        '| <code>{"value":"+1 555 0100","type":"mobile"}</code> |'
+    ) in markdown
+
+
+def test_hostile_item_values_are_escaped() -> None:
+    """An email item cannot break its table row or inject HTML."""
+    hostile = [{"value": "x|</details><b>@example.com", "type": "work", "primary": True}]
+    plan = Plan(
+        target="https://scim.example.com/v2",
+        dialect="generic",
+        actions=(
+            Action(
+                resource=Resource.USER,
+                action=ActionKind.ADOPT,
+                key="x@example.com",
+                id="</code><i>",
+                changes=(Change(path="emails", before=None, after=hostile),),
+            ),
+        ),
+    )
+    markdown = render_plan_markdown(plan)
+    assert_well_formed(markdown)
+    assert "<b>@" not in markdown
+    assert "<i>" not in markdown
+
+
+@pytest.mark.parametrize("limit", [pytest.param(n, id=f"{n}") for n in (4_000, 20_000, 65_000)])
+def test_many_adoptions_and_renames_respect_the_limit(limit: int) -> None:
+    """Thousands of adoptions and renames are cut between objects like any other kind."""
+    actions = [
+        Action(
+            resource=Resource.USER,
+            action=ActionKind.ADOPT,
+            key=f"u{n:04d}@example.com",
+            id=f"u-{n}",
+            changes=(
+                Change(
+                    path="userName", before=f"old{n:04d}@example.com", after=f"u{n:04d}@example.com"
+                ),
+                Change(path="active", before=False, after=True),
+            ),
+        )
+        for n in range(2000)
+    ] + [
+        Action(
+            resource=Resource.GROUP,
+            action=ActionKind.RENAME,
+            key=f"team-{n}",
+            id=f"g-{n}",
+            changes=(
+                Change(path="displayName", before=f"old-team-{n}", after=f"team-{n}"),
+                MemberChange(add=tuple(f"m{m}@example.com" for m in range(200))),
+            ),
+        )
+        for n in range(200)
+    ]
+    plan = Plan(target="https://scim.example.com/v2", dialect="atlassian", actions=tuple(actions))
+    markdown = render_plan_markdown(plan, limit=limit)
+    assert len(markdown) <= limit
+    assert_well_formed(markdown)
+    assert "| 0 | 0 | 0 | 0 | 0 | 2000 | 200 |" in markdown
+    assert "more actions not shown (comment size limit)" in markdown
+    assert "<b>Adopt</b>: 2000 users" in markdown
+    assert "<b>Rename</b>: 200 groups" in markdown

@@ -6,8 +6,16 @@ from typing import Any
 
 import pytest
 
-from reconciler.plan import Action, ActionKind, Plan, Resource
-from reconciler.render.notation import action_label, format_value, printable, summary_line
+from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
+from reconciler.render.notation import (
+    action_label,
+    adopt_sentence,
+    format_value,
+    item_lines,
+    printable,
+    rename_sentence,
+    summary_line,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +66,8 @@ def test_printable(text: str, written: str) -> None:
         pytest.param(ActionKind.REACTIVATE, "group team (reactivate)", id="reactivate"),
         pytest.param(ActionKind.DEACTIVATE, "group team (deactivate)", id="deactivate"),
         pytest.param(ActionKind.DELETE, "group team (delete)", id="delete"),
+        pytest.param(ActionKind.ADOPT, "group team (adopt)", id="adopt"),
+        pytest.param(ActionKind.RENAME, "group team (rename)", id="rename-without-old-name"),
     ],
 )
 def test_action_label(kind: ActionKind, label: str) -> None:
@@ -79,3 +89,95 @@ def test_summary_line_counts_every_kind_in_contract_order() -> None:
     assert summary_line(plan) == (
         "Plan: 1 to create, 2 to update, 0 to deactivate, 0 to reactivate, 0 to delete."
     )
+
+
+def test_rename_label_names_the_old_and_the_new_group() -> None:
+    """A rename reads ``group old -> new (rename)``, the old name taken from its displayName."""
+    action = Action(
+        resource=Resource.GROUP,
+        action=ActionKind.RENAME,
+        key="team",
+        changes=(Change(path="displayName", before="old\nteam", after="team"),),
+    )
+    assert action_label(action) == "group old\\u000ateam -> team (rename)"
+
+
+@pytest.mark.parametrize(
+    ("active", "sentence"),
+    [
+        pytest.param(
+            Change(path="active", before=False, after=True),
+            "takes over the existing account u-1 and reactivates it",
+            id="reactivates",
+        ),
+        pytest.param(
+            Change(path="active", before=True, after=False),
+            "takes over the existing account u-1 and deactivates it",
+            id="deactivates",
+        ),
+        pytest.param(
+            None, "takes over the existing account u-1; does not reactivate it", id="unchanged"
+        ),
+    ],
+)
+def test_adopt_sentence_says_whether_the_account_is_reactivated(
+    active: Change | None, sentence: str
+) -> None:
+    """An adopt says plainly whether it reactivates, deactivates or leaves ``active`` alone."""
+    changes = (Change(path="displayName", before="A", after="B"),)
+    action = Action(
+        resource=Resource.USER,
+        action=ActionKind.ADOPT,
+        key="a@example.com",
+        id="u-1",
+        changes=changes if active is None else (*changes, active),
+    )
+    assert adopt_sentence(action, repr, str) == sentence
+
+
+def test_adopt_sentence_names_the_account_by_its_live_user_name() -> None:
+    """When an adopt changes the userName, the account is named by the one it has now."""
+    action = Action(
+        resource=Resource.USER,
+        action=ActionKind.ADOPT,
+        key="new@example.com",
+        id="u-1",
+        changes=(Change(path="userName", before="old@example.com", after="new@example.com"),),
+    )
+    assert adopt_sentence(action, repr, str) == (
+        "takes over the existing account 'old@example.com' (u-1); does not reactivate it"
+    )
+
+
+def test_rename_sentence_counts_the_members_moved() -> None:
+    """A rename says it creates the new group, moves its members and deletes the old one."""
+    action = Action(
+        resource=Resource.GROUP,
+        action=ActionKind.RENAME,
+        key="new",
+        id="g-1",
+        changes=(
+            Change(path="displayName", before="old", after="new"),
+            MemberChange(add=("a@example.com",)),
+        ),
+    )
+    assert rename_sentence(action, repr, str) == (
+        "done as: create group 'new', move 1 member into it, delete group 'old' (g-1)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "lines"),
+    [
+        pytest.param(
+            Change(path="emails", after=[{"value": "a@x", "type": "work", "primary": True}]),
+            ['+ {"value":"a@x","type":"work","primary":true}'],
+            id="created-item",
+        ),
+        pytest.param(Change(path="displayName", before="A", after="B"), None, id="not-multi"),
+        pytest.param(Change(path="emails", before="a@x", after=None), None, id="not-items"),
+    ],
+)
+def test_item_lines(change: Change, lines: list[str] | None) -> None:
+    """Multi-valued changes are written item by item; anything else is left to before -> after."""
+    assert item_lines(change) == lines

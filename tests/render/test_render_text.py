@@ -165,3 +165,83 @@ def test_report_lines_give_reasons_for_failed_and_skipped(report: ApplyReport) -
         in lines
     )
     assert "+ user alice@example.com: applied" in lines
+
+
+def test_identity_plan_text_matches_golden(
+    identity: Plan, golden: Callable[[str, str], None]
+) -> None:
+    """Adoptions, a rename and item-level email and phone changes render as recorded."""
+    golden("identity_plan.txt", render_plan_text(identity, color=False))
+
+
+def test_adopt_reads_as_a_takeover_that_says_whether_it_reactivates(identity: Plan) -> None:
+    """An adopt is labelled as one, names the live account and says if it reactivates it."""
+    lines = render_plan_text(identity, color=False).splitlines()
+    bob = lines.index("~ user bob@example.com (adopt)")
+    assert lines[bob + 1 : bob + 3] == [
+        '    takes over the existing account "robert@example.com" (u-2) and reactivates it',
+        '    userName: "robert@example.com" -> "bob@example.com"',
+    ]
+    assert "    active: false -> true" in lines
+    eve = lines.index("~ user eve@example.com (adopt)")
+    assert lines[eve + 1] == "    takes over the existing account u-5; does not reactivate it"
+
+
+def test_rename_shows_old_and_new_name_and_how_it_is_done(identity: Plan) -> None:
+    """A rename is ``group old -> new (rename)``, done as create, move members, delete old."""
+    lines = render_plan_text(identity, color=False).splitlines()
+    head = lines.index("+/- group ops -> operations (rename)")
+    assert lines[head + 1 :][:5] == [
+        '    done as: create group "operations", move 2 members into it, delete group "ops" (g-3)',
+        '    displayName: "ops" -> "operations"',
+        "    members: + alice@example.com",
+        "    members: + bob@example.com",
+        "    members: - dan@example.com",
+    ]
+
+
+def test_multi_valued_changes_are_shown_item_by_item(identity: Plan) -> None:
+    """Emails and phone numbers show each added, removed and changed item, not whole lists."""
+    lines = render_plan_text(identity, color=False).splitlines()
+    assert (
+        '    emails: ~ erin@example.com: value "Erin@example.com" -> "erin@example.com", '
+        'type "home" -> "work"'
+    ) in lines
+    assert '    emails: + {"value":"erin.new@example.com","type":"work","primary":false}' in lines
+    assert '    emails: - {"value":"erin.old@example.com","type":"work","primary":false}' in lines
+    assert '    phoneNumbers: ~ +1 555 0100: type "work" -> "mobile"' in lines
+    assert '    phoneNumbers: + {"value":"+1 555 0199","type":"work","primary":false}' in lines
+    assert not any(line.startswith("    emails: [") for line in lines)
+
+
+def test_summary_line_counts_adopt_and_rename_when_present(identity: Plan) -> None:
+    """The summary line adds the adopt and rename counts after the five basic kinds."""
+    assert render_plan_text(identity, color=False).splitlines()[-2] == (
+        "Plan: 0 to create, 1 to update, 0 to deactivate, 0 to reactivate, 0 to delete, "
+        "2 to adopt, 1 to rename."
+    )
+
+
+def test_item_values_cannot_reach_the_terminal() -> None:
+    """Control characters inside an email item are escaped in its item-level line."""
+    plan = Plan(
+        target="https://scim.example.com/v2",
+        dialect="generic",
+        actions=(
+            Action(
+                resource=Resource.USER,
+                action=ActionKind.UPDATE,
+                key="m@example.com",
+                changes=(
+                    Change(
+                        path="emails",
+                        before=[{"value": "m@example.com", "type": "work", "primary": True}],
+                        after=[{"value": "m@example.com", "type": "x\x1b[2J", "primary": True}],
+                    ),
+                ),
+            ),
+        ),
+    )
+    text = render_plan_text(plan, color=False)
+    assert ESC not in text
+    assert '    emails: ~ m@example.com: type "work" -> "x\\u001b[2J"' in text
