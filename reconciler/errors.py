@@ -23,7 +23,7 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     ├── StalePlanError             a saved plan no longer matches the directory or target
     ├── LimitExceededError         a safety limit blocks the plan (exit 3)
     ├── ApprovalError              the plan was not approved (no terminal, answer not "yes")
-    └── ApplyInterruptedError      Ctrl-C during an apply: some actions may be applied (130)
+    └── ApplyInterruptedError      Ctrl-C or SIGTERM during an apply (130, 143)
 
 ``exit_code`` on each class is the process exit code the CLI uses for it.
 """
@@ -164,6 +164,12 @@ class ApprovalError(ReconcilerError):
 
 
 class ApplyInterruptedError(ReconcilerError):
-    """An apply was interrupted (Ctrl-C); what was sent stays, a rerun converges."""
+    """An apply was interrupted (Ctrl-C, SIGTERM); what was sent stays, a rerun converges."""
 
     exit_code = 130  # the shell's convention for a run ended by SIGINT
+
+    def __init__(self, message: str, *, signum: int = 2, report: object = None) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum  # 130 for SIGINT, 143 for SIGTERM
+        # The ApplyReport of what ended before the stop (errors sits below report).
+        self.report = report

@@ -41,6 +41,8 @@ from reconciler.scim.client import ScimClient
 
 log = structlog.get_logger("reconciler.apply")
 
+NOT_SENT = "not sent: the apply was interrupted"
+
 
 class Writer(Protocol):
     """What the executor needs from a directory: four kinds of write."""
@@ -238,32 +240,45 @@ class Executor:
         self._atlassian = plan.dialect == "atlassian"
         self._ids = dict(plan.user_ids)
         self._failed = set()
-        results: dict[int, ActionResult] = {}
+        # Filled by each action as it ends (not as the pool hands results back in
+        # order), so an interrupt knows exactly which actions ended.
+        self._ended: dict[int, ActionResult] = {}
         by_phase: dict[int, list[tuple[int, Action]]] = {}
         for index, action in enumerate(plan.actions):
             by_phase.setdefault(action.phase, []).append((index, action))
         pool = ThreadPoolExecutor(max_workers=self.concurrency)
         try:
             for phase in sorted(by_phase):
-                batch = by_phase[phase]
-                for (index, _), result in zip(
-                    batch, pool.map(lambda item: self._run(item[1]), batch), strict=True
-                ):
-                    results[index] = result
-        except KeyboardInterrupt:
-            # Ctrl-C: the actions in flight finish (no request is cut in half), the
-            # queued ones are never sent.
+                list(pool.map(lambda item: self._run(*item), by_phase[phase]))
+        except KeyboardInterrupt as stop:
+            # Ctrl-C or SIGTERM: the actions in flight finish (no request is cut in
+            # half), the queued ones are never sent.
             pool.shutdown(wait=True, cancel_futures=True)
-            raise ApplyInterruptedError(
-                f"interrupted: {len(results)} of {len(plan.actions)} actions had ended and "
-                "the ones in flight were let finish; the rest were not sent. Plan again to "
-                "see what is left; a rerun converges."
-            ) from None
+            raise self._interrupted(plan, dry_run, getattr(stop, "signum", 2)) from None
         pool.shutdown()
-        ordered = tuple(results[i] for i in range(len(plan.actions)))
-        return ApplyReport(target=plan.target, digest=plan.digest, dry_run=dry_run, results=ordered)
+        return self._report(plan, dry_run)
 
-    def _run(self, action: Action) -> ActionResult:
+    def _report(self, plan: Plan, dry_run: bool) -> ApplyReport:
+        results = tuple(
+            self._ended.get(i) or ActionResult(action=a, outcome=Outcome.SKIPPED, reason=NOT_SENT)
+            for i, a in enumerate(plan.actions)
+        )
+        return ApplyReport(target=plan.target, digest=plan.digest, dry_run=dry_run, results=results)
+
+    def _interrupted(self, plan: Plan, dry_run: bool, signum: int) -> ApplyInterruptedError:
+        report = self._report(plan, dry_run)
+        name = "SIGTERM" if signum == 15 else "Ctrl-C" if signum == 2 else f"signal {signum}"
+        applied, failed = report.count(Outcome.APPLIED), report.count(Outcome.FAILED)
+        not_sent = sum(1 for r in report.results if r.reason == NOT_SENT)
+        return ApplyInterruptedError(
+            f"interrupted by {name}: of {len(plan.actions)} actions, {applied} were applied "
+            f"and {failed} failed (the ones in flight were let finish); {not_sent} were not "
+            "sent. Plan again to see what is left; a rerun converges.",
+            signum=signum,
+            report=report,
+        )
+
+    def _run(self, index: int, action: Action) -> ActionResult:
         attempts: list[int] = []
         started = time.monotonic()
         new_id: str | None = None
@@ -303,6 +318,8 @@ class Executor:
             reason=reason,
             dry_run=self._dry_run,
         )
+        with self._lock:
+            self._ended[index] = result
         if self.on_result is not None:
             self.on_result(result)
         return result

@@ -24,6 +24,7 @@ from reconciler.cli.common import (
 )
 from reconciler.desired import DesiredState, render_schema
 from reconciler.errors import (
+    ApplyInterruptedError,
     ApprovalError,
     ConfigError,
     LimitExceededError,
@@ -243,7 +244,12 @@ def apply(
                 use_etags=connection.etags,
                 on_result=lambda _r: progress.advance(),
             )
-            report = executor.execute(plan_, dry_run=dry_run)
+            try:
+                report = executor.execute(plan_, dry_run=dry_run)
+            except ApplyInterruptedError as stopped:
+                if isinstance(stopped.report, ApplyReport):  # what ended is reported
+                    _print_report(stopped.report, fmt, output, sandbox=resolved.is_sandbox)
+                raise
     _print_report(report, fmt, output, sandbox=resolved.is_sandbox)
     if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED):
         sys.exit(EXIT_FAILED)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +41,31 @@ _log = structlog.get_logger("reconciler.cli")
 
 EXIT_CHANGES = 2
 EXIT_FAILED = 4
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (cron, Kubernetes, systemd, CI timeouts), raised in the main thread so a
+    run stops the way Ctrl-C stops it: in-flight writes finish, nothing new is sent."""
+
+    signum = signal.SIGTERM.value
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the wait
+    raise Terminated
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``Terminated``; outside it, the default returns."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Output:
@@ -117,7 +144,13 @@ def global_options(func: F) -> F:
         # the plain file:line:column lines people read in a job log.
         output = Output(no_color=no_color, quiet=quiet, json_logs=log_format == "json")
         try:
-            return func(*args, output=output, **kwargs)
+            with sigterm_as_interrupt():
+                return func(*args, output=output, **kwargs)
+        except Terminated:
+            output.error(
+                "error", "terminated by SIGTERM; nothing was sent", 128 + Terminated.signum
+            )
+            sys.exit(128 + Terminated.signum)
         except LimitExceededError as error:
             output.error("refused", str(error), error.exit_code)
             sys.exit(error.exit_code)

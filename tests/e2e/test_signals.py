@@ -1,0 +1,97 @@
+"""A scheduled job stopped by SIGTERM: in-flight writes finish, the report is printed, exit 143.
+
+Real processes: the sandbox served over HTTP with latency, and ``reconciler apply`` as
+cron, Kubernetes or a CI timeout would run it, then signalled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from tests.e2e.helpers import write
+
+TOKEN = "sigterm-test-token"
+USERS = 40
+
+
+@pytest.fixture
+def slow_sandbox(tmp_path: Path) -> Iterator[str]:
+    """The sandbox served on loopback, 150 ms per answer: an apply takes seconds."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "reconciler", "sandbox", "serve",
+            "--db", str(tmp_path / "served.db"), "--port", str(port),
+            "--token", TOKEN, "--latency-ms", "150", "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/scim/directory/sandbox"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/ServiceProviderConfig", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _live_user_names(url: str) -> set[str]:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    page = httpx.get(f"{url}/Users", params={"count": 1000}, headers=headers, timeout=10).json()
+    return {u["userName"] for u in page.get("Resources", [])}
+
+
+def test_sigterm_lets_in_flight_actions_finish_prints_the_report_and_exits_143(
+    tmp_path: Path, slow_sandbox: str
+) -> None:
+    """SIGTERM mid-apply: exit 143, the JSON report on stdout lists exactly the users that
+    now exist as applied and the rest as not sent, and the message counts them exactly."""
+    users = "".join(f"  - userName: u{n:02d}@example.com\n" for n in range(USERS))
+    write(tmp_path / "files", "users.yaml", "version: 1\nusers:\n" + users)
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "reconciler", "apply", str(tmp_path / "files"),
+            "--target", slow_sandbox, "--auto-approve", "--concurrency", "2",
+            "--format", "json", "--log-format", "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "RECONCILER_TOKEN": TOKEN},
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while len(_live_user_names(slow_sandbox)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    report = json.loads(stdout)
+    applied = {r["key"] for r in report["results"] if r["outcome"] == "applied"}
+    not_sent = [r for r in report["results"] if r["outcome"] == "skipped"]
+    assert applied == _live_user_names(slow_sandbox)
+    assert 4 <= len(applied) < USERS
+    assert len(applied) + len(not_sent) == USERS
+    assert (
+        f"interrupted by SIGTERM: of {USERS} actions, {len(applied)} were applied and 0 failed"
+        in stderr
+    )
