@@ -405,3 +405,16 @@ def test_a_rename_stopped_between_its_steps_fails_visibly_and_the_next_plan_resu
     assert kinds(resumed) == [("delete", "eng")]
     apply_plan(model, resumed)
     assert plan(state, model.snapshot(), PlanContext("model:", "atlassian")).actions == ()
+
+
+def test_an_account_under_a_previous_user_name_is_never_deactivated_as_unmanaged() -> None:
+    """ann.new is matched by key to an old deactivated account while her previous userName
+    still names her active account: that account is left alone with a warning, not
+    deactivated (found by the property tests)."""
+    model = DirectoryModel()
+    model.add_user("ann@example.com", externalId="E-ann", active=True)
+    model.add_user("ann.new@example.com", active=False)
+    spec = UserSpec(userName="ann.new@example.com", previousUserNames=("ann@example.com",))
+    result = plan_for(model, spec, policy=policy(unmanaged="deactivate"))
+    assert kinds(result) == [("reactivate", "ann.new@example.com")]
+    assert any("also answers to one of its identifiers" in m for m in messages(result))

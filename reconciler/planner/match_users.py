@@ -106,6 +106,8 @@ class _UserMatcher:
         return self.index.by_name.get(fold_user_key(key, "userName"), [])
 
     def run(self, specs: list[UserSpec]) -> list[FileUserMatch]:
+        for spec in specs:
+            self.mark_reached(spec)
         done, pending = self.primary(specs)
         claimed = {m.account.id for m in done if m.account is not None}
         more, pending = self.secondary(pending, claimed)
@@ -114,6 +116,16 @@ class _UserMatcher:
         owners = {m.account.id: m.key for m in done if m.account is not None}
         done += [self.holder_match(spec, owners) for spec in pending]
         return self.refuse_shared_holders(self.check_wanted(done, owners))
+
+    def mark_reached(self, spec: UserSpec) -> None:
+        """Every account any identifier of this file user names: never unmatched."""
+        key = self.key(spec)
+        names = (spec.userName, *spec.previousUserNames)
+        found = [u for name in names for u in self.index.by_name.get(name.lower(), [])]
+        if spec.externalId:
+            found += self.index.by_external_id.get(spec.externalId, [])
+        for user in found:
+            self.reached.setdefault(user.id, key)
 
     def primary(self, specs: list[UserSpec]) -> tuple[list[FileUserMatch], list[UserSpec]]:
         """Round 1: the policy's key."""

@@ -62,6 +62,8 @@ class _Outcome:
     managed: dict[str, LiveUser] = field(default_factory=dict)
     # Live ids whose fate a file user's entry already decided.
     handled: set[str] = field(default_factory=set)
+    # Live ids a warning already names (holders of a wanted userName or email).
+    named: set[str] = field(default_factory=set)
 
     def warn(self, key: str, message: str) -> None:
         self.warnings.append(PlanWarning(key=key, message=message))
@@ -230,6 +232,7 @@ def _collision(
 ) -> None:
     holder = match.holder
     assert holder is not None, "a collision names the holder"
+    out.named.add(holder.id)
     if match.account is not None:
         out.handled.add(match.account.id)
         reason = "its new userName or email is held by another account (see warnings)"
@@ -306,6 +309,13 @@ def _live_user(
         return
     if match.identity is Identity.COLLIDES and user.id not in out.key_of_id:
         out.left_alone.append((Resource.USER, HOLDS_WANTED_IDENTITY, shown))
+        if user.id not in out.named and match.by is not None:
+            out.warn(
+                match.by,
+                f"the live account {_describe(user)} also answers to one of its identifiers "
+                "(userName, externalId or a previous userName) but is another account; "
+                "it is left alone",
+            )
         return
     if match.identity is not Identity.UNMATCHED:
         return  # claimed: the file user's entry decided
