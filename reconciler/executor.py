@@ -311,7 +311,9 @@ class Executor:
             resource=action.resource.value,
             key=action.key,
             action=action.action.value,
-            outcome=outcome.value,
+            outcome="would_apply"
+            if self._dry_run and outcome is Outcome.APPLIED
+            else outcome.value,
             attempt=max(attempts, default=0),
             requests=len(attempts),
             duration_ms=round(result.duration_ms, 1),

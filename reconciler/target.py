@@ -111,7 +111,8 @@ def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, s
     if raw.startswith("sandbox:"):
         if not raw.removeprefix("sandbox:").strip():
             raise ConfigError("sandbox: needs a PATH, for example sandbox:.reconciler/sandbox.db")
-        path = Path(raw.removeprefix("sandbox:"))
+        # Absolute: a saved plan names this very file, wherever apply runs from.
+        path = Path(raw.removeprefix("sandbox:")).expanduser().absolute()
         return Target(
             url=f"sandbox:{path}", dialect="atlassian", token_env=spec.token_env, sandbox_path=path
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog.testing
+
 from reconciler.errors import ConflictError, PayloadTooLargeError, ServerError
 from reconciler.executor import Executor, RecordingWriter
 from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
@@ -171,6 +173,16 @@ def test_dry_run_report_says_so() -> None:
     report = Executor(RecordingWriter()).execute(make_plan(user_create("a@x.com")), dry_run=True)
     assert report.dry_run
     assert report.to_dict()["summary"] == {"applied": 1, "failed": 0, "skipped": 0}
+
+
+def test_dry_run_action_events_say_would_apply_not_applied() -> None:
+    """The canonical action event of a dry run never claims that anything was applied."""
+    with structlog.testing.capture_logs() as events:
+        Executor(RecordingWriter()).execute(make_plan(user_create("a@x.com")), dry_run=True)
+    actions = [e for e in events if e["event"] == "action"]
+    assert [(e["key"], e["outcome"], e["dry_run"]) for e in actions] == [
+        ("a@x.com", "would_apply", True)
+    ]
 
 
 def test_conflict_error_class_is_terminal() -> None:

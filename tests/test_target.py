@@ -19,8 +19,14 @@ def test_precedence_is_flag_then_environment_then_files_then_sandbox() -> None:
     assert resolve_target(None, spec, env).url == "https://env.example/scim"
     assert resolve_target(None, spec, {}).url == "https://files.example/scim"
     default = resolve_target(None, TargetSpec(), {})
-    assert default.sandbox_path == Path(".reconciler/sandbox.db")
+    assert default.sandbox_path == Path(".reconciler/sandbox.db").absolute()
     assert default.is_sandbox
+
+
+def test_a_sandbox_target_records_its_absolute_path(tmp_path: Path) -> None:
+    """A saved plan for sandbox:rel.db names that very file, not whatever rel.db is later."""
+    target = resolve_target("sandbox:rel.db", TargetSpec(), {})
+    assert target.url == f"sandbox:{Path('rel.db').absolute()}"
 
 
 def test_url_variables_expand_from_the_environment() -> None:

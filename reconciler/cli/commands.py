@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -126,21 +127,34 @@ def plan_command(
         plan_ = make_plan(desired, resolved, connection, output)
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
-        _write_plan(out, plan_)
+        output.info(f"Saved the plan to {_write_plan(out, plan_)}")
     if plan_.blocked:
         sys.exit(LimitExceededError.exit_code)
     if detailed_exitcode and not plan_.is_empty:
         sys.exit(EXIT_CHANGES)
 
 
-def _write_plan(path: Path, plan_: Plan) -> None:
+def _write_plan(path: Path, plan_: Plan) -> Path:
+    """Write the JSON plan atomically; a directory gets ``plan.json`` inside it.
+
+    Nothing is left behind on failure: a reader sees the old file or the new one.
+    """
+    if path.is_dir() or str(path).endswith(("/", os.sep)):
+        path = path / "plan.json"
+    tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(render_plan_json(plan_), encoding="utf-8")
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as handle:
+            tmp = Path(handle.name)
+            handle.write(render_plan_json(plan_))
         tmp.replace(path)
     except OSError as exc:
-        raise ConfigError(f"cannot write the plan to {path}: {exc}") from exc
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
+    return path
 
 
 @main.command()

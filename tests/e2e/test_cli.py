@@ -258,3 +258,18 @@ def test_quiet_silences_notes_but_not_errors(tmp_path: Path) -> None:
     failed = reconciler("plan", str(tmp_path / "nope"), "-q", "--log-format", "console")
     assert failed.exit_code == 1
     assert "error:" in failed.stderr
+
+
+def test_plan_out_a_directory_writes_plan_json_there_and_leaves_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """--out DIR saves DIR/plan.json; no temporary file is left beside it."""
+    write(tmp_path / "files", "users.yaml", USERS)
+    (tmp_path / "plans").mkdir()
+    run = reconciler(
+        "plan", str(tmp_path / "files"), "--target", f"sandbox:{tmp_path / 's.db'}",
+        "--out", str(tmp_path / "plans"),
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == ["plan.json"]
+    assert json.loads((tmp_path / "plans" / "plan.json").read_text())["format_version"] == 1
