@@ -154,6 +154,7 @@ class Connection:
     client: ScimClient
     page_size: int
     etags: bool = False  # send If-Match with the ETags the server announced
+    note: str | None = None  # something a person should know about this connection
 
 
 def connect(
@@ -181,16 +182,17 @@ def connect(
             rate=rate,
         )
     else:
-        token = env.get(target.token_env)
-        if not token:
+        token = env.get(target.token_env) or None
+        if token is None and not _is_loopback(urlsplit(target.url).hostname or ""):
             raise ConfigError(
                 f"no token: set the environment variable {target.token_env} "
                 f"to the bearer token of {target.url}"
             )
-        try:
-            check_token(token)
-        except ConfigError as error:
-            raise ConfigError(f"{target.token_env}: {error}") from None
+        if token is not None:
+            try:
+                check_token(token)
+            except ConfigError as error:
+                raise ConfigError(f"{target.token_env}: {error}") from None
         remote = wrap_transport(httpx.HTTPTransport()) if wrap_transport else None
         client = ScimClient(target.url, token=token, transport=remote, retry=retry, rate=rate)
     try:
@@ -198,10 +200,17 @@ def connect(
     except BaseException:
         client.close()
         raise
+    tokenless = target.sandbox_path is None and not env.get(target.token_env)
     return Connection(
         client=client,
         page_size=page_size(target.dialect, config),
         etags=target.dialect == "generic" and _supported(config, "etag"),
+        note=(
+            f"{target.token_env} is not set: talking to {target.url} without a token, "
+            "as only a loopback target allows"
+            if tokenless
+            else None
+        ),
     )
 
 

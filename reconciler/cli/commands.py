@@ -123,7 +123,7 @@ def plan_command(
     A plan that exceeds a safety limit exits 3 whatever --detailed-exitcode says.
     """
     desired = load_files(paths)
-    with connected(desired, target) as (resolved, connection):
+    with connected(desired, target, output) as (resolved, connection):
         plan_ = make_plan(desired, resolved, connection, output)
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
@@ -226,7 +226,7 @@ def apply(
         raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
     else:
         desired = load_files(paths)
-    with connected(desired, target, rate) as (resolved, connection):
+    with connected(desired, target, output, rate) as (resolved, connection):
         if saved is not None:
             plan_ = saved
             verify_saved_plan(plan_, connection.client, resolved.url)

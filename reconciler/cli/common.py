@@ -204,7 +204,7 @@ def load_files(paths: tuple[Path, ...]) -> DesiredState:
 
 @contextmanager
 def connected(
-    desired: DesiredState, cli_target: str | None, rate: float | None = None
+    desired: DesiredState, cli_target: str | None, output: Output, rate: float | None = None
 ) -> Iterator[tuple[Target, Connection]]:
     """Resolve the target and open a connection for the length of a command.
 
@@ -212,6 +212,8 @@ def connected(
     """
     target = resolve_target(cli_target, desired.target, os.environ)
     connection = connect(target, rate=rate)
+    if connection.note is not None:
+        output.info(connection.note)
     try:
         yield target, connection
     finally:

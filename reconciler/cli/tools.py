@@ -46,7 +46,7 @@ def export(target: str | None, out: Path | None, fmt: str, force: bool, output: 
     """
     desired = DesiredState()
     with (
-        connected(desired, target) as (resolved, connection),
+        connected(desired, target, output) as (resolved, connection),
         output.progress("Reading the directory") as progress,
     ):
         live = read_snapshot(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from reconciler.sandbox import serve
 from tests.conftest import SCIM2_SERVER_TOKEN
 from tests.e2e.helpers import reconciler, write
 
@@ -273,3 +275,37 @@ def test_plan_out_a_directory_writes_plan_json_there_and_leaves_nothing_else(
     assert run.exit_code == 0, run.stderr
     assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == ["plan.json"]
     assert json.loads((tmp_path / "plans" / "plan.json").read_text())["format_version"] == 1
+
+
+def test_a_tokenless_sandbox_on_loopback_is_used_without_a_token_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sandbox serve without --token needs none from the client on loopback; a note says
+    the requests go without a token. A remote URL without a token is still refused."""
+    monkeypatch.delenv("RECONCILER_TOKEN", raising=False)
+    write(tmp_path / "files", "users.yaml", USERS)
+    stop = threading.Event()
+    urls: list[str] = []
+    ready = threading.Event()
+    thread = threading.Thread(
+        target=serve,
+        kwargs={
+            "db_path": tmp_path / "served.db", "port": 0, "stop": stop,
+            "ready": lambda url: (urls.append(url), ready.set()),
+        },
+    )  # fmt: skip
+    thread.start()
+    try:
+        assert ready.wait(10)
+        run = reconciler(
+            "plan", str(tmp_path / "files"), "--target", urls[0], "--log-format", "console"
+        )
+        assert run.exit_code == 0, run.stderr
+        assert "RECONCILER_TOKEN is not set: talking to" in run.stderr
+        assert "2 to create" in run.stdout
+    finally:
+        stop.set()
+        thread.join(10)
+    remote = reconciler("plan", str(tmp_path / "files"), "--target", "https://scim.example/v2")
+    assert remote.exit_code == 1
+    assert "no token" in remote.stderr
