@@ -164,6 +164,9 @@ class Plan(_Frozen):
     dialect: str
     # How action keys of users are matched: by userName or by externalId.
     user_key: Literal["userName", "externalId"] = "userName"
+    # The name (never the value) of the environment variable that holds the target's
+    # token, so that `apply --plan` without the files reads the same variable.
+    token_env: str | None = None
     actions: tuple[Action, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
     blocked: tuple[Blocked, ...] = ()
@@ -194,6 +197,9 @@ class Plan(_Frozen):
             # Covered so that a saved plan cannot be edited past its safety limits.
             "blocked": [b.model_dump(mode="json") for b in self.blocked],
         }
+        if self.token_env is not None:
+            # Covered: an edited plan must not send another variable's secret.
+            body["token_env"] = self.token_env
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -204,6 +210,7 @@ class Plan(_Frozen):
             "target": self.target,
             "dialect": self.dialect,
             "user_key": self.user_key,
+            **({"token_env": self.token_env} if self.token_env is not None else {}),
             "digest": self.digest,
             "summary": self.summary,
             "actions": [a.model_dump(mode="json") for a in self.actions],

@@ -31,7 +31,9 @@ from reconciler.errors import (
     LimitExceededError,
 )
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
+from reconciler.limits import check_limits
 from reconciler.plan import Plan
+from reconciler.planner import PlanContext, limit_bases
 from reconciler.render import (
     parse_plan_json,
     render_plan_json,
@@ -41,7 +43,8 @@ from reconciler.render import (
 from reconciler.report import ApplyReport, Outcome
 from reconciler.saved import check_plan_target, verify_saved_plan
 from reconciler.scope import listed_but_left_alone
-from reconciler.target import Target, resolve_target
+from reconciler.snapshot import read_snapshot
+from reconciler.target import Connection, Target, resolve_target
 from reconciler.version import __version__
 
 
@@ -216,12 +219,7 @@ def apply(
     approve = _digest_argument(approve)
     saved: Plan | None = None
     if plan_file is not None:
-        saved = _read_plan(plan_file)
-        desired = load_files(paths) if paths else DesiredState()
-        if target is None and not os.environ.get("RECONCILER_TARGET") and not desired.target.url:
-            target = saved.target
-        # Refuse a plan made for another directory before anything is opened.
-        check_plan_target(saved, resolve_target(target, desired.target, os.environ).url)
+        saved, desired, target = _saved_plan_setting(plan_file, paths, target)
     elif not paths:
         raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
     else:
@@ -230,6 +228,8 @@ def apply(
         if saved is not None:
             plan_ = saved
             verify_saved_plan(plan_, connection.client, resolved.url)
+            if paths:
+                _recheck_limits(plan_, desired, resolved, connection, output, approve)
         else:
             plan_ = make_plan(desired, resolved, connection, output)
         # stdout holds one document: in JSON, the plan when refused, else the report.
@@ -267,6 +267,53 @@ def apply(
     _print_report(report, fmt, output, sandbox=resolved.is_sandbox)
     if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED):
         sys.exit(EXIT_FAILED)
+
+
+def _saved_plan_setting(
+    plan_file: Path, paths: tuple[Path, ...], target: str | None
+) -> tuple[Plan, DesiredState, str | None]:
+    """The saved plan, the files (if given) and the target to apply it to.
+
+    Without a target anywhere else, the plan's own; without a token_env in the files,
+    the variable the plan was made with. A plan made for another directory is refused
+    before anything is opened.
+    """
+    saved = _read_plan(plan_file)
+    desired = load_files(paths) if paths else DesiredState()
+    if saved.token_env is not None and "token_env" not in desired.target.model_fields_set:
+        spec = desired.target.model_copy(update={"token_env": saved.token_env})
+        desired = desired.model_copy(update={"target": spec})
+    if target is None and not os.environ.get("RECONCILER_TARGET") and not desired.target.url:
+        target = saved.target
+    check_plan_target(saved, resolve_target(target, desired.target, os.environ).url)
+    return saved, desired, target
+
+
+def _recheck_limits(
+    saved: Plan,
+    desired: DesiredState,
+    resolved: Target,
+    connection: Connection,
+    output: Output,
+    approve: str | None,
+) -> None:
+    """Hold a saved plan to the limits of the files given with it.
+
+    The digest shows a plan was not changed by accident; it is no signature. A plan
+    edited past the limits the reviewed files set is refused like a blocked plan.
+    """
+    with output.progress("Reading the directory to check the limits") as progress:
+        live = read_snapshot(
+            connection.client, page_size=connection.page_size, progress=progress.update
+        )
+    context = PlanContext(resolved.url, resolved.dialect)
+    blocked = check_limits(saved, desired.policy.limits, limit_bases(desired, live, context))
+    if blocked and approve != saved.digest:
+        limits = ", ".join(f"{b.limit} ({b.planned} > {b.allowed}: {b.basis})" for b in blocked)
+        raise LimitExceededError(
+            f"the saved plan exceeds limits the files set: {limits}; nothing was sent. "
+            f"If it is intended, run again with --approve {saved.digest}"
+        )
 
 
 def _read_plan(path: Path) -> Plan:

@@ -227,7 +227,8 @@ def make_plan(
         live = read_snapshot(
             connection.client, page_size=connection.page_size, progress=progress.update
         )
-    return plan(desired, live, PlanContext(target.url, target.dialect))
+    token_env = None if target.is_sandbox else target.token_env
+    return plan(desired, live, PlanContext(target.url, target.dialect, token_env))
 
 
 def render_plan(plan_: Plan, fmt: str, target: Target, output: Output) -> str:

@@ -31,13 +31,15 @@ from reconciler.planner.match_users import match_users
 from reconciler.planner.review import deactivated_members, inactive_joiners
 from reconciler.planner.users import LeftAloneEntry, UserPlan, plan_users
 
-__all__ = ["LEFT_ALONE_KEYS", "PlanContext", "plan"]
+__all__ = ["LEFT_ALONE_KEYS", "PlanContext", "limit_bases", "plan"]
 
 LEFT_ALONE_KEYS = 20  # keys kept per left-alone reason in the plan; the count is complete
 
 
-def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Plan:
-    """Plan the actions that make ``live`` look like ``desired`` under ``desired.policy``."""
+def _stages(
+    desired: DesiredState, live: LiveSnapshot, context: PlanContext
+) -> tuple[UserPlan, GroupPlan]:
+    """match → users → groups."""
     policy = desired.policy
     user_matches = match_users(
         desired.users, live.users, policy.users.key, emails_unique=context.emails_unique
@@ -49,6 +51,22 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
     groups = plan_groups(
         group_matches, desired.group_members(), policy.groups, users, user_matches, context
     )
+    return users, groups
+
+
+def limit_bases(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> LimitBases:
+    """What the percentage limits of ``desired.policy`` are of, in this directory.
+
+    ``apply --plan`` with the files re-checks a saved plan against the limits the
+    files set, so a plan edited after review cannot pass them.
+    """
+    return _bases(*_stages(desired, live, context))
+
+
+def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Plan:
+    """Plan the actions that make ``live`` look like ``desired`` under ``desired.policy``."""
+    policy = desired.policy
+    users, groups = _stages(desired, live, context)
     actions = sorted(
         (*users.actions, *groups.actions), key=lambda a: (a.phase, a.key.lower(), a.key)
     )
@@ -63,6 +81,7 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
         target=context.target,
         dialect=context.dialect,
         user_key=key_attribute,
+        token_env=context.token_env,
         actions=tuple(actions),
         warnings=tuple(sorted(set(warnings), key=lambda w: (w.key.lower(), w.key, w.message))),
         left_alone=_left_alone((*users.left_alone, *groups.left_alone)),

@@ -11,6 +11,7 @@ class PlanContext:
 
     target: str
     dialect: str  # "atlassian" or "generic"
+    token_env: str | None = None  # recorded in the plan by name, for apply --plan
 
     @property
     def names_immutable(self) -> bool:

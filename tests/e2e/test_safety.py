@@ -10,14 +10,17 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from reconciler import target
 from reconciler.cli import common as cli
+from reconciler.plan import Plan
 from reconciler.sandbox import SandboxStore
 from reconciler.scim.retry import RetryPolicy
+from tests.conftest import SCIM2_SERVER_TOKEN
 from tests.e2e.helpers import reconciler
 
 Fault = Callable[[httpx.Request, httpx.Response], httpx.Response]
@@ -370,3 +373,53 @@ def test_saved_plan_defaults_to_its_own_target(tmp_path: Path, sandbox: str) -> 
     run = reconciler("apply", "--plan", str(saved), "--auto-approve", "--format", "json")
     assert run.exit_code == 0, run.stderr
     assert run.json()["target"] == sandbox
+
+
+def _resigned(data: dict[str, Any]) -> str:
+    """A plan JSON with its digest made anew, as anyone who edits a plan can do."""
+    body = {k: v for k, v in data.items() if k not in ("digest", "summary")}
+    for action in body["actions"]:
+        for change in action["changes"]:
+            change.pop("items", None)
+    return Plan.model_validate(body).to_json()
+
+
+def test_saved_plan_re_signed_past_the_files_limits_is_refused(
+    tmp_path: Path, sandbox: str
+) -> None:
+    """The digest is no signature: a blocked plan with "blocked" emptied and a fresh
+    digest is still refused (exit 3, nothing sent) when applied with the reviewed files,
+    whose limits it exceeds; --approve of that digest lets it through."""
+    files = files_with(
+        tmp_path, "policy: {users: {unmanaged: deactivate}, limits: {max_deactivations: 1}}"
+    )
+    run = reconciler("plan", str(files), "--target", sandbox, "--format", "json")
+    assert run.exit_code == 3
+    saved = tmp_path / "plan.json"
+    saved.write_text(_resigned({**run.json(), "blocked": []}))
+    refused = reconciler("apply", str(files), "--plan", str(saved), "--auto-approve")
+    assert refused.exit_code == 3, refused.stderr
+    assert "exceeds limits the files set: max_deactivations" in refused.stderr
+    digest = json.loads(saved.read_text())["digest"]
+    approved = reconciler(
+        "apply", str(files), "--plan", str(saved), "--auto-approve", "--approve", digest
+    )
+    assert approved.exit_code == 0, approved.stderr
+
+
+def test_apply_of_a_saved_plan_reads_the_token_variable_the_plan_was_made_with(
+    tmp_path: Path, scim2_tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """target.token_env in the files is recorded by name in the saved plan, so apply --plan
+    without the files reads the same variable (and the plan never holds the token)."""
+    monkeypatch.delenv("RECONCILER_TOKEN", raising=False)
+    monkeypatch.setenv("DIRECTORY_TOKEN", SCIM2_SERVER_TOKEN)
+    files = files_with(tmp_path, "target: {token_env: DIRECTORY_TOKEN}")
+    saved = tmp_path / "plan.json"
+    made = reconciler("plan", str(files), "--target", scim2_tenant, "--out", str(saved))
+    assert made.exit_code == 0, made.stderr
+    text = saved.read_text()
+    assert json.loads(text)["token_env"] == "DIRECTORY_TOKEN"
+    assert SCIM2_SERVER_TOKEN not in text
+    run = reconciler("apply", "--plan", str(saved), "--auto-approve")
+    assert run.exit_code == 0, run.stderr
