@@ -91,6 +91,13 @@ class _LoggedRequests(WSGIRequestHandler):
         _log.info("sandbox.server", level_name=type, message=message % args if args else message)
 
 
+def _not_ready(environ: object, start_response: Callable[..., object]) -> list[bytes]:
+    """The WSGI app between binding the port and opening the database: never called,
+    since nothing is served before ``serve_forever``."""
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"the sandbox is starting"]
+
+
 class SandboxServer:
     """The sandbox on a werkzeug threaded HTTP server; ``port=0`` picks a free port."""
 
@@ -103,22 +110,20 @@ class SandboxServer:
         token: str | None = None,
         faults: FaultConfig | None = None,
     ) -> None:
-        self.store = open_store(db_path)
+        # Listen first: a busy port must not leave a new, empty database behind.
         try:
             self._server: BaseWSGIServer = make_server(
-                host,
-                port,
-                SandboxApp(self.store, token, faults),
-                threaded=True,
-                request_handler=_LoggedRequests,
+                host, port, _not_ready, threaded=True, request_handler=_LoggedRequests
             )
         except SystemExit as exc:
             # werkzeug prints why it cannot listen (port in use...) and exits.
-            self.store.close()
             raise ConfigError(f"cannot serve the sandbox on {host}:{port}") from exc
+        try:
+            self.store = open_store(db_path)
         except BaseException:
-            self.store.close()
+            self._server.server_close()
             raise
+        self._server.app = SandboxApp(self.store, token, faults)
         self.host = host
 
     @property

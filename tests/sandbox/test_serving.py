@@ -158,3 +158,4 @@ def test_port_in_use_is_a_config_error(
         with pytest.raises(ConfigError, match=f"127.0.0.1:{port}"):
             SandboxServer(sandbox_db, port=port)
     capsys.readouterr()
+    assert not sandbox_db.exists(), "a server that cannot listen creates no database"
