@@ -115,6 +115,87 @@ def test_yaml_1_1_booleans_are_plain_strings(workdir: Path) -> None:
     assert (user.title, user.nickName) == ("no", "on")
 
 
+def test_plain_scalars_in_text_fields_are_their_text_as_written(workdir: Path) -> None:
+    """An unquoted 00018, 0042, 1e3, true or +4930 in a string field is that text, not a number."""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\n"
+        "policy:\n"
+        "  users: {key: externalId, protect: [007], scope: [1e3]}\n"
+        "  limits: {max_deactivations: 5, max_group_deletions: 0x1F}\n"
+        "users:\n"
+        "  - userName: 1e3\n"
+        "    externalId: 00018\n"
+        "    previousUserNames: [0042]\n"
+        "    active: false\n"
+        "    title: true\n"
+        "    displayName: ~\n"
+        "    name: {givenName: .inf, familyName: -0.0}\n"
+        "    enterprise:\n"
+        "      employeeNumber: 00018\n"
+        "      costCenter: 0042\n"
+        "      department:\n"
+        "    phoneNumbers: [{value: +4930123, type: 2, primary: true}]\n"
+        "    groups: [1234]\n"
+        "groups: [{displayName: 1234, members: [00018]}]\n",
+    )
+    state = load_desired(["a.yaml"])
+    (user,) = state.users
+    assert (user.userName, user.externalId, user.previousUserNames) == ("1e3", "00018", ("0042",))
+    assert (user.active, user.title, user.displayName) == (False, "true", None)
+    assert user.name is not None
+    assert (user.name.givenName, user.name.familyName) == (".inf", "-0.0")
+    assert user.enterprise is not None
+    assert (user.enterprise.employeeNumber, user.enterprise.costCenter) == ("00018", "0042")
+    assert user.enterprise.department is None
+    assert user.phoneNumbers is not None
+    phone = user.phoneNumbers[0]
+    assert (phone.value, phone.type, phone.primary) == ("+4930123", "2", True)
+    assert state.groups[0].members == ("00018",)
+    assert state.group_members() == {"1234": frozenset({"00018"})}
+    assert (state.policy.users.protect, state.policy.users.scope) == (("007",), ("1e3",))
+    limits = state.policy.limits
+    assert (limits.max_deactivations, limits.max_group_deletions) == (5, 31)
+
+
+def test_an_alias_is_resolved_by_the_field_it_is_used_in(workdir: Path) -> None:
+    """One anchored plain 0042 is the text "0042" as a costCenter and the number 42 as a limit."""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\n"
+        "users: [{userName: a@x.com, enterprise: {costCenter: &cc 0042}}]\n"
+        "policy: {limits: {max_member_removals: *cc}}\n",
+    )
+    state = load_desired(["a.yaml"])
+    assert state.users[0].enterprise is not None
+    assert state.users[0].enterprise.costCenter == "0042"
+    assert state.policy.limits.max_member_removals == 42
+
+
+def test_only_plain_scalars_become_text_other_types_in_text_fields_stay_errors(
+    workdir: Path,
+) -> None:
+    """Plain numbers load as text; lists, mappings and explicit !!int tags are still refused."""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\n"
+        "users:\n"
+        "  - userName: a@x.com\n"
+        "    enterprise: {employeeNumber: 00018, costCenter: !!int 0042}\n"
+        "    title: [1e3]\n"
+        "    nickName: {a: 1}\n",
+    )
+    assert problems_of(["a.yaml"]) == [
+        "a.yaml:4:53: users[0].enterprise.costCenter: expected a string, found the number 42; "
+        "put the value in quotes",
+        "a.yaml:5:12: users[0].title: expected a string, found a list",
+        "a.yaml:6:15: users[0].nickName: expected a string, found a mapping",
+    ]
+
+
 def test_anchors_and_aliases_within_the_budget_load(workdir: Path) -> None:
     """A modest alias (a shared list of groups) loads as if written out."""
     write(
@@ -156,14 +237,14 @@ CASES = [
     ),
     pytest.param(
         {
-            "a.yaml": "version: 1\n"
-            "users: [{userName: a@x.com, enterprise: {employeeNumber: 1001}}]\n"
+            "a.json": '{"version": 1,\n'
+            '"users": [{"userName": "a@x.com", "enterprise": {"employeeNumber": 1001}}]}\n'
         },
         [
-            "a.yaml:2:58: users[0].enterprise.employeeNumber: expected a string, "
+            "a.json:2:68: users[0].enterprise.employeeNumber: expected a string, "
             "found the number 1001; put the value in quotes"
         ],
-        id="wrong-type-number-for-string",
+        id="wrong-type-json-number-for-string",
     ),
     pytest.param(
         {"a.yaml": "version: 1\nusers:\n  - userName: a@x.com\n    title: A\n    title: B\n"},
@@ -368,6 +449,65 @@ def test_problem_is_reported_at_its_place(
     assert problems_of(list(files)) == expected
 
 
+_LONG = "A" * 30 + "B" * 30
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "TOPSECRET first line of some file\nand its second line\n",
+            "a.yaml:1:1: expected a mapping with version: 1, found a string",
+            id="not-a-mapping-quotes-nothing",
+        ),
+        pytest.param(
+            "12345678901234567890\n",
+            "a.yaml:1:1: expected a mapping with version: 1, found a number",
+            id="not-a-mapping-number-quotes-nothing",
+        ),
+        pytest.param(
+            f"version: 1\nusers: [{{userName: a@x.com, active: {_LONG}}}]\n",
+            "a.yaml:2:37: users[0].active: expected true or false, found the string "
+            f'"{_LONG[:37]}..."',
+            id="wrong-type",
+        ),
+        pytest.param(
+            'version: 1\nusers: [{userName: a@x.com, active: "a\\tb\\e[31mc"}]\n',
+            'a.yaml:2:37: users[0].active: expected true or false, found the string "a b?[31mc"',
+            id="unprintable",
+        ),
+        pytest.param(
+            f"version: 1\n{_LONG}: 1\n",
+            f'a.yaml:2:1: ["{_LONG[:37]}..."]: unknown key "{_LONG[:37]}..."; '
+            "expected one of: version, target, policy, users, groups",
+            id="unknown-key",
+        ),
+        pytest.param(
+            f"version: 1\nusers: [{{userName: a@x.com, emails: [{{value: {_LONG}}}]}}]\n",
+            f"a.yaml:2:46: users[0].emails[0].value: '{_LONG[:37]}...' is not an email address",
+            id="model-message",
+        ),
+        pytest.param(
+            f"version: 1\ntarget: !{_LONG} x\n",
+            f"a.yaml:2:9: target: tag !{_LONG[:36]}... is not allowed; "
+            "only plain YAML is read (strings, numbers, true/false, null, lists, mappings)",
+            id="tag",
+        ),
+        pytest.param(
+            f"version: 1\ntarget: *{_LONG}\n",
+            f"a.yaml:2:9: target: alias *{_LONG[:37]}... has no anchor &{_LONG[:37]}... before it",
+            id="alias",
+        ),
+    ],
+)
+def test_file_text_in_a_problem_is_a_short_printable_excerpt(
+    workdir: Path, text: str, expected: str
+) -> None:
+    """A problem quotes at most 40 printable characters of a file, and nothing of a non-mapping."""
+    write(workdir, "a.yaml", text)
+    assert problems_of(["a.yaml"]) == [expected]
+
+
 def test_missing_path_and_empty_directory_are_problems(workdir: Path) -> None:
     """A path that does not exist and a directory with nothing to load are both reported."""
     (workdir / "empty").mkdir()
@@ -390,6 +530,55 @@ def test_a_directory_that_cannot_be_listed_is_a_problem(
 
     monkeypatch.setattr(os, "walk", walk)
     assert problems_of(["d"]) == ["d/locked: cannot list: Permission denied"]
+
+
+def _outside_secret(workdir: Path) -> Path:
+    """A credentials file outside the directory given, as a runner might hold one."""
+    return write(workdir, "home/.aws/credentials.yaml", "aws_secret_access_key: TOPSECRET123\n")
+
+
+def test_links_that_leave_the_directory_given_are_refused_by_name(workdir: Path) -> None:
+    """A file or directory link, at any depth, that resolves outside the directory is refused."""
+    secret = _outside_secret(workdir)
+    write(workdir, "repo/users.yaml", "version: 1\nusers: [{userName: a@x.com}]\n")
+    write(workdir, "repo/team/real.yaml", "version: 1\n")
+    (workdir / "repo/more.yaml").symlink_to(secret)
+    (workdir / "repo/team/deep").mkdir()
+    (workdir / "repo/team/deep/more.json").symlink_to("../../../home/.aws/credentials.yaml")
+    (workdir / "repo/team/aws").symlink_to(secret.parent, target_is_directory=True)
+    (workdir / "repo/team/inside.yaml").symlink_to("real.yaml")  # stays inside: fine
+    (workdir / "repo/team/up").symlink_to("..", target_is_directory=True)  # inside, not followed
+    problems = problems_of(["repo"])
+    refused = "symbolic link leads outside repo, the directory given; refused"
+    assert problems == [
+        f"repo/more.yaml: {refused}",
+        f"repo/team/aws: {refused}",
+        f"repo/team/deep/more.json: {refused}",
+    ]
+    assert not any("TOPSECRET" in p or ".aws" in p for p in problems)
+
+
+def test_a_path_given_that_is_a_link_out_of_its_own_directory_is_refused(workdir: Path) -> None:
+    """A PATH that is itself a link is read only if it resolves inside the directory holding it."""
+    secret = _outside_secret(workdir)
+    write(workdir, "repo/real.yaml", "version: 1\nusers: [{userName: a@x.com}]\n")
+    (workdir / "repo/more.yaml").symlink_to(secret)
+    (workdir / "repo/creds").symlink_to(secret.parent, target_is_directory=True)
+    (workdir / "repo/same.yaml").symlink_to("real.yaml")
+    refused = "symbolic link leads outside its own directory; refused"
+    refused += " (give the path it points to instead)"
+    assert problems_of(["repo/more.yaml", "repo/creds/", "repo/same.yaml"]) == [
+        f"repo/creds/: {refused}",
+        f"repo/more.yaml: {refused}",
+    ]
+    assert [u.userName for u in load_desired(["repo/same.yaml"]).users] == ["a@x.com"]
+
+
+def test_a_link_loop_is_a_problem_not_a_crash(workdir: Path) -> None:
+    """A link that points to itself is reported as unreadable instead of raising RuntimeError."""
+    (workdir / "d").mkdir()
+    (workdir / "d/a.yaml").symlink_to("a.yaml")
+    assert problems_of(["d"]) == ["d/a.yaml: not a regular file"]
 
 
 def test_no_paths_is_a_problem() -> None:

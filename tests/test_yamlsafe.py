@@ -10,6 +10,7 @@ import math
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from reconciler.files import yamlcompose
 from reconciler.files.sourcemap import ParsedDocument
@@ -74,6 +75,89 @@ def test_scalars_resolve_by_the_yaml_1_2_core_schema(
     assert doc.problems == []
     assert doc.data == {"x": value}
     assert type(doc.data["x"]) is type(value)
+
+
+class _Inner(BaseModel):
+    code: str | None = None
+    limit: int | str = 0
+
+
+class _Schema(BaseModel):
+    text: str
+    flag: bool
+    texts: tuple[str, ...]
+    numbers: tuple[int, ...]
+    inner: _Inner | None = None
+
+
+def test_with_a_schema_plain_scalars_where_it_expects_a_string_are_their_text(
+    libyaml: bool,
+) -> None:
+    """Where the schema's field is str, a plain 00018 or true is its text; elsewhere its value."""
+    doc = parse_yaml(
+        "text: 00018\nflag: true\ntexts: [1e3, yes, 0x1F, true, ~, '7']\nnumbers: [0042, 1e3]\n"
+        "inner: {code: -7, limit: 0042}\nunknown: 0042\n",
+        "f.yaml",
+        schema=_Schema,
+        libyaml=libyaml,
+    )
+    assert doc.problems == []
+    assert doc.data == {
+        "text": "00018",
+        "flag": True,
+        "texts": ("1e3", "yes", "0x1F", "true", None, "7"),
+        "numbers": (42, 1000.0),
+        "inner": {"code": "-7", "limit": 42},
+        "unknown": 42,
+    }
+    assert type(doc.data["flag"]) is bool
+
+
+def test_an_alias_takes_the_type_its_own_place_expects(libyaml: bool) -> None:
+    """An anchored list of plain numbers is text under a str field and numbers under an int one."""
+    doc = parse_yaml(
+        "texts: &n [0042, 7]\nnumbers: *n\ntext: &t 1e3\nflag: false\ninner: {limit: *t}\n",
+        "f.yaml",
+        schema=_Schema,
+        libyaml=libyaml,
+    )
+    assert doc.data["texts"] == ("0042", "7")
+    assert doc.data["numbers"] == (42, 7)
+    assert (doc.data["text"], doc.data["inner"]["limit"]) == ("1e3", 1000.0)
+    assert doc.position(("numbers", 1)) == (2, 10)
+
+
+_LONG = "A" * 30 + "B" * 30
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            f"x: !!int {_LONG}\n",
+            f"f.yaml:1:4: x: '{_LONG[:37]}...' is not a valid !!int",
+            id="bad-int",
+        ),
+        pytest.param(
+            f"{_LONG}: 1\n{_LONG}: 2\n",
+            f'f.yaml:2:1: ["{_LONG[:37]}..."]: key "{_LONG[:37]}..." appears twice in one '
+            "mapping, on lines 1 and 2",
+            id="duplicate-key",
+        ),
+    ],
+)
+def test_file_text_quoted_in_a_problem_is_a_short_excerpt(
+    libyaml: bool, text: str, expected: str
+) -> None:
+    """A value or key of the file is quoted in a problem as at most 40 characters."""
+    assert messages(parse(text, libyaml)) == [expected]
+
+
+def test_a_syntax_error_quotes_at_most_an_excerpt_of_the_file(libyaml: bool) -> None:
+    """What PyYAML quotes from the file in a syntax error (a tag handle) is cut to 40 characters."""
+    (message,) = messages(parse(f"x: !{_LONG}!y z\n", libyaml))
+    assert message.startswith("f.yaml:1:4: invalid YAML: found undefined tag handle")
+    assert _LONG[:38] not in message
 
 
 def test_nan_is_a_float(libyaml: bool) -> None:

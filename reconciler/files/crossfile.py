@@ -5,7 +5,7 @@ files, a group member nobody declares, two files that both set ``policy``. These
 checks read the raw parsed data rather than the validated models, so that one
 file with a typo does not hide (or fake) problems in the others: a user declared
 in a file that fails validation still counts as declared when another file's
-group names it.
+group names it. Names are quoted as ``excerpt``s, like anything else from a file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconciler.desired import fold_user_key
-from reconciler.files.sourcemap import NodePath, ParsedDocument
+from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
 from reconciler.scope import in_scope
 
 
@@ -66,7 +66,8 @@ def _check_scope(docs: Sequence[ParsedDocument]) -> None:
                 doc.add_problem(
                     doc.position((*path, attribute)),
                     (*path, attribute),
-                    f'"{name}" is outside policy.{section}.scope {list(scope)}, so it would '
+                    f'"{excerpt(name)}" is outside policy.{section}.scope '
+                    f"{[excerpt(pattern) for pattern in scope]}, so it would "
                     "never be created or changed; fix the name or widen the scope",
                 )
 
@@ -94,13 +95,14 @@ def _check_previous_names(
             holder = current.get(name.lower())
             if holder is not None and holder[1] != index:
                 message = (
-                    f'"{name}" is the {attribute} of another {what} (at {holder[0]}); it cannot '
-                    f"also be a previous name of this {what}"
+                    f'"{excerpt(name)}" is the {attribute} of another {what} (at {holder[0]}); '
+                    f"it cannot also be a previous name of this {what}"
                 )
                 doc.add_problem(doc.position(at), at, message)
             elif name.lower() in seen:
                 message = (
-                    f'"{name}" is listed as a previous name twice: also at {seen[name.lower()]}'
+                    f'"{excerpt(name)}" is listed as a previous name twice: '
+                    f"also at {seen[name.lower()]}"
                 )
                 doc.add_problem(doc.position(at), at, message)
             else:
@@ -118,7 +120,7 @@ def _check_references(
                 doc.add_problem(
                     doc.position((*path, "members", j)),
                     (*path, "members", j),
-                    f'unknown member "{member}": no user in the files has this {what}',
+                    f'unknown member "{excerpt(member)}": no user in the files has this {what}',
                 )
     for doc, path, user in _entries(docs, "users"):
         for j, name in enumerate(_list(user.get("groups"))):
@@ -126,7 +128,7 @@ def _check_references(
                 doc.add_problem(
                     doc.position((*path, "groups", j)),
                     (*path, "groups", j),
-                    f'unknown group "{name}": no file declares it under groups:',
+                    f'unknown group "{excerpt(name)}": no file declares it under groups:',
                 )
 
 
@@ -206,8 +208,8 @@ def _first_or_twice(
         seen[key] = (_place(doc, path), text)
         return
     place, first_text = first
-    spelled = f' as "{first_text}"' if first_text != text else ""
-    message = f'{what} "{text}" is listed twice: also at {place}{spelled} ({why})'
+    spelled = f' as "{excerpt(first_text)}"' if first_text != text else ""
+    message = f'{what} "{excerpt(text)}" is listed twice: also at {place}{spelled} ({why})'
     doc.add_problem(doc.position(path), path, message)
 
 

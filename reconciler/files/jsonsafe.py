@@ -18,7 +18,14 @@ from json import JSONDecodeError
 from json import decoder as _json_decoder
 from typing import Any
 
-from reconciler.files.sourcemap import MAX_DEPTH, MAX_NODES, LineIndex, NodePath, ParsedDocument
+from reconciler.files.sourcemap import (
+    MAX_DEPTH,
+    MAX_NODES,
+    LineIndex,
+    NodePath,
+    ParsedDocument,
+    excerpt,
+)
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -133,7 +140,7 @@ class _Parser:
                 self.doc.add_problem(
                     key_position,
                     child,
-                    f'key "{key}" appears twice in one object, '
+                    f'key "{excerpt(key)}" appears twice in one object, '
                     f"on lines {self.lines.position(first)[0]} and {key_position[0]}",
                 )
             value, i = self.value(

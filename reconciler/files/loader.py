@@ -5,16 +5,16 @@ The loader is the boundary where YAML, JSON and pydantic errors become
 ``users[3].emails[0].value``, and all of them, from all files, are raised together
 in one ``DesiredStateError``, so a pull request is fixed in one round.
 
-Stages, each adding problems without stopping the others: find the files, read and
-decode them (size limit, UTF-8), parse them with positions (``yamlsafe``,
-``jsonsafe``), validate each against the strict ``DesiredFile`` model, then check
-what only the whole set can tell (``crossfile``).
+Stages, each adding problems without stopping the others: find the files
+(``finding``, which refuses links that leave the directory given), read and decode
+them (size limit, UTF-8), parse them with positions (``yamlsafe``, ``jsonsafe``),
+validate each against the strict ``DesiredFile`` model, then check what only the
+whole set can tell (``crossfile``).
 """
 
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,15 +23,16 @@ from pydantic import ValidationError
 from reconciler.desired import DesiredFile, DesiredState, Policy, TargetSpec
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.crossfile import check_across_files
+from reconciler.files.finding import SUFFIXES, find_files
 from reconciler.files.jsonsafe import parse_json
 from reconciler.files.sourcemap import ParsedDocument
 from reconciler.files.validation import describe, report_validation_error
 from reconciler.files.yamlsafe import parse_yaml
 
+__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "find_files", "load_desired"]
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Larger files are refused unread; split the directory into several files instead."""
-
-SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def load_desired(paths: Sequence[str | Path]) -> DesiredState:
@@ -59,62 +60,6 @@ def load_desired(paths: Sequence[str | Path]) -> DesiredState:
     )
 
 
-def find_files(paths: Sequence[str | Path], problems: list[Problem]) -> list[tuple[str, Path]]:
-    """The files to load, as (name to show, path), each once, in command-line order.
-
-    A directory contributes every ``*.yaml``, ``*.yml`` and ``*.json`` below it,
-    sorted by path component (``a/z.json`` before ``a.yaml``, on every platform).
-    Hidden files and directories (``.git``, ``.github``) are skipped: they hold CI
-    workflows and tool settings, never desired state. Symbolic links to directories
-    are not followed, so a link loop cannot hang the walk.
-    """
-    found: list[tuple[str, Path]] = []
-    seen: set[Path] = set()
-
-    def add(name: str, path: Path) -> None:
-        real = path.resolve()
-        if real not in seen:
-            seen.add(real)
-            found.append((name, path))
-
-    if not paths:
-        problems.append(
-            Problem("<command line>", None, None, "", "no desired-state files were given")
-        )
-    for given in paths:
-        path = Path(given)
-        name = os.fspath(given)
-        if path.is_dir():
-            below = sorted(_walk(path, name, problems))
-            if not below:
-                message = "no *.yaml, *.yml or *.json files in this directory"
-                problems.append(Problem(name, None, None, "", message))
-            for relative in below:
-                add(os.path.join(name, *relative), path.joinpath(*relative))
-        elif path.exists():
-            add(name, path)
-        else:
-            problems.append(Problem(name, None, None, "", "no such file or directory"))
-    return found
-
-
-def _walk(root: Path, name: str, problems: list[Problem]) -> list[tuple[str, ...]]:
-    """Relative paths (as parts, so they sort per directory level) of loadable files."""
-
-    def unreadable(exc: OSError) -> None:
-        shown = os.path.join(name, os.path.relpath(exc.filename or "", root))
-        problems.append(Problem(shown, None, None, "", f"cannot list: {exc.strerror or exc}"))
-
-    out: list[tuple[str, ...]] = []
-    for directory, dirnames, filenames in os.walk(root, onerror=unreadable):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        base = Path(directory).relative_to(root).parts
-        out.extend(
-            (*base, f) for f in filenames if not f.startswith(".") and f.lower().endswith(SUFFIXES)
-        )
-    return out
-
-
 def _read(name: str, path: Path) -> ParsedDocument:
     """Read, decode and parse one file; every failure becomes a problem in the result."""
     doc = ParsedDocument(name, complete=False)
@@ -137,13 +82,15 @@ def _read(name: str, path: Path) -> ParsedDocument:
     text = _decode(raw, doc)
     if text is None:
         return doc
-    parse = parse_json if path.suffix.lower() == ".json" else parse_yaml
-    parsed = parse(text, name)
+    if path.suffix.lower() == ".json":
+        parsed = parse_json(text, name)
+    else:
+        parsed = parse_yaml(text, name, schema=DesiredFile)
     if parsed.complete and parsed.data is None and () not in parsed.values:
         parsed.add_problem(None, (), "file is empty; expected a mapping with version: 1")
         parsed.complete = False
     elif parsed.complete and not isinstance(parsed.data, dict):
-        kind = describe(parsed.data)
+        kind = describe(parsed.data, quote=False)  # not desired state: quote nothing of it
         parsed.add_problem(
             parsed.position(()), (), f"expected a mapping with version: 1, found {kind}"
         )

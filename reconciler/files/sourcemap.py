@@ -26,6 +26,10 @@ MAX_NODES = 3_000_000
 MAX_DEPTH = 64
 """Nesting depth of one file; the format needs 4. Bounds the parsers' stack."""
 
+EXCERPT_CHARS = 40
+"""The most of a file's own text a problem quotes (a value, a key, a tag): enough to
+find it, too little to leak a file that is not desired state at all."""
+
 _PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
 
 
@@ -70,16 +74,34 @@ class ParsedDocument:
         return self.keys.get(path) or self.position(path)
 
 
+def excerpt(text: str) -> str:
+    """``text`` as a problem may quote it: printable, at most ``EXCERPT_CHARS`` long.
+
+    Whitespace becomes a space and other unprintable characters ``?``, so a quote
+    never spans lines, moves the cursor or colours a terminal.
+    """
+    if len(text) > EXCERPT_CHARS:
+        text = text[: EXCERPT_CHARS - 3] + "..."
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else " " if c.isspace() else "?" for c in text)
+
+
 def format_path(path: NodePath) -> str:
-    """Write a node path the way people read it: ``users[3].emails[0].value``."""
+    """Write a node path the way people read it: ``users[3].emails[0].value``.
+
+    Keys come from the file, so each is shown as an ``excerpt``.
+    """
     out: list[str] = []
     for part in path:
         if isinstance(part, int):
             out.append(f"[{part}]")
-        elif _PLAIN_KEY.match(part):
-            out.append(f".{part}" if out else part)
+            continue
+        key = excerpt(part)
+        if _PLAIN_KEY.match(key):
+            out.append(f".{key}" if out else key)
         else:
-            out.append(f"[{_quote(part)}]")
+            out.append(f"[{_quote(key)}]")
     return "".join(out)
 
 

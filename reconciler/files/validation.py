@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.desired import DesiredFile
-from reconciler.files.sourcemap import NodePath, ParsedDocument
+from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
 
 _EXPECTED = {
     "string_type": "a string",
@@ -59,17 +59,20 @@ def report_validation_error(exc: ValidationError, doc: ParsedDocument) -> None:
         _add(doc, path, f"expected {accepted}, found {found}", at_key=False)
 
 
-def describe(value: object) -> str:
-    """How a parsed value reads in a message: ``the string "yes"``, ``a list``, ``null``."""
+def describe(value: object, *, quote: bool = True) -> str:
+    """How a parsed value reads in a message: ``the string "yes"``, ``a list``, ``null``.
+
+    Strings and numbers are shown as an ``excerpt`` of the file; with ``quote``
+    false (a file that is not desired state at all), only their kind is named.
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return f"the number {excerpt(str(value))}" if quote else "a number"
     if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return f'the string "{shown}"'
+        return f'the string "{excerpt(value)}"' if quote else "a string"
     if isinstance(value, tuple | list):
         return "a list"
     if isinstance(value, dict):
@@ -120,7 +123,10 @@ def _message(path: NodePath, error: ErrorDetails) -> str:
         expected = error.get("ctx", {}).get("expected", "?")
         return f"expected {expected}, found {describe(value)}"
     if kind == "value_error":
-        return error["msg"].removeprefix("Value error, ")
+        message = error["msg"].removeprefix("Value error, ")
+        if isinstance(value, str):  # the models' own messages quote the value in full
+            message = message.replace(repr(value), repr(excerpt(value)))
+        return message
     if kind == "string_too_short":
         length = error.get("ctx", {}).get("min_length")
         return "must not be empty" if length == 1 else f"must be at least {length} characters long"
@@ -136,7 +142,7 @@ def _missing(path: NodePath, key: str) -> str:
 def _unknown_key(path: NodePath) -> str:
     key = str(path[-1])
     allowed = _fields(path[:-1])
-    message = f'unknown key "{key}"'
+    message = f'unknown key "{excerpt(key)}"'
     folded = {name.lower(): name for name in allowed}
     close = [folded[key.lower()]] if key.lower() in folded else []
     close = close or difflib.get_close_matches(key, allowed, n=1, cutoff=0.7)

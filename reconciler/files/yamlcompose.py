@@ -11,6 +11,8 @@ and builds the data directly:
   nodes and nesting deeper than ``MAX_DEPTH``; all of it in time linear in the
   file, and without recursion.
 * Scalars and tags go through ``yamlcore`` (YAML 1.2 core schema, core tags only).
+  A plain scalar read as a number or boolean is kept as a ``PlainScalar``, with
+  its text, until the schema says which of the two is meant (``plainscalars``).
 * A key repeated in one mapping is reported with both lines and its second value
   dropped; ``<<`` merge keys and non-scalar keys are refused.
 * Sequences become tuples, which is what the strict file models accept.
@@ -32,7 +34,15 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from reconciler.files.sourcemap import MAX_DEPTH, MAX_NODES, NodePath, ParsedDocument, Position
+from reconciler.files.plainscalars import PlainScalar
+from reconciler.files.sourcemap import (
+    MAX_DEPTH,
+    MAX_NODES,
+    NodePath,
+    ParsedDocument,
+    Position,
+    excerpt,
+)
 from reconciler.files.yamlcore import refuse_collection_tag, resolve_scalar
 
 MAX_ALIAS_NODES = 100_000
@@ -154,6 +164,8 @@ class _Composer:
         tag = event.tag
         try:
             value = resolve_scalar(tag, event.implicit[0], event.value)
+            if tag is None and event.implicit[0] and isinstance(value, bool | int | float):
+                value = PlainScalar(value, event.value)
         except ValueError as exc:
             self._refuse(position, path, record, str(exc))
             key = _REFUSED
@@ -162,8 +174,9 @@ class _Composer:
         self._finish(value, 1, position, path, record, event.anchor, key)
 
     def _alias(self, event: AliasEvent, position: Position, path: NodePath, record: bool) -> None:
-        name = event.anchor or ""
-        entry = self.anchors.get(name, (None, -1))
+        anchor = event.anchor or ""
+        entry = self.anchors.get(anchor, (None, -1))
+        name = excerpt(anchor)
         if entry is None:
             self._refuse(position, path, record, f"alias *{name} refers to a node that contains it")
             entry = (None, 1)
@@ -248,7 +261,8 @@ class _Composer:
             self.doc.add_problem(position, top.path, "a mapping key must be a string")
         elif (first := top.seen.get(key)) is not None:
             message = (
-                f'key "{key}" appears twice in one mapping, on lines {first[0]} and {position[0]}'
+                f'key "{excerpt(key)}" appears twice in one mapping, '
+                f"on lines {first[0]} and {position[0]}"
             )
             self.doc.add_problem(position, (*top.path, key), message)
         else:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from reconciler.files.sourcemap import excerpt
+
 _CORE = "tag:yaml.org,2002:"
 _PLAIN = "only plain YAML is read (strings, numbers, true/false, null, lists, mappings)"
 _TRUE = re.compile(r"true|True|TRUE")
@@ -47,7 +49,7 @@ def resolve_scalar(tag: str | None, plain: bool, text: str) -> object:
     elif tag.startswith(_CORE) and tag.removeprefix(_CORE) in ("str", *_PATTERNS):
         name = tag.removeprefix(_CORE)
         if name != "str" and not _PATTERNS[name].fullmatch(text):
-            raise ValueError(f"{text!r} is not a valid !!{name}")
+            raise ValueError(f"{excerpt(text)!r} is not a valid !!{name}")
     else:
         raise ValueError(f"tag {_short(tag)} is not allowed; {_PLAIN}")
     if name == "str":
@@ -74,4 +76,4 @@ def refuse_collection_tag(tag: str | None, kind: str) -> str | None:
 
 
 def _short(tag: str) -> str:
-    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+    return excerpt("!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag)

@@ -220,6 +220,27 @@ def test_user_outside_the_files_own_scope_is_a_file_problem(tmp_path: Path) -> N
     assert "outside policy.users.scope" in run.stderr
 
 
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_validate_refuses_a_link_out_of_the_repository_without_quoting_it(
+    tmp_path: Path, log_format: str
+) -> None:
+    """A link leaving the directory is refused by name, exit 1; nothing of its target is shown."""
+    secret = write(tmp_path / "home-x9q", "credentials", "TOPSECRET-7f3a9 is the first line\n")
+    repo = tmp_path / "repo"
+    write(repo, "users.yaml", USERS)
+    (repo / "more.yaml").symlink_to(secret)
+    (repo / "team").mkdir()
+    (repo / "team" / "creds.json").symlink_to(secret)
+    run = reconciler("validate", str(repo), str(repo / "more.yaml"), "--log-format", log_format)
+    assert run.exit_code == 1
+    assert f"{repo / 'more.yaml'}: symbolic link leads outside {repo}" in run.stderr
+    assert f"{repo / 'more.yaml'}: symbolic link leads outside its own directory" in run.stderr
+    assert f"{repo / 'team' / 'creds.json'}: symbolic link leads outside {repo}" in run.stderr
+    for output in (run.stdout, run.stderr):
+        assert "TOPSECRET" not in output
+        assert "home-x9q" not in output  # not even the target's path
+
+
 def test_sandbox_target_needs_a_path(tmp_path: Path) -> None:
     """--target sandbox: with no path is an error, not a silent default."""
     write(tmp_path, "users.yaml", USERS)

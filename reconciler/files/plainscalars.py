@@ -1,0 +1,114 @@
+"""Plain YAML scalars in text fields are text, exactly as written.
+
+By the YAML core schema a plain (unquoted) ``00018`` is the number 18, ``1e3`` is
+1000.0 and ``true`` a boolean. HR exports are full of employee numbers and cost
+centres like these, and the tools that write them rarely quote them; yet in a
+field the file format types as text (``employeeNumber``, ``title``, a ``members``
+item) the number was never meant. So the composer keeps such a scalar as a
+``PlainScalar`` (its core-schema value and its source text), and
+``resolve_plain_scalars`` walks the data alongside the pydantic models: where the
+model's annotation is ``str`` (or ``str | None``), the scalar becomes its text;
+anywhere else (``version``, ``active``, ``primary``, limits that are
+``int | str``, unknown keys) it becomes its value, as before. The field types
+come from the models themselves, so a field added there is covered here.
+
+Untouched: ``null``, ``~`` and nothing (always null), quoted scalars and explicit
+tags (``!!int 5`` is the number 5 everywhere), and lists or mappings in a text
+field, which validation still refuses.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True, slots=True)
+class PlainScalar:
+    """A plain, untagged scalar that the core schema reads as a number or boolean."""
+
+    value: bool | int | float
+    text: str  # as written in the file
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the schema expects at one place in the file."""
+
+    text: bool = False  # a string (or null): a plain scalar here is its text
+    model: type[BaseModel] | None = None  # the model a mapping here is validated against
+    items: _Shape | None = None  # what a list's items are, for a list here
+
+    def field(self, name: str) -> _Shape:
+        """The shape of key ``name`` of a mapping here (unknown keys: no schema)."""
+        return _fields_of(self.model).get(name, _ANY) if self.model is not None else _ANY
+
+
+_ANY = _Shape()  # no schema, or a place it does not describe: values as the core schema says
+
+
+def resolve_plain_scalars(data: Any, schema: type[BaseModel] | None) -> Any:
+    """``data`` without ``PlainScalar``s: text where ``schema`` expects a string, else values.
+
+    With no ``schema`` every plain scalar is its core-schema value. Containers are
+    rebuilt, never changed in place; a container shared through YAML aliases is
+    rebuilt once per expected shape, so an alias stays one object where it can.
+    """
+    return _Resolver().resolve(data, _shape_of(schema))
+
+
+_NESTED = (PlainScalar, dict, tuple)  # what the walk looks into; strings and null stay
+
+
+class _Resolver:
+    def __init__(self) -> None:
+        self.done: dict[tuple[int, int], Any] = {}  # (id of container, id of shape)
+
+    def resolve(self, value: Any, shape: _Shape) -> Any:
+        if isinstance(value, PlainScalar):
+            return value.text if shape.text else value.value
+        if not isinstance(value, dict | tuple):
+            return value
+        key = (id(value), id(shape))  # both outlive the walk, so ids are stable
+        if key not in self.done:
+            if isinstance(value, tuple):
+                items = shape.items or _ANY
+                self.done[key] = tuple(
+                    self.resolve(item, items) if isinstance(item, _NESTED) else item
+                    for item in value
+                )
+            else:
+                self.done[key] = {
+                    name: self.resolve(item, shape.field(name))
+                    if isinstance(item, _NESTED)
+                    else item
+                    for name, item in value.items()
+                }
+        return self.done[key]
+
+
+@functools.cache
+def _fields_of(model: type[BaseModel]) -> dict[str, _Shape]:
+    return {name: _shape_of(field.annotation) for name, field in model.model_fields.items()}
+
+
+def _shape_of(annotation: Any) -> _Shape:
+    members = _members(annotation)
+    model = next((m for m in members if isinstance(m, type) and issubclass(m, BaseModel)), None)
+    sequences = (typing.get_args(m) for m in members if typing.get_origin(m) in (tuple, list))
+    items = next((_shape_of(args[0]) for args in sequences if args), None)
+    return _Shape(text=members == [str], model=model, items=items)
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types a value may have, ``None`` left out: ``str | None`` gives ``[str]``."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    return [] if annotation in (None, types.NoneType) else [annotation]
