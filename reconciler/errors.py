@@ -11,6 +11,7 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     │   ├── TransportError         no answer: connection refused, reset, timeout (retryable)
     │   │   └── OutcomeUnknownError  a write timed out after it was sent
     │   ├── ProtocolError          the answer is not what SCIM promises (HTML, truncated JSON)
+    │   │   └── WrongResourceError   a write answered 2xx with another resource than the one written
     │   ├── InconsistentReadError  a listing that is incomplete or contradicts itself
     │   └── ScimHTTPError          an HTTP error status, with SCIM detail when present
     │       ├── AuthenticationError   401 / 403
@@ -25,12 +26,16 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     ├── ApprovalError              the plan was not approved (no terminal, answer not "yes")
     └── ApplyInterruptedError      Ctrl-C or SIGTERM during an apply (130, 143)
 
-``exit_code`` on each class is the process exit code the CLI uses for it.
+``exit_code`` on each class is the process exit code the CLI uses for it. Every
+message is redacted when the error is built (``reconciler.redaction``): a message may
+quote what a server said, and a server may have echoed the token.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from reconciler.redaction import redact
 
 
 class ReconcilerError(Exception):
@@ -38,6 +43,9 @@ class ReconcilerError(Exception):
 
     exit_code: int = 1
     retryable: bool = False
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,15 @@ class ProtocolError(ScimError):
     retryable = True
 
 
+class WrongResourceError(ProtocolError):
+    """A write was answered 2xx with another resource than the one written (id, name).
+
+    Not retried: the server may have written to that other resource.
+    """
+
+    retryable = False
+
+
 class InconsistentReadError(ScimError):
     """A listing was incomplete or contradicted itself; nothing may be planned from it."""
 
@@ -110,9 +127,9 @@ class ScimHTTPError(ScimError):
         retry_after: float | None = None,
     ) -> None:
         self.status = status
-        self.scim_type = scim_type
-        self.detail = detail
-        self.trace_id = trace_id
+        self.scim_type = None if scim_type is None else redact(scim_type)
+        self.detail = None if detail is None else redact(detail)
+        self.trace_id = None if trace_id is None else redact(trace_id)
         self.retry_after = retry_after
         super().__init__(message)
 

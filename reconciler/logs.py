@@ -2,7 +2,8 @@
 
 Logs go to stderr, so stdout carries only the plan or report. On a terminal they are
 rendered for people; otherwise, or with ``--log-format json``, one JSON object per
-line for machines.
+line for machines. Either way, every event passes ``redact_log_event`` last, so an
+echoed token never reaches stderr.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 from typing import Literal
 
 import structlog
+
+from reconciler.redaction import redact_log_event
 
 LogFormat = Literal["console", "json"]
 
@@ -40,6 +43,9 @@ def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bo
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            # Errors are redacted when built; this is the second net, for anything
+            # else a log event may carry (reconciler.redaction).
+            redact_log_event,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -120,6 +121,35 @@ def sandbox() -> None:
     metavar="P",
     help="Fault knob: drop this fraction of connections without an answer.",
 )
+@click.option(
+    "--error-200-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="P",
+    help="Fault knob: refuse this fraction of requests, but answer 200 with a SCIM error body.",
+)
+@click.option(
+    "--writes-only",
+    is_flag=True,
+    help="Fault knob: --error-rate, --drop-rate and --error-200-rate hit only writes.",
+)
+@click.option(
+    "--echo-auth",
+    is_flag=True,
+    help="Fault knob: error answers quote the request's Authorization header (detail, traceId).",
+)
+@click.option(
+    "--total-cap",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Fault knob: user and group listings announce at most N totalResults.",
+)
+@click.option(
+    "--lists-without-members",
+    is_flag=True,
+    help="Fault knob: group listings leave out members (GET /Groups/ID still has them).",
+)
 @click.option("--seed", type=int, default=None, help="Seed for the random fault knobs.")
 @global_options
 def sandbox_serve(
@@ -127,28 +157,20 @@ def sandbox_serve(
     host: str,
     port: int,
     token: str | None,
-    rate_limit: float | None,
-    latency_ms: float,
-    error_rate: float,
-    drop_rate: float,
     seed: int | None,
     output: Output,
+    **knobs: Any,
 ) -> None:
     """Serve the sandbox over HTTP at http://HOST:PORT/scim/directory/sandbox.
 
     Loopback by default; the same directory as the sandbox:PATH target. The base URL
     is printed on stdout once the server listens. The fault knobs (all off by
-    default) make it misbehave like a busy real directory, for tests and benchmarks.
+    default) make it misbehave like a busy, or a lying, real directory, for tests and
+    benchmarks.
     """
     from reconciler.sandbox import FaultConfig, serve
 
-    faults = FaultConfig(
-        rate_limit=rate_limit,
-        latency_ms=latency_ms,
-        error_rate=error_rate,
-        drop_rate=drop_rate,
-        seed=seed,
-    )
+    faults = FaultConfig(seed=seed, **knobs)  # every knob is a FaultConfig field
 
     def ready(url: str) -> None:
         output.out(url)

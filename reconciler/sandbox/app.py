@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
+from reconciler.sandbox.faults import FaultConfig, with_faults
 from reconciler.sandbox.filters import list_filter
 from reconciler.sandbox.patch import apply_operations, parse_patch
 from reconciler.sandbox.problems import (
@@ -85,7 +85,7 @@ class SandboxApp:
     """The WSGI callable serving one sandbox directory under ``BASE_PATH``.
 
     With ``token`` set, every request needs ``Authorization: Bearer <token>``. With
-    ``faults`` enabled, ``FaultMiddleware`` sits in front (for HTTP serving; the
+    ``faults`` enabled, ``with_faults`` puts them in front (for HTTP serving; the
     in-process transport injects faults itself and passes no ``faults`` here).
     """
 
@@ -96,7 +96,7 @@ class SandboxApp:
         self._token = token
         self._wsgi: WSGIApplication = self._serve
         if faults is not None and faults.enabled:
-            self._wsgi = FaultMiddleware(self._serve, FaultInjector(faults))
+            self._wsgi = with_faults(self._serve, faults)
         self._handlers: dict[str, Callable[[Request, str, str | None], Answer]] = {
             "users": self._users,
             "user": self._user,

@@ -1,4 +1,4 @@
-"""Injected faults: rate limits, latency, 500/503 answers and dropped connections.
+"""Injected faults: rate limits, latency, 500/503 answers, dropped connections, lies.
 
 Real directories throttle, fail and hang up (ATLASSIAN.md "Errors and limits",
 TEST_SERVERS.md); the client's retry policy and its handling of writes whose outcome
@@ -18,7 +18,11 @@ the decision out:
 
 A drop happens either before the request is processed or after it (the write took
 effect, but its answer never arrived), chosen at random: the second kind is what
-makes a create's outcome unknown (DESIGN.md "Executor").
+makes a create's outcome unknown (DESIGN.md "Executor"). An ``error_200`` refuses
+the request but answers HTTP 200 with a SCIM error body, as some gateways do; with
+``writes_only``, the random faults hit only POST, PUT, PATCH and DELETE. Answers
+that are served can still be rewritten on their way out (``rewrites``: an echoed
+Authorization header, a short ``totalResults``, group listings without members).
 """
 
 from __future__ import annotations
@@ -37,11 +41,15 @@ from typing import TYPE_CHECKING, Literal
 import httpx
 
 from reconciler.sandbox.problems import SCIM_CONTENT_TYPE, encode, error_body
+from reconciler.sandbox.rewrites import Rewrites, RewritingMiddleware, rewrite_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-FaultKind = Literal["answer", "rate_limited", "server_error", "drop_before", "drop_after"]
+FaultKind = Literal[
+    "answer", "rate_limited", "server_error", "error_200", "drop_before", "drop_after"
+]
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +57,10 @@ class FaultConfig:
     """Which faults to inject; everything is off by default.
 
     ``rate_limit`` is requests per second (a token bucket holding one second of
-    burst); ``error_rate`` and ``drop_rate`` are fractions of requests; ``seed``
-    makes the random choices reproducible.
+    burst); ``error_rate``, ``drop_rate`` and ``error_200_rate`` are fractions of
+    requests (of writes only, with ``writes_only``); ``seed`` makes the random
+    choices reproducible. ``echo_auth``, ``total_cap`` and ``lists_without_members``
+    rewrite answers (``reconciler.sandbox.rewrites``).
     """
 
     rate_limit: float | None = None
@@ -58,6 +68,11 @@ class FaultConfig:
     error_rate: float = 0.0
     drop_rate: float = 0.0
     seed: int | None = None
+    error_200_rate: float = 0.0
+    writes_only: bool = False
+    echo_auth: bool = False
+    total_cap: int | None = None
+    lists_without_members: bool = False
 
     def __post_init__(self) -> None:
         if self.rate_limit is not None and not self.rate_limit > 0:
@@ -66,15 +81,37 @@ class FaultConfig:
             raise ValueError(
                 f"latency_ms must be a finite, non-negative number, not {self.latency_ms}"
             )
-        for name in ("error_rate", "drop_rate"):
+        for name in ("error_rate", "drop_rate", "error_200_rate"):
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {rate}")
+        if self.total_cap is not None and self.total_cap < 0:
+            raise ValueError(f"total_cap must not be negative, not {self.total_cap}")
 
     @property
     def enabled(self) -> bool:
         """Whether any fault is switched on."""
-        return bool(self.rate_limit or self.latency_ms or self.error_rate or self.drop_rate)
+        return self.injects or self.rewrites.enabled
+
+    @property
+    def injects(self) -> bool:
+        """Whether any request may be delayed, refused or dropped."""
+        return bool(
+            self.rate_limit
+            or self.latency_ms
+            or self.error_rate
+            or self.drop_rate
+            or self.error_200_rate
+        )
+
+    @property
+    def rewrites(self) -> Rewrites:
+        """The answer rewrites this configuration switches on."""
+        return Rewrites(
+            echo_auth=self.echo_auth,
+            total_cap=self.total_cap,
+            lists_without_members=self.lists_without_members,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +144,11 @@ class FaultInjector:
         self._tokens = self._capacity
         self._refilled = clock()
 
-    def decide(self) -> Fault:
+    def decide(self, method: str = "GET") -> Fault:
         """The fate of the next request. Requests refused with 429 use no token."""
         config = self.config
         delay = config.latency_ms / 1000
+        hit = method.upper() in _WRITES or not config.writes_only
         with self._lock:
             if config.rate_limit is not None:
                 now = self._clock()
@@ -121,23 +159,29 @@ class FaultInjector:
                     wait = math.ceil((1 - self._tokens) / config.rate_limit)
                     return Fault("rate_limited", delay, 429, max(1, wait))
                 self._tokens -= 1
-            if config.drop_rate and self._random.random() < config.drop_rate:
+            if hit and config.drop_rate and self._random.random() < config.drop_rate:
                 kind: FaultKind = "drop_after" if self._random.random() < 0.5 else "drop_before"
                 return Fault(kind, delay)
-            if config.error_rate and self._random.random() < config.error_rate:
+            if hit and config.error_rate and self._random.random() < config.error_rate:
                 return Fault("server_error", delay, self._random.choice((500, 503)))
+            if hit and config.error_200_rate and self._random.random() < config.error_200_rate:
+                return Fault("error_200", delay, 200)
         return Fault("answer", delay)
 
 
 def fault_answer(fault: Fault, config: FaultConfig) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers and SCIM error body for a 429 or an injected 5xx."""
+    """Status, headers and SCIM error body for a 429, an injected 5xx or an error under 200."""
     headers = [("Content-Type", SCIM_CONTENT_TYPE)]
     if fault.kind == "rate_limited":
         headers.append(("Retry-After", str(fault.retry_after)))
         detail = f"Too many requests: the sandbox allows {config.rate_limit:g} per second"
+        payload = error_body(fault.status, detail)
+    elif fault.kind == "error_200":
+        detail = "Injected fault: refused, but answered 200 as some gateways do"
+        payload = error_body(400, detail, "invalidValue")
     else:
-        detail = f"Injected fault: {HTTPStatus(fault.status).phrase}"
-    body = encode(error_body(fault.status, detail))
+        payload = error_body(fault.status, f"Injected fault: {HTTPStatus(fault.status).phrase}")
+    body = encode(payload)
     headers.append(("Content-Length", str(len(body))))
     return fault.status, headers, body
 
@@ -150,10 +194,10 @@ class FaultMiddleware:
         self.injector = injector
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        fault = self.injector.decide()
+        fault = self.injector.decide(environ["REQUEST_METHOD"])
         if fault.delay:
             self.injector.sleep(fault.delay)
-        if fault.kind in ("rate_limited", "server_error"):
+        if fault.kind in ("rate_limited", "server_error", "error_200"):
             status, headers, body = fault_answer(fault, self.injector.config)
             start_response(f"{status} {HTTPStatus(status).phrase}", headers)
             return [body]
@@ -199,12 +243,14 @@ class FaultInjectingTransport(httpx.BaseTransport):
         self.injector = injector or FaultInjector(faults)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        fault = self.injector.decide()
+        fault = self.injector.decide(request.method)
         if fault.delay:
             self.injector.sleep(fault.delay)
-        if fault.kind in ("rate_limited", "server_error"):
+        if fault.kind in ("rate_limited", "server_error", "error_200"):
             status, headers, body = fault_answer(fault, self.injector.config)
-            return httpx.Response(status, headers=headers, content=body, request=request)
+            return self._rewritten(
+                request, httpx.Response(status, headers=headers, content=body, request=request)
+            )
         if fault.kind == "drop_before":
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request
@@ -216,7 +262,36 @@ class FaultInjectingTransport(httpx.BaseTransport):
             raise httpx.ReadError(
                 "Connection reset by peer (the request was processed)", request=request
             )
-        return response
+        return self._rewritten(request, response)
+
+    def _rewritten(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        rewrites = self.injector.config.rewrites
+        if not rewrites.enabled:
+            return response
+        new = rewrite_body(
+            rewrites,
+            method=request.method,
+            path=request.url.path,
+            authorization=request.headers.get("authorization"),
+            status=response.status_code,
+            body=response.read(),
+        )
+        if new is None:
+            return response
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(response.status_code, headers=headers, content=new, request=request)
 
     def close(self) -> None:
         self.inner.close()
+
+
+def with_faults(app: WSGIApplication, config: FaultConfig) -> WSGIApplication:
+    """``app`` behind the faults and rewrites ``config`` switches on (for HTTP serving).
+
+    Rewrites sit outermost, so injected error answers are rewritten too.
+    """
+    if config.injects:
+        app = FaultMiddleware(app, FaultInjector(config))
+    if config.rewrites.enabled:
+        app = RewritingMiddleware(app, config.rewrites)
+    return app

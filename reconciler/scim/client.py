@@ -8,7 +8,6 @@ how the embedded sandbox and the fault-injection tests use this very client.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,14 +24,18 @@ from reconciler.errors import (
     ScimError,
     TransportError,
 )
+from reconciler.redaction import remember
 from reconciler.scim.paging import Pager
 from reconciler.scim.protocol import (
     Answer,
     ListPage,
     check,
+    check_created,
     check_list,
     check_resource,
+    check_write,
     eq_filter,
+    request_headers,
 )
 from reconciler.scim.retry import RateLimiter, RetryPolicy
 from reconciler.version import __version__
@@ -62,8 +65,10 @@ class ScimClient:
         }
         if token:
             check_token(token)
+            # From here on no message, log event, report or plan can carry it, even
+            # where a server echoes it back (reconciler.redaction).
+            remember(token)
             headers["Authorization"] = f"Bearer {token}"
-        self._token = token
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.limiter = RateLimiter(rate)
@@ -77,11 +82,6 @@ class ScimClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def _redact(self, error: BaseException) -> str:
-        """An error's text with the token cut out, should a library have quoted it."""
-        text = str(error)
-        return text.replace(self._token, "<token>") if self._token else text
 
     def __enter__(self) -> ScimClient:
         return self
@@ -111,7 +111,7 @@ class ScimClient:
                 path.lstrip("/"),
                 params=dict(params) if params else None,
                 json=body,
-                headers=_request_headers(body is not None, if_match),
+                headers=request_headers(body is not None, if_match),
             )
         except httpx.LocalProtocolError as exc:
             # Raised before anything is sent, and its text can quote the headers,
@@ -121,14 +121,14 @@ class ScimClient:
                 "check the token for line breaks or other characters a header cannot hold"
             ) from None
         except httpx.ConnectError as exc:
-            raise TransportError(f"{what}: cannot connect: {self._redact(exc)}") from exc
+            raise TransportError(f"{what}: cannot connect: {exc}") from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            reason = f"{what}: no answer ({type(exc).__name__}: {self._redact(exc)})"
+            reason = f"{what}: no answer ({type(exc).__name__}: {exc})"
             if method in ("POST", "PATCH", "PUT", "DELETE"):
                 raise OutcomeUnknownError(reason) from exc
             raise TransportError(reason) from exc
         except httpx.HTTPError as exc:
-            raise TransportError(f"{what}: {self._redact(exc)}") from exc
+            raise TransportError(f"{what}: {exc}") from exc
         log.debug(
             "scim.request",
             request=what,
@@ -190,6 +190,9 @@ class ScimClient:
     ) -> list[dict[str, Any]]:
         """Every resource of a type, or an error: never a partial listing.
 
+        Once ``totalResults`` have arrived, one more page is asked for past the end;
+        resources there that the listing did not count fail the read.
+
         With ``concurrency`` above 1, the pages after the first are fetched in
         parallel (a 100k-user directory is a thousand round trips), but only when the
         server pages uniformly: every page must hold exactly as many resources as
@@ -205,11 +208,15 @@ class ScimClient:
                 progress(resource_type, len(pager.resources), pager.total or 0)
 
         if concurrency > 1 and (request := pager.next_request()) is not None:
-            accept(self._retrying(functools.partial(self._list_page, resource_type, *request)))
+            accept(self._list_page(resource_type, *request))
             for page in self._pages_in_parallel(resource_type, pager, concurrency):
                 accept(page)
         while (request := pager.next_request()) is not None:
-            accept(self._retrying(functools.partial(self._list_page, resource_type, *request)))
+            accept(self._list_page(resource_type, *request))
+        if (request := pager.probe_request()) is not None:
+            # One page past the announced end: a totalResults too small from the first
+            # page on contradicts nothing else, but leaves resources unread.
+            pager.accept_probe(self._list_page(resource_type, *request))
         return pager.resources
 
     def _pages_in_parallel(
@@ -222,14 +229,7 @@ class ScimClient:
             return []
         starts = range(pager.start_index, total + 1, step)
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            pages = list(
-                pool.map(
-                    lambda start: self._retrying(
-                        functools.partial(self._list_page, resource_type, start, step)
-                    ),
-                    starts,
-                )
-            )
+            pages = list(pool.map(lambda i: self._list_page(resource_type, i, step), starts))
         uniform = all(
             len(page.resources) == min(step, total - start + 1)
             for start, page in zip(starts, pages, strict=True)
@@ -240,9 +240,9 @@ class ScimClient:
         return pages
 
     def _list_page(self, resource_type: str, start: int, count: int) -> ListPage:
-        return check_list(
-            self._send("GET", resource_type, params={"startIndex": start, "count": count})
-        )
+        """One page of a listing, under the retry policy."""
+        params: dict[str, str | int] = {"startIndex": start, "count": count}
+        return self._retrying(lambda: check_list(self._send("GET", resource_type, params=params)))
 
     def get(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
         """One resource by id, or None when it does not exist."""
@@ -287,7 +287,9 @@ class ScimClient:
                 ) from lookup_error
 
         return self._retrying(
-            lambda: check_resource(self._send("POST", resource_type, body=body)),
+            lambda: check_created(
+                self._send("POST", resource_type, body=body), resource_type=resource_type, sent=body
+            ),
             before_retry=lookup,
             attempts=attempts,
         )
@@ -308,7 +310,12 @@ class ScimClient:
         """
         path = f"{resource_type}/{resource_id}"
         result: Any = self._retrying(
-            lambda: check(self._send("PATCH", path, body=body, if_match=if_match)),
+            lambda: check_write(
+                self._send("PATCH", path, body=body, if_match=if_match),
+                resource_type=resource_type,
+                sent=body,
+                resource_id=resource_id,
+            ),
             attempts=attempts,
         )
         return result if isinstance(result, dict) else None
@@ -330,15 +337,6 @@ class ScimClient:
             )
         except NotFoundError:
             return
-
-
-def _request_headers(has_body: bool, if_match: str | None) -> dict[str, str] | None:
-    headers = {}
-    if has_body:
-        headers["Content-Type"] = "application/scim+json"
-    if if_match is not None:
-        headers["If-Match"] = if_match
-    return headers or None
 
 
 def check_token(token: str) -> None:

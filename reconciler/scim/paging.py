@@ -6,7 +6,9 @@ counts what arrived rather than trusting ``itemsPerPage``, de-duplicates by id,
 stops on ``totalResults``, and raises ``InconsistentReadError`` when the listing
 contradicts itself (TEST_SERVERS.md): a changed ``totalResults``, a repeated id, a
 page that does not advance, the first page served again, more than was announced
-or asked for.
+or asked for. A listing that contradicts nothing can still be short (``totalResults``
+too small from the first page on): once complete by its own count, one more page
+past the end (``probe_request``) must hold nothing new (``accept_probe``).
 A listing from which people could be deactivated must be complete.
 """
 
@@ -87,3 +89,32 @@ class Pager:
         # Page on what actually arrived: itemsPerPage is unreliable, and servers may
         # send fewer than asked for (their own maximum) without saying so.
         self.start_index += len(page.resources)
+
+    def probe_request(self) -> tuple[int, int] | None:
+        """The one request past the announced end, once complete; None for an empty one.
+
+        An empty first page is the whole of an empty listing: past its end is the
+        same request again.
+        """
+        if not self.done or not self.resources:
+            return None
+        return self.start_index, self.page_size
+
+    def accept_probe(self, page: ListPage) -> None:
+        """Take the page past the end: resources the listing did not count fail the read.
+
+        Resources already seen are fine: servers that serve the first page again
+        past the end (TEST_SERVERS.md) are read completely all the same.
+        """
+        where = f"{self.resource_type} listing past its end (startIndex {self.start_index})"
+        if page.total_results != self.total:
+            raise InconsistentReadError(
+                f"{where}: totalResults changed from {self.total} to {page.total_results} "
+                "while paging (the directory changed during the read, or the server is wrong)"
+            )
+        unseen = [r for r in page.resources if str(r.get("id")) not in self._seen]
+        if unseen:
+            raise InconsistentReadError(
+                f"{where}: {len(unseen)} more resources arrived after the {self.total} that "
+                "totalResults announced; the listing is incomplete"
+            )

@@ -2,7 +2,8 @@
 
 Everything here is pure, so every odd thing real servers do (TEST_SERVERS.md) is
 unit-tested without a network: PATCH answered 200 or 204, ``status`` as a string,
-non-SCIM error bodies with a ``traceId``, HTML error pages with 200, truncated JSON.
+non-SCIM error bodies with a ``traceId``, HTML error pages with 200, truncated JSON,
+a SCIM error under 200, a write answered with another resource than the one written.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ from reconciler.errors import (
     RateLimitedError,
     ScimHTTPError,
     ServerError,
+    WrongResourceError,
 )
+from reconciler.redaction import holds_secret, redact_secrets
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+_NAME_ATTRIBUTE = {"Users": "userName", "Groups": "displayName"}
 
 _STATUS_CLASSES: dict[int, type[ScimHTTPError]] = {
     401: AuthenticationError,
@@ -84,21 +89,38 @@ def _json(answer: Answer) -> Any:
     if "html" in content_type.lower():
         raise ProtocolError(f"{answer.what}: HTTP {answer.status} with an HTML page, not SCIM JSON")
     try:
-        return json.loads(answer.body)
+        value = json.loads(answer.body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         snippet = answer.body[:80].decode("utf-8", "replace")
         raise ProtocolError(
             f"{answer.what}: HTTP {answer.status} body is not valid JSON ({exc}): {snippet!r}"
         ) from exc
+    # Where server data enters: an echoed token goes no further, into no plan.
+    return redact_secrets(value) if holds_secret(answer.body) else value
 
 
-def error_for(answer: Answer) -> ScimHTTPError:
-    """Map an error answer to the most specific error class, keeping its detail."""
+def _status_of(body: Mapping[str, Any]) -> int | None:
+    """The ``status`` of an error body, a number or a string (RFC 7644 section 3.12)."""
+    status = body.get("status")
+    if isinstance(status, str) and status.strip().isdigit():
+        return int(status)
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
+
+
+def _is_error_body(body: Any) -> bool:
+    """Whether a body is a SCIM Error, even one that forgot its ``schemas``."""
+    if not isinstance(body, Mapping):
+        return False
+    schemas = body.get("schemas")
+    if isinstance(schemas, list) and any(str(s).lower() == ERROR.lower() for s in schemas):
+        return True
+    status = _status_of(body)
+    return "id" not in body and status is not None and status >= 400 and "detail" in body
+
+
+def _error_fields(answer: Answer, body: Any) -> tuple[str | None, str | None, str | None]:
+    """``detail``, ``scimType`` and ``traceId`` of an error answer, from any body shape."""
     detail = scim_type = trace_id = None
-    try:
-        body = json.loads(answer.body) if answer.body else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        body = None
     if isinstance(body, Mapping):
         scim_type = body.get("scimType") if isinstance(body.get("scimType"), str) else None
         raw_detail = body.get("detail") or body.get("error") or body.get("message")
@@ -107,21 +129,29 @@ def error_for(answer: Answer) -> ScimHTTPError:
     elif answer.body:
         text = answer.body[:200].decode("utf-8", "replace").strip()
         detail = "(an HTML page)" if text.lstrip().startswith("<") else text
+    return detail, scim_type, trace_id
+
+
+def _error(answer: Answer, body: Any, status: int, *, in_success: bool = False) -> ScimHTTPError:
+    """The error class ``status`` implies, its message naming what the server said."""
+    detail, scim_type, trace_id = _error_fields(answer, body)
     message = f"{answer.what}: HTTP {answer.status}"
+    if in_success:
+        message += f", but its body is a SCIM error with status {status}"
     if scim_type:
         message += f" {scim_type}"
     if detail:
         message += f": {detail}"
     if trace_id:
         message += f" (traceId {trace_id})"
-    if answer.status == 412:
+    if status == 412:
         message += " (the object changed since it was read; plan again)"
-    cls = _STATUS_CLASSES.get(answer.status)
+    cls = _STATUS_CLASSES.get(status)
     if cls is None:
-        cls = ServerError if answer.status >= 500 else ScimHTTPError
+        cls = ServerError if status >= 500 else ScimHTTPError
     return cls(
         message,
-        status=answer.status,
+        status=status,
         scim_type=scim_type,
         detail=detail,
         trace_id=trace_id,
@@ -129,8 +159,22 @@ def error_for(answer: Answer) -> ScimHTTPError:
     )
 
 
+def error_for(answer: Answer) -> ScimHTTPError:
+    """Map an error answer to the most specific error class, keeping its detail."""
+    try:
+        body = json.loads(answer.body) if answer.body else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = None
+    return _error(answer, body, answer.status)
+
+
 def check(answer: Answer) -> Any:
-    """The JSON body of a successful answer, or ``None`` for an empty one (204)."""
+    """The JSON body of a successful answer, or ``None`` for an empty one (204).
+
+    A 2xx whose body is a SCIM Error is that error, whatever the HTTP status says:
+    the class is the one its own ``status`` implies (a 400 is not retried, a 503
+    is), and without a usable ``status`` it is a plain, final ``ScimHTTPError``.
+    """
     if answer.status >= 400:
         raise error_for(answer)
     if not 200 <= answer.status < 300:
@@ -145,15 +189,85 @@ def check(answer: Answer) -> Any:
         )
     if answer.status == 204 or not answer.body.strip():
         return None
-    return _json(answer)
+    body = _json(answer)
+    if _is_error_body(body):
+        status = _status_of(body)
+        usable = status if status is not None and status >= 400 else answer.status
+        raise _error(answer, body, usable, in_success=True)
+    return body
+
+
+def _sent_value(sent: Mapping[str, Any], attribute: str) -> str | None:
+    """The value a POST body or a PatchOp sets ``attribute`` to, if it sets one."""
+    operations = sent.get("Operations", sent.get("operations"))
+    if not isinstance(operations, list):
+        value = sent.get(attribute)
+        return value if isinstance(value, str) else None
+    found = None
+    for op in operations:
+        if not isinstance(op, Mapping) or str(op.get("op", "")).lower() not in ("add", "replace"):
+            continue
+        value = op.get("value")
+        if str(op.get("path", "")).lower() == attribute.lower():
+            found = value if isinstance(value, str) else found
+        elif op.get("path") is None and isinstance(value, Mapping):
+            found = value.get(attribute) if isinstance(value.get(attribute), str) else found
+    return found
+
+
+def check_write(
+    answer: Answer,
+    *,
+    resource_type: str,
+    sent: Mapping[str, Any],
+    resource_id: str | None = None,
+) -> Any:
+    """``check``, and a body that comes back must be the resource written.
+
+    A 2xx answer to a POST or PATCH that names another ``id`` than the one written
+    to, or another ``userName``/``displayName`` than the one sent, did not do what
+    was asked (a gateway's canned answer, a write that landed elsewhere): it is a
+    ``WrongResourceError``. Attributes the body leaves out are not held against it.
+    """
+    body = check(answer)
+    if not isinstance(body, Mapping):
+        return body
+    got = body.get("id")
+    if resource_id is not None and got is not None and str(got) != resource_id:
+        raise WrongResourceError(
+            f"{answer.what}: HTTP {answer.status} answered with {resource_type} {got}, "
+            f"not {resource_id}; the write is not counted as done"
+        )
+    attribute = _NAME_ATTRIBUTE.get(resource_type)
+    wanted = _sent_value(sent, attribute) if attribute else None
+    value = body.get(attribute) if attribute else None
+    if wanted is not None and value is not None and _folded(value) != _folded(wanted):
+        raise WrongResourceError(
+            f"{answer.what}: HTTP {answer.status} answered with {attribute} {value!r}, "
+            f"not the {wanted!r} sent; the write is not counted as done"
+        )
+    return body
+
+
+def _folded(value: Any) -> str:
+    """userName and displayName compare case-insensitively (RFC 7643 caseExact false)."""
+    return str(value).strip().casefold()
+
+
+def _resource(answer: Answer, body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ProtocolError(f"{answer.what}: expected a SCIM resource, got {type(body).__name__}")
+    return body
 
 
 def check_resource(answer: Answer) -> dict[str, Any]:
     """A single resource; anything else is a protocol error."""
-    body = check(answer)
-    if not isinstance(body, dict):
-        raise ProtocolError(f"{answer.what}: expected a SCIM resource, got {type(body).__name__}")
-    return body
+    return _resource(answer, check(answer))
+
+
+def check_created(answer: Answer, *, resource_type: str, sent: Mapping[str, Any]) -> dict[str, Any]:
+    """The resource a POST created: a resource, and the one sent (``check_write``)."""
+    return _resource(answer, check_write(answer, resource_type=resource_type, sent=sent))
 
 
 def check_list(answer: Answer) -> ListPage:
@@ -179,6 +293,16 @@ def check_list(answer: Answer) -> ListPage:
         start_index=start if isinstance(start, int) and not isinstance(start, bool) else None,
         resources=tuple(resources),
     )
+
+
+def request_headers(has_body: bool, if_match: str | None) -> dict[str, str] | None:
+    """Headers of one request besides the client's own: its body type and If-Match."""
+    headers = {}
+    if has_body:
+        headers["Content-Type"] = "application/scim+json"
+    if if_match is not None:
+        headers["If-Match"] = if_match
+    return headers or None
 
 
 def eq_filter(attribute: str, value: str) -> str:

@@ -1,4 +1,5 @@
-"""Injected faults: 429 with Retry-After, 500/503, latency and dropped connections."""
+"""Injected faults: 429 with Retry-After, 500/503, latency, dropped connections and
+refusals answered 200."""
 
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ def test_all_faults_off_by_default() -> None:
         {"error_rate": 1.5},
         {"drop_rate": -0.1},
         {"error_rate": float("nan")},
+        {"error_200_rate": 2},
+        {"total_cap": -1},
     ],
 )
 def test_config_rejects_nonsense(kwargs: dict[str, float]) -> None:
@@ -154,3 +157,39 @@ def test_middleware_drop_without_socket(sandbox_db: Path) -> None:
             response = c.get("/Users")
     assert response.status_code == 502
     assert response.content == b""
+
+
+def test_error_200_refuses_the_write_but_answers_200(sandbox_db: Path) -> None:
+    """error_200_rate: the write is not done, yet the answer is 200 with a SCIM error body."""
+    transport = sandbox_transport(sandbox_db, faults=FaultConfig(error_200_rate=1.0))
+    with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
+        response = client.post("/Users", json=user_body("ann"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert body["status"] == "400"
+    with SandboxStore(sandbox_db) as store:
+        assert store.count_users() == 0
+
+
+def test_writes_only_spares_reads(sandbox_db: Path) -> None:
+    """With writes_only, the random faults hit POST/PUT/PATCH/DELETE and never a GET."""
+    faults = FaultConfig(error_rate=1.0, writes_only=True, seed=1)
+    transport = sandbox_transport(sandbox_db, faults=faults)
+    with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
+        assert all(client.get("/Users").status_code == 200 for _ in range(10))
+        assert client.post("/Users", json=user_body("ann")).status_code in (500, 503)
+
+
+def test_served_faults_rewrite_injected_answers(sandbox_db: Path) -> None:
+    """Served over HTTP, an injected refusal under 200 is rewritten too (echo_auth)."""
+    faults = FaultConfig(error_200_rate=1.0, writes_only=True, echo_auth=True)
+    with SandboxStore(sandbox_db) as store:
+        app = SandboxApp(store, faults=faults)
+        with httpx.Client(transport=httpx.WSGITransport(app=app), base_url=sandbox_base_url()) as c:
+            assert c.get("/Users").status_code == 200
+            response = c.post(
+                "/Users", json=user_body("ann"), headers={"Authorization": "Bearer t-1"}
+            )
+    assert response.status_code == 200
+    assert "Authorization: Bearer t-1" in response.json()["detail"]

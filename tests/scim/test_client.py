@@ -7,13 +7,17 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from reconciler.errors import (
     AuthenticationError,
     InconsistentReadError,
     OutcomeUnknownError,
     ProtocolError,
+    ScimHTTPError,
     ServerError,
+    TransportError,
+    WrongResourceError,
 )
 from reconciler.scim.client import ScimClient
 from reconciler.scim.retry import RetryPolicy
@@ -58,12 +62,13 @@ def users_page(request: httpx.Request, total: int, per_page: int) -> httpx.Respo
 
 
 def test_lists_every_page_with_bearer_token() -> None:
-    """A listing walks startIndex/count to totalResults and sends the bearer token."""
+    """A listing walks startIndex/count to totalResults, probes one page past the end, and
+    sends the bearer token."""
     script = Script(lambda r: users_page(r, total=250, per_page=100))
     with client_for(script) as client:
         users = client.list_all("Users", page_size=100)
     assert len(users) == 250
-    assert [r.url.params["startIndex"] for r in script.requests] == ["1", "101", "201"]
+    assert [r.url.params["startIndex"] for r in script.requests] == ["1", "101", "201", "251"]
     assert script.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
@@ -179,13 +184,14 @@ def test_token_never_appears_in_error_messages() -> None:
 
 
 def test_parallel_read_gets_every_page_once() -> None:
-    """With concurrency, every page after the first is fetched once, and nobody is missed."""
+    """With concurrency, every page after the first is fetched once (then the probe past the
+    end), and nobody is missed."""
     script = Script(lambda r: users_page(r, total=1050, per_page=int(r.url.params["count"])))
     with client_for(script) as client:
         users = client.list_all("Users", page_size=100, concurrency=4)
     assert [int(u["id"]) for u in users] == list(range(1, 1051))
     starts = sorted(int(r.url.params["startIndex"]) for r in script.requests)
-    assert starts == list(range(1, 1051, 100))
+    assert starts == [*range(1, 1051, 100), 1051]
 
 
 def test_parallel_read_of_a_server_with_a_smaller_page_uses_its_size() -> None:
@@ -223,3 +229,85 @@ def test_parallel_read_still_fails_closed() -> None:
 
     with client_for(Script(handler)) as client, pytest.raises(InconsistentReadError):
         client.list_all("Users", page_size=100, concurrency=4)
+
+
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def test_patch_answered_200_with_a_scim_error_fails_without_retry() -> None:
+    """A PATCH answered 200 with a SCIM Error body raises its 400, once: it is not done."""
+    script = Script(
+        lambda r: httpx.Response(
+            200, json={"schemas": [SCIM_ERROR], "status": "400", "detail": "active is locked"}
+        )
+    )
+    with client_for(script) as client, pytest.raises(ScimHTTPError, match="active is locked"):
+        client.patch("Users", "u1", {"Operations": []})
+    assert len(script.requests) == 1
+
+
+def test_create_answered_with_another_user_is_not_a_create() -> None:
+    """A POST answered 201 with someone else's account is refused, and not sent again."""
+    script = Script(lambda r: httpx.Response(201, json={"id": "u7", "userName": "mallory@x.com"}))
+    with client_for(script) as client, pytest.raises(WrongResourceError, match="mallory"):
+        client.create("Users", {"userName": "ann@x.com"}, find_existing=lambda: None)
+    assert len(script.requests) == 1
+
+
+def test_echoed_token_is_in_no_error_and_no_retry_event() -> None:
+    """A 500 quoting the Authorization header leaks the token into no message and no log event."""
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        auth = request.headers["Authorization"]
+        bare = auth.removeprefix("Bearer ")
+        return httpx.Response(500, json={"detail": f"failed for {auth}", "traceId": bare})
+
+    with (
+        capture_logs() as events,
+        client_for(Script(echo), attempts=3) as client,
+        pytest.raises(ServerError) as caught,
+    ):
+        client.patch("Users", "u1", {"Operations": []})
+    retries = [e for e in events if e["event"] == "scim.retry"]
+    assert len(retries) == 2
+    assert TOKEN not in str(caught.value) + repr(retries)
+    assert "<redacted>" in str(caught.value)
+
+
+def test_token_quoted_by_a_transport_error_is_cut_out() -> None:
+    """An httpx exception whose text quotes the token is mapped without it."""
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"refused ({request.headers['Authorization']})", request=request)
+
+    with client_for(Script(fail), attempts=1) as client, pytest.raises(TransportError) as caught:
+        client.service_provider_config()
+    assert TOKEN not in str(caught.value)
+
+
+def test_listing_whose_total_is_too_small_from_the_start_fails_closed() -> None:
+    """totalResults 100 for 250 users contradicts nothing, but the probe past the end finds more."""
+
+    def short(request: httpx.Request) -> httpx.Response:
+        body = json.loads(users_page(request, total=250, per_page=100).content)
+        return httpx.Response(200, json={**body, "totalResults": 100})
+
+    with (
+        client_for(Script(short)) as client,
+        pytest.raises(InconsistentReadError, match="after the 100 that totalResults announced"),
+    ):
+        client.list_all("Users", page_size=100)
+
+
+def test_probe_past_the_end_may_serve_the_first_page_again() -> None:
+    """A complete listing whose server repeats page one past the end is accepted as complete."""
+
+    def repeat(request: httpx.Request) -> httpx.Response:
+        if int(request.url.params["startIndex"]) > 150:
+            request = httpx.Request("GET", "https://x/?startIndex=1")
+        return users_page(request, total=150, per_page=100)
+
+    script = Script(repeat)
+    with client_for(script) as client:
+        assert len(client.list_all("Users", page_size=100)) == 150
+    assert len(script.requests) == 3

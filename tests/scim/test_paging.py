@@ -63,3 +63,46 @@ def test_resource_without_id_is_refused() -> None:
     pager = Pager("Users", page_size=2)
     with pytest.raises(InconsistentReadError, match="without an id"):
         pager.accept(ListPage(total_results=1, start_index=1, resources=({"userName": "x"},)))
+
+
+def test_probe_is_asked_once_the_listing_is_complete() -> None:
+    """Once complete by its own count, the pager asks for one page past the end; none for empty."""
+    pager = Pager("Users", page_size=2)
+    assert pager.probe_request() is None  # nothing has arrived yet
+    pager.accept(page(3, "a", "b"))
+    assert pager.probe_request() is None  # not complete yet
+    pager.accept(page(3, "c"))
+    assert pager.probe_request() == (4, 2)
+    empty = Pager("Groups", page_size=2)
+    empty.accept(page(0))
+    assert empty.probe_request() is None
+
+
+@pytest.mark.parametrize(
+    ("probe", "message"),
+    [
+        pytest.param(page(2, "c"), "1 more resources arrived after the 2", id="uncounted"),
+        pytest.param(page(3), "totalResults changed from 2 to 3", id="total-changes"),
+    ],
+)
+def test_probe_past_the_end_with_news_is_refused(probe: ListPage, message: str) -> None:
+    """Resources past the announced end, or a changed total there, make the listing untrusted."""
+    pager = Pager("Users", page_size=2)
+    pager.accept(page(2, "a", "b"))
+    with pytest.raises(InconsistentReadError, match=message):
+        pager.accept_probe(probe)
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        pytest.param(page(2), id="empty"),
+        pytest.param(page(2, "a", "b"), id="first-page-again"),
+    ],
+)
+def test_probe_past_the_end_with_nothing_new_is_accepted(probe: ListPage) -> None:
+    """An empty page past the end, or the first page served again, leaves the listing complete."""
+    pager = Pager("Users", page_size=2)
+    pager.accept(page(2, "a", "b"))
+    pager.accept_probe(probe)
+    assert [r["id"] for r in pager.resources] == ["a", "b"]

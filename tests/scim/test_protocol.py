@@ -14,8 +14,22 @@ from reconciler.errors import (
     RateLimitedError,
     ScimHTTPError,
     ServerError,
+    WrongResourceError,
 )
-from reconciler.scim.protocol import Answer, check, check_list, eq_filter, error_for, retry_after
+from reconciler.redaction import remember
+from reconciler.scim.protocol import (
+    ERROR,
+    Answer,
+    check,
+    check_created,
+    check_list,
+    check_write,
+    eq_filter,
+    error_for,
+    retry_after,
+)
+
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 def answer(status: int, body: object = None, **headers: str) -> Answer:
@@ -126,3 +140,148 @@ def test_list_page_ignores_items_per_page() -> None:
 def test_eq_filter_quotes_values() -> None:
     """Quotes and backslashes in a filter value are escaped (RFC 7644 section 3.4.2.2)."""
     assert eq_filter("userName", 'a"b\\c') == 'userName eq "a\\"b\\\\c"'
+
+
+@pytest.mark.parametrize(
+    ("body", "cls", "status", "retryable"),
+    [
+        pytest.param(
+            {"schemas": [ERROR], "status": "400", "detail": "bad"},
+            ScimHTTPError,
+            400,
+            False,
+            id="400-string",
+        ),
+        pytest.param(
+            {"schemas": [ERROR], "status": 409, "scimType": "uniqueness", "detail": "taken"},
+            ConflictError,
+            409,
+            False,
+            id="409-number",
+        ),
+        pytest.param(
+            {"schemas": [ERROR], "status": "503", "detail": "busy"},
+            ServerError,
+            503,
+            True,
+            id="503",
+        ),
+        pytest.param(
+            {"schemas": [ERROR], "detail": "no status"}, ScimHTTPError, 200, False, id="none"
+        ),
+        pytest.param(
+            {"status": "400", "detail": "no schemas"}, ScimHTTPError, 400, False, id="bare"
+        ),
+    ],
+)
+def test_scim_error_under_200_is_the_error_its_status_implies(
+    body: dict[str, object], cls: type[ScimHTTPError], status: int, retryable: bool
+) -> None:
+    """A 2xx whose body is a SCIM Error (RFC 7644 section 3.12) is that error, never success."""
+    with pytest.raises(cls) as caught:
+        check(answer(200, body))
+    assert type(caught.value) is cls
+    assert (caught.value.status, caught.value.retryable) == (status, retryable)
+    assert "HTTP 200, but its body is a SCIM error" in str(caught.value)
+    assert str(body["detail"]) in str(caught.value)
+
+
+def test_resource_with_a_status_attribute_is_not_an_error() -> None:
+    """A resource that happens to carry a ``status`` attribute is still a resource."""
+    assert check(answer(200, {"id": "u1", "status": "400", "detail": "x"}))["id"] == "u1"
+
+
+def patch_of(*operations: dict[str, object]) -> dict[str, object]:
+    return {"schemas": [PATCH_OP], "Operations": list(operations)}
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "sent", "resource_id", "body", "message"),
+    [
+        pytest.param(
+            "Users", patch_of(), "u1", {"id": "u2", "userName": "a"}, "u2, not u1", id="patch-id"
+        ),
+        pytest.param(
+            "Users",
+            patch_of({"op": "replace", "path": "userName", "value": "new@x.com"}),
+            "u1",
+            {"id": "u1", "userName": "old@x.com"},
+            "'old@x.com', not the 'new@x.com' sent",
+            id="patch-userName",
+        ),
+        pytest.param(
+            "Groups",
+            patch_of({"op": "replace", "value": {"displayName": "platform"}}),
+            "g1",
+            {"id": "g1", "displayName": "infrastructure"},
+            "displayName 'infrastructure'",
+            id="patch-displayName-without-path",
+        ),
+        pytest.param(
+            "Users",
+            {"userName": "ann@x.com"},
+            None,
+            {"id": "u9", "userName": "someone.else@x.com"},
+            "someone.else@x.com",
+            id="post-userName",
+        ),
+    ],
+)
+def test_write_answered_with_another_resource_is_refused(
+    resource_type: str,
+    sent: dict[str, object],
+    resource_id: str | None,
+    body: dict[str, object],
+    message: str,
+) -> None:
+    """A 2xx answer naming another id or name than the one written is not a done write."""
+    with pytest.raises(WrongResourceError, match=message) as caught:
+        check_write(
+            answer(200, body), resource_type=resource_type, sent=sent, resource_id=resource_id
+        )
+    assert not caught.value.retryable  # the write may have landed on that other resource
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"id": "u1", "userName": "ANN@x.com"}, id="case-differs"),
+        pytest.param({"id": "u1"}, id="name-left-out"),
+        pytest.param({"userName": "ann@x.com"}, id="id-left-out"),
+    ],
+)
+def test_write_answer_that_agrees_is_accepted(body: dict[str, object]) -> None:
+    """Names compare case-insensitively (RFC 7643 4.1.1); left-out attributes contradict nothing."""
+    sent = patch_of({"op": "replace", "path": "userName", "value": "ann@x.com"})
+    assert (
+        check_write(answer(200, body), resource_type="Users", sent=sent, resource_id="u1") == body
+    )
+
+
+def test_created_resource_must_be_the_one_sent() -> None:
+    """A POST answered 201 with the resource sent is the created resource."""
+    created = check_created(
+        answer(201, {"id": "u1", "userName": "ann@x.com"}),
+        resource_type="Users",
+        sent={"userName": "ann@x.com"},
+    )
+    assert created["id"] == "u1"
+
+
+def test_echoed_token_is_cut_out_of_every_error_field() -> None:
+    """A server echoing the Authorization header in detail, error or traceId leaks nothing."""
+    token = "protocol-echo-token-1234"
+    remember(token)
+    error = error_for(
+        answer(401, {"error": f"bad header Bearer {token}", "traceId": token, "detail": token})
+    )
+    assert token not in str(error)
+    assert token not in f"{error.detail} {error.trace_id}"
+
+
+def test_resource_data_holding_the_token_is_redacted() -> None:
+    """Resource data from a server that echoes the token never carries it into a plan."""
+    token = "protocol-echo-token-5678"
+    remember(token)
+    body = check(answer(200, {"id": "u1", "title": f"x {token}"}))
+    assert token not in json.dumps(body)

@@ -1,0 +1,237 @@
+"""Honest outcomes under hostile servers (issue 8): no false "applied", no leaked token,
+no plan from a listing that is short without contradicting itself.
+
+Through the real CLI, against the sandbox with its fault knobs: in-process behind
+``FaultInjectingTransport``, or served over loopback by ``reconciler sandbox serve``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import reconciler.sandbox as sandbox
+from reconciler import target
+from reconciler.cli import common as cli
+from reconciler.sandbox import FaultConfig, FaultInjectingTransport, SandboxStore
+from reconciler.scim.retry import RetryPolicy
+from tests.conftest import free_port
+from tests.e2e.helpers import Run, reconciler, write
+
+TOKEN = "hostile-test-token-6f1c2a"
+WRONG_TOKEN = "hostile-wrong-token-9d3e7b"
+FAST = RetryPolicy(attempts=3, sleep=lambda seconds: None)
+
+
+def with_faults(monkeypatch: pytest.MonkeyPatch, faults: FaultConfig) -> None:
+    """Every connection the CLI opens goes through these fault knobs, with quick retries."""
+    monkeypatch.setattr(
+        cli,
+        "connect",
+        functools.partial(
+            target.connect,
+            retry=FAST,
+            wrap_transport=lambda inner: FaultInjectingTransport(inner, faults),
+        ),
+    )
+
+
+def user_files(directory: Path, names: list[str], extra: str = "") -> Path:
+    lines = ["version: 1", "users:", *[f"  - userName: {name}" for name in names]]
+    write(directory, "users.yaml", "\n".join(lines) + "\n" + extra)
+    return directory
+
+
+def test_write_answered_200_with_a_scim_error_is_a_failed_action(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deactivation answered 200 with a SCIM Error body fails (exit 4) with the server's say."""
+    db = tmp_path / "s.db"
+    with SandboxStore(db) as store:
+        store.seed_users(1, prefix="ann", domain="example.com")
+    files = tmp_path / "files"
+    write(
+        files,
+        "users.yaml",
+        """
+        version: 1
+        policy: {limits: {max_deactivations: 1}}
+        users:
+          - {userName: ann000001@example.com, active: false}
+        """,
+    )
+    with_faults(monkeypatch, FaultConfig(error_200_rate=1.0, writes_only=True))
+    run = reconciler(
+        "apply", str(files), "--target", f"sandbox:{db}", "--auto-approve", "--format", "json"
+    )
+    assert run.exit_code == 4, run.stderr
+    (result,) = run.json()["results"]
+    assert result["outcome"] == "failed"
+    assert "refused, but answered 200" in result["reason"]
+    assert result["attempts"] == 1  # a 400 in the body is not retried
+    with SandboxStore(db) as store:
+        (user,) = store.list_users(1, 10, None)[1]
+    assert user.attributes["active"] is True
+
+
+def test_listing_with_a_short_total_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """totalResults 100 for 250 users stops the run (exit 1), not 150 creates of existing users."""
+    db = tmp_path / "s.db"
+    with SandboxStore(db) as store:
+        store.seed_users(250, prefix="u", domain="example.com")
+    files = user_files(tmp_path / "files", [f"u{i:06d}@example.com" for i in range(1, 251)])
+    with_faults(monkeypatch, FaultConfig(total_cap=100))
+    run = reconciler("apply", str(files), "--target", f"sandbox:{db}", "--auto-approve")
+    assert run.exit_code == 1, run.stdout
+    assert "after the 100 that totalResults announced" in run.stderr
+    with SandboxStore(db) as store:
+        assert store.count_users() == 250
+
+
+def test_group_listings_without_members_plan_no_member_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Groups listed without members are read one by one: the exported state plans no change."""
+    db = tmp_path / "s.db"
+    with SandboxStore(db) as store:
+        ids = store.seed_users(3, prefix="u", domain="example.com")
+        store.create_group({"displayName": "eng"}, ids)
+        store.create_group({"displayName": "empty"}, [])
+    exported = reconciler("export", "--target", f"sandbox:{db}", "--out", str(tmp_path / "files"))
+    assert exported.exit_code == 0, exported.stderr
+    with_faults(monkeypatch, FaultConfig(lists_without_members=True))
+    run = reconciler(
+        "plan", str(tmp_path / "files"), "--target", f"sandbox:{db}", "--detailed-exitcode"
+    )
+    assert run.exit_code == 0, run.stdout
+
+
+def test_sandbox_serve_takes_every_hostile_knob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sandbox serve`` turns each new knob into the FaultConfig field of the same meaning."""
+    served: list[FaultConfig] = []
+    monkeypatch.setattr(sandbox, "serve", lambda *a, faults, **kw: served.append(faults))
+    run = reconciler(
+        *("sandbox", "serve", "--db", str(tmp_path / "s.db"), "--error-200-rate", "0.5"),
+        *("--writes-only", "--echo-auth", "--total-cap", "7", "--lists-without-members"),
+    )
+    assert run.exit_code == 0, run.stderr
+    assert served == [
+        FaultConfig(
+            error_200_rate=0.5,
+            writes_only=True,
+            echo_auth=True,
+            total_cap=7,
+            lists_without_members=True,
+        )
+    ]
+
+
+# -- the token, against a server that echoes it -------------------------------------------
+
+
+@pytest.fixture
+def echoing_server(tmp_path: Path) -> Iterator[str]:
+    """``reconciler sandbox serve`` echoing Authorization in errors, failing every write (500).
+
+    One live user's title holds the token, as a hostile server could serve it.
+    """
+    db = tmp_path / "served.db"
+    with SandboxStore(db) as store:
+        store.create_user(
+            {
+                "userName": "carol@example.com",
+                "emails": [{"value": "carol@example.com", "type": "work", "primary": True}],
+                "title": f"Bearer {TOKEN} and {TOKEN}",
+                "active": True,
+            }
+        )
+    port = free_port()
+    knobs = ["--echo-auth", "--error-rate", "1", "--writes-only", "--seed", "1"]
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db)),
+            *("--port", str(port), "--token", TOKEN, "-q", *knobs),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/scim/directory/sandbox"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/ServiceProviderConfig", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def runs_against(url: str, files: Path, saved: Path, monkeypatch: pytest.MonkeyPatch) -> list[Run]:
+    """Every kind of run and output: plans in each format, applies in each, a refused token."""
+    monkeypatch.setattr(cli, "connect", functools.partial(target.connect, retry=FAST))
+    monkeypatch.setenv("RECONCILER_TOKEN", TOKEN)
+    at = ("--target", url)
+    runs = [
+        reconciler("plan", str(files), *at, "--out", str(saved), "--format", "json",
+                   "--log-format", "json", "-vv"),
+        reconciler("plan", str(files), *at, "--format", "markdown", "--log-format", "console"),
+        reconciler("plan", str(files), *at, "--log-format", "console", "-vv"),
+        reconciler("apply", "--plan", str(saved), *at, "--auto-approve", "--format", "json",
+                   "--log-format", "json", "-vv"),
+        reconciler("apply", str(files), *at, "--auto-approve", "--log-format", "console", "-v"),
+    ]  # fmt: skip
+    monkeypatch.setenv("RECONCILER_TOKEN", WRONG_TOKEN)
+    runs.append(reconciler("plan", str(files), *at, "--log-format", "json"))
+    runs.append(reconciler("plan", str(files), *at, "--log-format", "console"))
+    return runs
+
+
+def test_token_is_in_no_output_of_a_run_against_an_echoing_server(
+    tmp_path: Path, echoing_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stdout, stderr, JSON and console logs, the report and the saved plan never hold the token."""
+    files = user_files(
+        tmp_path / "files",
+        ["carol@example.com", "dave@example.com"],
+        "policy: {users: {unmanaged: ignore}}\n",
+    )
+    (files / "users.yaml").write_text(
+        (files / "users.yaml")
+        .read_text()
+        .replace("carol@example.com", "carol@example.com\n    title: Engineer", 1)
+    )
+    saved = tmp_path / "plan.json"
+    runs = runs_against(echoing_server, files, saved, monkeypatch)
+    outputs: list[Any] = [(r.exit_code, r.stdout, r.stderr) for r in runs]
+    assert [r.exit_code for r in runs] == [0, 0, 0, 4, 4, 1, 1], outputs
+    everything = saved.read_text() + "".join(r.stdout + r.stderr for r in runs)
+    assert TOKEN not in everything
+    assert WRONG_TOKEN not in everything
+    # The server did echo, and what it said still arrives, redacted.
+    assert "Bearer <redacted> and <redacted>" in saved.read_text()
+    assert "scim.retry" in runs[3].stderr
+    assert "scim.retry" in runs[4].stderr
+    report = json.loads(runs[3].stdout)
+    assert {r["outcome"] for r in report["results"]} == {"failed"}
+    assert all("Authorization: Bearer <redacted>" in r["reason"] for r in report["results"])
+    assert "HTTP 401" in runs[6].stderr
+    assert "Authorization: Bearer <redacted>" in runs[6].stderr

@@ -1,0 +1,115 @@
+"""Secrets cut out of foreign text: messages, errors, log events and resource data."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+import structlog
+
+from reconciler.errors import ScimHTTPError, TransportError
+from reconciler.logs import configure_logging
+from reconciler.redaction import (
+    REDACTED,
+    holds_secret,
+    redact,
+    redact_log_event,
+    redact_secrets,
+    remember,
+)
+
+SECRET = "redaction-test-s3cret/with+chars="
+
+
+@pytest.fixture(autouse=True)
+def _remembered() -> None:
+    remember(SECRET)
+
+
+def test_remembered_secret_and_any_bearer_value_are_cut_out() -> None:
+    """A remembered token is cut out wherever it stands; so is any "Bearer <value>"."""
+    text = f"401: header was 'Authorization: Bearer {SECRET}'; also bearer other.jwt.value"
+    redacted = redact(text)
+    assert SECRET not in redacted
+    assert "other.jwt.value" not in redacted
+    assert redacted.count(REDACTED) == 2
+    assert redact(f"token={SECRET}") == f"token={REDACTED}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /Users: HTTP 503: down",
+        "set RECONCILER_TOKEN to the bearer token of https://scim.example.com",
+        "Bearer of bad news",
+    ],
+)
+def test_text_without_secrets_is_unchanged(text: str) -> None:
+    """Ordinary messages pass as they are, prose after the word "bearer" included."""
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["eyJhbGciOi.eyJzdWIi.sig", "t0k", "abcdefghijklmnopqrstuvwxyz", "a/b+c=="],
+)
+def test_bearer_values_that_look_like_credentials_are_cut_out(value: str) -> None:
+    """A b64token after "Bearer" (RFC 6750 section 2.1) goes, whoever's it is."""
+    assert redact(f"header was Authorization: Bearer {value}") == (
+        f"header was Authorization: Bearer {REDACTED}"
+    )
+
+
+def test_resource_data_loses_the_secret_but_keeps_bearer_words() -> None:
+    """In resource data only remembered secrets go: "Bearer of news" may be someone's title."""
+    resource = {"id": "u1", "title": "Bearer of news", "emails": [{"value": f"x{SECRET}"}]}
+    assert redact_secrets(resource) == {
+        "id": "u1",
+        "title": "Bearer of news",
+        "emails": [{"value": f"x{REDACTED}"}],
+    }
+
+
+def test_raw_bodies_are_checked_for_secrets_even_when_escaped() -> None:
+    """A body holding the secret, or any JSON escape that could hide it, is decoded and redacted."""
+    assert holds_secret(json.dumps({"detail": SECRET}).encode())
+    assert holds_secret(b'{"detail": "redaction-test-s3cret\\/with+chars="}')
+    assert not holds_secret(b'{"id": "u1", "userName": "ann@example.com"}')
+
+
+def test_errors_redact_their_message_and_detail_when_built() -> None:
+    """Every ReconcilerError is redacted at construction: message, detail and traceId."""
+    error = ScimHTTPError(
+        f"GET /x: HTTP 401: Bearer {SECRET}", status=401, detail=SECRET, trace_id=SECRET
+    )
+    assert SECRET not in str(error)
+    assert SECRET not in f"{error.detail} {error.trace_id}"
+    assert SECRET not in str(TransportError(f"cannot connect: {SECRET}"))
+
+
+def test_log_processor_redacts_nested_values_and_exceptions() -> None:
+    """The log processor is the second net: nested strings and exception objects too."""
+    event = redact_log_event(
+        None,
+        "warning",
+        {"event": "x", "error": ValueError(SECRET), "context": {"items": [f"Bearer {SECRET}"]}},
+    )
+    assert SECRET not in repr(event)
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_configured_logs_never_print_a_secret(
+    log_format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the CLI's log configuration, a secret in any event field never reaches stderr."""
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    configure_logging(log_format, 0, color=False)  # type: ignore[arg-type]
+    try:
+        structlog.get_logger("test").warning("scim.retry", error=f"echo: Bearer {SECRET}")
+    finally:
+        structlog.reset_defaults()
+    assert "scim.retry" in stderr.getvalue()
+    assert SECRET not in stderr.getvalue()
