@@ -14,9 +14,22 @@ from typing import Literal
 
 import structlog
 
+from reconciler.progress import write_stderr_line
 from reconciler.redaction import redact_log_event
 
 LogFormat = Literal["console", "json"]
+
+
+class _StderrLogger:
+    """structlog's output: one line per event on stderr, above any progress bar."""
+
+    def __init__(self, *args: object) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        write_stderr_line(message)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
 
 def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bool) -> None:
@@ -49,6 +62,6 @@ def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bo
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLogger,
         cache_logger_on_first_use=False,
     )

@@ -7,6 +7,21 @@ from types import TracebackType
 
 import rich.console
 import rich.progress
+import rich.text
+
+# The console of the progress bar on screen, if any: log lines go through it so they
+# print above the bar instead of being glued onto it.
+_live_console: rich.console.Console | None = None
+
+
+def write_stderr_line(line: str) -> None:
+    """Write one line to stderr, above a progress bar when one is showing."""
+    console = _live_console
+    if console is not None:
+        console.print(rich.text.Text.from_ansi(line), soft_wrap=True)
+    else:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 class Progress:
@@ -39,6 +54,8 @@ class Progress:
             )
             self._bar.start()
             self._task = self._bar.add_task(self.description, total=self.total)
+            global _live_console
+            _live_console = self._bar.console
         return self
 
     def __exit__(
@@ -48,6 +65,8 @@ class Progress:
         tb: TracebackType | None,
     ) -> None:
         if self._bar is not None:
+            global _live_console
+            _live_console = None
             self._bar.stop()
 
     def update(self, what: str, done: int, total: int) -> None:
