@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -22,6 +21,7 @@ from reconciler.cli.common import (
     paths_argument,
     render_plan,
     target_option,
+    write_atomically,
 )
 from reconciler.desired import DesiredState, render_schema
 from reconciler.errors import (
@@ -138,25 +138,10 @@ def plan_command(
 
 
 def _write_plan(path: Path, plan_: Plan) -> Path:
-    """Write the JSON plan atomically; a directory gets ``plan.json`` inside it.
-
-    Nothing is left behind on failure: a reader sees the old file or the new one.
-    """
+    """Write the JSON plan atomically; a directory gets ``plan.json`` inside it."""
     if path.is_dir() or str(path).endswith(("/", os.sep)):
         path = path / "plan.json"
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-        ) as handle:
-            tmp = Path(handle.name)
-            handle.write(render_plan_json(plan_))
-        tmp.replace(path)
-    except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        raise ConfigError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
+    write_atomically(path, render_plan_json(plan_))
     return path
 
 

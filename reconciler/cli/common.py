@@ -6,6 +6,7 @@ import functools
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -194,6 +195,30 @@ class Commands(click.Group):
         except click.exceptions.Abort:
             click.echo("\nAborted; nothing was sent.", err=True)
             sys.exit(1)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all, never through a symbolic link.
+
+    A reader sees the old file or the new one. A link planted where a file is written
+    (a scheduled export into a checked-out repository, say) could otherwise make the
+    write land outside the directory: it is refused.
+    """
+    if path.is_symlink():
+        raise ConfigError(f"{path} is a symbolic link; refusing to write through it")
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as handle:
+            tmp = Path(handle.name)
+            handle.write(text)
+        tmp.replace(path)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def load_files(paths: tuple[Path, ...]) -> DesiredState:

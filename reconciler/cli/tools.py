@@ -13,6 +13,7 @@ from reconciler.cli.common import (
     connected,
     global_options,
     target_option,
+    write_atomically,
 )
 from reconciler.desired import DesiredState
 from reconciler.errors import (
@@ -59,18 +60,15 @@ def export(target: str | None, out: Path | None, fmt: str, force: bool, output: 
         output.out(render_export({**users_doc, "groups": groups_doc["groups"]}, fmt))
         return
     suffix = "yaml" if fmt == "yaml" else "json"
-    existing = [p for p in (out / f"users.{suffix}", out / f"groups.{suffix}") if p.exists()]
+    names = (out / f"users.{suffix}", out / f"groups.{suffix}")
+    existing = [p for p in names if p.exists() or p.is_symlink()]
     if existing and not force:
         raise ConfigError(
             f"{existing[0]} exists; an export would overwrite it (and any comments in it). "
             "Use --force to overwrite, or --out another directory"
         )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, doc in (("users", users_doc), ("groups", groups_doc)):
-            (out / f"{name}.{suffix}").write_text(render_export(doc, fmt), encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write the export to {out}: {exc}") from exc
+    for path, doc in zip(names, (users_doc, groups_doc), strict=True):
+        write_atomically(path, render_export(doc, fmt))
     output.info(
         f"Exported {len(users_doc['users'])} users and {len(groups_doc['groups'])} groups "
         f"to {out}/users.{suffix} and {out}/groups.{suffix}"

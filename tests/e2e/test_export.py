@@ -61,3 +61,21 @@ def test_export_does_not_overwrite_files_without_force(tmp_path: Path) -> None:
     assert (out / "users.yaml").read_text(encoding="utf-8").startswith("# my notes")
     forced = reconciler("export", "--target", target, "--out", str(out), "--force")
     assert forced.exit_code == 0, forced.stderr
+
+
+@pytest.mark.parametrize("dangling", [False, True], ids=["link-to-a-file", "dangling-link"])
+def test_export_never_writes_through_a_symbolic_link(tmp_path: Path, dangling: bool) -> None:
+    """A users.yaml link planted in --out (even --force, even dangling) is refused: the
+    export must not overwrite or create a file outside the directory."""
+    outside = tmp_path / "outside.txt"
+    if not dangling:
+        outside.write_text("precious\n")
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "users.yaml").symlink_to(outside)
+    run = reconciler(
+        "export", "--target", f"sandbox:{tmp_path / 's.db'}", "--out", str(out), "--force"
+    )
+    assert run.exit_code == 1
+    assert "symbolic link" in run.stderr
+    assert (outside.read_text() == "precious\n") if not dangling else not outside.exists()
