@@ -418,3 +418,19 @@ def test_an_account_under_a_previous_user_name_is_never_deactivated_as_unmanaged
     result = plan_for(model, spec, policy=policy(unmanaged="deactivate"))
     assert kinds(result) == [("reactivate", "ann.new@example.com")]
     assert any("also answers to one of its identifiers" in m for m in messages(result))
+
+
+def test_a_member_a_rename_carries_over_is_not_said_to_join() -> None:
+    """On Atlassian a rename moves the old group's members; a deactivated (active: false)
+    member moving with it does not 'join' the group (found by the property tests)."""
+    model = DirectoryModel()
+    bob = model.add_user("bob@example.com", active=False)
+    model.add_group("eng-old", [bob])
+    state = DesiredState(
+        users=(UserSpec(userName="bob@example.com", active=False, groups=("eng",)),),
+        groups=(GroupSpec(displayName="eng", previousNames=("eng-old",)),),
+        policy=Policy(limits=UNLIMITED),
+    )
+    result = plan(state, model.snapshot(), PlanContext("model:", "atlassian"))
+    assert kinds(result) == [("rename", "eng")]
+    assert not any("joins" in m for m in messages(result))

@@ -75,7 +75,7 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
         *users.warnings,
         *groups.warnings,
         *deactivated_members(actions, users, live.groups, key_attribute),
-        *inactive_joiners(actions, desired.users, key_attribute),
+        *inactive_joiners(actions, desired.users, key_attribute, groups.moved),
     )
     result = Plan(
         target=context.target,

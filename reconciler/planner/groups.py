@@ -37,6 +37,9 @@ class GroupPlan:
     left_alone: tuple[LeftAloneEntry, ...] = ()
     # Live ids of users a rename carries over without managing them, by key.
     carried_ids: Mapping[str, str] = field(default_factory=dict)
+    # For each rename, the keys of the members the old group already had: they move
+    # with the group rather than join it.
+    moved: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Live groups the plan could change (in scope, unprotected, unambiguous).
     managed: tuple[LiveGroup, ...] = ()
 
@@ -47,6 +50,7 @@ class _Outcome:
     warnings: list[PlanWarning] = field(default_factory=list)
     left_alone: list[LeftAloneEntry] = field(default_factory=list)
     carried_ids: dict[str, str] = field(default_factory=dict)
+    moved: dict[str, frozenset[str]] = field(default_factory=dict)
     managed: dict[str, LiveGroup] = field(default_factory=dict)
 
     def warn(self, key: str, message: str) -> None:
@@ -86,6 +90,7 @@ def plan_groups(
         warnings=tuple(out.warnings),
         left_alone=tuple(out.left_alone),
         carried_ids=dict(out.carried_ids),
+        moved=dict(out.moved),
         managed=tuple(out.managed.values()),
     )
 
@@ -220,6 +225,8 @@ def _rename_by_create(spec: GroupSpec, old: LiveGroup, inputs: _Inputs, out: _Ou
     wanted = {k for k in inputs.wanted[name] if k in users.members}
     add = _shown([users.members[k] for k in wanted] + list(diff.kept) + list(carried))
     out.carried_ids.update(carried)
+    had = {users.members[users.key_of_id[i]] for i in old.member_ids if i in users.key_of_id}
+    out.moved[name] = frozenset(had | carried.keys())
     out.warn(
         name,
         f'renamed from "{old.displayName}": this target cannot rename groups, so a group '

@@ -6,11 +6,11 @@ Reads the actions the users and groups stages planned; adds no actions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reconciler.desired import UserSpec, fold_user_key
 from reconciler.live import LiveGroup
-from reconciler.plan import Action, PlanWarning, Resource
+from reconciler.plan import Action, ActionKind, PlanWarning, Resource
 from reconciler.planner.users import UserPlan
 
 GROUPS_NAMED = 5  # groups named in one warning; the count is always complete
@@ -51,9 +51,15 @@ def deactivated_members(
 
 
 def inactive_joiners(
-    actions: Sequence[Action], specs: Sequence[UserSpec], key_attribute: str
+    actions: Sequence[Action],
+    specs: Sequence[UserSpec],
+    key_attribute: str,
+    moved: Mapping[str, frozenset[str]],
 ) -> tuple[PlanWarning, ...]:
-    """A user the files keep deactivated (active: false) who joins a group: likely a slip."""
+    """A user the files keep deactivated (active: false) who joins a group: likely a slip.
+
+    Members a rename moves from the old group to the new one do not join anything.
+    """
     inactive = {
         fold_user_key(
             u.userName if key_attribute == "userName" else u.externalId or "", key_attribute
@@ -65,8 +71,11 @@ def inactive_joiners(
     for action in actions:
         change = action.member_change
         if action.resource is Resource.GROUP and change is not None:
+            already = (
+                moved.get(action.key, frozenset()) if action.action is ActionKind.RENAME else ()
+            )
             for key in change.add:
-                if fold_user_key(key, key_attribute) in inactive:
+                if fold_user_key(key, key_attribute) in inactive and key not in already:
                     joins[key].append(action.key)
     return tuple(
         PlanWarning(
