@@ -111,7 +111,9 @@ def live_user_attributes(resource: Mapping[str, Any]) -> dict[str, Any]:
     enterprise = enterprise if isinstance(enterprise, Mapping) else {}
     for attr in ENTERPRISE_ATTRIBUTES:
         value = enterprise.get(attr)
-        if value is None and attr in _TOP_LEVEL_ENTERPRISE:
+        if attr in _TOP_LEVEL_ENTERPRISE and resource.get(attr) is not None:
+            # Atlassian's writable place (its extension is read-only); no standard
+            # server has these at the top level, so there they come from the extension.
             value = resource.get(attr)
         attrs[f"enterprise.{attr}"] = _string(value)
     for attr in MULTI_VALUED:
@@ -185,14 +187,22 @@ def scim_value(path: str, value: Any) -> Any:
     return value
 
 
-def user_create_body(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """A SCIM user resource (RFC 7643 section 4.1) from attributes by path."""
+def user_create_body(
+    attrs: Mapping[str, Any], *, top_level: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A SCIM user resource (RFC 7643 section 4.1) from attributes by path.
+
+    Enterprise attributes named in ``top_level`` go at the top level of the user
+    (Atlassian's department and organization), not into the extension.
+    """
     body: dict[str, Any] = {"schemas": [USER_SCHEMA]}
     for path, value in sorted(attrs.items()):
         if value is None:
             continue
         value = scim_value(path, value)
-        if path.startswith("name."):
+        if path.removeprefix("enterprise.") in top_level and path.startswith("enterprise."):
+            body[path.removeprefix("enterprise.")] = value
+        elif path.startswith("name."):
             body.setdefault("name", {})[path.removeprefix("name.")] = value
         elif path.startswith("enterprise."):
             if ENTERPRISE_URN not in body["schemas"]:
@@ -204,25 +214,21 @@ def user_create_body(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def user_patch_operations(
-    changes: Iterable[tuple[str, Any]], *, atlassian: bool = False
+    changes: Iterable[tuple[str, Any]], *, top_level: frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
     """PATCH operations that set each path to its new value; ``None`` removes it.
 
-    On Atlassian, department and organization may also sit at the top level of a
-    user, where ``live_user_attributes`` finds them when the extension has none:
-    removing one removes both copies, or the plan would never converge.
+    Enterprise attributes named in ``top_level`` (Atlassian's department and
+    organization) are written at the top level of the user, where that API takes them.
     """
     operations: list[dict[str, Any]] = []
     for path, after in changes:
+        bare = path.removeprefix("enterprise.")
+        where = bare if path.startswith("enterprise.") and bare in top_level else _scim_path(path)
         if after is None:
-            operations.append({"op": "remove", "path": _scim_path(path)})
-            top_level = path.removeprefix("enterprise.")
-            if atlassian and path.startswith("enterprise.") and top_level in _TOP_LEVEL_ENTERPRISE:
-                operations.append({"op": "remove", "path": top_level})
+            operations.append({"op": "remove", "path": where})
         else:
-            operations.append(
-                {"op": "replace", "path": _scim_path(path), "value": scim_value(path, after)}
-            )
+            operations.append({"op": "replace", "path": where, "value": scim_value(path, after)})
     return operations
 
 

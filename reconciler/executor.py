@@ -27,6 +27,7 @@ from reconciler.attributes import (
     user_create_body,
     user_patch_operations,
 )
+from reconciler.dialect import dialect_named
 from reconciler.errors import (
     ApplyInterruptedError,
     ConflictError,
@@ -232,12 +233,12 @@ class Executor:
         self._ids: dict[str, str] = {}
         self._failed: set[str] = set()
         self._dry_run = False
-        self._atlassian = False
+        self._top_level: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     def execute(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
         self._dry_run = dry_run
-        self._atlassian = plan.dialect == "atlassian"
+        self._top_level = dialect_named(plan.dialect).top_level_enterprise
         self._ids = dict(plan.user_ids)
         self._failed = set()
         # Filled by each action as it ends (not as the pool hands results back in
@@ -335,7 +336,10 @@ class Executor:
         values = [(c.path, c.after) for c in action.attribute_changes]
         if action.action is ActionKind.CREATE:
             user_id, adopted = self.writer.create(
-                "Users", user_create_body(dict(values)), action.key, attempts
+                "Users",
+                user_create_body(dict(values), top_level=self._top_level),
+                action.key,
+                attempts,
             )
             if adopted:
                 # 409: the user exists (made by an earlier, interrupted run). Adopt it
@@ -348,7 +352,10 @@ class Executor:
                 # The adopted account may be deactivated; the files decide.
                 updates.append(("active", dict(values).get("active", True)))
                 self.writer.patch(
-                    "Users", user_id, patch_body(user_patch_operations(updates)), attempts
+                    "Users",
+                    user_id,
+                    patch_body(user_patch_operations(updates, top_level=self._top_level)),
+                    attempts,
                 )
             with self._lock:
                 self._ids[action.key] = user_id
@@ -358,7 +365,7 @@ class Executor:
             self.writer.patch(
                 "Users",
                 action.id,
-                patch_body(user_patch_operations(values, atlassian=self._atlassian)),
+                patch_body(user_patch_operations(values, top_level=self._top_level)),
                 attempts,
                 self._if_match(action),
             )

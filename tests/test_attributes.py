@@ -45,9 +45,10 @@ def email(value: str, type_: str | None = "work", *, primary: bool = False) -> d
             id="atlassian-top-level-fallback",
         ),
         pytest.param(
+            # Atlassian writes these at the top level; its extension is read-only.
             {"department": "Sales", ENTERPRISE_URN: {"department": "R&D"}},
-            {"enterprise.department": "R&D"},
-            id="enterprise-urn-wins-over-top-level",
+            {"enterprise.department": "Sales"},
+            id="top-level-wins-for-atlassian-department",
         ),
         pytest.param(
             {"costCenter": "7", "division": "North"},
@@ -349,3 +350,22 @@ def test_member_operations() -> None:
         "value": [{"value": "u1"}, {"value": "u2"}],
     }
     assert member_remove_operation("u1") == {"op": "remove", "path": 'members[value eq "u1"]'}
+
+
+def test_on_atlassian_department_and_organization_are_written_at_the_top_level() -> None:
+    """Atlassian takes department and organization at the top level of a user (its
+    enterprise extension is read-only): creates and PATCHes put them there."""
+    top = frozenset({"department", "organization"})
+    body = user_create_body(
+        {"userName": "a", "enterprise.department": "R&D", "enterprise.organization": "ACME"},
+        top_level=top,
+    )
+    assert body == {
+        "schemas": [USER_SCHEMA], "userName": "a", "department": "R&D", "organization": "ACME"
+    }  # fmt: skip
+    assert user_patch_operations(
+        [("enterprise.department", "Sales"), ("enterprise.organization", None)], top_level=top
+    ) == [
+        {"op": "replace", "path": "department", "value": "Sales"},
+        {"op": "remove", "path": "organization"},
+    ]

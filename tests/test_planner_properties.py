@@ -37,7 +37,7 @@ from reconciler.desired import (
 )
 from reconciler.live import LiveSnapshot
 from reconciler.plan import ActionKind, Plan, Resource
-from reconciler.planner import PlanContext, plan
+from reconciler.planner import PlanContext, limit_bases, plan
 from tests.directory_model import DirectoryModel, apply_plan
 
 PROPERTY = settings(
@@ -377,6 +377,8 @@ def unmanaged_part(resource: Mapping[str, Any], paths: set[str]) -> dict[str, An
             rest.get("name", {}).pop(path.removeprefix("name."), None)
         elif path.startswith("enterprise."):
             rest.get(ENTERPRISE_URN, {}).pop(path.removeprefix("enterprise."), None)
+            if path in ("enterprise.department", "enterprise.organization"):
+                rest.pop(path.removeprefix("enterprise."), None)  # Atlassian's place for them
         else:
             rest.pop(path, None)
     return {k: v for k, v in rest.items() if v != {}}
@@ -528,22 +530,22 @@ def test_a_plan_is_blocked_exactly_when_a_planned_count_exceeds_its_limit(
     )
     assert plan(unlimited, live, scenario.context).actions == plan_.actions
 
-    managed_groups = [g for g in live.groups if not group_hands_off(policy, g.displayName)]
-    key_attribute = policy.users.key
-    managed_users = {
-        u.id: u
-        for u in live.users
+    # The bases are what the plan could still change (docs/identity.md): at most the
+    # in-scope, keyed live objects, fewer where identity leaves an account alone.
+    bases = limit_bases(scenario.desired, live, scenario.context)
+    in_scope = [
+        u for u in live.users
         if not user_hands_off(policy, u.userName)
-        and (key_attribute == "userName" or u.externalId is not None)
-    }
+        and (policy.users.key == "userName" or u.externalId is not None)
+    ]  # fmt: skip
+    managed_groups = [g for g in live.groups if not group_hands_off(policy, g.displayName)]
+    assert bases.active_users <= sum(u.active for u in in_scope)
+    assert bases.groups <= len(managed_groups)
+    assert bases.memberships <= sum(len(g.member_ids) for g in managed_groups)
     managed = {
-        # Bases are what the plan could still change: deactivated accounts cannot
-        # lose access again, and only managed users' memberships can be removed.
-        "max_deactivations": sum(u.active for u in managed_users.values()),
-        "max_group_deletions": len(managed_groups),
-        "max_member_removals": sum(
-            len(g.member_ids & managed_users.keys()) for g in managed_groups
-        ),
+        "max_deactivations": bases.active_users,
+        "max_group_deletions": bases.groups,
+        "max_member_removals": bases.memberships,
     }
     counted: dict[str, Callable[[Any], int]] = {
         "max_deactivations": lambda a: int(a.action is ActionKind.DEACTIVATE),

@@ -126,7 +126,7 @@ def plan_command(
     A plan that exceeds a safety limit exits 3 whatever --detailed-exitcode says.
     """
     desired = load_files(paths)
-    with connected(desired, target, output) as (resolved, connection):
+    with connected(desired, target, output, paths=paths) as (resolved, connection):
         plan_ = make_plan(desired, resolved, connection, output)
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
@@ -209,7 +209,7 @@ def apply(
         raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
     else:
         desired = load_files(paths)
-    with connected(desired, target, output, rate) as (resolved, connection):
+    with connected(desired, target, output, rate, paths) as (resolved, connection):
         if saved is not None:
             plan_ = saved
             verify_saved_plan(plan_, connection.client, resolved.url)

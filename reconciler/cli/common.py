@@ -17,6 +17,7 @@ import click
 import structlog
 
 from reconciler.desired import DesiredState
+from reconciler.dialect import dialect_named
 from reconciler.errors import (
     AuthenticationError,
     ConfigError,
@@ -24,6 +25,7 @@ from reconciler.errors import (
     ReconcilerError,
 )
 from reconciler.files import load_desired
+from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.logs import configure_logging
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
@@ -229,13 +231,19 @@ def load_files(paths: tuple[Path, ...]) -> DesiredState:
 
 @contextmanager
 def connected(
-    desired: DesiredState, cli_target: str | None, output: Output, rate: float | None = None
+    desired: DesiredState,
+    cli_target: str | None,
+    output: Output,
+    rate: float | None = None,
+    paths: tuple[Path, ...] = (),
 ) -> Iterator[tuple[Target, Connection]]:
     """Resolve the target and open a connection for the length of a command.
 
     ``connect`` is looked up here, at call time: the fault-injection tests replace it.
     """
     target = resolve_target(cli_target, desired.target, os.environ)
+    # Before anything is read or sent: attributes this target's API does not have.
+    check_dialect_attributes(desired, paths, dialect_named(target.dialect))
     connection = connect(target, rate=rate)
     if connection.note is not None:
         output.info(connection.note)

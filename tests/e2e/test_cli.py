@@ -330,3 +330,31 @@ def test_a_tokenless_sandbox_on_loopback_is_used_without_a_token_and_says_so(
     remote = reconciler("plan", str(tmp_path / "files"), "--target", "https://scim.example/v2")
     assert remote.exit_code == 1
     assert "no token" in remote.stderr
+
+
+def test_an_attribute_the_atlassian_api_lacks_is_a_file_problem_before_anything_is_read(
+    tmp_path: Path,
+) -> None:
+    """locale and employeeNumber do not exist on Atlassian: plan against an Atlassian
+    target names each at its place in the files, exit 1, and opens nothing."""
+    write(
+        tmp_path / "files",
+        "users.yaml",
+        """
+        version: 1
+        users:
+          - userName: alice@example.com
+            locale: en_GB
+            enterprise: {department: R&D, employeeNumber: "17"}
+        """,
+    )
+    run = reconciler("plan", str(tmp_path / "files"), "--target", f"sandbox:{tmp_path / 's.db'}")
+    assert run.exit_code == 1
+    assert (
+        "users.yaml:3:5: users[0].locale: the Atlassian API has no locale attribute" in run.stderr
+    )
+    assert "users[0].enterprise.employeeNumber: the Atlassian API has no employeeNumber" in (
+        run.stderr
+    )
+    assert "department" not in run.stderr
+    assert not (tmp_path / "s.db").exists()
