@@ -351,7 +351,7 @@ def test_an_attribute_the_atlassian_api_lacks_is_a_file_problem_before_anything_
     run = reconciler("plan", str(tmp_path / "files"), "--target", f"sandbox:{tmp_path / 's.db'}")
     assert run.exit_code == 1
     assert (
-        "users.yaml:3:5: users[0].locale: the Atlassian API has no locale attribute" in run.stderr
+        "users.yaml:4:5: users[0].locale: the Atlassian API has no locale attribute" in run.stderr
     )
     assert "users[0].enterprise.employeeNumber: the Atlassian API has no employeeNumber" in (
         run.stderr
