@@ -1,7 +1,8 @@
-"""Tools around the main flow: export (bootstrap) and the sandbox server."""
+"""Tools around the main flow: export (bootstrap), and the sandbox: seed and serve."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from reconciler.cli.common import (
     Output,
     connected,
     global_options,
+    paths_argument,
     target_option,
     write_atomically,
 )
@@ -80,17 +82,62 @@ def sandbox() -> None:
     """The embedded local directory that behaves like the Atlassian API."""
 
 
-@sandbox.command("serve")
-@click.option(
+db_option = click.option(
     "--db",
     type=click.Path(path_type=Path),
     default=Path(".reconciler/sandbox.db"),
     show_default=True,
     help="SQLite file that holds the directory.",
 )
+
+
+@sandbox.command("seed")
+@paths_argument
+@db_option
+@global_options
+def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
+    """Load an organisation fixture and desired-state files into the sandbox.
+
+    A file with a top-level `org` is an organisation fixture: Atlassian accounts
+    outside the directory (`accounts: [{email, linked_to}]`) and group names taken
+    in the organisation (`groups`); it replaces the sandbox's organisation. Other
+    files are desired-state files, as `export` writes them: together they replace
+    the directory's users, groups and memberships, in one bulk load.
+    """
+    from reconciler.sandbox import open_store
+    from reconciler.sandbox.seeding import seed
+
+    if not paths:
+        raise ConfigError("give at least one PATH: an organisation fixture or desired-state files")
+    started = time.perf_counter()
+    with open_store(db) as store:
+        summary = seed(store, paths)
+    parts = []
+    if summary.accounts is not None:
+        parts.append(
+            f"organisation: {summary.accounts} accounts ({summary.linked_elsewhere} linked to"
+            f" other directories), {summary.group_names} group names taken"
+        )
+    if summary.users is not None:
+        parts.append(
+            f"directory: {summary.users} users, {summary.groups} groups,"
+            f" {summary.memberships} memberships"
+        )
+    seconds = time.perf_counter() - started
+    output.info(f"Seeded {db} in {seconds:.1f} s: " + "; ".join(parts))
+
+
+@sandbox.command("serve")
+@db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--token", metavar="T", help="Require this bearer token (default: no auth).")
+@click.option(
+    "--org-token",
+    metavar="T",
+    help="The organisation API key the Admin API under /admin/ requires"
+    " (without it, the Admin API answers 401).",
+)
 @click.option(
     "--rate-limit",
     type=click.FloatRange(min=0.1),
@@ -155,6 +202,7 @@ def sandbox_serve(
     host: str,
     port: int,
     token: str | None,
+    org_token: str | None,
     seed: int | None,
     output: Output,
     **knobs: Any,
@@ -162,16 +210,20 @@ def sandbox_serve(
     """Serve the sandbox over HTTP at http://HOST:PORT/scim/directory/sandbox.
 
     Loopback by default; the same directory as the sandbox:PATH target. The base URL
-    is printed on stdout once the server listens. The fault knobs (all off by
-    default) make it misbehave like a busy, or a lying, real directory, for tests and
-    benchmarks.
+    is printed on stdout once the server listens. The organisation's Admin API (SCIM
+    links) is at http://HOST:PORT/admin/user-provisioning/v1/org/sandbox-org/ with
+    --org-token. The fault knobs (all off by default) make it misbehave like a busy,
+    or a lying, real directory, for tests and benchmarks.
     """
-    from reconciler.sandbox import FaultConfig, serve
+    from reconciler.sandbox import SANDBOX_BASE_PATH, FaultConfig, sandbox_admin_url, serve
 
     faults = FaultConfig(seed=seed, **knobs)  # every knob is a FaultConfig field
 
     def ready(url: str) -> None:
         output.out(url)
         output.info(f"Serving the sandbox at {url} from {db} (Ctrl-C stops)")
+        if org_token is not None:
+            admin = sandbox_admin_url(url.removesuffix(SANDBOX_BASE_PATH))
+            output.info(f"Serving the organisation's Admin API at {admin}/")
 
-    serve(db, host=host, port=port, token=token, faults=faults, ready=ready)
+    serve(db, host=host, port=port, token=token, faults=faults, ready=ready, org_token=org_token)

@@ -27,9 +27,16 @@ from reconciler.files.finding import SUFFIXES, find_files
 from reconciler.files.jsonsafe import parse_json
 from reconciler.files.sourcemap import ParsedDocument
 from reconciler.files.validation import describe, report_validation_error
-from reconciler.files.yamlsafe import parse_yaml
+from reconciler.files.yamlsafe import SchemaChoice, parse_yaml
 
-__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "find_files", "load_desired"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SUFFIXES",
+    "find_files",
+    "load_desired",
+    "merge_documents",
+    "read_documents",
+]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Larger files are refused unread; split the directory into several files instead."""
@@ -41,7 +48,27 @@ def load_desired(paths: Sequence[str | Path]) -> DesiredState:
     Raises ``DesiredStateError`` carrying every problem found in every file.
     """
     problems: list[Problem] = []
-    documents = [_read(name, path) for name, path in find_files(paths, problems)]
+    return merge_documents(read_documents(paths, problems), problems)
+
+
+def read_documents(
+    paths: Sequence[str | Path], problems: list[Problem], *, schema: SchemaChoice = DesiredFile
+) -> list[ParsedDocument]:
+    """Find, read and parse the files in ``paths``; what cannot be found goes to ``problems``.
+
+    ``schema`` is the model a YAML file is read for (plain scalars are text where it
+    expects text), or a function that picks it from the parsed data: a caller that
+    loads other kinds of files beside desired state (``reconciler sandbox seed``)
+    sorts the documents and gives ``merge_documents`` only the desired-state ones.
+    """
+    return [_read(name, path, schema) for name, path in find_files(paths, problems)]
+
+
+def merge_documents(documents: Sequence[ParsedDocument], problems: list[Problem]) -> DesiredState:
+    """Validate desired-state documents, check them together and merge them.
+
+    Raises ``DesiredStateError`` with every problem in ``documents`` and ``problems``.
+    """
     models: list[DesiredFile] = []
     for doc in documents:
         model = _validate(doc)
@@ -60,7 +87,7 @@ def load_desired(paths: Sequence[str | Path]) -> DesiredState:
     )
 
 
-def _read(name: str, path: Path) -> ParsedDocument:
+def _read(name: str, path: Path, schema: SchemaChoice) -> ParsedDocument:
     """Read, decode and parse one file; every failure becomes a problem in the result."""
     doc = ParsedDocument(name, complete=False)
     try:
@@ -85,7 +112,7 @@ def _read(name: str, path: Path) -> ParsedDocument:
     if path.suffix.lower() == ".json":
         parsed = parse_json(text, name)
     else:
-        parsed = parse_yaml(text, name, schema=DesiredFile)
+        parsed = parse_yaml(text, name, schema=schema)
     if parsed.complete and parsed.data is None and () not in parsed.values:
         parsed.add_problem(None, (), "file is empty; expected a mapping with version: 1")
         parsed.complete = False

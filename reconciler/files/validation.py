@@ -34,8 +34,14 @@ _EXPECTED = {
 }
 
 
-def report_validation_error(exc: ValidationError, doc: ParsedDocument) -> None:
-    """Add one problem to ``doc`` per place ``exc`` complains about."""
+def report_validation_error(
+    exc: ValidationError, doc: ParsedDocument, model: type[BaseModel] = DesiredFile
+) -> None:
+    """Add one problem to ``doc`` per place ``exc`` complains about.
+
+    ``model`` is the model that was validated; unknown keys are compared with its
+    fields for a "did you mean".
+    """
     union_failures: dict[NodePath, list[str]] = {}
     for error in exc.errors(include_url=False):
         path, rest = _split(error["loc"], doc.data)
@@ -46,7 +52,7 @@ def report_validation_error(exc: ValidationError, doc: ParsedDocument) -> None:
             missing = str(rest[0]) if rest else "?"
             _add(doc, path, _missing(path, missing), at_key=False)
         elif kind == "extra_forbidden":
-            _add(doc, path, _unknown_key(path), at_key=True)
+            _add(doc, path, _unknown_key(path, model), at_key=True)
         elif rest and kind in _EXPECTED:
             union_failures.setdefault(path, []).append(_EXPECTED[kind])
         else:
@@ -139,9 +145,9 @@ def _missing(path: NodePath, key: str) -> str:
     return f'missing required key "{key}"'
 
 
-def _unknown_key(path: NodePath) -> str:
+def _unknown_key(path: NodePath, model: type[BaseModel]) -> str:
     key = str(path[-1])
-    allowed = _fields(path[:-1])
+    allowed = _fields(path[:-1], model)
     message = f'unknown key "{excerpt(key)}"'
     folded = {name.lower(): name for name in allowed}
     close = [folded[key.lower()]] if key.lower() in folded else []
@@ -153,9 +159,8 @@ def _unknown_key(path: NodePath) -> str:
     return message
 
 
-def _fields(path: NodePath) -> list[str]:
-    """The keys the model at ``path`` accepts, following model fields from DesiredFile."""
-    model: type[BaseModel] = DesiredFile
+def _fields(path: NodePath, model: type[BaseModel]) -> list[str]:
+    """The keys the model at ``path`` accepts, following model fields from ``model``."""
     for part in path:
         if isinstance(part, int):
             continue

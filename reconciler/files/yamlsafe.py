@@ -24,6 +24,8 @@ Both give the same positions; the wording of a few syntax errors differs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 import yaml
 from pydantic import BaseModel
@@ -35,6 +37,9 @@ from yaml.scanner import Scanner
 from reconciler.files.plainscalars import resolve_plain_scalars
 from reconciler.files.sourcemap import LineIndex, ParsedDocument, Position, excerpt
 from reconciler.files.yamlcompose import EventStream, StopParsingError, compose, mark_position
+
+SchemaChoice: TypeAlias = type[BaseModel] | Callable[[Any], type[BaseModel] | None] | None
+"""The model a document is for, or a function that picks it from the composed data."""
 
 
 class _PurePythonEvents(Reader, Scanner, Parser):
@@ -56,14 +61,15 @@ def parse_yaml(
     text: str,
     file: str,
     *,
-    schema: type[BaseModel] | None = None,
+    schema: SchemaChoice = None,
     libyaml: bool | None = None,
 ) -> ParsedDocument:
     """Parse one YAML document into plain data, positions and problems.
 
     ``schema`` is the model the document is for: where it expects a string, a plain
-    scalar is its text. ``libyaml`` picks the parser; by default libyaml when
-    PyYAML has it.
+    scalar is its text. It may be a function of the composed data (mappings with
+    their keys, scalars not yet resolved) that returns the model. ``libyaml`` picks
+    the parser; by default libyaml when PyYAML has it.
     """
     doc = ParsedDocument(file)
     fast = yaml.__with_libyaml__ if libyaml is None else libyaml
@@ -89,7 +95,8 @@ def parse_yaml(
     except StopParsingError as exc:
         doc.complete = False
         doc.add_problem(exc.position, (), exc.message)
-    doc.data = resolve_plain_scalars(doc.data, schema)
+    model = schema if schema is None or isinstance(schema, type) else schema(doc.data)
+    doc.data = resolve_plain_scalars(doc.data, model)
     return doc
 
 

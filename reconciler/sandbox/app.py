@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from reconciler.sandbox.admin import ADMIN_PREFIX, AdminApi
 from reconciler.sandbox.faults import FaultConfig, with_faults
 from reconciler.sandbox.filters import list_filter
 from reconciler.sandbox.patch import apply_operations, parse_patch
@@ -86,14 +87,23 @@ class SandboxApp:
 
     With ``token`` set, every request needs ``Authorization: Bearer <token>``. With
     ``faults`` enabled, ``with_faults`` puts them in front (for HTTP serving; the
-    in-process transport injects faults itself and passes no ``faults`` here).
+    in-process transport injects faults itself and passes no ``faults`` here). The
+    organisation's Admin API (``admin``) is served under ``ADMIN_PREFIX`` with its
+    own ``org_token``; with ``any_org_token`` any bearer token is taken instead.
     """
 
     def __init__(
-        self, store: SandboxStore, token: str | None = None, faults: FaultConfig | None = None
+        self,
+        store: SandboxStore,
+        token: str | None = None,
+        faults: FaultConfig | None = None,
+        *,
+        org_token: str | None = None,
+        any_org_token: bool = False,
     ) -> None:
         self.store = store
         self._token = token
+        self._admin = AdminApi(store, org_token, any_token=any_org_token)
         self._wsgi: WSGIApplication = self._serve
         if faults is not None and faults.enabled:
             self._wsgi = with_faults(self._serve, faults)
@@ -118,6 +128,8 @@ class SandboxApp:
         return self._dispatch(request)(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
+        if request.path.startswith(ADMIN_PREFIX + "/"):
+            return self._admin.answer(request)
         if self._token is not None and not self._authorized(request):
             return Response(
                 encode(auth_error_body("Unauthorized: a valid bearer token is required")),

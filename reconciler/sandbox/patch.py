@@ -25,7 +25,7 @@ from reconciler.sandbox.problems import (
     invalid_value,
     mutability,
 )
-from reconciler.sandbox.resources import clean_value, member_ids
+from reconciler.sandbox.resources import clean_value, member_ids, refuse_unsupported
 from reconciler.sandbox.schemas import GROUP, Attribute, ResourceKind, Schema
 from reconciler.sandbox.store import MemberChange
 
@@ -117,6 +117,7 @@ def parse_path(text: str, kind: ResourceKind) -> Path:
         raise invalid_path(f"cannot parse path [{text}]")
     if value_filter is not None and sub_text:
         names.append(sub_text)
+    refuse_unsupported(extension.id if extension is not None else kind.schema.id, names[0])
     attr = extension.attribute(names[0]) if extension is not None else kind.attribute(names[0])
     if attr is None:
         raise invalid_path(f"no attribute [{names[0]}] in path [{text}]")
@@ -210,15 +211,19 @@ def apply_operations(attrs: Mapping[str, Any], operations: tuple[Operation, ...]
 def _apply(doc: dict[str, Any], operation: Operation) -> None:
     op, path, value = operation.op, operation.path, operation.value
     extension = path.extension
-    container = doc if extension is None else doc.setdefault(extension.id, {})
+    in_core = extension is None or extension.stored_in_core
+    container = doc if extension is None or in_core else doc.setdefault(extension.id, {})
     if path.attribute is None:
         assert extension is not None
         if op == "remove":
+            for core_name in (a.name for a in extension.attributes if in_core):
+                doc.pop(core_name, None)
             doc.pop(extension.id, None)
             return
         if not isinstance(value, Mapping):
             raise invalid_value(f"the value for {extension.id} must be an object")
         for key, item in value.items():
+            refuse_unsupported(extension.id, key)
             attr = extension.attribute(key)
             if attr is None:
                 raise invalid_path(f"no attribute [{key}] in {extension.id}")

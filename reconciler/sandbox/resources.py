@@ -2,28 +2,34 @@
 
 Everything a client sends passes ``clean_attributes`` before it is stored, whether it
 came as a POST or PUT body or is the result of applying PATCH operations, so there is
-one place that decides what a valid user or group is. Values of the wrong type are
+one place that decides what a valid user or group is. Values of the wrong type, and
+values for RFC attributes Atlassian's schema lacks (``schemas.UNSUPPORTED``), are
 refused with 400 ``invalidValue``; read-only and unknown attributes are ignored
 (RFC 7644 section 3.3: read-only attributes "SHALL be ignored"). The stored form uses
 the canonical attribute names of ``schemas`` and keeps only what the client owns:
 ``id``, ``meta``, ``groups``, ``members`` and the Atlassian account block are the
-directory's and are added when a resource is rendered.
+directory's and are added when a resource is rendered. ``department`` and
+``organization`` are stored once, at the top level, however they were written, and
+rendered in the enterprise extension as well.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler.sandbox.problems import invalid_value
+from reconciler.sandbox.problems import ScimRequestError, invalid_value
 from reconciler.sandbox.schemas import (
     ATLASSIAN_URN,
+    ENTERPRISE_SCHEMA,
     ENTERPRISE_URN,
     GROUP_URN,
     USER_URN,
     Attribute,
     ResourceKind,
+    Schema,
+    unsupported,
 )
 
 if TYPE_CHECKING:
@@ -39,28 +45,68 @@ def clean_attributes(payload: Mapping[str, Any], kind: ResourceKind) -> dict[str
     stored resource never carries an attribute without a value.
     """
     out: dict[str, Any] = {}
+    in_core: dict[str, Any] = {}  # written through an extension stored in the core
     for key, value in payload.items():
         if key.lower() in _DIRECTORY_OWNED or value is None:
             continue
         extension = kind.extension(key)
         if extension is not None:
-            if not isinstance(value, Mapping):
-                raise invalid_value(f"{extension.id} must be an object")
-            block: dict[str, Any] = {}
-            for sub_key, sub_value in value.items():
-                attr = extension.attribute(sub_key)
-                if attr is not None and attr.writable:
-                    cleaned = clean_value(attr, sub_value, f"{extension.id}:{attr.name}")
-                    if cleaned is not None:
-                        block[attr.name] = cleaned
-            if block:
+            block = _clean_extension(extension, value)
+            if extension.stored_in_core:
+                in_core.update(block)
+            elif block:
                 out[extension.id] = block
             continue
+        refuse_unsupported(kind.schema.id, key)
         attr = kind.attribute(key)
         if attr is not None and attr.writable:
             cleaned = clean_value(attr, value, attr.name)
             if cleaned is not None:
                 out[attr.name] = cleaned
+    for name, value in in_core.items():
+        out.setdefault(name, value)  # the top-level value wins over the extension's
+    return out
+
+
+def _clean_extension(extension: Schema, value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise invalid_value(f"{extension.id} must be an object")
+    block: dict[str, Any] = {}
+    for sub_key, sub_value in value.items():
+        if sub_value is not None:
+            refuse_unsupported(extension.id, sub_key)
+        attr = extension.attribute(sub_key)
+        if attr is not None and attr.writable:
+            cleaned = clean_value(attr, sub_value, f"{extension.id}:{attr.name}")
+            if cleaned is not None:
+                block[attr.name] = cleaned
+    return block
+
+
+def refuse_unsupported(schema_id: str, name: str) -> None:
+    """400 ``invalidValue`` naming an RFC attribute that Atlassian's schema lacks.
+
+    Atlassian does not document what it does with them (ATLASSIAN.md "Users");
+    refusing them keeps a plan that is green on the sandbox green on the real API.
+    """
+    found = unsupported(schema_id, name)
+    if found is not None:
+        where = found if schema_id == USER_URN else f"{schema_id}:{found}"
+        raise unsupported_attribute(where)
+
+
+def unsupported_attribute(where: str) -> ScimRequestError:
+    """The answer to a value for an attribute Atlassian's user schema does not have."""
+    return invalid_value(f"the Atlassian API has no {where} attribute")
+
+
+def upgrade_v1_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A user stored by a schema-1 sandbox, as this one stores it (``store`` migration)."""
+    out = {k: v for k, v in attrs.items() if k != ENTERPRISE_URN and not unsupported(USER_URN, k)}
+    enterprise = attrs.get(ENTERPRISE_URN)
+    for name, value in (enterprise if isinstance(enterprise, Mapping) else {}).items():
+        if ENTERPRISE_SCHEMA.attribute(name) is not None:
+            out.setdefault(name, value)
     return out
 
 
@@ -73,7 +119,7 @@ def clean_value(attr: Attribute, value: Any, where: str) -> Any:
     if not isinstance(value, list):
         raise invalid_value(f"{where} must be a list")
     items = []
-    seen: set[str] = set()  # a set, not `in items`: a group may hold 290k members
+    seen: set[Hashable] = set()  # a set, not `in items`: a group may hold 290k members
     for index, item in enumerate(value):
         if item is None:
             raise invalid_value(f"{where}[{index}] must not be null")
@@ -83,7 +129,7 @@ def clean_value(attr: Attribute, value: Any, where: str) -> Any:
                 if sub_value is None:
                     raise invalid_value(f"{where}[{index}].{key} must not be null")
         cleaned = _clean_single(attr, item, f"{where}[{index}]")
-        identity = json.dumps(cleaned, sort_keys=True)
+        identity = _identity(cleaned)
         if cleaned is not None and identity not in seen:
             seen.add(identity)
             items.append(cleaned)
@@ -92,6 +138,13 @@ def clean_value(attr: Attribute, value: Any, where: str) -> Any:
         # RFC 7643 section 2.4: "true" MUST appear no more than once.
         raise invalid_value(f"{where}: at most one value may be primary")
     return items or None
+
+
+def _identity(cleaned: Any) -> Hashable:
+    """What makes two cleaned values the same: their items (sub-attributes are scalars)."""
+    if isinstance(cleaned, dict):
+        return tuple(sorted(cleaned.items()))
+    return cleaned if isinstance(cleaned, Hashable) else json.dumps(cleaned, sort_keys=True)
 
 
 def _clean_single(attr: Attribute, value: Any, where: str) -> Any:
@@ -190,11 +243,11 @@ def render_user(
 ) -> dict[str, Any]:
     """The user as the directory answers it: client attributes plus what it owns."""
     attrs = record.attributes
-    schemas = [USER_URN]
-    if ENTERPRISE_URN in attrs:
-        schemas.append(ENTERPRISE_URN)
-    schemas.append(ATLASSIAN_URN)
+    enterprise = {a.name: attrs[a.name] for a in ENTERPRISE_SCHEMA.attributes if a.name in attrs}
+    schemas = [USER_URN, ENTERPRISE_URN, ATLASSIAN_URN] if enterprise else [USER_URN, ATLASSIAN_URN]
     out: dict[str, Any] = {"schemas": schemas, "id": record.id, **attrs}
+    if enterprise:
+        out[ENTERPRISE_URN] = enterprise
     out.setdefault("active", True)
     out[ATLASSIAN_URN] = {"atlassianAccountId": record.account_id}
     if groups:

@@ -6,14 +6,16 @@ so the directory can never advertise one thing and enforce another. Attribute na
 are case-insensitive (RFC 7643 section 2.1); lookups here return the canonical name.
 
 The user schema is the Atlassian dialect (ATLASSIAN.md "Users"): the RFC core user
-attributes the reconciler can manage, plus ``department`` and ``organization`` at the
-top level, the enterprise extension, and Atlassian's read-only
-``urn:scim:schemas:extension:atlassian-external:1.0`` block.
+attributes Atlassian has, plus ``department`` and ``organization`` at the top level,
+the enterprise extension with only those two, and Atlassian's read-only
+``urn:scim:schemas:extension:atlassian-external:1.0`` block. ``UNSUPPORTED`` names
+the RFC attributes Atlassian's schema lacks; the sandbox refuses them (docs/atlassian.md
+"The sandbox's organisation" says why).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -44,6 +46,11 @@ class Attribute:
     uniqueness: str = "none"
     description: str = ""
     sub_attributes: tuple[Attribute, ...] = ()
+    # By lower-cased name: a bulk seed looks sub-attributes up millions of times.
+    _subs: dict[str, Attribute] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_subs", _by_name(self.sub_attributes))
 
     @property
     def writable(self) -> bool:
@@ -52,7 +59,7 @@ class Attribute:
 
     def sub(self, name: str) -> Attribute | None:
         """The sub-attribute called ``name`` in any letter case, if there is one."""
-        return _find(self.sub_attributes, name)
+        return self._subs.get(name.lower())
 
     def to_scim(self) -> dict[str, Any]:
         """The attribute as ``/Schemas`` publishes it."""
@@ -80,10 +87,16 @@ class Schema:
     name: str
     description: str
     attributes: tuple[Attribute, ...]
+    # An extension whose attributes are the core attributes of the same name.
+    stored_in_core: bool = False
+    _attributes: dict[str, Attribute] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_attributes", _by_name(self.attributes))
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name`` in any letter case, if there is one."""
-        return _find(self.attributes, name)
+        return self._attributes.get(name.lower())
 
     def to_scim(self, base_url: str) -> dict[str, Any]:
         """The schema resource as ``/Schemas/{urn}`` answers it."""
@@ -97,9 +110,8 @@ class Schema:
         }
 
 
-def _find(attributes: tuple[Attribute, ...], name: str) -> Attribute | None:
-    folded = name.lower()
-    return next((a for a in attributes if a.name.lower() == folded), None)
+def _by_name(attributes: tuple[Attribute, ...]) -> dict[str, Attribute]:
+    return {a.name.lower(): a for a in attributes}
 
 
 def _multi(name: str, *, value_type: str = "string", description: str = "") -> Attribute:
@@ -153,17 +165,8 @@ USER_SCHEMA = Schema(
         _NAME,
         *(
             Attribute(n)
-            for n in (
-                "displayName",
-                "nickName",
-                "title",
-                "userType",
-                "preferredLanguage",
-                "locale",
-                "timezone",
-            )
+            for n in ("displayName", "nickName", "title", "preferredLanguage", "timezone")
         ),
-        Attribute("profileUrl", "reference"),
         Attribute("active", "boolean", description="Defaults to true."),
         _multi("emails", description="Exactly one primary email; it identifies the account."),
         _multi("phoneNumbers"),
@@ -186,25 +189,19 @@ USER_SCHEMA = Schema(
     ),
 )
 
+# Atlassian's extension has only these two. Its OpenAPI description calls the block
+# read-only, yet Atlassian's own Entra ID mapping writes department here: the
+# sandbox takes them in either place and keeps one value, at the top level
+# (``stored_in_core``), shown in both places on read.
 ENTERPRISE_SCHEMA = Schema(
     ENTERPRISE_URN,
     "EnterpriseUser",
     "Enterprise User",
     (
-        *(
-            Attribute(n)
-            for n in ("employeeNumber", "costCenter", "organization", "division", "department")
-        ),
-        Attribute(
-            "manager",
-            "complex",
-            sub_attributes=(
-                Attribute("value"),
-                Attribute("$ref", "reference"),
-                Attribute("displayName", mutability="readOnly"),
-            ),
-        ),
+        Attribute("organization", description="The same value as the top-level organization."),
+        Attribute("department", description="The same value as the top-level department."),
     ),
+    stored_in_core=True,
 )
 
 ATLASSIAN_SCHEMA = Schema(
@@ -250,11 +247,14 @@ class ResourceKind:
     endpoint: str
     schema: Schema
     extensions: tuple[Schema, ...]
+    _by_urn: dict[str, Schema] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_urn", {s.id.lower(): s for s in self.extensions})
 
     def extension(self, urn: str) -> Schema | None:
         """The extension schema with this URN in any letter case, if there is one."""
-        folded = urn.lower()
-        return next((s for s in self.extensions if s.id.lower() == folded), None)
+        return self._by_urn.get(urn.lower()) if urn[:4].lower() == "urn:" else None
 
     def attribute(self, name: str) -> Attribute | None:
         """A core attribute or ``externalId``, by name in any letter case."""
@@ -277,6 +277,24 @@ class ResourceKind:
                 "location": f"{base_url}/ResourceTypes/{self.name}",
             },
         }
+
+
+# RFC 7643 user attributes that Atlassian's user schema does not have (ATLASSIAN.md
+# "Users"), by schema: the sandbox answers 400 to a value for any of them.
+UNSUPPORTED: dict[str, tuple[str, ...]] = {
+    USER_URN: ("locale", "userType", "profileUrl"),
+    ENTERPRISE_URN: ("employeeNumber", "costCenter", "division", "manager"),
+}
+
+
+_UNSUPPORTED_FOLDED = {
+    (schema_id, name.lower()): name for schema_id, names in UNSUPPORTED.items() for name in names
+}
+
+
+def unsupported(schema_id: str, name: str) -> str | None:
+    """The canonical name of ``name`` when it is an attribute Atlassian's schema lacks."""
+    return _UNSUPPORTED_FOLDED.get((schema_id, name.lower()))
 
 
 USER = ResourceKind("User", "/Users", USER_SCHEMA, (ENTERPRISE_SCHEMA, ATLASSIAN_SCHEMA))

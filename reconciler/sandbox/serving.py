@@ -19,8 +19,10 @@ import structlog
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from reconciler.errors import ConfigError
+from reconciler.sandbox.admin import ADMIN_PREFIX
 from reconciler.sandbox.app import BASE_PATH, SandboxApp
 from reconciler.sandbox.faults import FaultConfig, FaultInjectingTransport
+from reconciler.sandbox.org import SANDBOX_ORG_ID
 from reconciler.sandbox.store import SandboxStore
 
 _log = structlog.get_logger("reconciler.sandbox")
@@ -34,6 +36,14 @@ SANDBOX_ORIGIN = "http://sandbox.invalid"
 def sandbox_base_url() -> str:
     """The base URL a client uses with ``sandbox_transport``."""
     return SANDBOX_ORIGIN + SANDBOX_BASE_PATH
+
+
+def sandbox_admin_url(origin: str = SANDBOX_ORIGIN) -> str:
+    """The Admin API's base URL for the organisation ``sandbox-org`` (in-process by default).
+
+    For a served sandbox, pass its origin (``http://127.0.0.1:8000``).
+    """
+    return f"{origin.rstrip('/')}{ADMIN_PREFIX}/{SANDBOX_ORG_ID}"
 
 
 def open_store(db_path: str | os.PathLike[str]) -> SandboxStore:
@@ -62,15 +72,21 @@ def sandbox_transport(
     *,
     token: str | None = None,
     faults: FaultConfig | None = None,
+    org_token: str | None = None,
 ) -> httpx.BaseTransport:
     """An httpx transport to the sandbox at ``db_path``, in-process.
 
-    Use it with ``sandbox_base_url()``. With ``faults`` enabled, the transport
+    Use it with ``sandbox_base_url()`` for the directory and ``sandbox_admin_url()``
+    for the organisation's Admin API. With ``faults`` enabled, the transport
     injects them (dropped connections raise the httpx errors a real drop raises).
-    Closing the transport (or the client holding it) closes the database.
+    The Admin API takes ``org_token``, or any bearer token when none is given: a
+    local file has no secret to keep, but a request without the header is still
+    refused, as by Atlassian. Closing the transport (or the client holding it)
+    closes the database.
     """
     store = open_store(db_path)
-    transport: httpx.BaseTransport = _SandboxTransport(store, SandboxApp(store, token))
+    app = SandboxApp(store, token, org_token=org_token, any_org_token=org_token is None)
+    transport: httpx.BaseTransport = _SandboxTransport(store, app)
     if faults is not None and faults.enabled:
         transport = FaultInjectingTransport(transport, faults)
     return transport
@@ -109,6 +125,7 @@ class SandboxServer:
         *,
         token: str | None = None,
         faults: FaultConfig | None = None,
+        org_token: str | None = None,
     ) -> None:
         # Listen first: a busy port must not leave a new, empty database behind.
         try:
@@ -123,14 +140,19 @@ class SandboxServer:
         except BaseException:
             self._server.server_close()
             raise
-        self._server.app = SandboxApp(self.store, token, faults)
+        self._server.app = SandboxApp(self.store, token, faults, org_token=org_token)
         self.host = host
+
+    @property
+    def origin(self) -> str:
+        """``http://HOST:PORT`` with the port actually bound."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._server.server_port}"
 
     @property
     def base_url(self) -> str:
         """``http://HOST:PORT/scim/directory/sandbox`` with the port actually bound."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._server.server_port}{SANDBOX_BASE_PATH}"
+        return self.origin + SANDBOX_BASE_PATH
 
     def serve_forever(self) -> None:
         """Serve until ``shutdown()`` is called from another thread or Ctrl-C."""
@@ -161,14 +183,18 @@ def serve(
     ready: Callable[[str], None] | None = None,
     *,
     stop: threading.Event | None = None,
+    org_token: str | None = None,
 ) -> None:
     """Serve the sandbox over HTTP until interrupted (Ctrl-C) or until ``stop`` is set.
 
     Once listening, calls ``ready(base_url)``, or prints the base URL when no
-    ``ready`` is given. ``stop`` is for embedding (and the tests): the CLI relies
-    on Ctrl-C, which werkzeug's server turns into a clean return.
+    ``ready`` is given. The Admin API answers only requests that carry ``org_token``
+    (none: every one is refused). ``stop`` is for embedding (and the tests): the CLI
+    relies on Ctrl-C, which werkzeug's server turns into a clean return.
     """
-    with SandboxServer(db_path, host, port, token=token, faults=faults) as server:
+    with SandboxServer(
+        db_path, host, port, token=token, faults=faults, org_token=org_token
+    ) as server:
         if ready is not None:
             ready(server.base_url)
         else:

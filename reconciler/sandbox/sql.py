@@ -7,8 +7,26 @@ no variable-count placeholder list and no limit on how many ids one PATCH names.
 
 from __future__ import annotations
 
-# PRAGMA user_version of a sandbox database; a different one is refused on open.
-SCHEMA_VERSION = 1
+# PRAGMA user_version of a sandbox database; an older one is migrated on open (MIGRATIONS),
+# any other is refused.
+SCHEMA_VERSION = 2
+
+# Version 2: the organisation around the directory (reconciler.sandbox.org). Every
+# user's account_id names a row of accounts; an account may instead be linked to a
+# SCIM user of another directory (linked_directory, linked_user), or to none.
+ORGANISATION_DDL = """
+CREATE TABLE accounts (
+    account_id TEXT PRIMARY KEY,
+    email_key TEXT NOT NULL UNIQUE,
+    linked_directory TEXT,
+    linked_user TEXT
+);
+CREATE INDEX accounts_links ON accounts (linked_directory, linked_user);
+CREATE TABLE org_groups (
+    name_key TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+) WITHOUT ROWID;
+"""
 
 DDL = """
 CREATE TABLE users (
@@ -43,7 +61,20 @@ CREATE TABLE memberships (
 ) WITHOUT ROWID;
 CREATE INDEX memberships_by_user ON memberships (user_seq);
 """
+DDL += ORGANISATION_DDL
 
+# user_version -> the scripts that bring a database of that version to the next.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        ORGANISATION_DDL,
+        "INSERT INTO accounts (account_id, email_key) SELECT account_id, email_key FROM users",
+    ),
+}
+
+INSERT_USER = (
+    "INSERT INTO users (id, user_name_key, email_key, external_id, display,"
+    " account_id, created, last_modified, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 GET_USER = "SELECT seq, id, account_id, created, last_modified, attributes FROM users WHERE id = ?"
 GET_GROUP = "SELECT seq, id, created, last_modified, attributes FROM groups WHERE id = ?"
 USER_BY_NAME = "SELECT id FROM users WHERE user_name_key = ?"
@@ -94,3 +125,33 @@ PAGES: dict[tuple[str, str | None], tuple[str, str]] = {
         " WHERE display_name_key = :key ORDER BY seq LIMIT :count OFFSET :offset",
     ),
 }
+
+# The organisation (reconciler.sandbox.org) ----------------------------------------
+ACCOUNT_BY_EMAIL = (
+    "SELECT account_id, linked_directory, linked_user FROM accounts WHERE email_key = ?"
+)
+ACCOUNT_BY_ID = (
+    "SELECT account_id, linked_directory, linked_user FROM accounts WHERE account_id = ?"
+)
+PUT_ACCOUNT = (
+    "INSERT INTO accounts (account_id, email_key, linked_directory, linked_user)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET email_key = excluded.email_key"
+)
+USER_BY_ACCOUNT = "SELECT id FROM users WHERE account_id = ?"
+ACCOUNT_HELD = "SELECT 1 FROM accounts WHERE email_key = ? OR account_id = ?"
+DELETE_USER = "DELETE FROM users WHERE id = ?"
+DELETE_ACCOUNT_USER = "DELETE FROM users WHERE account_id = ?"
+GROUP_BY_NAME = "SELECT 1 FROM groups WHERE display_name_key = ?"
+ORG_GROUP = "SELECT name FROM org_groups WHERE name_key = ?"
+INSERT_ORG_GROUP = "INSERT INTO org_groups (name_key, name) VALUES (?, ?)"
+UNLINK_OTHER = (
+    "UPDATE accounts SET linked_directory = NULL, linked_user = NULL"
+    " WHERE linked_directory = ? AND linked_user = ?"
+)
+UNLINK_ACCOUNT = (
+    "UPDATE accounts SET linked_directory = NULL, linked_user = NULL WHERE account_id = ?"
+)
+# Accounts that no user of this directory is linked to: the organisation outside it.
+DELETE_OUTSIDE_ACCOUNTS = (
+    "DELETE FROM accounts WHERE account_id NOT IN (SELECT account_id FROM users)"
+)

@@ -17,70 +17,40 @@ every JSON body, which keeps the last page of 100,000 users as cheap as the firs
 Memberships are rows keyed by ``seq``, so a group of 290,000 members changes by the
 rows a PATCH names. One connection serves every thread, guarded by a lock; writes
 and the read-modify-write of a PATCH run in one ``transaction()``.
+
+The organisation around the directory (accounts, links, group names taken elsewhere)
+is in the same file and the same transactions (``org``); bulk loads are in ``bulk``.
+A database of an older schema is migrated when it is opened.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError
-from reconciler.sandbox import sql
+from reconciler.sandbox import bulk, org, sql
 from reconciler.sandbox.filters import ListFilter
 from reconciler.sandbox.problems import ScimRequestError, invalid_value, not_found
-from reconciler.sandbox.resources import primary_email
+from reconciler.sandbox.records import (
+    GroupRecord,
+    MemberChange,
+    UserRecord,
+    dumps,
+    group_record,
+    now,
+    user_record,
+)
+from reconciler.sandbox.resources import primary_email, upgrade_v1_attributes
 
-
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    """A stored user: the directory-owned fields and the client-owned attributes."""
-
-    seq: int
-    id: str
-    account_id: str
-    created: str
-    last_modified: str
-    attributes: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRecord:
-    """A stored group, without its members (those are rows of ``memberships``)."""
-
-    seq: int
-    id: str
-    created: str
-    last_modified: str
-    attributes: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class MemberChange:
-    """One change to a group's members: ``add``, ``remove`` or ``replace`` these user ids."""
-
-    op: str
-    ids: tuple[str, ...]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"))  # one encoder: seeding calls it 100k times
-
-
-def _dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+__all__ = ["GroupRecord", "MemberChange", "SandboxStore", "UserRecord"]
 
 
 class SandboxStore:
@@ -114,15 +84,23 @@ class SandboxStore:
         if version == sql.SCHEMA_VERSION:
             return
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if version != 0 or tables:
+        if version not in sql.MIGRATIONS and (version != 0 or tables):
             raise ConfigError(
                 f"{self.path} is not a sandbox database of this version "
                 f"(schema {version}, expected {sql.SCHEMA_VERSION})"
             )
         with self.transaction():
-            for statement in sql.DDL.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            if version == 0:
+                _script(db, sql.DDL)
+            for step in range(version or sql.SCHEMA_VERSION, sql.SCHEMA_VERSION):
+                for script in sql.MIGRATIONS[step]:
+                    _script(db, script)
+                if step == 1:  # attributes Atlassian lacks go; department moves up
+                    rows = db.execute("SELECT seq, attributes FROM users").fetchall()
+                    db.executemany(
+                        "UPDATE users SET attributes = ? WHERE seq = ?",
+                        [(dumps(upgrade_v1_attributes(json.loads(a))), q) for q, a in rows],
+                    )
             db.execute(f"PRAGMA user_version = {sql.SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -159,47 +137,57 @@ class SandboxStore:
             finally:
                 self._depth = 0
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row ``statement`` selects (for this package's modules: ``org``, ``bulk``)."""
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            return self._db.execute(statement, params).fetchall()
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Run one write (inside ``transaction()``); how many rows it changed."""
+        with self._lock:
+            return int(self._db.execute(statement, params).rowcount)
+
+    def execute_many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one write for each of ``rows`` (inside ``transaction()``)."""
+        with self._lock:
+            self._db.executemany(statement, rows)
 
     # Users -------------------------------------------------------------------
 
     def create_user(self, attrs: Mapping[str, Any]) -> UserRecord:
         """Store a new, checked user; 409 ``uniqueness`` on a taken userName or email."""
-        now = _now()
-        record = UserRecord(0, str(uuid.uuid4()), secrets.token_hex(12), now, now, dict(attrs))
+        created = now()
+        user_id = str(uuid.uuid4())
         with self.transaction():
             self._check_user_unique(attrs, None)
+            account_id = org.account_for_new_user(self, primary_email(attrs))
             cursor = self._db.execute(
-                "INSERT INTO users (id, user_name_key, email_key, external_id, display,"
-                " account_id, created, last_modified, attributes)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, *self._user_keys(attrs), record.account_id, now, now, _dumps(attrs)),
+                sql.INSERT_USER,
+                (user_id, *self._user_keys(attrs), account_id, created, created, dumps(attrs)),
             )
-        return UserRecord(
-            int(cursor.lastrowid or 0), record.id, record.account_id, now, now, record.attributes
-        )
+        seq = int(cursor.lastrowid or 0)
+        return UserRecord(seq, user_id, account_id, created, created, dict(attrs))
 
     def get_user(self, user_id: str) -> UserRecord:
         """The user with this SCIM id; 404 when there is none."""
-        rows = self._rows(sql.GET_USER, (user_id,))
+        rows = self.rows(sql.GET_USER, (user_id,))
         if not rows:
             raise not_found("User", user_id)
-        return _user(rows[0])
+        return user_record(rows[0])
 
     def replace_user(self, user_id: str, attrs: Mapping[str, Any]) -> UserRecord:
         """Replace a user's attributes, keeping id, account and ``created``."""
         with self.transaction():
             old = self.get_user(user_id)
             self._check_user_unique(attrs, user_id)
-            now = _now()
+            org.move_account_email(self, old.account_id, primary_email(attrs))
+            modified = now()
             self._db.execute(
                 "UPDATE users SET user_name_key = ?, email_key = ?, external_id = ?,"
                 " display = ?, last_modified = ?, attributes = ? WHERE id = ?",
-                (*self._user_keys(attrs), now, _dumps(attrs), user_id),
+                (*self._user_keys(attrs), modified, dumps(attrs), user_id),
             )
-        return UserRecord(old.seq, old.id, old.account_id, old.created, now, dict(attrs))
+        return UserRecord(old.seq, old.id, old.account_id, old.created, modified, dict(attrs))
 
     def delete_user(self, user_id: str) -> None:
         """Delete a user and its memberships; 404 when there is none."""
@@ -212,60 +200,22 @@ class SandboxStore:
     ) -> tuple[int, list[UserRecord]]:
         """``totalResults`` and one page, in creation order (RFC 7644 section 3.4.2.4)."""
         total, rows = self._page("users", start_index, count, where)
-        return total, [_user(row) for row in rows]
+        return total, [user_record(row) for row in rows]
 
     def groups_of(self, user_seqs: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
         """(group id, displayName) of every group each user is a direct member of."""
         out: dict[int, list[tuple[str, str]]] = {seq: [] for seq in user_seqs}
-        for user_seq, group_id, name in self._rows(sql.GROUPS_OF, (_dumps(list(user_seqs)),)):
+        for user_seq, group_id, name in self.rows(sql.GROUPS_OF, (dumps(list(user_seqs)),)):
             out[user_seq].append((group_id, name))
         return out
 
     def count_users(self) -> int:
         """How many users the directory holds."""
-        return int(self._rows("SELECT count(*) FROM users")[0][0])
+        return int(self.rows("SELECT count(*) FROM users")[0][0])
 
     def seed_users(self, n: int, *, prefix: str = "user", domain: str = "example.com") -> list[str]:
-        """Insert ``n`` generated users in one transaction; their ids, in order.
-
-        Users are ``{prefix}{i:06d}@{domain}`` with a primary work email of the same
-        value and ``externalId`` ``{prefix}-{i}``, numbered on from the highest
-        ``seq`` so that seeding twice adds more users rather than colliding.
-        """
-        now = _now()
-        rows = []
-        ids = []
-        with self.transaction():
-            start = int(self._db.execute("SELECT coalesce(max(seq), 0) FROM users").fetchone()[0])
-            for i in range(start + 1, start + n + 1):
-                user_name = f"{prefix}{i:06d}@{domain}"
-                attrs = {
-                    "userName": user_name,
-                    "externalId": f"{prefix}-{i}",
-                    "name": {"givenName": prefix.title(), "familyName": str(i)},
-                    "displayName": f"{prefix.title()} {i}",
-                    "emails": [{"value": user_name, "type": "work", "primary": True}],
-                    "active": True,
-                }
-                user_id = str(uuid.uuid4())
-                ids.append(user_id)
-                key = user_name.lower()
-                rows.append(
-                    (user_id, key, key, attrs["externalId"], attrs["displayName"],
-                     secrets.token_hex(12), now, now, _dumps(attrs))
-                )  # fmt: skip
-            try:
-                self._db.executemany(
-                    "INSERT INTO users (id, user_name_key, email_key, external_id, display,"
-                    " account_id, created, last_modified, attributes)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            except sqlite3.IntegrityError as exc:
-                raise ConfigError(
-                    f"cannot seed: a user named like {prefix}NNNNNN@{domain} already exists"
-                ) from exc
-        return ids
+        """Insert ``n`` generated users in one transaction; their ids (``bulk.seed_users``)."""
+        return bulk.seed_users(self, n, prefix=prefix, domain=domain)
 
     def _user_keys(self, attrs: Mapping[str, Any]) -> tuple[str, str, str | None, str]:
         user_name = str(attrs["userName"])
@@ -293,7 +243,7 @@ class SandboxStore:
 
     def create_group(self, attrs: Mapping[str, Any], member_ids: Sequence[str]) -> GroupRecord:
         """Store a new group; 409 on a taken name, 400 on unknown member ids."""
-        now = _now()
+        created = now()
         name = str(attrs["displayName"])
         group_id = str(uuid.uuid4())
         with self.transaction():
@@ -301,18 +251,18 @@ class SandboxStore:
             cursor = self._db.execute(
                 "INSERT INTO groups (id, display_name_key, display_name, created,"
                 " last_modified, attributes) VALUES (?, ?, ?, ?, ?, ?)",
-                (group_id, name.lower(), name, now, now, _dumps(attrs)),
+                (group_id, name.lower(), name, created, created, dumps(attrs)),
             )
             seq = int(cursor.lastrowid or 0)
             self._change_members(seq, [MemberChange("add", tuple(member_ids))], unknown_status=400)
-        return GroupRecord(seq, group_id, now, now, dict(attrs))
+        return GroupRecord(seq, group_id, created, created, dict(attrs))
 
     def get_group(self, group_id: str) -> GroupRecord:
         """The group with this SCIM id; 404 when there is none."""
-        rows = self._rows(sql.GET_GROUP, (group_id,))
+        rows = self.rows(sql.GET_GROUP, (group_id,))
         if not rows:
             raise not_found("Group", group_id)
-        return _group(rows[0])
+        return group_record(rows[0])
 
     def update_group(
         self,
@@ -329,13 +279,13 @@ class SandboxStore:
         """
         with self.transaction():
             old = self.get_group(group_id)
-            now = _now()
+            modified = now()
             self._db.execute(
                 "UPDATE groups SET last_modified = ?, attributes = ? WHERE seq = ?",
-                (now, _dumps(attrs), old.seq),
+                (modified, dumps(attrs), old.seq),
             )
             self._change_members(old.seq, changes, unknown_status=unknown_status)
-        return GroupRecord(old.seq, old.id, old.created, now, dict(attrs))
+        return GroupRecord(old.seq, old.id, old.created, modified, dict(attrs))
 
     def delete_group(self, group_id: str) -> None:
         """Delete a group and its memberships; 404 when there is none."""
@@ -348,12 +298,12 @@ class SandboxStore:
     ) -> tuple[int, list[GroupRecord]]:
         """``totalResults`` and one page of groups, in creation order."""
         total, rows = self._page("groups", start_index, count, where)
-        return total, [_group(row) for row in rows]
+        return total, [group_record(row) for row in rows]
 
     def members_of(self, group_seqs: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
         """(user id, display) of each group's members, in the order users were created."""
         out: dict[int, list[tuple[str, str]]] = {seq: [] for seq in group_seqs}
-        for group_seq, user_id, display in self._rows(sql.MEMBERS_OF, (_dumps(list(group_seqs)),)):
+        for group_seq, user_id, display in self.rows(sql.MEMBERS_OF, (dumps(list(group_seqs)),)):
             out[group_seq].append((user_id, display))
         return out
 
@@ -362,9 +312,8 @@ class SandboxStore:
             "SELECT 1 FROM groups WHERE display_name_key = ?", (name.lower(),)
         ).fetchone()
         if row is not None:
-            raise ScimRequestError(
-                409, f"Resource [GROUP]: with displayName[{name}] already exists", "uniqueness"
-            )
+            raise org.group_name_taken(name)
+        org.check_group_name(self, name)
 
     def _change_members(
         self, group_seq: int, changes: Sequence[MemberChange], *, unknown_status: int
@@ -380,13 +329,13 @@ class SandboxStore:
                     [(group_seq, seq) for seq in seqs],
                 )
             elif change.op == "remove":
-                db.execute(sql.REMOVE_MEMBERS, (group_seq, _dumps(list(change.ids))))
+                db.execute(sql.REMOVE_MEMBERS, (group_seq, dumps(list(change.ids))))
             else:
                 raise ValueError(f"unknown member change {change.op!r}")
 
     def _user_seqs(self, ids: Sequence[str], unknown_status: int) -> list[int]:
         found: dict[str, int] = dict(
-            self._db.execute(sql.USER_SEQS, (_dumps(list(ids)),)).fetchall()
+            self._db.execute(sql.USER_SEQS, (dumps(list(ids)),)).fetchall()
         )
         missing = [i for i in ids if i not in found]
         if missing:
@@ -409,11 +358,7 @@ class SandboxStore:
             return total, self._db.execute(page_sql, params).fetchall()
 
 
-def _user(row: tuple[Any, ...]) -> UserRecord:
-    seq, user_id, account_id, created, last_modified, attributes = row
-    return UserRecord(seq, user_id, account_id, created, last_modified, json.loads(attributes))
-
-
-def _group(row: tuple[Any, ...]) -> GroupRecord:
-    seq, group_id, created, last_modified, attributes = row
-    return GroupRecord(seq, group_id, created, last_modified, json.loads(attributes))
+def _script(db: sqlite3.Connection, statements: str) -> None:
+    for statement in statements.split(";"):
+        if statement.strip():
+            db.execute(statement)

@@ -98,7 +98,7 @@ def test_exported_yaml_keeps_number_like_strings_as_strings(
 ) -> None:
     """An export must load without problems (DESIGN.md "Bootstrap").
 
-    Expected: ``costCenter: "4E20"``, ``employeeNumber: "0o17"``, ``title: "1e5"`` come
+    Expected: ``department: "4E20"``, ``organization: "0o17"``, ``title: "1e5"`` come
     back as strings, so ``validate`` passes. Actual: ``yaml.safe_dump`` (YAML 1.1)
     writes them unquoted, the YAML 1.2 core loader reads numbers, and the strict
     models refuse the exported file ("expected a string, found the number").
@@ -107,7 +107,7 @@ def test_exported_yaml_keeps_number_like_strings_as_strings(
     directory.create_user(
         "num@example.com",
         title="1e5",
-        **{ENTERPRISE_URN: {"costCenter": "4E20", "employeeNumber": "0o17"}},
+        **{ENTERPRISE_URN: {"department": "4E20", "organization": "0o17"}},
     )
     out = tmp_path / "exported"
     exported = reconciler("export", "--target", target, "--out", str(out))

@@ -74,11 +74,57 @@ def test_enterprise_path(client: httpx.Client, new_user: UserFactory) -> None:
 
 def test_pathless_replace_with_extension_key(client: httpx.Client, new_user: UserFactory) -> None:
     """RFC 7644 section 3.5.2.3: without a path, value holds attributes, URN keys included."""
-    ann = new_user("ann", **{ENTERPRISE: {"costCenter": "42"}})
-    value = {"title": "Boss", ENTERPRISE: {"department": "Ops"}, f"{ENTERPRISE}:division": "North"}
+    ann = new_user("ann", organization="ACME")
+    value = {"title": "Boss", ENTERPRISE: {"department": "Ops"}}
     user = _patch_user(client, ann, {"op": "replace", "value": value}).json()
     assert user["title"] == "Boss"
-    assert user[ENTERPRISE] == {"costCenter": "42", "department": "Ops", "division": "North"}
+    assert user[ENTERPRISE] == {"organization": "ACME", "department": "Ops"}
+    value = {f"{ENTERPRISE}:organization": "Initech"}
+    user = _patch_user(client, ann, {"op": "replace", "value": value}).json()
+    assert (user["organization"], user[ENTERPRISE]["organization"]) == ("Initech", "Initech")
+
+
+def test_remove_whole_enterprise_extension(client: httpx.Client, new_user: UserFactory) -> None:
+    """Removing the enterprise extension removes department and organization, stored top-level."""
+    ann = new_user("ann", department="Eng", organization="ACME", title="Boss")
+    user = _patch_user(client, ann, {"op": "remove", "path": ENTERPRISE}).json()
+    assert ENTERPRISE not in user
+    assert "department" not in user
+    assert "organization" not in user
+    assert user["title"] == "Boss"
+
+
+@pytest.mark.parametrize(
+    ("operation", "named"),
+    [
+        pytest.param({"op": "replace", "path": "locale", "value": "en"}, "locale", id="locale"),
+        pytest.param({"op": "remove", "path": "userType"}, "userType", id="remove-userType"),
+        pytest.param(
+            {"op": "add", "path": f"{ENTERPRISE}:costCenter", "value": "42"},
+            f"{ENTERPRISE}:costCenter",
+            id="enterprise-path",
+        ),
+        pytest.param(
+            {"op": "add", "value": {"profileUrl": "https://x.example"}},
+            "profileUrl",
+            id="pathless",
+        ),
+        pytest.param(
+            {"op": "add", "path": ENTERPRISE, "value": {"division": "North"}},
+            f"{ENTERPRISE}:division",
+            id="whole-extension",
+        ),
+    ],
+)
+def test_attributes_atlassian_lacks_are_refused_in_patch(
+    client: httpx.Client, new_user: UserFactory, operation: dict[str, Any], named: str
+) -> None:
+    """ATLASSIAN.md "Users": a PATCH naming an attribute Atlassian's schema lacks is a 400."""
+    ann = new_user("ann")
+    response = client.patch(f"/Users/{ann['id']}", json=patch_body(operation))
+    assert (
+        scim_error(response, 400, "invalidValue") == f"the Atlassian API has no {named} attribute"
+    )
 
 
 def test_pathless_add(client: httpx.Client, new_user: UserFactory) -> None:

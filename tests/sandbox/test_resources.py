@@ -50,13 +50,54 @@ def test_read_only_attributes_are_ignored(new_user: UserFactory) -> None:
 
 
 def test_enterprise_extension_and_top_level_department(new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": the enterprise extension under its URN; department also top-level."""
-    user = new_user(
-        "ann", department="Eng", organization="ACME", **{ENTERPRISE: {"costCenter": "42"}}
-    )
-    assert user[ENTERPRISE] == {"costCenter": "42"}
+    """ATLASSIAN.md "Users": department and organization show at the top level and in the URN."""
+    user = new_user("ann", department="Eng", organization="ACME")
+    assert user[ENTERPRISE] == {"organization": "ACME", "department": "Eng"}
     assert ENTERPRISE in user["schemas"]
     assert (user["department"], user["organization"]) == ("Eng", "ACME")
+
+
+def test_department_written_in_the_extension_is_stored_once(new_user: UserFactory) -> None:
+    """A department written in the enterprise extension is the top-level one; top level wins."""
+    user = new_user("ann", **{ENTERPRISE: {"department": "Eng", "organization": "ACME"}})
+    assert (user["department"], user[ENTERPRISE]["department"]) == ("Eng", "Eng")
+    both = new_user("bob", department="Ops", **{ENTERPRISE: {"department": "Eng"}})
+    assert (both["department"], both[ENTERPRISE]) == ("Ops", {"department": "Ops"})
+    plain = new_user("cy")
+    assert ENTERPRISE not in plain
+    assert ENTERPRISE not in plain["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        pytest.param({"locale": "en_US"}, "locale", id="locale"),
+        pytest.param({"userType": "Employee"}, "userType", id="userType"),
+        pytest.param({"profileUrl": "https://x.example/ann"}, "profileUrl", id="profileUrl"),
+        pytest.param({"LOCALE": "en_US"}, "locale", id="any-case"),
+        pytest.param(
+            {ENTERPRISE: {"employeeNumber": "1001"}}, f"{ENTERPRISE}:employeeNumber", id="number"
+        ),
+        pytest.param({ENTERPRISE: {"costCenter": "42"}}, f"{ENTERPRISE}:costCenter", id="cost"),
+        pytest.param({ENTERPRISE: {"division": "N"}}, f"{ENTERPRISE}:division", id="division"),
+        pytest.param({ENTERPRISE: {"manager": {"value": "x"}}}, f"{ENTERPRISE}:manager", id="mgr"),
+    ],
+)
+def test_attributes_atlassian_lacks_are_refused(
+    client: httpx.Client, extra: dict[str, Any], named: str
+) -> None:
+    """ATLASSIAN.md "Users": a value for an attribute Atlassian lacks is a 400 naming it."""
+    response = client.post("/Users", json=user_body("ann", **extra))
+    assert (
+        scim_error(response, 400, "invalidValue") == f"the Atlassian API has no {named} attribute"
+    )
+    assert client.get("/Users").json()["totalResults"] == 0
+
+
+def test_null_for_an_attribute_atlassian_lacks_is_no_value(new_user: UserFactory) -> None:
+    """RFC 7643 section 2.5: null is "unassigned", so a null locale is not refused."""
+    user = new_user("ann", locale=None, **{ENTERPRISE: {"costCenter": None}})
+    assert "locale" not in user
 
 
 def test_attribute_names_are_case_insensitive(new_user: UserFactory) -> None:

@@ -215,7 +215,7 @@ def test_wal_mode_and_reopen(sandbox_db: Path) -> None:
     """The database is in WAL mode and keeps its data across close and reopen."""
     with SandboxStore(sandbox_db) as first:
         first.create_user(_attrs("ann"))
-        mode = first._rows("PRAGMA journal_mode")[0][0]
+        mode = first.rows("PRAGMA journal_mode")[0][0]
     assert mode == "wal"
     with SandboxStore(sandbox_db) as second:
         assert second.count_users() == 1
