@@ -13,6 +13,7 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     │   ├── ProtocolError          the answer is not what SCIM promises (HTML, truncated JSON)
     │   │   └── WrongResourceError   a write answered 2xx with another resource than the one written
     │   ├── InconsistentReadError  a listing that is incomplete or contradicts itself
+    │   │   └── ListingChangedError  one that writes during the read explain (read again)
     │   └── ScimHTTPError          an HTTP error status, with SCIM detail when present
     │       ├── AuthenticationError   401 / 403
     │       ├── NotFoundError         404
@@ -20,6 +21,7 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     │       ├── PreconditionFailedError 412
     │       ├── PayloadTooLargeError  413 (a PATCH is split and sent again)
     │       ├── RateLimitedError      429 (retryable, honours Retry-After)
+    │       ├── RetryAfterTooLongError  the server asks for a longer wait than reconciler gives
     │       └── ServerError           5xx (retryable)
     ├── StalePlanError             a saved plan no longer matches the directory or target
     ├── LimitExceededError         a safety limit blocks the plan (exit 3)
@@ -113,6 +115,14 @@ class InconsistentReadError(ScimError):
     """A listing was incomplete or contradicted itself; nothing may be planned from it."""
 
 
+class ListingChangedError(InconsistentReadError):
+    """A listing contradicted itself as objects added or removed while it was read explain.
+
+    Reading it again from the start may give a whole, consistent listing
+    (``reconciler.snapshot``); it is still never planned from as it is.
+    """
+
+
 class ScimHTTPError(ScimError):
     """The server answered with an HTTP error status."""
 
@@ -158,6 +168,10 @@ class RateLimitedError(ScimHTTPError):
     """The server asks us to slow down (429)."""
 
     retryable = True
+
+
+class RetryAfterTooLongError(ScimHTTPError):
+    """The server asked for a longer wait than ``RetryPolicy.max_retry_after``; not retried."""
 
 
 class ServerError(ScimHTTPError):

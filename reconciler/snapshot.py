@@ -8,19 +8,30 @@ Servers may leave ``members`` out of group listings (large groups are costly to
 list). A listed group with no ``members`` key at all, as opposed to ``members: []``,
 is read again on its own (``GET /Groups/{id}``), whose answer is taken as the group:
 member changes are never planned from a listing that did not show the members.
+
+A directory that an identity provider writes to while it is read (a 1,000-page read
+takes minutes) can make a listing contradict itself: ``totalResults`` moves, an
+insert shifts the pages so that an id comes twice, a group is gone by the time it
+is read alone. Such a listing (``ListingChangedError``) is read again from the start,
+at most ``READS`` times in all, each re-read logged as ``scim.reread``; then the read
+fails closed as any other. Only a listing read whole in one go is planned from.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
-from reconciler.errors import InconsistentReadError
+from reconciler.errors import InconsistentReadError, ListingChangedError
 from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
 from reconciler.scim.client import ProgressCallback, ScimClient
+
+T = TypeVar("T")
+READS = 3  # one read of a listing and at most two more when it changed while read
 
 log = structlog.get_logger("reconciler.read")
 
@@ -34,13 +45,21 @@ def read_snapshot(
 ) -> LiveSnapshot:
     """Every user and group of the directory, read completely."""
     started = time.monotonic()
-    users = client.list_all(
-        "Users", page_size=page_size, progress=progress, concurrency=concurrency
+    users = read_consistently(
+        "Users",
+        lambda: client.list_all(
+            "Users", page_size=page_size, progress=progress, concurrency=concurrency
+        ),
     )
-    listed = client.list_all(
-        "Groups", page_size=page_size, progress=progress, concurrency=concurrency
-    )
-    groups = with_members(client, listed, concurrency=concurrency)
+    listed: list[dict[str, Any]] = []
+
+    def read_groups() -> list[dict[str, Any]]:
+        listed[:] = client.list_all(
+            "Groups", page_size=page_size, progress=progress, concurrency=concurrency
+        )
+        return with_members(client, listed, concurrency=concurrency)
+
+    groups = read_consistently("Groups", read_groups)
     snapshot = LiveSnapshot(
         users=tuple(LiveUser.from_scim(r) for r in users),
         groups=tuple(LiveGroup.from_scim(r) for r in groups),
@@ -56,13 +75,41 @@ def read_snapshot(
     return snapshot
 
 
+def read_consistently(resource_type: str, read: Callable[[], T], *, reads: int = READS) -> T:
+    """``read()``, run again from the start while the listing changes under it.
+
+    Only ``ListingChangedError`` is read again: a contradiction that no change
+    explains fails at once. After ``reads`` reads that each changed, the last error
+    stops the run, saying so.
+    """
+    for attempt in range(1, reads + 1):
+        try:
+            return read()
+        except ListingChangedError as error:
+            if attempt == reads:
+                raise ListingChangedError(
+                    f"{error}; the {resource_type} listing contradicted itself in each of "
+                    f"{reads} reads (a directory written to while it is read, or a server that "
+                    "miscounts), so nothing was planned"
+                ) from error
+            log.warning(
+                "scim.reread",
+                resource_type=resource_type,
+                attempt=attempt + 1,
+                reads=reads,
+                reason=str(error),
+            )
+    raise AssertionError("unreachable: the last read returns or raises")
+
+
 def with_members(
     client: ScimClient, groups: list[dict[str, Any]], *, concurrency: int = 4
 ) -> list[dict[str, Any]]:
     """The listed groups, each listed without a ``members`` key replaced by its own GET.
 
-    A group that cannot be read alone fails the read (the error, or
-    ``InconsistentReadError`` when it is gone or answers as another group). One
+    A group that cannot be read alone fails the read: the error, ``ListingChangedError``
+    when it is gone (deleted since it was listed: the listing is read again), or
+    ``InconsistentReadError`` when it answers as another group. One
     whose own answer has no ``members`` either has none: that is how servers,
     scim2-server and the sandbox among them, show an empty group.
     """
@@ -73,10 +120,15 @@ def with_members(
     def read_alone(listed: dict[str, Any]) -> dict[str, Any]:
         rid = str(listed.get("id"))
         single = client.get("Groups", rid)
-        if single is None or str(single.get("id")) != rid:
+        if single is None:
+            raise ListingChangedError(
+                f"group {rid} was listed without its members, and could not be read on its "
+                "own: it is gone"
+            )
+        if str(single.get("id")) != rid:
             raise InconsistentReadError(
-                f"group {rid} was listed without its members, and could not be read on "
-                "its own (gone, or answered as another group); nothing was planned"
+                f"group {rid} was listed without its members, and could not be read on its "
+                f"own: it answered as group {single.get('id')}; nothing was planned"
             )
         return single
 

@@ -1,14 +1,19 @@
-"""Reading the live directory: complete, and never planned from groups without members."""
+"""Reading the live directory: complete, never planned from groups without members, and read
+again when it changed during the read."""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
-from reconciler.errors import InconsistentReadError, ServerError
+from reconciler.errors import InconsistentReadError, ListingChangedError, ServerError
+from reconciler.live import LiveSnapshot
 from reconciler.sandbox import (
     FaultConfig,
     SandboxStore,
@@ -138,3 +143,200 @@ def test_group_read_alone_gives_its_members() -> None:
     with client:
         live = read_snapshot(client, page_size=100)
     assert [set(g.member_ids) for g in live.groups] == [{"u1"}]
+
+
+# -- a directory written to while it is read --------------------------------------------
+
+Write = Callable[[httpx.Client], object]
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+
+class IdentityProvider:
+    """Writes to the sandbox from its own thread and connection, as an IdP does during a read."""
+
+    def __init__(self, db: Path) -> None:
+        self._jobs: queue.Queue[Write | None] = queue.Queue()
+        self._done: queue.Queue[httpx.HTTPError | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, args=(db,), daemon=True)
+        self._thread.start()
+        self.added = 0
+
+    def _run(self, db: Path) -> None:
+        base = sandbox_base_url() + "/"
+        with httpx.Client(base_url=base, transport=sandbox_transport(db)) as http:
+            while (job := self._jobs.get()) is not None:
+                try:
+                    job(http)
+                except httpx.HTTPError as error:  # handed to the reading thread
+                    self._done.put(error)
+                else:
+                    self._done.put(None)
+
+    def write(self, job: Write) -> None:
+        """Have the thread run ``job``, and wait until it has."""
+        self._jobs.put(job)
+        error = self._done.get(timeout=10)
+        if error is not None:
+            raise error
+
+    def add_user(self) -> None:
+        self.added += 1
+        email = f"hired{self.added}@example.com"
+        body = {"schemas": [USER], "userName": email, "emails": [{"value": email, "primary": True}]}
+        self.write(lambda http: http.post("Users", json=body).raise_for_status())
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=10)
+
+
+class BusyDirectory(httpx.BaseTransport):
+    """The sandbox, slow enough that the IdP writes while a listing is being read.
+
+    In each of the first ``busy_reads`` listings of ``resource_type``, the page at
+    ``start`` is held until ``during_read`` (the IdP's write, on its own thread) is
+    done; what is read after it comes from the changed directory.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        resource_type: str,
+        during_read: Callable[[], None],
+        *,
+        busy_reads: int,
+        start: int = 1,
+    ) -> None:
+        self.inner = inner
+        self.resource_type = resource_type
+        self.during_read = during_read
+        self.busy_reads = busy_reads
+        self.start = str(start)
+        self.reads = 0  # listings of resource_type begun
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.url.path.endswith(f"/{self.resource_type}"):
+            start = request.url.params.get("startIndex")
+            if start == "1":
+                self.reads += 1
+            if start == self.start and self.reads <= self.busy_reads:
+                self.during_read()
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def busy_read(
+    db: Path, resource_type: str, during_read: Callable[[], None], **busy: int
+) -> tuple[BusyDirectory, Callable[[], LiveSnapshot]]:
+    """A busy directory, and a read of it (groups listed without members) in pages of 10."""
+    transport = BusyDirectory(
+        sandbox_transport(db, faults=FaultConfig(lists_without_members=True)),
+        resource_type,
+        during_read,
+        **busy,
+    )
+
+    def read() -> LiveSnapshot:
+        with ScimClient(sandbox_base_url(), transport=transport) as client:
+            return read_snapshot(client, page_size=10)
+
+    return transport, read
+
+
+def test_users_added_during_the_read_make_it_read_again(tmp_path: Path) -> None:
+    """Users an IdP adds while the Users listing is read make the listing contradict itself;
+    it is read again from the start, logged as scim.reread, and the snapshot is whole."""
+    db = tmp_path / "s.db"
+    with SandboxStore(db) as store:
+        store.seed_users(25, prefix="u", domain="example.com")
+    idp = IdentityProvider(db)
+    transport, read = busy_read(db, "Users", idp.add_user, busy_reads=1)
+    try:
+        with capture_logs() as events:
+            live = read()
+    finally:
+        idp.close()
+    assert transport.reads == 2
+    names = sorted(u.userName for u in live.users)
+    assert len(names) == len(set(names)) == 26
+    assert "hired1@example.com" in names
+    (reread,) = [e for e in events if e["event"] == "scim.reread"]
+    assert (reread["resource_type"], reread["attempt"], reread["reads"]) == ("Users", 2, 3)
+    assert reread["log_level"] == "warning"
+    assert "totalResults changed from 25 to 26" in reread["reason"]
+
+
+def test_a_directory_that_changes_on_every_read_fails_closed_after_three_reads(
+    tmp_path: Path,
+) -> None:
+    """A listing that changes during each of three reads stops the read (exit 1), never
+    returning a partial directory: two re-reads are logged, and Groups are never listed."""
+    db = tmp_path / "s.db"
+    with SandboxStore(db) as store:
+        store.seed_users(25, prefix="u", domain="example.com")
+    idp = IdentityProvider(db)
+    transport, read = busy_read(db, "Users", idp.add_user, busy_reads=99)
+    try:
+        with capture_logs() as events, pytest.raises(ListingChangedError) as caught:
+            read()
+    finally:
+        idp.close()
+    assert transport.reads == 3
+    assert caught.value.exit_code == 1
+    assert "contradicted itself in each of 3 reads" in str(caught.value)
+    rereads = [e["attempt"] for e in events if e["event"] == "scim.reread"]
+    assert rereads == [2, 3]
+    assert not [e for e in events if e["event"] == "read"]
+
+
+def test_a_group_deleted_before_it_is_read_alone_makes_the_groups_read_again(
+    tmp_path: Path,
+) -> None:
+    """A group listed without members and deleted before its own GET is gone, not wrong:
+    the Groups listing is read again and the snapshot holds the groups that exist."""
+    db = tmp_path / "s.db"
+    with SandboxStore(db) as store:
+        ids = store.seed_users(3, prefix="u", domain="example.com")
+        store.create_group({"displayName": "eng"}, ids[:2])
+        ops = store.create_group({"displayName": "ops"}, ids[2:])
+    idp = IdentityProvider(db)
+
+    def delete_ops() -> None:
+        idp.write(lambda http: http.delete(f"Groups/{ops.id}").raise_for_status())
+
+    # Deleted when the probe past the listing's end (startIndex 3) is served, so the
+    # listing itself is whole: the deletion shows only when ops is read on its own.
+    _, read = busy_read(db, "Groups", delete_ops, busy_reads=1, start=3)
+    try:
+        with capture_logs() as events:
+            live = read()
+    finally:
+        idp.close()
+    assert {g.displayName: set(g.member_ids) for g in live.groups} == {"eng": set(ids[:2])}
+    (reread,) = [e for e in events if e["event"] == "scim.reread"]
+    assert reread["resource_type"] == "Groups"
+    assert "it is gone" in reread["reason"]
+
+
+def test_a_contradiction_no_change_explains_is_not_read_again() -> None:
+    """A page larger than count fails the read at once: reading again would not fix a server."""
+    requests: list[httpx.Request] = []
+
+    def oversized(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        resources = [{"id": str(i), "userName": f"u{i}"} for i in range(1, 12)]
+        return httpx.Response(200, json={"totalResults": 11, "Resources": resources})
+
+    client = ScimClient("https://scim.example.test/v2", transport=httpx.MockTransport(oversized))
+    with (
+        client,
+        capture_logs() as events,
+        pytest.raises(InconsistentReadError, match="11 resources arrived for count=10") as caught,
+    ):
+        read_snapshot(client, page_size=10)
+    assert not isinstance(caught.value, ListingChangedError)
+    assert len(requests) == 1
+    assert not [e for e in events if e["event"] == "scim.reread"]

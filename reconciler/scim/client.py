@@ -149,30 +149,8 @@ class ScimClient:
         before_retry: Callable[[ReconcilerError], T | None] | None = None,
         attempts: list[int] | None = None,
     ) -> T:
-        """Run ``call`` under the retry policy.
-
-        ``before_retry`` runs before each new attempt and may end the loop with a
-        result (a create whose first attempt did land is found, not made twice).
-        """
-        attempt = 0
-        while True:
-            attempt += 1
-            if attempts is not None:
-                attempts.append(attempt)
-            try:
-                return call()
-            except ReconcilerError as error:
-                delay = self.retry.delay(error, attempt)
-                if delay is None:
-                    raise
-                log.warning(
-                    "scim.retry", attempt=attempt, delay_s=round(delay, 2), error=str(error)
-                )
-                self.retry.sleep(delay)
-                if before_retry is not None:
-                    found = before_retry(error)
-                    if found is not None:
-                        return found
+        """Run ``call`` under the client's one retry policy (``RetryPolicy.run``)."""
+        return self.retry.run(call, before_retry=before_retry, attempts=attempts)
 
     # -- reading ------------------------------------------------------------------------
 

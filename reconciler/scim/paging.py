@@ -10,13 +10,21 @@ or asked for. A listing that contradicts nothing can still be short (``totalResu
 too small from the first page on): once complete by its own count, one more page
 past the end (``probe_request``) must hold nothing new (``accept_probe``).
 A listing from which people could be deactivated must be complete.
+
+Contradictions that objects added or removed during the read explain (a changed
+``totalResults``, an id listed twice as an insert shifts the pages, an empty page
+before the end as a delete does, more resources than announced, news past the end)
+raise ``ListingChangedError``: the reader may read the listing again from the start
+(``reconciler.snapshot``). Those no change explains (a resource without an id, a
+page larger than ``count``, the first page served again) raise the plain
+``InconsistentReadError``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reconciler.errors import InconsistentReadError
+from reconciler.errors import InconsistentReadError, ListingChangedError
 from reconciler.scim.protocol import ListPage
 
 
@@ -50,14 +58,15 @@ class Pager:
         if self.total is None:
             self.total = page.total_results
         elif page.total_results != self.total:
-            raise InconsistentReadError(
+            raise ListingChangedError(
                 f"{where}: totalResults changed from {self.total} to {page.total_results} "
                 "while paging (the directory changed during the read, or the server is wrong)"
             )
         if not page.resources:
             if len(self.resources) == self.total:
                 return  # an empty directory: one empty page is the whole listing
-            raise InconsistentReadError(
+            # Deletes shift what is left below the cursor.
+            raise ListingChangedError(
                 f"{where}: empty page, but only {len(self.resources)} of {self.total} arrived"
             )
         if len(page.resources) > self.page_size:
@@ -77,13 +86,14 @@ class Pager:
                         f"{where}: the server returned the first page again "
                         f"after {len(self.resources)} of {self.total}"
                     )
-                raise InconsistentReadError(f"{where}: id {rid} was listed twice")
+                # An insert before the cursor shifts the pages: one is served again.
+                raise ListingChangedError(f"{where}: id {rid} was listed twice")
             if self.first_id is None:
                 self.first_id = rid
             self._seen.add(rid)
             self.resources.append(resource)
         if len(self.resources) > self.total:
-            raise InconsistentReadError(
+            raise ListingChangedError(
                 f"{where}: {len(self.resources)} resources arrived but totalResults is {self.total}"
             )
         # Page on what actually arrived: itemsPerPage is unreliable, and servers may
@@ -108,13 +118,13 @@ class Pager:
         """
         where = f"{self.resource_type} listing past its end (startIndex {self.start_index})"
         if page.total_results != self.total:
-            raise InconsistentReadError(
+            raise ListingChangedError(
                 f"{where}: totalResults changed from {self.total} to {page.total_results} "
                 "while paging (the directory changed during the read, or the server is wrong)"
             )
         unseen = [r for r in page.resources if str(r.get("id")) not in self._seen]
         if unseen:
-            raise InconsistentReadError(
+            raise ListingChangedError(
                 f"{where}: {len(unseen)} more resources arrived after the {self.total} that "
                 "totalResults announced; the listing is incomplete"
             )

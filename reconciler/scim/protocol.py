@@ -8,8 +8,10 @@ a SCIM error under 200, a write answered with another resource than the one writ
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,25 +65,57 @@ class ListPage:
     resources: tuple[dict[str, Any], ...]
 
 
+# A numeric X-RateLimit-Reset at or above this is an epoch time (2001-09-09T01:46:40Z);
+# below it, seconds from now. No server asks for a wait of 31 years, and no reset
+# time lies before 2001, so the two readings never overlap.
+EPOCH_RESET = 10**9
+
+
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or a reset header."""
-    value = headers.get("retry-after")
+    """Seconds to wait, from ``Retry-After`` or else a rate-limit reset header.
+
+    ``Retry-After`` is seconds or an HTTP date (RFC 9110 section 10.2.3).
+    ``X-RateLimit-Reset`` / ``RateLimit-Reset`` is a number (epoch seconds from
+    ``EPOCH_RESET`` on, else seconds from now) or a time: an HTTP date, or ISO 8601
+    as Atlassian documents it (``2024-05-01T12:30Z``). A time in the past is no wait;
+    a value that is none of these is ignored (the retry policy's backoff applies).
+    """
+    now_ = time.time() if now is None else now
+    value = headers.get("retry-after", "").strip()
     if value:
-        value = value.strip()
-        if value.isdigit():
-            return float(value)
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - (time.time() if now is None else now))
-    reset = headers.get("x-ratelimit-reset") or headers.get("ratelimit-reset")
-    if reset and reset.strip().isdigit():
-        seconds = float(reset)
-        now_ = time.time() if now is None else now
-        # Either a delay in seconds or an epoch timestamp.
-        return max(0.0, seconds - now_) if seconds > 10**9 else seconds
+        return _seconds_until(value, now_, epoch_from=None)
+    reset = (headers.get("x-ratelimit-reset") or headers.get("ratelimit-reset") or "").strip()
+    if reset:
+        return _seconds_until(reset, now_, epoch_from=EPOCH_RESET)
     return None
+
+
+def _seconds_until(value: str, now: float, *, epoch_from: int | None) -> float | None:
+    """A header's wait: a number of seconds (an epoch time from ``epoch_from``) or a time."""
+    try:
+        number = float(value)
+    except ValueError:
+        when = _timestamp(value)
+        return None if when is None else max(0.0, when - now)
+    if not math.isfinite(number) or number < 0:
+        return None
+    if epoch_from is not None and number >= epoch_from:
+        return max(0.0, number - now)
+    return number
+
+
+def _timestamp(value: str) -> float | None:
+    """An HTTP date or an ISO 8601 time as epoch seconds; one without a zone is UTC."""
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            when = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.timestamp()
 
 
 def _json(answer: Answer) -> Any:

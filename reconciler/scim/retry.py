@@ -2,18 +2,34 @@
 
 Whether an error is worth retrying is decided by its class (``retryable`` in
 ``reconciler.errors``); this module only decides *when*: exponential backoff with
-full jitter, or the server's own ``Retry-After`` when it gave one.
+full jitter, or the server's own wait (``Retry-After``, or a rate-limit reset
+header) when it gave one. A server's wait is honoured up to ``MAX_RETRY_AFTER``
+and logged as ``scim.retry_after`` with its seconds; a longer one fails the request
+(``RetryAfterTooLongError``) rather than leave a run silent for as long as asked.
 """
 
 from __future__ import annotations
 
+import datetime
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from reconciler.errors import ReconcilerError, ScimHTTPError
+import structlog
+
+from reconciler.errors import ReconcilerError, RetryAfterTooLongError, ScimHTTPError
+
+T = TypeVar("T")
+
+# The longest server-asked wait that is honoured: 5 minutes. Atlassian's rate limits
+# reset within a minute or so; a longer wait is better spent by a person deciding to
+# run again later than by a run that looks stuck.
+MAX_RETRY_AFTER = 300.0
+
+log = structlog.get_logger("reconciler.scim")
 
 
 @dataclass(frozen=True)
@@ -22,24 +38,88 @@ class RetryPolicy:
 
     attempts: int = 5
     base_delay: float = 0.5
-    max_delay: float = 30.0
+    max_delay: float = 30.0  # the backoff's cap, when the server names no wait
+    max_retry_after: float = MAX_RETRY_AFTER  # the cap on a wait the server names
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=lambda: random.Random())  # noqa: S311 - jitter
 
     def delay(self, error: ReconcilerError, attempt: int) -> float | None:
-        """Seconds to wait before attempt ``attempt + 1``, or None to give up."""
+        """Seconds to wait before attempt ``attempt + 1``, or None to give up.
+
+        Raises ``RetryAfterTooLongError`` when the server asks for a wait above
+        ``max_retry_after``.
+        """
         if not error.retryable or attempt >= self.attempts:
             return None
         if isinstance(error, ScimHTTPError) and error.retry_after is not None:
-            return min(error.retry_after, self.max_delay)
+            if error.retry_after > self.max_retry_after:
+                raise RetryAfterTooLongError(
+                    f"{error}; the server asks to wait {error.retry_after:.0f} s before trying "
+                    f"again, longer than the {self.max_retry_after:.0f} s reconciler waits, so "
+                    "the request was not sent again: run again later",
+                    status=error.status,
+                    scim_type=error.scim_type,
+                    detail=error.detail,
+                    trace_id=error.trace_id,
+                    retry_after=error.retry_after,
+                ) from error
+            return error.retry_after
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return self.rng.uniform(0, ceiling)
+
+    def run(
+        self,
+        call: Callable[[], T],
+        *,
+        before_retry: Callable[[ReconcilerError], T | None] | None = None,
+        attempts: list[int] | None = None,
+    ) -> T:
+        """Run ``call`` under this policy.
+
+        ``before_retry`` runs before each new attempt and may end the loop with a
+        result (a create whose first attempt did land is found, not made twice).
+        ``attempts`` collects the number of each attempt made.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            if attempts is not None:
+                attempts.append(attempt)
+            try:
+                return call()
+            except ReconcilerError as error:
+                delay = self.delay(error, attempt)
+                if delay is None:
+                    raise
+                _log_wait(error, attempt, delay)
+                self.sleep(delay)
+                if before_retry is not None:
+                    found = before_retry(error)
+                    if found is not None:
+                        return found
+
+
+def _log_wait(error: ReconcilerError, attempt: int, delay: float) -> None:
+    """One warning per wait; a wait the server asked for says how long and until when."""
+    if isinstance(error, ScimHTTPError) and error.retry_after is not None:
+        until = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=delay)
+        log.warning(
+            "scim.retry_after",
+            attempt=attempt,
+            wait_s=round(delay, 1),
+            until=until.isoformat(timespec="seconds"),
+            status=error.status,
+            error=str(error),
+        )
+    else:
+        log.warning("scim.retry", attempt=attempt, delay_s=round(delay, 2), error=str(error))
 
 
 class RateLimiter:
     """At most ``rate`` requests per second across all threads (a token bucket of one)."""
 
     def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
         self.interval = 1.0 / rate if rate else 0.0
         self.clock = clock
         self._next = 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.errors import InconsistentReadError
+from reconciler.errors import InconsistentReadError, ListingChangedError
 from reconciler.scim.paging import Pager
 from reconciler.scim.protocol import ListPage
 
@@ -33,36 +33,49 @@ def test_empty_directory_is_one_empty_page() -> None:
 
 
 @pytest.mark.parametrize(
-    ("pages", "message"),
+    ("pages", "message", "changed"),
     [
         pytest.param(
-            [page(4, "a", "b"), page(5, "c", "d")], "totalResults changed", id="total-changes"
+            [page(4, "a", "b"), page(5, "c", "d")],
+            "totalResults changed",
+            True,
+            id="total-changes",
         ),
-        pytest.param([page(4, "a", "b"), page(4, "b", "c")], "listed twice", id="duplicate-id"),
         pytest.param(
-            [page(4, "a", "b"), page(4, "a", "b")], "first page again", id="first-page-again"
+            [page(4, "a", "b"), page(4, "b", "c")], "listed twice", True, id="duplicate-id"
         ),
-        pytest.param([page(4, "a", "b"), page(4)], "empty page", id="page-does-not-advance"),
-        pytest.param([page(2, "a", "b", "c")], "totalResults is 2", id="more-than-announced"),
         pytest.param(
-            [page(9, "a", "b", "c", "d")], "4 resources arrived for count=3", id="more-than-asked"
+            [page(4, "a", "b"), page(4, "a", "b")], "first page again", False, id="first-page-again"
+        ),
+        pytest.param([page(4, "a", "b"), page(4)], "empty page", True, id="page-does-not-advance"),
+        pytest.param([page(2, "a", "b", "c")], "totalResults is 2", True, id="more-than-announced"),
+        pytest.param(
+            [page(9, "a", "b", "c", "d")],
+            "4 resources arrived for count=3",
+            False,
+            id="more-than-asked",
         ),
     ],
 )
-def test_inconsistent_listing_is_refused(pages: list[ListPage], message: str) -> None:
-    """Any contradiction in a listing raises instead of returning a partial directory."""
+def test_inconsistent_listing_is_refused(
+    pages: list[ListPage], message: str, changed: bool
+) -> None:
+    """Any contradiction in a listing raises instead of returning a partial directory; those
+    that objects added or removed during the read explain are ListingChangedError (read again)."""
     pager = Pager("Users", page_size=3)
     for p in pages[:-1]:
         pager.accept(p)
-    with pytest.raises(InconsistentReadError, match=message):
+    with pytest.raises(InconsistentReadError, match=message) as caught:
         pager.accept(pages[-1])
+    assert isinstance(caught.value, ListingChangedError) is changed
 
 
 def test_resource_without_id_is_refused() -> None:
     """A listed resource without an id cannot be matched or de-duplicated: refused."""
     pager = Pager("Users", page_size=2)
-    with pytest.raises(InconsistentReadError, match="without an id"):
+    with pytest.raises(InconsistentReadError, match="without an id") as caught:
         pager.accept(ListPage(total_results=1, start_index=1, resources=({"userName": "x"},)))
+    assert not isinstance(caught.value, ListingChangedError)  # no change explains it
 
 
 def test_probe_is_asked_once_the_listing_is_complete() -> None:
@@ -86,10 +99,11 @@ def test_probe_is_asked_once_the_listing_is_complete() -> None:
     ],
 )
 def test_probe_past_the_end_with_news_is_refused(probe: ListPage, message: str) -> None:
-    """Resources past the announced end, or a changed total there, make the listing untrusted."""
+    """Resources past the announced end, or a changed total there, make the listing untrusted;
+    both are what users added during the read look like, so the listing may be read again."""
     pager = Pager("Users", page_size=2)
     pager.accept(page(2, "a", "b"))
-    with pytest.raises(InconsistentReadError, match=message):
+    with pytest.raises(ListingChangedError, match=message):
         pager.accept_probe(probe)
 
 

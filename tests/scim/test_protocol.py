@@ -99,6 +99,35 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert retry_after({}) is None
 
 
+NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        pytest.param({"retry-after": "45"}, 45.0, id="retry-after-seconds"),
+        pytest.param({"retry-after": "Tue, 14 Nov 2023 22:14:20 GMT"}, 60.0, id="retry-after-date"),
+        pytest.param({"retry-after": "45", "x-ratelimit-reset": "5"}, 45.0, id="retry-after-wins"),
+        pytest.param({"x-ratelimit-reset": "30"}, 30.0, id="reset-seconds-from-now"),
+        pytest.param({"x-ratelimit-reset": "1700000090"}, 90.0, id="reset-epoch"),
+        pytest.param({"x-ratelimit-reset": "1700000090.5"}, 90.5, id="reset-epoch-fraction"),
+        pytest.param({"x-ratelimit-reset": "Tue, 14 Nov 2023 22:15:20 GMT"}, 120.0, id="reset-gmt"),
+        pytest.param({"x-ratelimit-reset": "2023-11-14T22:15Z"}, 100.0, id="reset-iso-atlassian"),
+        pytest.param({"x-ratelimit-reset": "2023-11-14T22:15:00"}, 100.0, id="reset-iso-no-zone"),
+        pytest.param({"ratelimit-reset": "12"}, 12.0, id="ietf-ratelimit-reset"),
+        pytest.param({"x-ratelimit-reset": "1699999000"}, 0.0, id="reset-epoch-past"),
+        pytest.param({"x-ratelimit-reset": "2023-11-14T22:00Z"}, 0.0, id="reset-date-past"),
+        pytest.param({"x-ratelimit-reset": "soon"}, None, id="reset-garbage"),
+        pytest.param({"x-ratelimit-reset": "-5"}, None, id="reset-negative"),
+        pytest.param({"retry-after": "nan"}, None, id="retry-after-nan"),
+    ],
+)
+def test_rate_limit_headers_in_every_form(headers: dict[str, str], wait: float | None) -> None:
+    """Retry-After (seconds, HTTP date) wins; X-RateLimit-Reset is seconds below 10**9, epoch
+    seconds above, an HTTP date or ISO 8601 (Atlassian); past is 0, nonsense is ignored."""
+    assert retry_after(headers, now=NOW) == wait
+
+
 def test_patch_answered_204_is_empty() -> None:
     """PATCH may answer 204 with no body; that is success with nothing to read."""
     assert check(answer(204)) is None
