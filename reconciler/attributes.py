@@ -227,6 +227,10 @@ def user_patch_operations(
         where = bare if path.startswith("enterprise.") and bare in top_level else _scim_path(path)
         if after is None:
             operations.append({"op": "remove", "path": where})
+            if where != _scim_path(path):
+                # Read from either place (live_user_attributes): removed from both, or
+                # a copy left in the extension would keep the plan from converging.
+                operations.append({"op": "remove", "path": _scim_path(path)})
         else:
             operations.append({"op": "replace", "path": where, "value": scim_value(path, after)})
     return operations

@@ -39,6 +39,14 @@ class TargetSpec(_Strict):
         description="Name of the environment variable that holds the bearer token.",
     )
     dialect: Literal["auto", "atlassian", "generic"] = "auto"
+    org_id: str | None = Field(
+        default=None,
+        description="Atlassian organisation id, for the Admin API (reconciler links).",
+    )
+    org_token_env: str = Field(
+        default="RECONCILER_ORG_TOKEN",
+        description="Name of the environment variable that holds the organisation API key.",
+    )
 
 
 Limit = Annotated[

@@ -234,11 +234,13 @@ class Executor:
         self._failed: set[str] = set()
         self._dry_run = False
         self._top_level: frozenset[str] = frozenset()
+        self._names_immutable = False
         self._lock = threading.Lock()
 
     def execute(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
         self._dry_run = dry_run
         self._top_level = dialect_named(plan.dialect).top_level_enterprise
+        self._names_immutable = dialect_named(plan.dialect).names_immutable
         self._ids = dict(plan.user_ids)
         self._failed = set()
         # Filled by each action as it ends (not as the pool hands results back in
@@ -290,6 +292,8 @@ class Executor:
             outcome, reason = Outcome.SKIPPED, str(skip)
         except ReconcilerError as error:
             outcome, reason = Outcome.FAILED, str(error)
+            if isinstance(error, ConflictError) and self._names_immutable:
+                reason += atlassian_conflict_hint(action)
         if (
             outcome is not Outcome.APPLIED
             and action.resource is Resource.USER
@@ -465,6 +469,28 @@ class Executor:
 
     def _if_match(self, action: Action) -> str | None:
         return action.version if self.use_etags else None
+
+
+def atlassian_conflict_hint(action: Action) -> str:
+    """What a 409 on Atlassian most likely means, and where to look (docs/atlassian.md)."""
+    if action.resource is Resource.GROUP and action.action in (
+        ActionKind.CREATE,
+        ActionKind.RENAME,
+    ):
+        return (
+            f"; group names are unique across the Atlassian organisation: another "
+            f"directory, a site or a product's default group may already be named "
+            f"{action.key}"
+        )
+    emails = next((c.after for c in action.attribute_changes if c.path == "emails"), None)
+    email = next((e.get("value") for e in emails or () if e.get("primary")), None)
+    if action.resource is Resource.USER and email:
+        return (
+            f"; the email {email} likely belongs to an Atlassian account linked to a SCIM "
+            f"user of another directory: see `reconciler links {email}`, and detach a stale "
+            "link with `reconciler links unlink`"
+        )
+    return ""
 
 
 def _default_emails(path: str, value: Any, values: list[tuple[str, Any]]) -> bool:

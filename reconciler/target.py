@@ -20,11 +20,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler.desired import TargetSpec
+from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
+from reconciler.scim.admin import AdminClient, admin_base_url
 from reconciler.scim.client import ScimClient, check_token
 from reconciler.scim.retry import RetryPolicy
 
 DEFAULT_SANDBOX = "sandbox:.reconciler/sandbox.db"
+SANDBOX_ORG = "sandbox-org"  # the embedded sandbox's one organisation
 ATLASSIAN_PAGE_SIZE = 100
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -39,6 +42,8 @@ class Target:
     dialect: Dialect
     token_env: str
     sandbox_path: Path | None = None
+    org_id: str | None = None  # the Atlassian organisation, for the Admin API
+    org_token_env: str = "RECONCILER_ORG_TOKEN"  # noqa: S105 - a variable name, not a token
 
     @property
     def is_sandbox(self) -> bool:
@@ -57,7 +62,7 @@ _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|CREDENTIAL|API_?KEY|PRIVATE", re.
 TOKEN_VARIABLES = ("RECONCILER_TOKEN", "RECONCILER_ORG_TOKEN")
 
 
-def expand(value: str, env: Mapping[str, str], secret: str | None = None) -> str:
+def expand(value: str, env: Mapping[str, str], secret: str | tuple[str, ...] | None = None) -> str:
     """Expand ``${VAR}`` from the environment; a missing variable is an error.
 
     No variable that holds a token expands: not ``secret`` (the token's variable), not
@@ -65,7 +70,8 @@ def expand(value: str, env: Mapping[str, str], secret: str | None = None) -> str
     one whose value is a token's value (an alias). A file in a pull request could
     otherwise put the token into the URL that every output prints.
     """
-    token_names = {name for name in (secret, *TOKEN_VARIABLES) if name}
+    named = (secret,) if isinstance(secret, str) or secret is None else secret
+    token_names = {name for name in (*named, *TOKEN_VARIABLES) if name}
     token_values = {env[name] for name in token_names if env.get(name)}
 
     def substitute(match: re.Match[str]) -> str:
@@ -107,14 +113,19 @@ def _is_loopback(host: str) -> bool:
 def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, str]) -> Target:
     """Pick the target by precedence and check that it is usable."""
     raw = cli_target or env.get("RECONCILER_TARGET") or spec.url or DEFAULT_SANDBOX
-    raw = expand(raw, env, secret=spec.token_env).strip()
+    raw = expand(raw, env, secret=(spec.token_env, spec.org_token_env)).strip()
     if raw.startswith("sandbox:"):
         if not raw.removeprefix("sandbox:").strip():
             raise ConfigError("sandbox: needs a PATH, for example sandbox:.reconciler/sandbox.db")
         # Absolute: a saved plan names this very file, wherever apply runs from.
         path = Path(raw.removeprefix("sandbox:")).expanduser().absolute()
         return Target(
-            url=f"sandbox:{path}", dialect="atlassian", token_env=spec.token_env, sandbox_path=path
+            url=f"sandbox:{path}",
+            dialect="atlassian",
+            token_env=spec.token_env,
+            sandbox_path=path,
+            org_id=spec.org_id or SANDBOX_ORG,
+            org_token_env=spec.org_token_env,
         )
     try:
         parts = urlsplit(raw)
@@ -144,7 +155,13 @@ def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, s
         dialect = "atlassian" if atlassian else "generic"
     else:
         dialect = spec.dialect
-    return Target(url=url, dialect=dialect, token_env=spec.token_env)
+    return Target(
+        url=url,
+        dialect=dialect,
+        token_env=spec.token_env,
+        org_id=spec.org_id,
+        org_token_env=spec.org_token_env,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +184,13 @@ def connect(
 ) -> Connection:
     """Open a client for ``target`` and read ``/ServiceProviderConfig`` once.
 
+    ``rate`` (requests per second) defaults to ``default_rate(target)``: the
+    dialect's conservative rate on a real directory, no limit on the sandbox.
     ``wrap_transport`` puts a layer between the client and the network (the fault
     injection of the resilience tests); nothing else in the package knows of it.
     """
     env = os.environ if env is None else env
+    rate = default_rate(target) if rate is None else rate
     if target.sandbox_path is not None:
         from reconciler.sandbox import sandbox_base_url, sandbox_transport
 
@@ -214,6 +234,16 @@ def connect(
     )
 
 
+def default_rate(target: Target) -> float | None:
+    """Requests per second when ``--rate`` is not given: the dialect's ``default_rate``
+    (Atlassian: 10) on a real remote directory; none for ``sandbox:`` and loopback
+    targets (the served sandbox, test servers), which have no quota to spend.
+    """
+    if target.sandbox_path is not None or _is_loopback(urlsplit(target.url).hostname or ""):
+        return None
+    return dialect_named(target.dialect).default_rate
+
+
 def _supported(config: Mapping[str, object], feature: str) -> bool:
     """Whether /ServiceProviderConfig says ``feature.supported`` (RFC 7643 section 5)."""
     section = config.get(feature)
@@ -230,3 +260,40 @@ def page_size(dialect: Dialect, config: Mapping[str, object]) -> int:
         if isinstance(max_results, int) and not isinstance(max_results, bool) and max_results > 0:
             return min(max_results, 1000)
     return ATLASSIAN_PAGE_SIZE
+
+
+def connect_admin(
+    target: Target,
+    org_id: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    required: bool = True,
+) -> AdminClient | None:
+    """A client for the organisation's Admin API (SCIM links), or None when not set up.
+
+    The organisation comes from ``org_id`` (``--org``), else ``target.org_id``; the
+    token from the variable ``target.org_token_env`` (an organisation API key, not the
+    directory's). ``required``: a missing organisation or token is an error rather
+    than None. The embedded sandbox's organisation needs no token.
+    """
+    env = os.environ if env is None else env
+    org = org_id or target.org_id
+    if target.sandbox_path is not None:
+        from reconciler.sandbox import sandbox_admin_url, sandbox_transport
+
+        return AdminClient(
+            sandbox_admin_url(),
+            token="sandbox-org-token",  # noqa: S106 - the in-process sandbox takes any
+            transport=sandbox_transport(target.sandbox_path),
+        )
+    token = env.get(target.org_token_env) or None
+    if org is None or (token is None and not _is_loopback(urlsplit(target.url).hostname or "")):
+        if not required:
+            return None
+        missing = (
+            "an organisation id (--org or target.org_id)"
+            if org is None
+            else (f"the organisation API key in {target.org_token_env}")
+        )
+        raise ConfigError(f"the Admin API needs {missing}")
+    return AdminClient(admin_base_url(target.url, org), token=token)

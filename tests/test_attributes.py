@@ -368,4 +368,5 @@ def test_on_atlassian_department_and_organization_are_written_at_the_top_level()
     ) == [
         {"op": "replace", "path": "department", "value": "Sales"},
         {"op": "remove", "path": "organization"},
+        {"op": "remove", "path": f"{ENTERPRISE_URN}:organization"},
     ]

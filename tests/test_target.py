@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
+import httpx
 import pytest
 
 from reconciler.desired import TargetSpec
 from reconciler.errors import ConfigError
-from reconciler.target import page_size, resolve_target
+from reconciler.target import connect, default_rate, page_size, resolve_target
 
 
 def test_precedence_is_flag_then_environment_then_files_then_sandbox() -> None:
@@ -139,3 +141,57 @@ def test_a_malformed_url_is_a_config_error_not_a_traceback() -> None:
     """An unparsable target (a broken IPv6 literal) is reported like any bad target."""
     with pytest.raises(ConfigError, match="not a valid URL"):
         resolve_target("https://[::1/v2", TargetSpec(), {})
+
+
+def _server_config(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"schemas": [], "filter": {"supported": True}})
+
+
+@pytest.mark.parametrize(
+    ("url", "dialect", "rate"),
+    [
+        pytest.param("https://api.atlassian.com/scim/directory/abc", "auto", 10.0, id="atlassian"),
+        pytest.param("https://scim.example.com/v2", "atlassian", 10.0, id="declared-atlassian"),
+        pytest.param("https://scim.example.com/v2", "auto", None, id="generic"),
+        pytest.param(
+            "http://127.0.0.1:8000/scim/directory/sandbox", "auto", None, id="served-sandbox"
+        ),
+        pytest.param("http://localhost:8000/scim/directory/x", "atlassian", None, id="localhost"),
+    ],
+)
+def test_atlassian_remote_targets_default_to_the_conservative_rate(
+    url: str, dialect: Literal["auto", "atlassian", "generic"], rate: float | None
+) -> None:
+    """Without --rate, a real Atlassian directory gets ATLASSIAN.default_rate (10 requests per
+    second); loopback hosts (the served sandbox, test servers) and generic servers get none."""
+    target = resolve_target(url, TargetSpec(dialect=dialect), {})
+    assert default_rate(target) == rate
+    connection = connect(
+        target,
+        {"RECONCILER_TOKEN": "t0ken"},
+        wrap_transport=lambda inner: httpx.MockTransport(_server_config),
+    )
+    with connection.client:
+        assert connection.client.limiter.rate == rate
+
+
+def test_the_embedded_sandbox_has_no_default_rate(tmp_path: Path) -> None:
+    """sandbox:PATH speaks the Atlassian dialect but is local: no rate limit unless asked."""
+    target = resolve_target(f"sandbox:{tmp_path / 's.db'}", TargetSpec(), {})
+    assert target.dialect == "atlassian"
+    connection = connect(target, {})
+    with connection.client:
+        assert connection.client.limiter.rate is None
+
+
+def test_an_explicit_rate_wins_over_the_default() -> None:
+    """--rate R is used as given, on Atlassian as anywhere."""
+    target = resolve_target("https://api.atlassian.com/scim/directory/abc", TargetSpec(), {})
+    connection = connect(
+        target,
+        {"RECONCILER_TOKEN": "t0ken"},
+        rate=2.5,
+        wrap_transport=lambda inner: httpx.MockTransport(_server_config),
+    )
+    with connection.client:
+        assert connection.client.limiter.rate == 2.5

@@ -1,4 +1,4 @@
-"""The command line: ``reconciler validate | plan | apply | export | sandbox serve | schema``.
+"""The command line: ``reconciler validate | plan | apply | export | sandbox seed|serve | schema``.
 
 Thin: parse options, run the data flow (load → read → plan → render / execute), and
 turn ``ReconcilerError`` into a message and an exit code (DESIGN.md "Exit codes").
@@ -7,8 +7,9 @@ stdout carries only the plan or report; logs and progress go to stderr.
 
 from __future__ import annotations
 
-from reconciler.cli import tools as _tools  # registers export and sandbox serve on main
+from reconciler.cli import links as _links  # registers links on main
+from reconciler.cli import tools as _tools  # registers export and the sandbox commands on main
 from reconciler.cli.commands import main
 
 __all__ = ["main"]
-del _tools
+del _links, _tools

@@ -24,6 +24,7 @@ from reconciler.cli.common import (
     write_atomically,
 )
 from reconciler.desired import DesiredState, render_schema
+from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
     ApprovalError,
@@ -172,7 +173,11 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     "--rate",
     type=click.FloatRange(min=0.1),
     default=None,
-    help="At most this many requests per second.",
+    help=(
+        "At most this many requests per second. Default: "
+        f"{ATLASSIAN.default_rate:g} on an Atlassian directory (its conservative rate), "
+        "no limit on the sandbox, loopback hosts and other SCIM servers."
+    ),
 )
 @click.option(
     "--format",

@@ -26,6 +26,7 @@ from reconciler.errors import (
 )
 from reconciler.files import load_desired
 from reconciler.files.dialectcheck import check_dialect_attributes
+from reconciler.linkcheck import link_warnings, planned_emails
 from reconciler.logs import configure_logging
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
@@ -35,8 +36,9 @@ from reconciler.render import (
     render_plan_markdown,
     render_plan_text,
 )
+from reconciler.scim.admin import directory_id_of
 from reconciler.snapshot import read_snapshot
-from reconciler.target import Connection, Target, connect, resolve_target
+from reconciler.target import Connection, Target, connect, connect_admin, resolve_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -261,7 +263,25 @@ def make_plan(
             connection.client, page_size=connection.page_size, progress=progress.update
         )
     token_env = None if target.is_sandbox else target.token_env
-    return plan(desired, live, PlanContext(target.url, target.dialect, token_env))
+    planned = plan(desired, live, PlanContext(target.url, target.dialect, token_env))
+    return with_link_checks(planned, target)
+
+
+def with_link_checks(planned: Plan, target: Target) -> Plan:
+    """On Atlassian, with the organisation's Admin API at hand, the plan's new emails
+    that another directory's link will refuse (409), said before anything is sent."""
+    if target.dialect != "atlassian" or not planned_emails(planned):
+        return planned
+    admin = connect_admin(target, required=False)
+    if admin is None:
+        return planned  # without an org token, a 409 in the report explains itself
+    with admin:
+        here = "sandbox" if target.is_sandbox else directory_id_of(target.url)
+        found = link_warnings(planned, admin.links_for_email, here)
+    if not found:
+        return planned
+    warnings = sorted({*planned.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
+    return planned.model_copy(update={"warnings": tuple(warnings)})
 
 
 def render_plan(plan_: Plan, fmt: str, target: Target, output: Output) -> str:

@@ -187,6 +187,13 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert "apply" in result.stdout
 
 
+def test_apply_help_states_the_default_rate() -> None:
+    """apply --help says what --rate defaults to: 10 on Atlassian, no limit on the sandbox."""
+    text = " ".join(reconciler("apply", "--help").stdout.split())
+    assert "Default: 10 on an Atlassian directory" in text
+    assert "no limit on the sandbox, loopback hosts" in text
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -1,0 +1,140 @@
+"""``reconciler links``: the SCIM links an Atlassian organisation holds, and detaching one.
+
+A create that fails with 409 on Atlassian usually means the email belongs to an
+account linked to a SCIM user of another directory (a re-hire, a guest turned
+member, a second identity provider). These commands show such links and detach a
+stale one, through the organisation's Admin API (docs/atlassian.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.commands import main
+from reconciler.cli.common import Output, global_options, load_files, target_option
+from reconciler.desired import DesiredState
+from reconciler.errors import ApprovalError, ConfigError
+from reconciler.scim.admin import AdminClient, ScimLink, directory_id_of
+from reconciler.target import Target, connect_admin, resolve_target
+
+
+class UnapprovedError(ApprovalError):
+    """A change to the organisation was not approved; nothing was sent."""
+
+    exit_code = 3
+
+
+@main.command(
+    "links",
+    context_settings={"ignore_unknown_options": False},
+    epilog=(
+        "Examples:\n\n"
+        "  reconciler links dave@example.com\n\n"
+        "  reconciler links unlink dave@example.com --directory other-dir"
+    ),
+)
+@click.argument("words", nargs=-1, required=True, metavar="[unlink] EMAIL...")
+@target_option
+@click.option("--org", "org_id", metavar="ID", help="Organisation id (default: target.org_id).")
+@click.option(
+    "--files",
+    "paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Desired-state files whose target section names the directory and organisation.",
+)
+@click.option("--directory", metavar="ID", help="unlink: the directory whose link to detach.")
+@click.option("--auto-approve", is_flag=True, help="unlink: do not ask for confirmation.")
+@global_options
+def links(
+    words: tuple[str, ...],
+    target: str | None,
+    org_id: str | None,
+    paths: tuple[Path, ...],
+    directory: str | None,
+    auto_approve: bool,
+    output: Output,
+) -> None:
+    """Show the SCIM links of EMAIL... in the Atlassian organisation, or detach one.
+
+    `reconciler links EMAIL...` shows, for each email, which directory's SCIM user its
+    Atlassian account is linked to. `reconciler links unlink EMAIL --directory ID`
+    detaches that directory's link after showing it and asking (or with
+    --auto-approve); without a terminal and without --auto-approve it refuses with
+    exit 3. The organisation comes from --org or target.org_id, its API key from
+    RECONCILER_ORG_TOKEN (or the variable target.org_token_env names).
+    """
+    desired = load_files(paths) if paths else DesiredState()
+    resolved = resolve_target(target, desired.target, os.environ)
+    unlinking = words[0] == "unlink"
+    emails = words[1:] if unlinking else words
+    if not emails:
+        raise ConfigError("give at least one EMAIL")
+    admin = connect_admin(resolved, org_id)
+    assert admin is not None, "required=True never answers None"
+    with admin:
+        if unlinking:
+            _unlink(admin, resolved, emails, directory, auto_approve, output)
+        else:
+            for email in emails:
+                output.out(_describe(email, admin.links_for_email(email), resolved))
+
+
+def _this_directory(target: Target) -> str | None:
+    return "sandbox" if target.is_sandbox else directory_id_of(target.url)
+
+
+def _describe(email: str, found: list[ScimLink], target: Target) -> str:
+    if not found:
+        return f"{email}: no SCIM link (a create with this email is linked to its account, if any)"
+    here = _this_directory(target)
+    lines = [f"{email}:"]
+    for link in found:
+        where = " (this directory)" if link.directory_id == here else ""
+        account = link.account_id or "(no account id)"
+        lines.append(
+            f"  account {account} linked to SCIM user {link.scim_user_id} of directory "
+            f"{link.directory_id}{where}"
+        )
+    return "\n".join(lines)
+
+
+def _unlink(
+    admin: AdminClient,
+    target: Target,
+    emails: tuple[str, ...],
+    directory: str | None,
+    auto_approve: bool,
+    output: Output,
+) -> None:
+    if len(emails) != 1 or directory is None:
+        raise ConfigError("unlink takes one EMAIL and --directory ID")
+    (email,) = emails
+    chosen = [link for link in admin.links_for_email(email) if link.directory_id == directory]
+    if not chosen:
+        raise ConfigError(f"{email} has no SCIM link in directory {directory}; nothing to unlink")
+    output.out(_describe(email, chosen, target))
+    if not auto_approve:
+        _ask(f"Detach {email} from directory {directory}? Only 'yes' is accepted")
+    for link in chosen:
+        admin.unlink(link.directory_id, link.scim_user_id)
+    output.out(
+        f"Unlinked {email} from directory {directory}; a create with this email can link "
+        "to its account now."
+    )
+
+
+def _ask(question: str) -> None:
+    if not sys.stdin.isatty():
+        raise UnapprovedError(
+            "unlink needs confirmation and there is no terminal to ask on; nothing was sent. "
+            "Use --auto-approve in unattended runs"
+        )
+    answer = click.prompt(question, default="", show_default=False, err=True)
+    if answer.strip() != "yes":
+        raise UnapprovedError("unlink cancelled; nothing was sent")
