@@ -10,6 +10,7 @@ converge.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Literal
 
 DialectName = Literal["atlassian", "generic"]
@@ -47,6 +48,14 @@ class Dialect:
     top_level_enterprise: frozenset[str]
     # Requests per second when --rate is not given; None: as fast as answers come.
     default_rate: float | None
+    # Globs (case-insensitive) of group names the organisation or its products use for
+    # default access: a create under one may 409 or never reach the products.
+    reserved_groups: tuple[str, ...] = ()
+
+    def reserved_group(self, name: str) -> bool:
+        """Whether a group name looks like one of the organisation's default groups."""
+        folded = name.lower()
+        return any(fnmatchcase(folded, pattern) for pattern in self.reserved_groups)
 
     def unsupported(self, paths: frozenset[str]) -> frozenset[str]:
         """Which of these file attribute paths the target does not have."""
@@ -66,6 +75,27 @@ ATLASSIAN = Dialect(
     user_attributes=_COMMON | {"enterprise.organization", "enterprise.department"},
     top_level_enterprise=frozenset({"department", "organization"}),
     default_rate=10.0,
+    # Default-access groups of Atlassian's products, optionally suffixed with a site.
+    reserved_groups=(
+        "site-admins*",
+        "administrators",
+        "system-administrators*",
+        "trusted-users*",
+        "atlassian-addons-admin*",
+        "jira-admins*",
+        "jira-administrators*",
+        "jira-users*",
+        "jira-software-*",
+        "jira-core-*",
+        "jira-servicemanagement-*",
+        "jira-work-management-*",
+        "confluence-users*",
+        "confluence-admins*",
+        "confluence-administrators*",
+        "bitbucket-*users*",
+        "opsgenie-*users*",
+        "statuspage-*users*",
+    ),
 )
 
 GENERIC = Dialect(

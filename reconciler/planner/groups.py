@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.desired import GroupSpec, GroupsPolicy
+from reconciler.dialect import dialect_named
 from reconciler.live import LiveGroup
 from reconciler.plan import Action, ActionKind, Change, MemberChange, PlanWarning, Resource
 from reconciler.planner.context import PlanContext
@@ -115,6 +116,8 @@ def _file_group(match: FileGroupMatch, inputs: _Inputs, out: _Outcome) -> None:
         tail = "left as it is" if group is not None else "not created"
         out.warn(name, f"listed in the files but {reason}; {tail}")
         return
+    if group is None or (match.identity is Identity.RENAMED and inputs.context.names_immutable):
+        _warn_reserved(name, inputs, out)
     if group is None:
         out.actions.append(_create(spec, inputs))
         return
@@ -125,6 +128,16 @@ def _file_group(match: FileGroupMatch, inputs: _Inputs, out: _Outcome) -> None:
         _update(spec, group, match.identity, inputs, out)
     for leftover in match.leftovers:
         _finish_rename(spec, leftover, inputs, out)
+
+
+def _warn_reserved(name: str, inputs: _Inputs, out: _Outcome) -> None:
+    if dialect_named(inputs.context.dialect).reserved_group(name):
+        out.warn(
+            name,
+            "is named like a default-access group of Atlassian's products: group names are "
+            "unique across the organisation, so the create may fail with 409 or the group "
+            "never reach the products",
+        )
 
 
 def _create(spec: GroupSpec, inputs: _Inputs) -> Action:
