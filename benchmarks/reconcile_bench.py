@@ -23,6 +23,7 @@ from reconciler.files import load_desired
 from reconciler.logs import configure_logging
 from reconciler.planner import PlanContext, plan
 from reconciler.render import render_plan_json, render_plan_markdown
+from reconciler.report import Outcome
 from reconciler.sandbox import SandboxStore
 from reconciler.snapshot import read_snapshot
 from reconciler.target import connect, resolve_target
@@ -84,14 +85,18 @@ def main(argv: list[str] | None = None) -> None:
         with timed("render markdown", results):
             markdown = render_plan_markdown(the_plan)
         with timed("apply", results):
-            report = Executor(ScimWriter(connection.client), concurrency=args.concurrency).execute(
-                the_plan
+            executor = Executor(
+                ScimWriter(connection.client),
+                dialect=connection.dialect,
+                concurrency=args.concurrency,
             )
+            report = executor.execute(the_plan)
         live_after = read_snapshot(connection.client, page_size=connection.page_size)
         again = plan(desired, live_after, context)
         connection.client.close()
-    if not report.ok or not again.is_empty:
-        sys.exit(f"did not converge: report ok={report.ok}, second plan {again.summary}")
+    unapplied = report.count(Outcome.FAILED) + report.count(Outcome.SKIPPED)  # exit 4 if any
+    if unapplied or not again.is_empty:
+        sys.exit(f"did not converge: {unapplied} actions not applied, second plan {again.summary}")
     print(
         f"users: {args.users}, planned actions: {len(the_plan.actions)} "
         f"({the_plan.summary}), markdown {len(markdown)} chars"

@@ -1,6 +1,6 @@
 """reconciler: make a SCIM 2.0 directory look like the files in a git repository.
 
-The data flow, one direction (DESIGN.md)::
+The data flow, one direction (docs/design.md "Data flow")::
 
     files ──load_desired──► DesiredState ─┐
     target ─read_snapshot─► LiveSnapshot ─┼──plan (pure)──► Plan ──render──► text | md | json

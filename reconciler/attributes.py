@@ -93,8 +93,9 @@ def create_user_attributes(user: UserSpec) -> dict[str, Any]:
     """What a create sends: the managed attributes plus the defaults of a new account."""
     attrs = desired_user_attributes(user)
     if "emails" not in user.model_fields_set:
-        # DESIGN.md: with no emails in the file, the userName is the one primary work
-        # email, on create only (Atlassian requires exactly one primary email).
+        # docs/design.md "Desired-state file", field ownership: with no emails in the
+        # file, the userName is the one primary work email, on create only (Atlassian
+        # requires exactly one primary email).
         attrs["emails"] = [{"value": user.userName, "type": "work", "primary": True}]
     if not user.active:
         attrs["active"] = False
@@ -241,10 +242,41 @@ def patch_body(operations: list[dict[str, Any]]) -> dict[str, Any]:
     return {"schemas": [PATCH_SCHEMA], "Operations": operations}
 
 
+def group_create_body(name: str, member_ids: Iterable[str] = ()) -> dict[str, Any]:
+    """A SCIM group resource (RFC 7643 section 4.2), with its first members if any."""
+    body: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "displayName": name}
+    members = [{"value": i} for i in member_ids]
+    if members:
+        body["members"] = members
+    return body
+
+
+def group_patch_operations(
+    *, display_name: str | None = None, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """PATCH operations that rename a group and change its members, in that order.
+
+    Added members go in one operation, removed ones one operation each.
+    """
+    operations: list[dict[str, Any]] = []
+    if display_name is not None:
+        operations.append({"op": "replace", "path": "displayName", "value": display_name})
+    added = list(add)
+    if added:
+        operations.append(member_add_operation(added))
+    return operations + [member_remove_operation(i) for i in remove]
+
+
 def member_add_operation(ids: Iterable[str]) -> dict[str, Any]:
     return {"op": "add", "path": "members", "value": [{"value": i} for i in ids]}
 
 
 def member_remove_operation(member_id: str) -> dict[str, Any]:
     """Remove one member by filter (RFC 7644 section 3.5.2.2); the only form every server takes."""
-    return {"op": "remove", "path": f'members[value eq "{member_id}"]'}
+    return {"op": "remove", "path": f"members[{eq_filter('value', member_id)}]"}
+
+
+def eq_filter(attribute: str, value: str) -> str:
+    """An ``eq`` filter with the value quoted as RFC 7644 section 3.4.2.2 requires."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{attribute} eq "{escaped}"'

@@ -15,13 +15,33 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+def _number_one(value: object) -> object:
+    # Literal[1] alone lets true and 1.0 through: they compare equal to 1.
+    if type(value) is not int:
+        raise ValueError(f"version must be the number 1, not {value!r}")
+    return value
+
+
+# The format version every file carries (desired state, and the sandbox's fixtures).
+FormatVersion = Annotated[Literal[1], BeforeValidator(_number_one)]
+
+
+def _looks_like_email(value: str) -> str:
+    if "@" not in value or value.startswith("@") or value.endswith("@"):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_looks_like_email)]
 
 
 # --- target and policy -------------------------------------------------------------
@@ -132,16 +152,9 @@ class Name(_Strict):
 class Email(_Strict):
     """One email address; exactly one of a user's emails should be primary."""
 
-    value: str = Field(min_length=3)
+    value: EmailAddress = Field(min_length=3)
     type: str | None = None
     primary: bool = False
-
-    @field_validator("value")
-    @classmethod
-    def _looks_like_email(cls, value: str) -> str:
-        if "@" not in value or value.startswith("@") or value.endswith("@"):
-            raise ValueError(f"{value!r} is not an email address")
-        return value
 
 
 class PhoneNumber(_Strict):
@@ -221,19 +234,11 @@ class GroupSpec(_Strict):
 class DesiredFile(_Strict):
     """One desired-state file, format version 1."""
 
-    version: Literal[1]
+    version: FormatVersion
     target: TargetSpec | None = None
     policy: Policy | None = None
     users: tuple[UserSpec, ...] = ()
     groups: tuple[GroupSpec, ...] = ()
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_is_the_number_one(cls, value: object) -> object:
-        # Literal[1] alone lets true and 1.0 through: they compare equal to 1.
-        if type(value) is not int:
-            raise ValueError(f"version must be the number 1, not {value!r}")
-        return value
 
 
 class DesiredState(BaseModel):

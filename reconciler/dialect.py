@@ -9,7 +9,8 @@ converge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Literal
 
@@ -51,6 +52,25 @@ class Dialect:
     # Globs (case-insensitive) of group names the organisation or its products use for
     # default access: a create under one may 409 or never reach the products.
     reserved_groups: tuple[str, ...] = ()
+    # Resources per listing page: fixed by the API, or (None) what discovery announces.
+    page_size: int | None = None
+    # Writes carry If-Match with the object's ETag: only where discovery announces them.
+    etags: bool = False
+    # The organisation's Admin API for SCIM links exists beside the directory.
+    org_admin: bool = False
+
+    def with_discovery(self, config: Mapping[str, object]) -> Dialect:
+        """This dialect as one server's /ServiceProviderConfig (RFC 7643 section 5) sets it.
+
+        Atlassian's page size is 100 and it has no ETags, whatever it announces; a
+        generic server pages by its ``filter.maxResults`` (capped at 1000; 100 when it
+        announces none) and gets If-Match when it announces ETags.
+        """
+        if self.page_size is not None:
+            return self
+        return replace(
+            self, page_size=_announced_page_size(config), etags=_supported(config, "etag")
+        )
 
     def reserved_group(self, name: str) -> bool:
         """Whether a group name looks like one of the organisation's default groups."""
@@ -75,6 +95,8 @@ ATLASSIAN = Dialect(
     user_attributes=_COMMON | {"enterprise.organization", "enterprise.department"},
     top_level_enterprise=frozenset({"department", "organization"}),
     default_rate=10.0,
+    page_size=100,
+    org_admin=True,
     # Default-access groups of Atlassian's products, optionally suffixed with a site.
     reserved_groups=(
         "site-admins*",
@@ -110,5 +132,36 @@ GENERIC = Dialect(
 
 
 def dialect_named(name: str) -> Dialect:
-    """The dialect a target resolved to."""
+    """The dialect of this name (as a plan records it)."""
     return ATLASSIAN if name == "atlassian" else GENERIC
+
+
+def detect(hostname: str, path: str, *, loopback: bool, declared: str = "auto") -> Dialect:
+    """The dialect of a target: as declared, or from Atlassian's URL layout.
+
+    ``/scim/directory/{id}`` on api.atlassian.com is Atlassian; so is the sandbox
+    served by ``reconciler sandbox serve`` on a loopback host, which speaks it.
+    """
+    if declared != "auto":
+        return dialect_named(declared)
+    atlassian = "/scim/directory/" in path and (hostname == "api.atlassian.com" or loopback)
+    return ATLASSIAN if atlassian else GENERIC
+
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+
+def _announced_page_size(config: Mapping[str, object]) -> int:
+    filter_ = config.get("filter")
+    if isinstance(filter_, Mapping):
+        max_results = filter_.get("maxResults")
+        if isinstance(max_results, int) and not isinstance(max_results, bool) and max_results > 0:
+            return min(max_results, MAX_PAGE_SIZE)
+    return DEFAULT_PAGE_SIZE
+
+
+def _supported(config: Mapping[str, object], feature: str) -> bool:
+    """Whether /ServiceProviderConfig says ``feature.supported``."""
+    section = config.get(feature)
+    return isinstance(section, Mapping) and section.get("supported") is True

@@ -44,6 +44,13 @@ def _require_id(resource: Mapping[str, Any], kind: str) -> str:
     return rid
 
 
+def _required_text(resource: Mapping[str, Any], attribute: str, what: str) -> str:
+    value = resource.get(attribute)
+    if not isinstance(value, str) or not value:
+        raise ProtocolError(f"{what} has no {attribute}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class LiveUser:
     """One user as the directory holds it."""
@@ -59,9 +66,7 @@ class LiveUser:
     @classmethod
     def from_scim(cls, resource: Mapping[str, Any]) -> LiveUser:
         rid = _require_id(resource, "user")
-        user_name = resource.get("userName")
-        if not isinstance(user_name, str) or not user_name:
-            raise ProtocolError(f"user {rid} has no userName")
+        user_name = _required_text(resource, "userName", f"user {rid}")
         external = resource.get("externalId")
         return cls(
             id=rid,
@@ -87,9 +92,7 @@ class LiveGroup:
     @classmethod
     def from_scim(cls, resource: Mapping[str, Any]) -> LiveGroup:
         rid = _require_id(resource, "group")
-        name = resource.get("displayName")
-        if not isinstance(name, str) or not name:
-            raise ProtocolError(f"group {rid} has no displayName")
+        name = _required_text(resource, "displayName", f"group {rid}")
         members = resource.get("members") or []
         ids = frozenset(
             str(m["value"]) for m in members if isinstance(m, Mapping) and m.get("value")

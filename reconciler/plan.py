@@ -2,8 +2,8 @@
 
 A ``Plan`` is what the planner returns and what the executor, the renderers and a
 saved ``plan.json`` all share. Text and markdown are views derived from it; the
-JSON form (format version 1, see DESIGN.md) *is* the plan. Actions are kept in
-execution order (``PHASES``), then by key, so every view is stable.
+JSON form (docs/design.md "Plan JSON, format version 1") *is* the plan. Actions are
+kept in execution order (``PHASES``), then by key, so every view is stable.
 
 ``digest`` covers the target, the actions (with the fingerprint of each live object
 an action was planned against), the user ids the actions refer to and the limits
@@ -59,7 +59,7 @@ BASIC_KINDS: tuple[ActionKind, ...] = (
 )
 
 
-# Execution order (DESIGN.md "Executor"): users exist before groups reference them,
+# Execution order (docs/design.md "Data flow", Execute): users exist before groups reference them,
 # memberships move before anyone is deactivated, groups are deleted last.
 PHASES: tuple[tuple[Resource, frozenset[ActionKind]], ...] = (
     (Resource.USER, frozenset({ActionKind.CREATE})),
@@ -204,7 +204,7 @@ class Plan(_Frozen):
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan JSON of DESIGN.md, keys in contract order."""
+        """The plan JSON of docs/design.md, keys in contract order."""
         return {
             "format_version": self.format_version,
             "target": self.target,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.plan import Action
+from reconciler.plan import Action, ActionKind, Resource
 
 
 class Outcome(StrEnum):
@@ -30,6 +30,24 @@ class ActionResult(BaseModel):
     attempts: int = 0
     duration_ms: float = 0.0
 
+    @property
+    def kind(self) -> ActionKind:
+        """What the action did: create, update, deactivate, ..."""
+        return self.action.action
+
+    @property
+    def resource(self) -> Resource:
+        return self.action.resource
+
+    @property
+    def key(self) -> str:
+        return self.action.key
+
+    @property
+    def live_id(self) -> str | None:
+        """The object's live id: the one a create made, else the one it was planned on."""
+        return self.id if self.id is not None else self.action.id
+
 
 class ApplyReport(BaseModel):
     """Every action's outcome, in plan order."""
@@ -44,10 +62,6 @@ class ApplyReport(BaseModel):
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
-    @property
-    def ok(self) -> bool:
-        return all(r.outcome is Outcome.APPLIED for r in self.results)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "format_version": 1,
@@ -57,10 +71,10 @@ class ApplyReport(BaseModel):
             "summary": {o.value: self.count(o) for o in Outcome},
             "results": [
                 {
-                    "resource": r.action.resource.value,
-                    "action": r.action.action.value,
-                    "key": r.action.key,
-                    "id": r.id if r.id is not None else r.action.id,
+                    "resource": r.resource.value,
+                    "action": r.kind.value,
+                    "key": r.key,
+                    "id": r.live_id,
                     "outcome": r.outcome.value,
                     "reason": r.reason,
                     "attempts": r.attempts,

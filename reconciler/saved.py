@@ -22,9 +22,9 @@ from reconciler.itemdiff import describe, item_changes
 from reconciler.live import LiveGroup, LiveUser, fingerprint
 from reconciler.plan import Action, ActionKind, Plan, Resource
 from reconciler.scim.client import ScimClient
+from reconciler.scim.lookup import find_by_key
 
 _TYPE = {Resource.USER: "Users", Resource.GROUP: "Groups"}
-_KEY = {Resource.USER: "userName", Resource.GROUP: "displayName"}
 MAX_REASONS = 10
 
 
@@ -91,13 +91,9 @@ def _subject(action: Action) -> str:
 
 def _exists(plan: Plan, action: Action, client: ScimClient) -> bool:
     """Whether an object with the key the action creates is in the directory now."""
-    attribute = _KEY[action.resource]
-    if action.resource is Resource.USER and plan.user_key == "externalId":
-        attribute = "externalId"
-    return any(
-        str(r.get(attribute, "")).lower() == action.key.lower()
-        for r in client.find(_TYPE[action.resource], attribute, action.key)
-    )
+    by_external_id = action.resource is Resource.USER and plan.user_key == "externalId"
+    attribute = "externalId" if by_external_id else None
+    return find_by_key(client, _TYPE[action.resource], action.key, attribute) is not None
 
 
 def _changed(plan: Plan, action: Action, current: Mapping[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Which directory to talk to, in which dialect, and how to connect to it.
 
-Resolution order (DESIGN.md): ``--target``, then ``RECONCILER_TARGET``, then
+Resolution order (docs/design.md "CLI"): ``--target``, then ``RECONCILER_TARGET``, then
 ``target.url`` in the files, then the embedded sandbox at ``.reconciler/sandbox.db``.
 The token comes only from the environment variable named by ``target.token_env``.
 """
@@ -14,13 +14,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
 from reconciler.desired import TargetSpec
-from reconciler.dialect import dialect_named
+from reconciler.dialect import ATLASSIAN, DEFAULT_PAGE_SIZE, Dialect, detect
 from reconciler.errors import ConfigError
 from reconciler.scim.admin import AdminClient, admin_base_url
 from reconciler.scim.client import ScimClient, check_token
@@ -28,10 +27,7 @@ from reconciler.scim.retry import RetryPolicy
 
 DEFAULT_SANDBOX = "sandbox:.reconciler/sandbox.db"
 SANDBOX_ORG = "sandbox-org"  # the embedded sandbox's one organisation
-ATLASSIAN_PAGE_SIZE = 100
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-Dialect = Literal["atlassian", "generic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +35,7 @@ class Target:
     """A resolved target: safe to print (no credentials), ready to connect to."""
 
     url: str  # as shown in outputs and recorded in plans
-    dialect: Dialect
+    dialect: Dialect  # as the URL or the files say; discovery completes it (Connection)
     token_env: str
     sandbox_path: Path | None = None
     org_id: str | None = None  # the Atlassian organisation, for the Admin API
@@ -110,9 +106,20 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, str]) -> Target:
-    """Pick the target by precedence and check that it is usable."""
-    raw = cli_target or env.get("RECONCILER_TARGET") or spec.url or DEFAULT_SANDBOX
+def resolve_target(
+    cli_target: str | None,
+    spec: TargetSpec,
+    env: Mapping[str, str],
+    *,
+    fallback: str | None = None,
+) -> Target:
+    """Pick the target by precedence and check that it is usable.
+
+    The one place for the precedence: ``--target``, ``RECONCILER_TARGET``,
+    ``target.url`` in the files, then ``fallback`` (a saved plan's own target), then
+    the embedded sandbox.
+    """
+    raw = cli_target or env.get("RECONCILER_TARGET") or spec.url or fallback or DEFAULT_SANDBOX
     raw = expand(raw, env, secret=(spec.token_env, spec.org_token_env)).strip()
     if raw.startswith("sandbox:"):
         if not raw.removeprefix("sandbox:").strip():
@@ -121,12 +128,26 @@ def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, s
         path = Path(raw.removeprefix("sandbox:")).expanduser().absolute()
         return Target(
             url=f"sandbox:{path}",
-            dialect="atlassian",
+            dialect=ATLASSIAN,
             token_env=spec.token_env,
             sandbox_path=path,
             org_id=spec.org_id or SANDBOX_ORG,
             org_token_env=spec.org_token_env,
         )
+    parts = _checked_url(raw, spec.token_env)
+    hostname = parts.hostname or ""
+    dialect = detect(hostname, parts.path, loopback=_is_loopback(hostname), declared=spec.dialect)
+    return Target(
+        url=raw.rstrip("/"),
+        dialect=dialect,
+        token_env=spec.token_env,
+        org_id=spec.org_id,
+        org_token_env=spec.org_token_env,
+    )
+
+
+def _checked_url(raw: str, token_env: str) -> SplitResult:
+    """A target URL that is usable and safe to print, or a ``ConfigError`` saying why."""
     try:
         parts = urlsplit(raw)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
@@ -138,30 +159,13 @@ def resolve_target(cli_target: str | None, spec: TargetSpec, env: Mapping[str, s
     if parts.username or parts.password:
         raise ConfigError(
             "the target URL carries credentials; put the token in the environment variable "
-            f"{spec.token_env} instead"
+            f"{token_env} instead"
         )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(f"plain http is only allowed to loopback hosts, not {parts.hostname}")
     if parts.query or parts.fragment:
         raise ConfigError(f"target {printable_url(raw)!r} must not have a query or fragment")
-    url = raw.rstrip("/")
-    dialect: Dialect
-    if spec.dialect == "auto":
-        # Atlassian's layout: /scim/directory/{id} on api.atlassian.com, or the
-        # sandbox served by `reconciler sandbox serve`, which speaks the same dialect.
-        atlassian = "/scim/directory/" in parts.path and (
-            parts.hostname == "api.atlassian.com" or _is_loopback(parts.hostname)
-        )
-        dialect = "atlassian" if atlassian else "generic"
-    else:
-        dialect = spec.dialect
-    return Target(
-        url=url,
-        dialect=dialect,
-        token_env=spec.token_env,
-        org_id=spec.org_id,
-        org_token_env=spec.org_token_env,
-    )
+    return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +173,17 @@ class Connection:
     """A client for a target, with what discovery said about the server."""
 
     client: ScimClient
-    page_size: int
-    etags: bool = False  # send If-Match with the ETags the server announced
+    dialect: Dialect  # the target's, completed by what discovery said
     note: str | None = None  # something a person should know about this connection
+
+    @property
+    def page_size(self) -> int:
+        return self.dialect.page_size or DEFAULT_PAGE_SIZE
+
+    @property
+    def etags(self) -> bool:
+        """Send If-Match with the ETags the server announced."""
+        return self.dialect.etags
 
 
 def connect(
@@ -202,17 +214,7 @@ def connect(
             rate=rate,
         )
     else:
-        token = env.get(target.token_env) or None
-        if token is None and not _is_loopback(urlsplit(target.url).hostname or ""):
-            raise ConfigError(
-                f"no token: set the environment variable {target.token_env} "
-                f"to the bearer token of {target.url}"
-            )
-        if token is not None:
-            try:
-                check_token(token)
-            except ConfigError as error:
-                raise ConfigError(f"{target.token_env}: {error}") from None
+        token = _token(target, env)
         remote = wrap_transport(httpx.HTTPTransport()) if wrap_transport else None
         client = ScimClient(target.url, token=token, transport=remote, retry=retry, rate=rate)
     try:
@@ -223,8 +225,7 @@ def connect(
     tokenless = target.sandbox_path is None and not env.get(target.token_env)
     return Connection(
         client=client,
-        page_size=page_size(target.dialect, config),
-        etags=target.dialect == "generic" and _supported(config, "etag"),
+        dialect=target.dialect.with_discovery(config),
         note=(
             f"{target.token_env} is not set: talking to {target.url} without a token, "
             "as only a loopback target allows"
@@ -234,6 +235,22 @@ def connect(
     )
 
 
+def _token(target: Target, env: Mapping[str, str]) -> str | None:
+    """The target's bearer token; none is allowed only on a loopback host."""
+    token = env.get(target.token_env) or None
+    if token is None and not _is_loopback(urlsplit(target.url).hostname or ""):
+        raise ConfigError(
+            f"no token: set the environment variable {target.token_env} "
+            f"to the bearer token of {target.url}"
+        )
+    if token is not None:
+        try:
+            check_token(token)
+        except ConfigError as error:
+            raise ConfigError(f"{target.token_env}: {error}") from None
+    return token
+
+
 def default_rate(target: Target) -> float | None:
     """Requests per second when ``--rate`` is not given: the dialect's ``default_rate``
     (Atlassian: 10) on a real remote directory; none for ``sandbox:`` and loopback
@@ -241,25 +258,7 @@ def default_rate(target: Target) -> float | None:
     """
     if target.sandbox_path is not None or _is_loopback(urlsplit(target.url).hostname or ""):
         return None
-    return dialect_named(target.dialect).default_rate
-
-
-def _supported(config: Mapping[str, object], feature: str) -> bool:
-    """Whether /ServiceProviderConfig says ``feature.supported`` (RFC 7643 section 5)."""
-    section = config.get(feature)
-    return isinstance(section, Mapping) and section.get("supported") is True
-
-
-def page_size(dialect: Dialect, config: Mapping[str, object]) -> int:
-    """The page size to list with: Atlassian's 100, or what the server announces."""
-    if dialect == "atlassian":
-        return ATLASSIAN_PAGE_SIZE
-    filter_ = config.get("filter")
-    if isinstance(filter_, Mapping):
-        max_results = filter_.get("maxResults")
-        if isinstance(max_results, int) and not isinstance(max_results, bool) and max_results > 0:
-            return min(max_results, 1000)
-    return ATLASSIAN_PAGE_SIZE
+    return target.dialect.default_rate
 
 
 def connect_admin(

@@ -22,8 +22,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.attributes import ENTERPRISE_URN, GROUP_SCHEMA, USER_SCHEMA
+from reconciler.dialect import dialect_named
 from reconciler.errors import NotFoundError
-from reconciler.executor import Executor
+from reconciler.executor import Executor, WriteRequest, WriteResult
 from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
 from reconciler.plan import Plan
 from reconciler.report import ApplyReport, Outcome
@@ -112,57 +113,50 @@ class ModelWriter:
         self.model = model
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
 
-    def create(
-        self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
-    ) -> tuple[str, bool]:
-        attempts.append(1)
-        model = self.model
-        with model._lock:
-            self.requests.append(("POST", f"/{resource_type}", copy.deepcopy(body)))
-            if resource_type == "Users":
-                existing = model._find_user(body["userName"])
-                if existing is not None:
-                    return existing, True  # a 409, adopted as ScimWriter does
-            resource = copy.deepcopy(body)
-            resource["id"] = model._new_id("u" if resource_type == "Users" else "g")
-            model._store(resource_type)[resource["id"]] = resource
-            return resource["id"], False
-
-    def patch(
-        self,
-        resource_type: str,
-        resource_id: str,
-        body: dict[str, Any],
-        attempts: list[int],
-        if_match: str | None = None,
-    ) -> None:
-        attempts.append(1)
+    def write(self, request: WriteRequest) -> WriteResult:
         with self.model._lock:
-            self.requests.append(("PATCH", f"/{resource_type}/{resource_id}", copy.deepcopy(body)))
-            resource = self._get(resource_type, resource_id)
-            for operation in body["Operations"]:
-                if resource_type == "Users":
-                    _patch_user(resource, operation)
+            self.requests.append((request.method, request.path, copy.deepcopy(request.body)))
+            try:
+                if request.method == "POST":
+                    assert request.body is not None
+                    return self._create(request.resource_type, request.body)
+                assert request.resource_id is not None
+                if request.method == "PATCH":
+                    assert request.body is not None
+                    self._patch(request.resource_type, request.resource_id, request.body)
                 else:
-                    _patch_group(resource, operation)
+                    self._delete(request.resource_type, request.resource_id)
+            except NotFoundError as error:
+                return WriteResult(404, None, error=error)
+        return WriteResult(200, request.resource_id)
 
-    def delete(
-        self,
-        resource_type: str,
-        resource_id: str,
-        attempts: list[int],
-        if_match: str | None = None,
-    ) -> None:
-        attempts.append(1)
-        with self.model._lock:
-            self.requests.append(("DELETE", f"/{resource_type}/{resource_id}", None))
-            self._get(resource_type, resource_id)
-            del self.model._store(resource_type)[resource_id]
+    def _create(self, resource_type: str, body: dict[str, Any]) -> WriteResult:
+        model = self.model
+        if resource_type == "Users":
+            existing = model._find_user(body["userName"])
+            if existing is not None:
+                return WriteResult(409, existing, adopted=True)  # taken over as ScimWriter does
+        resource = copy.deepcopy(body)
+        resource["id"] = model._new_id("u" if resource_type == "Users" else "g")
+        model._store(resource_type)[resource["id"]] = resource
+        return WriteResult(201, resource["id"])
+
+    def _patch(self, resource_type: str, resource_id: str, body: dict[str, Any]) -> None:
+        resource = self._get(resource_type, resource_id)
+        for operation in body["Operations"]:
             if resource_type == "Users":
-                for group in self.model.groups.values():
-                    group["members"] = [
-                        m for m in group.get("members", []) if m["value"] != resource_id
-                    ]
+                _patch_user(resource, operation)
+            else:
+                _patch_group(resource, operation)
+
+    def _delete(self, resource_type: str, resource_id: str) -> None:
+        self._get(resource_type, resource_id)
+        del self.model._store(resource_type)[resource_id]
+        if resource_type == "Users":
+            for group in self.model.groups.values():
+                group["members"] = [
+                    m for m in group.get("members", []) if m["value"] != resource_id
+                ]
 
     def _get(self, resource_type: str, resource_id: str) -> dict[str, Any]:
         assert resource_type in _KINDS, resource_type
@@ -213,8 +207,10 @@ def _patch_group(resource: dict[str, Any], operation: Mapping[str, Any]) -> None
 
 
 def apply_plan(model: DirectoryModel, plan: Plan) -> ApplyReport:
-    """Apply a plan to the model with the real executor; every action must succeed."""
-    report = Executor(ModelWriter(model), concurrency=1).execute(plan)
+    """Apply a plan to the model with the real executor, in the dialect it was made for;
+    every action must succeed."""
+    executor = Executor(ModelWriter(model), dialect=dialect_named(plan.dialect), concurrency=1)
+    report = executor.execute(plan)
     failed = [r for r in report.results if r.outcome is not Outcome.APPLIED]
     assert not failed, failed
     return report

@@ -8,10 +8,14 @@ import pytest
 
 from reconciler.attributes import (
     ENTERPRISE_URN,
+    GROUP_SCHEMA,
     PATCH_SCHEMA,
     USER_SCHEMA,
     create_user_attributes,
     desired_user_attributes,
+    eq_filter,
+    group_create_body,
+    group_patch_operations,
     live_active,
     live_user_attributes,
     member_add_operation,
@@ -350,6 +354,35 @@ def test_member_operations() -> None:
         "value": [{"value": "u1"}, {"value": "u2"}],
     }
     assert member_remove_operation("u1") == {"op": "remove", "path": 'members[value eq "u1"]'}
+
+
+def test_eq_filter_quotes_values() -> None:
+    """Quotes and backslashes in a filter value are escaped (RFC 7644 section 3.4.2.2)."""
+    assert eq_filter("userName", 'a"b\\c') == 'userName eq "a\\"b\\\\c"'
+
+
+def test_member_removal_filter_escapes_the_id() -> None:
+    """An id with a quote cannot end the filter early (RFC 7644 section 3.4.2.2)."""
+    assert member_remove_operation('u"1') == {
+        "op": "remove",
+        "path": 'members[value eq "u\\"1"]',
+    }
+
+
+def test_group_create_body_carries_members_only_when_there_are_some() -> None:
+    """A group resource (RFC 7643 section 4.2) lists its first members, or none at all."""
+    assert group_create_body("eng") == {"schemas": [GROUP_SCHEMA], "displayName": "eng"}
+    assert group_create_body("eng", ["u1"])["members"] == [{"value": "u1"}]
+
+
+def test_group_patch_operations_rename_then_add_then_remove() -> None:
+    """A rename comes first, then every added member in one operation, then each removal."""
+    assert group_patch_operations(display_name="ops", add=["u1", "u2"], remove=["u3"]) == [
+        {"op": "replace", "path": "displayName", "value": "ops"},
+        member_add_operation(["u1", "u2"]),
+        member_remove_operation("u3"),
+    ]
+    assert group_patch_operations() == []
 
 
 def test_on_atlassian_department_and_organization_are_written_at_the_top_level() -> None:

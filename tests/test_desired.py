@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,42 +22,13 @@ from reconciler.desired import (
 )
 from reconciler.files.yamlsafe import parse_yaml
 
-# The sample of DESIGN.md, "Desired-state file, format version 1", verbatim.
-DESIGN_SAMPLE = """\
-version: 1
-target:                              # optional; CLI --target and RECONCILER_TARGET win
-  url: https://api.atlassian.com/scim/directory/${DIRECTORY_ID}   # ${VAR} expands from the environment
-  token_env: ATLASSIAN_SCIM_TOKEN    # env var holding the bearer token; default RECONCILER_TOKEN
-  dialect: auto                      # auto | atlassian | generic
-policy:                              # optional; defaults shown
-  users:
-    key: userName                    # userName | externalId: how desired and live users are matched
-    unmanaged: ignore                # ignore | deactivate: live users in scope that no file lists
-    scope: ["*"]                     # userName globs this repo owns; others are never touched
-    protect: []                      # userNames never changed, whatever the files say
-  groups:
-    unmanaged: ignore                # ignore | delete
-    members: authoritative           # authoritative (exact member list) | additive (only adds)
-    scope: ["*"]                     # displayName globs
-    protect: []
-  limits:                            # an int, or "N%" of the managed live objects
-    max_deactivations: "10%"
-    max_group_deletions: 0
-    max_member_removals: "10%"
-users:
-  - userName: alice@example.com      # required; compared case-insensitively
-    externalId: emp-1001             # optional; case-sensitive
-    active: true                     # default true; false = keep the account, deactivated
-    displayName: Alice Liddell
-    name: {givenName: Alice, familyName: Liddell}
-    title: Engineer
-    emails: [{value: alice@example.com, type: work, primary: true}]  # default: userName as the one work email
-    enterprise: {department: R&D, employeeNumber: "1001"}            # the enterprise extension
-    groups: [engineering]            # shorthand: also makes alice a member of these groups
-groups:
-  - displayName: engineering         # required; the group's key; compared case-insensitively
-    members: [alice@example.com]     # user keys
-"""  # noqa: E501 - verbatim
+DESIGN = Path(__file__).parents[1] / "docs" / "design.md"
+
+
+def design_sample() -> str:
+    """The sample of docs/design.md, "Desired-state file, format version 1", verbatim."""
+    section = DESIGN.read_text(encoding="utf-8").split("## Desired-state file", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
 
 
 def error_types(data: Any) -> list[tuple[tuple[int | str, ...], str]]:
@@ -66,13 +38,13 @@ def error_types(data: Any) -> list[tuple[tuple[int | str, ...], str]]:
 
 
 def test_the_design_sample_is_a_valid_file() -> None:
-    """The sample in DESIGN.md validates, with every value as written."""
-    doc = parse_yaml(DESIGN_SAMPLE, "DESIGN.md")
+    """The sample in docs/design.md validates, with every value as written."""
+    doc = parse_yaml(design_sample(), "docs/design.md")
     assert doc.problems == []
     model = DesiredFile.model_validate(doc.data)
-    assert model.users[0].enterprise is not None
-    assert model.users[0].enterprise.employeeNumber == "1001"
     assert model.policy == Policy()
+    assert model.users[0].externalId == "emp-1001"
+    assert [p.value for p in model.users[0].phoneNumbers or ()] == ["+1 555 0100"]
     assert model.groups == (GroupSpec(displayName="engineering", members=("alice@example.com",)),)
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import structlog.testing
 
+from reconciler.dialect import ATLASSIAN
 from reconciler.errors import ConflictError, PayloadTooLargeError, ServerError
-from reconciler.executor import Executor, RecordingWriter
+from reconciler.executor import Executor, RecordingWriter, Writer, WriteRequest, WriteResult
 from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
-from reconciler.report import Outcome
+from reconciler.report import ApplyReport, Outcome
 
 
 class FailingWriter(RecordingWriter):
@@ -20,16 +21,21 @@ class FailingWriter(RecordingWriter):
         self.fail_keys = fail_keys
         self.conflict_keys = conflict_keys or set()
 
-    def create(
-        self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
-    ) -> tuple[str, bool]:
-        if key in self.fail_keys:
-            attempts.append(1)
-            raise ServerError("POST /Users: HTTP 500", status=500)
-        if key in self.conflict_keys:
-            attempts.append(1)
-            return f"existing-{key}", True
-        return super().create(resource_type, body, key, attempts)
+    def write(self, request: WriteRequest) -> WriteResult:
+        if request.method == "POST" and request.key in self.fail_keys:
+            return WriteResult(500, None, error=ServerError("POST /Users: HTTP 500", status=500))
+        if request.method == "POST" and request.key in self.conflict_keys:
+            return WriteResult(409, f"existing-{request.key}", adopted=True)
+        return super().write(request)
+
+
+def executor(writer: Writer, **options: Any) -> Executor:
+    """An executor for the plans below, which are made for Atlassian."""
+    return Executor(writer, dialect=ATLASSIAN, **options)
+
+
+def all_applied(report: ApplyReport) -> bool:
+    return report.count(Outcome.APPLIED) == len(report.results)
 
 
 def user_create(key: str) -> Action:
@@ -68,7 +74,7 @@ def test_failure_skips_only_what_depends_on_it() -> None:
         group_update("ops", add=("b@x.com",)),
     )
     writer = FailingWriter(fail_keys={"a@x.com"})
-    report = Executor(writer, concurrency=2).execute(plan)
+    report = executor(writer, concurrency=2).execute(plan)
     outcomes = {r.action.key: r.outcome for r in report.results}
     assert outcomes == {
         "a@x.com": Outcome.FAILED,
@@ -85,7 +91,7 @@ def test_member_changes_go_in_one_patch() -> None:
     removes = tuple(f"r{i}" for i in range(200))
     ids = {k: f"id-{k}" for k in adds + removes}
     writer = RecordingWriter()
-    Executor(writer).execute(make_plan(group_update("eng", add=adds, remove=removes), user_ids=ids))
+    executor(writer).execute(make_plan(group_update("eng", add=adds, remove=removes), user_ids=ids))
     assert len(writer.requests) == 1
     body = writer.requests[0].body
     assert body is not None
@@ -99,7 +105,7 @@ def test_member_changes_are_chunked_only_past_the_chunk_size() -> None:
     """A change larger than the per-request cap is split into as few PATCHes as it allows."""
     adds = tuple(f"u{i}" for i in range(250))
     writer = RecordingWriter()
-    Executor(writer, member_chunk=100).execute(
+    executor(writer, member_chunk=100).execute(
         make_plan(group_update("eng", add=adds), user_ids={k: k for k in adds})
     )
     sizes = [len(r.body["Operations"][0]["value"]) for r in writer.requests if r.body]
@@ -109,7 +115,7 @@ def test_member_changes_are_chunked_only_past_the_chunk_size() -> None:
 def test_created_user_ids_feed_group_membership() -> None:
     """A group gains a user created earlier in the same apply, by the id the create returned."""
     writer = RecordingWriter()
-    Executor(writer).execute(
+    executor(writer).execute(
         make_plan(user_create("new@x.com"), group_update("eng", add=("new@x.com",)))
     )
     patch = writer.requests[-1]
@@ -126,7 +132,7 @@ def test_conflict_on_create_adopts_and_sets_attributes() -> None:
         key="a@x.com",
         changes=(Change(path="userName", after="a@x.com"), Change(path="title", after="Engineer")),
     )
-    report = Executor(writer).execute(make_plan(action))
+    report = executor(writer).execute(make_plan(action))
     assert report.results[0].outcome is Outcome.APPLIED
     assert report.results[0].id == "existing-a@x.com"
     assert writer.requests[-1].path == "/Users/existing-a@x.com"
@@ -159,7 +165,7 @@ def test_phases_run_in_design_order() -> None:
         group_update("eng", add=("a@x.com",)),
     )
     writer = RecordingWriter()
-    Executor(writer, concurrency=4).execute(plan)
+    executor(writer, concurrency=4).execute(plan)
     assert [(r.method, r.path) for r in writer.requests] == [
         ("POST", "/Users"),
         ("PATCH", "/Groups/g-eng"),
@@ -170,7 +176,7 @@ def test_phases_run_in_design_order() -> None:
 
 def test_dry_run_report_says_so() -> None:
     """A dry run reports every action as it would go, and is marked as a dry run."""
-    report = Executor(RecordingWriter()).execute(make_plan(user_create("a@x.com")), dry_run=True)
+    report = executor(RecordingWriter()).execute(make_plan(user_create("a@x.com")), dry_run=True)
     assert report.dry_run
     assert report.to_dict()["summary"] == {"applied": 1, "failed": 0, "skipped": 0}
 
@@ -178,7 +184,7 @@ def test_dry_run_report_says_so() -> None:
 def test_dry_run_action_events_say_would_apply_not_applied() -> None:
     """The canonical action event of a dry run never claims that anything was applied."""
     with structlog.testing.capture_logs() as events:
-        Executor(RecordingWriter()).execute(make_plan(user_create("a@x.com")), dry_run=True)
+        executor(RecordingWriter()).execute(make_plan(user_create("a@x.com")), dry_run=True)
     actions = [e for e in events if e["event"] == "action"]
     assert [(e["key"], e["outcome"], e["dry_run"]) for e in actions] == [
         ("a@x.com", "would_apply", True)
@@ -199,26 +205,13 @@ class SmallBodyWriter(RecordingWriter):
             refs += len(op["value"]) if isinstance(op.get("value"), list) else 1
         return refs > 100
 
-    def create(
-        self, resource_type: str, body: dict[str, Any], key: str, attempts: list[int]
-    ) -> tuple[str, bool]:
-        if self._too_large(body):
-            attempts.append(1)
-            raise PayloadTooLargeError("POST /Groups: HTTP 413", status=413)
-        return super().create(resource_type, body, key, attempts)
-
-    def patch(
-        self,
-        resource_type: str,
-        resource_id: str,
-        body: dict[str, Any],
-        attempts: list[int],
-        if_match: str | None = None,
-    ) -> None:
-        if self._too_large(body):
-            attempts.append(1)
-            raise PayloadTooLargeError("PATCH /Groups: HTTP 413", status=413)
-        super().patch(resource_type, resource_id, body, attempts, if_match)
+    def write(self, request: WriteRequest) -> WriteResult:
+        if request.body is not None and self._too_large(request.body):
+            too_large = PayloadTooLargeError(
+                f"{request.method} {request.path}: HTTP 413", status=413
+            )
+            return WriteResult(413, None, error=too_large)
+        return super().write(request)
 
 
 def test_payload_too_large_halves_the_patch_until_accepted() -> None:
@@ -227,10 +220,10 @@ def test_payload_too_large_halves_the_patch_until_accepted() -> None:
     removes = tuple(f"r{i}" for i in range(50))
     ids = {k: f"id-{k}" for k in adds + removes}
     writer = SmallBodyWriter()
-    report = Executor(writer).execute(
+    report = executor(writer).execute(
         make_plan(group_update("eng", add=adds, remove=removes), user_ids=ids)
     )
-    assert report.ok
+    assert all_applied(report)
     sent_adds = [
         m["value"]
         for r in writer.requests
@@ -259,8 +252,8 @@ def test_group_create_too_large_falls_back_to_create_then_patch() -> None:
         changes=(Change(path="displayName", after="big"), MemberChange(add=adds)),
     )
     writer = SmallBodyWriter()
-    report = Executor(writer).execute(make_plan(create, user_ids={k: k for k in adds}))
-    assert report.ok
+    report = executor(writer).execute(make_plan(create, user_ids={k: k for k in adds}))
+    assert all_applied(report)
     assert writer.requests[0].method == "POST"
     assert "members" not in (writer.requests[0].body or {})
     added = [
@@ -282,11 +275,59 @@ def test_etags_go_as_if_match_on_the_first_write_of_an_action() -> None:
     )
     group = group_update("eng", add=("a@x.com",)).model_copy(update={"version": 'W/"7"'})
     writer = RecordingWriter()
-    Executor(writer, use_etags=True).execute(make_plan(user, group, user_ids={"a@x.com": "u1"}))
+    executor(writer, use_etags=True).execute(make_plan(user, group, user_ids={"a@x.com": "u1"}))
     assert {r.path: r.if_match for r in writer.requests} == {
         "/Users/u1": 'W/"3"',
         "/Groups/g-eng": 'W/"7"',
     }
     plain = RecordingWriter()
-    Executor(plain).execute(make_plan(user))
+    executor(plain).execute(make_plan(user))
     assert plain.requests[0].if_match is None
+
+
+def test_each_write_says_which_action_it_is_for_and_why() -> None:
+    """Every WriteRequest carries its action's key and a short purpose."""
+    writer = RecordingWriter()
+    executor(writer).execute(
+        make_plan(user_create("new@x.com"), group_update("eng", add=("new@x.com",)))
+    )
+    assert [(r.key, r.purpose) for r in writer.requests] == [
+        ("new@x.com", "create user"),
+        ("eng", "add members"),
+    ]
+
+
+class RetryingWriter(RecordingWriter):
+    """A directory where every POST answers 409 (an earlier run made the user) and every
+    PATCH succeeds on its second attempt."""
+
+    def write(self, request: WriteRequest) -> WriteResult:
+        super().write(request)
+        if request.method == "POST":
+            return WriteResult(409, "existing", adopted=True)
+        return WriteResult(200, request.resource_id, attempts=2)
+
+
+def test_an_action_reports_the_most_attempts_any_of_its_writes_needed() -> None:
+    """The report shows an action's most attempts; its log event also counts every request."""
+    with structlog.testing.capture_logs() as events:
+        report = executor(RetryingWriter()).execute(make_plan(user_create("a@x.com")))
+    assert report.results[0].attempts == 2
+    (event,) = [e for e in events if e["event"] == "action"]
+    assert (event["attempt"], event["requests"]) == (2, 3)
+
+
+class DownWriter(RecordingWriter):
+    """A directory that fails every write with 503 after five attempts."""
+
+    def write(self, request: WriteRequest) -> WriteResult:
+        down = ServerError(f"{request.method} {request.path}: HTTP 503", status=503)
+        return WriteResult(503, None, attempts=5, error=down)
+
+
+def test_a_failed_write_still_counts_its_attempts() -> None:
+    """An action whose write failed after retries reports how many attempts it took."""
+    plan = make_plan(group_update("eng", add=("a@x.com",)), user_ids={"a@x.com": "u1"})
+    (result,) = executor(DownWriter()).execute(plan).results
+    assert (result.outcome, result.attempts) == (Outcome.FAILED, 5)
+    assert "HTTP 503" in (result.reason or "")

@@ -21,8 +21,10 @@ from reconciler.desired import (
     UserSpec,
     UsersPolicy,
 )
+from reconciler.dialect import ATLASSIAN
 from reconciler.errors import ServerError
-from reconciler.executor import Executor
+from reconciler.executor import Executor, WriteRequest, WriteResult
+from reconciler.live import LiveSnapshot, LiveUser
 from reconciler.plan import Action, ActionKind, Plan, Resource
 from reconciler.planner import PlanContext, plan
 from reconciler.planner.identity import Identity
@@ -384,21 +386,18 @@ def test_additive_groups_policy_carries_extra_members_through_a_rename() -> None
 class _DeleteFails(ModelWriter):
     """A directory that answers every DELETE with a server error: a rename stops halfway."""
 
-    def delete(
-        self, resource_type: str, resource_id: str, attempts: list[int], if_match: str | None = None
-    ) -> None:
-        attempts.append(1)
-        raise ServerError("the server is down", status=503)
+    def write(self, request: WriteRequest) -> WriteResult:
+        if request.method == "DELETE":
+            return WriteResult(503, None, error=ServerError("the server is down", status=503))
+        return super().write(request)
 
 
 def test_a_rename_stopped_between_its_steps_fails_visibly_and_the_next_plan_resumes() -> None:
     """The delete of the old group fails: the rename is reported failed (not applied), the
     new group exists with its members, and the next plan finishes by deleting the old one."""
     model, result, state = _renamed_group("atlassian")
-    report = Executor(_DeleteFails(model), concurrency=1).execute(result)
-    assert [(r.action.action, r.outcome) for r in report.results] == [
-        (ActionKind.RENAME, Outcome.FAILED)
-    ]
+    report = Executor(_DeleteFails(model), dialect=ATLASSIAN, concurrency=1).execute(result)
+    assert [(r.kind, r.outcome) for r in report.results] == [(ActionKind.RENAME, Outcome.FAILED)]
     (new_id,) = model.group_ids("engineering")
     assert len(model.member_ids(new_id)) == 2
     resumed = plan(state, model.snapshot(), PlanContext("model:", "atlassian"))
@@ -445,3 +444,18 @@ def test_a_group_named_like_an_atlassian_default_group_is_warned_about_on_atlass
     assert any("default-access group" in m for m in messages(on_atlassian))
     elsewhere = plan(state, DirectoryModel().snapshot(), PlanContext("m", "generic"))
     assert elsewhere.warnings == ()
+
+
+def test_user_names_that_only_casefold_equal_are_different_users() -> None:
+    """``straße@…`` and ``strasse@…`` are two accounts (scim2-server accepts both).
+
+    Expected: the file's ``strasse@example.com`` is created; the live
+    ``straße@example.com`` is not touched. Actual: the planner folds keys with
+    ``str.casefold()`` (ß -> ss), matches the file's user to the other person's account
+    and plans an update of *that* account (userName counted as unchanged).
+    """
+    account = {"id": "u1", "userName": "straße@example.com", "displayName": "Anna"}
+    live = LiveSnapshot(users=(LiveUser.from_scim(account),))
+    state = DesiredState(users=(UserSpec(userName="strasse@example.com", displayName="Bert"),))
+    result = plan(state, live, PlanContext("t", "generic"))
+    assert [(a.action, a.id) for a in result.actions] == [(ActionKind.CREATE, None)]

@@ -1,6 +1,11 @@
-"""Safety limits: counts and percentages of the managed live objects (DESIGN.md)."""
+"""Safety limits: counts and percentages of the managed live objects.
+
+As docs/design.md "Safety model" and docs/identity.md "Limits and their bases" state them.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -13,9 +18,18 @@ from reconciler.desired import (
     UsersPolicy,
 )
 from reconciler.limits import LimitBases, allowed, check_limits, planned_counts
+from reconciler.live import LiveSnapshot, LiveUser
 from reconciler.plan import Action, ActionKind, Blocked, MemberChange, Plan, Resource
 from reconciler.planner import PlanContext, plan
 from tests.directory_model import DirectoryModel
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+
+def live_user(uid: str, user_name: str, **attrs: Any) -> LiveUser:
+    return LiveUser.from_scim(
+        {"schemas": [USER_SCHEMA], "id": uid, "userName": user_name, "active": True, **attrs}
+    )
 
 
 def action(resource: Resource, kind: ActionKind, key: str, *changes: MemberChange) -> Action:
@@ -235,3 +249,22 @@ def test_blocked_limits_say_where_the_allowance_comes_from() -> None:
     assert default.basis == "10% of 5 active managed users, the default of policy.limits"
     (fixed,) = check_limits(plan_, LimitsPolicy(max_deactivations=1), LimitBases(active_users=5))
     assert fixed.basis == "1"
+
+
+def test_percent_limit_base_excludes_users_that_cannot_be_matched() -> None:
+    """With ``key: externalId``, live users without an externalId are not managed objects.
+
+    Expected (docs/design.md "Safety model", limits: percentages are of the *managed*
+    live objects): 10 users with externalIds, 90 without, files list none of them,
+    ``unmanaged: deactivate``: 10 deactivations against a base of 10 managed users is
+    over "10%" and blocked.
+    Actual: the base is all 100 in-scope users, 10% of 100 = 10, so deactivating
+    every managed user passes the brake.
+    """
+    users = [live_user(f"k{i}", f"keyed{i}@example.com", externalId=f"e{i}") for i in range(10)]
+    users += [live_user(f"n{i}", f"legacy{i}@example.com") for i in range(90)]
+    policy = Policy(users=UsersPolicy(key="externalId", unmanaged="deactivate"))
+    state = DesiredState(policy=policy)
+    result = plan(state, LiveSnapshot(users=tuple(users)), PlanContext("t", "generic"))
+    assert sum(a.action is ActionKind.DEACTIVATE for a in result.actions) == 10
+    assert [b.limit for b in result.blocked] == ["max_deactivations"]

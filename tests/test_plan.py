@@ -47,7 +47,7 @@ def test_json_round_trip_keeps_the_plan_and_its_digest() -> None:
 
 
 def test_json_keys_follow_the_contract() -> None:
-    """The plan JSON has the DESIGN.md keys, with summary counts by action."""
+    """The plan JSON has the keys of docs/design.md, with summary counts by action."""
     data = json.loads(sample_plan().to_json())
     assert list(data)[:6] == [
         "format_version",

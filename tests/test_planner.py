@@ -19,7 +19,7 @@ from reconciler.desired import (
     UsersPolicy,
 )
 from reconciler.plan import Action, ActionKind, Change, LeftAlone, MemberChange, Plan, Resource
-from reconciler.planner import LEFT_ALONE_KEYS, PlanContext, plan
+from reconciler.planner import LEFT_ALONE_KEYS_KEPT, PlanContext, plan
 from tests.directory_model import DirectoryModel, apply_plan
 
 BY_EXTERNAL_ID = UsersPolicy(key="externalId")
@@ -297,12 +297,12 @@ def test_scope_and_protect_are_left_alone_with_counts_and_reasons() -> None:
 def test_left_alone_counts_every_object_but_lists_only_the_first_keys() -> None:
     """The count is complete; the keys are the first few, sorted."""
     model = DirectoryModel()
-    for number in reversed(range(LEFT_ALONE_KEYS + 5)):
+    for number in reversed(range(LEFT_ALONE_KEYS_KEPT + 5)):
         model.add_user(f"u{number:02d}@partner.example")
     policy = Policy(users=UsersPolicy(scope=("*@example.com",)))
     (entry,) = plan_for(desired(policy=policy), model).left_alone
-    assert entry.count == LEFT_ALONE_KEYS + 5
-    assert entry.keys == tuple(f"u{n:02d}@partner.example" for n in range(LEFT_ALONE_KEYS))
+    assert entry.count == LEFT_ALONE_KEYS_KEPT + 5
+    assert entry.keys == tuple(f"u{n:02d}@partner.example" for n in range(LEFT_ALONE_KEYS_KEPT))
 
 
 @pytest.mark.parametrize(
@@ -545,7 +545,7 @@ def test_a_deactivated_user_removed_from_its_group_in_another_letter_case_is_not
 
 
 def test_actions_are_ordered_by_phase_then_key() -> None:
-    """Execution order (DESIGN.md "Executor"), and within a phase by key, ignoring case."""
+    """Execution order (docs/design.md "Data flow"), and within a phase by key, ignoring case."""
     model = DirectoryModel()
     model.add_user("amy@example.com", displayName="Old")
     model.add_user("Bert@example.com", active=False)

@@ -354,7 +354,7 @@ def memberships(model: DirectoryModel, user_ids: set[str]) -> dict[str, frozense
 
 
 def managed_paths(spec: UserSpec) -> set[str]:
-    """The attribute paths a file manages for this user (DESIGN.md field ownership)."""
+    """The attribute paths a file manages for this user (docs/design.md, field ownership)."""
     mentioned = spec.model_fields_set
     paths = {"userName", "active"}
     simple = ("externalId", "displayName", "title", "nickName", "emails", "phoneNumbers")

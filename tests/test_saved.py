@@ -14,11 +14,13 @@ from reconciler.attributes import (
     patch_body,
     user_patch_operations,
 )
+from reconciler.dialect import ATLASSIAN
 from reconciler.errors import StalePlanError
 from reconciler.live import LiveGroup, LiveUser
 from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
 from reconciler.saved import MAX_REASONS, check_plan_target, verify_saved_plan
 from reconciler.scim.client import ScimClient
+from reconciler.scim.writes import WriteRequest
 from reconciler.target import Target, connect
 
 U, G, K = Resource.USER, Resource.GROUP, ActionKind
@@ -29,7 +31,7 @@ def target(sandbox_db: Path) -> Target:
     """A fresh sandbox target."""
     return Target(
         url=f"sandbox:{sandbox_db}",
-        dialect="atlassian",
+        dialect=ATLASSIAN,
         token_env="RECONCILER_TOKEN",
         sandbox_path=sandbox_db,
     )
@@ -43,6 +45,16 @@ def client(target: Target) -> Iterator[ScimClient]:
     connection.client.close()
 
 
+def create(client: ScimClient, resource_type: str, body: dict[str, Any]) -> dict[str, Any]:
+    created = client.write(WriteRequest.post(resource_type, body)).raise_for_error()
+    assert created.resource is not None
+    return created.resource
+
+
+def patch(client: ScimClient, resource_type: str, resource_id: str, body: dict[str, Any]) -> None:
+    client.write(WriteRequest.patch(resource_type, resource_id, body)).raise_for_error()
+
+
 def add_user(client: ScimClient, name: str, **extra: Any) -> LiveUser:
     body = {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -50,17 +62,17 @@ def add_user(client: ScimClient, name: str, **extra: Any) -> LiveUser:
         "emails": [{"value": name, "type": "work", "primary": True}],
         **extra,
     }
-    return LiveUser.from_scim(client.create("Users", body, find_existing=lambda: None))
+    return LiveUser.from_scim(create(client, "Users", body))
 
 
 def add_group(client: ScimClient, name: str, *members: LiveUser) -> LiveGroup:
     body = {"displayName": name, "members": [{"value": m.id} for m in members]}
-    return LiveGroup.from_scim(client.create("Groups", body, find_existing=lambda: None))
+    return LiveGroup.from_scim(create(client, "Groups", body))
 
 
 def set_user(client: ScimClient, user: LiveUser, **values: Any) -> None:
     operations = user_patch_operations(values.items())
-    client.patch("Users", user.id, patch_body(operations))
+    patch(client, "Users", user.id, patch_body(operations))
 
 
 def update(user: LiveUser, *changes: Change, kind: ActionKind = K.UPDATE) -> Action:
@@ -149,7 +161,8 @@ def test_adopted_account_renamed_since_is_named(client: ScimClient, target: Targ
         kind=K.ADOPT,
     ).model_copy(update={"key": "bob@example.com"})
     plan = plan_of(target, adopt)
-    client.patch(
+    patch(
+        client,
         "Users",
         robert.id,
         patch_body(
@@ -182,7 +195,7 @@ def test_group_members_that_moved_since_are_named(client: ScimClient, target: Ta
     plan = plan_of(target, action, **{"alice@example.com": alice.id, "bob@example.com": bob.id})
     verify_saved_plan(plan, client, target.url)
     body = patch_body([member_add_operation([alice.id]), member_remove_operation(bob.id)])
-    client.patch("Groups", team.id, body)
+    patch(client, "Groups", team.id, body)
     assert (
         "group team changed since the plan was made: "
         "alice@example.com is a member now (the plan adds it); "
@@ -206,7 +219,7 @@ def test_other_group_change_is_named_as_outside_the_plan(
         changes=(MemberChange(add=("alice@example.com",)),),
     )
     plan = plan_of(target, action, **{"alice@example.com": alice.id})
-    client.patch("Groups", team.id, patch_body([member_add_operation([carol.id])]))
+    patch(client, "Groups", team.id, patch_body([member_add_operation([carol.id])]))
     assert (
         "group team changed since the plan was made, "
         "in an attribute or member the plan does not change"
@@ -234,7 +247,7 @@ def test_rename_is_stale_when_its_old_group_changed_or_new_name_exists(
     plan = plan_of(target, rename, **{"alice@example.com": alice.id, "bob@example.com": bob.id})
     verify_saved_plan(plan, client, target.url)
     add_group(client, "operations")
-    client.patch("Groups", ops.id, patch_body([member_add_operation([alice.id])]))
+    patch(client, "Groups", ops.id, patch_body([member_add_operation([alice.id])]))
     message = stale_message(plan, client, target)
     assert "group operations now exists (the plan renames a group to it)" in message
     # Members a rename adds go to the new group: the old one having them is no news.
@@ -242,7 +255,7 @@ def test_rename_is_stale_when_its_old_group_changed_or_new_name_exists(
         "group ops -> operations changed since the plan was made, "
         "in an attribute or member the plan does not change"
     ) in message
-    client.patch("Groups", ops.id, patch_body([member_remove_operation(bob.id)]))
+    patch(client, "Groups", ops.id, patch_body([member_remove_operation(bob.id)]))
     assert (
         "group ops -> operations changed since the plan was made: "
         "bob@example.com is no longer a member (the plan removes it)"
@@ -275,7 +288,7 @@ def test_created_and_deleted_objects_are_named(client: ScimClient, target: Targe
         update(alice, Change(path="displayName", before="Alice", after="Al")),
     )
     add_user(client, "New@example.com")
-    client.delete("Users", alice.id)
+    client.write(WriteRequest.delete("Users", alice.id)).raise_for_error()
     message = stale_message(plan, client, target)
     assert "user new@example.com now exists (the plan creates it)" in message
     assert f"user alice@example.com ({alice.id}) no longer exists" in message
@@ -309,3 +322,21 @@ def test_plan_for_another_target_is_refused(target: Target) -> None:
     """A plan made for another directory is refused before anything is read."""
     with pytest.raises(StalePlanError, match="was made for"):
         check_plan_target(plan_of(target), "sandbox:other.db")
+
+
+def test_a_create_keyed_by_external_id_is_stale_only_for_that_exact_id(
+    client: ScimClient, target: Target
+) -> None:
+    """With ``key: externalId`` a create whose externalId exists now is stale; externalIds
+    compare exactly, so one in another letter case is someone else's and no reason."""
+    add_user(client, "someone@example.com", externalId="emp-7")
+
+    def creating(key: str) -> Plan:
+        action = Action(resource=U, action=K.CREATE, key=key)
+        return Plan(
+            target=target.url, dialect="atlassian", user_key="externalId", actions=(action,)
+        )
+
+    verify_saved_plan(creating("EMP-7"), client, target.url)
+    message = stale_message(creating("emp-7"), client, target)
+    assert "user emp-7 now exists (the plan creates it)" in message

@@ -1,4 +1,4 @@
-"""Which directory a run talks to, and in which dialect (DESIGN.md "Targets and dialects")."""
+"""Which directory a run talks to, and in which dialect (docs/design.md "CLI")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.desired import TargetSpec
 from reconciler.errors import ConfigError
-from reconciler.target import connect, default_rate, page_size, resolve_target
+from reconciler.target import connect, default_rate, resolve_target
 
 
 def test_precedence_is_flag_then_environment_then_files_then_sandbox() -> None:
@@ -52,13 +52,13 @@ def test_url_variables_expand_from_the_environment() -> None:
 )
 def test_dialect_is_detected_from_the_url(url: str, dialect: str) -> None:
     """Atlassian's host and path, or the served sandbox, mean the atlassian dialect."""
-    assert resolve_target(url, TargetSpec(), {}).dialect == dialect
+    assert resolve_target(url, TargetSpec(), {}).dialect.name == dialect
 
 
 def test_dialect_in_the_files_overrides_detection() -> None:
     """target.dialect set to generic or atlassian is used as given."""
     spec = TargetSpec(dialect="atlassian")
-    assert resolve_target("https://scim.example.com/v2", spec, {}).dialect == "atlassian"
+    assert resolve_target("https://scim.example.com/v2", spec, {}).dialect.name == "atlassian"
 
 
 def test_token_env_is_carried_but_the_token_is_not() -> None:
@@ -68,22 +68,6 @@ def test_token_env_is_carried_but_the_token_is_not() -> None:
     )
     assert target.token_env == "MY_TOKEN"
     assert "s3cret" not in repr(target)
-
-
-@pytest.mark.parametrize(
-    ("dialect", "config", "size"),
-    [
-        pytest.param("atlassian", {"filter": {"maxResults": 1000}}, 100, id="atlassian-100"),
-        pytest.param("generic", {"filter": {"maxResults": 50}}, 50, id="server-max"),
-        pytest.param("generic", {"filter": {"maxResults": 5000}}, 1000, id="capped"),
-        pytest.param("generic", {}, 100, id="unannounced"),
-    ],
-)
-def test_page_size_comes_from_the_dialect_or_the_server(
-    dialect: str, config: dict[str, object], size: int
-) -> None:
-    """Atlassian pages by 100; a generic server by its filter.maxResults (RFC 7643 section 5)."""
-    assert page_size(dialect, config) == size  # type: ignore[arg-type]
 
 
 def test_the_token_variable_never_expands_into_the_url() -> None:
@@ -178,7 +162,7 @@ def test_atlassian_remote_targets_default_to_the_conservative_rate(
 def test_the_embedded_sandbox_has_no_default_rate(tmp_path: Path) -> None:
     """sandbox:PATH speaks the Atlassian dialect but is local: no rate limit unless asked."""
     target = resolve_target(f"sandbox:{tmp_path / 's.db'}", TargetSpec(), {})
-    assert target.dialect == "atlassian"
+    assert target.dialect.name == "atlassian"
     connection = connect(target, {})
     with connection.client:
         assert connection.client.limiter.rate is None

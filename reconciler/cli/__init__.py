@@ -1,7 +1,7 @@
 """The command line: ``reconciler validate | plan | apply | export | sandbox seed|serve | schema``.
 
 Thin: parse options, run the data flow (load → read → plan → render / execute), and
-turn ``ReconcilerError`` into a message and an exit code (DESIGN.md "Exit codes").
+turn ``ReconcilerError`` into a message and an exit code (docs/design.md "Exit codes").
 stdout carries only the plan or report; logs and progress go to stderr.
 """
 

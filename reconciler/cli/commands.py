@@ -5,25 +5,25 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
 
+from reconciler.app import ApplyRequest, ProgressBar, run_apply, run_plan
+from reconciler.app.session import load_files
 from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_FAILED,
     Commands,
     Output,
-    connected,
     global_options,
-    load_files,
-    make_plan,
     paths_argument,
     render_plan,
     target_option,
     write_atomically,
 )
-from reconciler.desired import DesiredState, render_schema
+from reconciler.desired import render_schema
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -31,10 +31,7 @@ from reconciler.errors import (
     ConfigError,
     LimitExceededError,
 )
-from reconciler.executor import Executor, RecordingWriter, ScimWriter
-from reconciler.limits import check_limits
 from reconciler.plan import Plan
-from reconciler.planner import PlanContext, limit_bases
 from reconciler.render import (
     parse_plan_json,
     render_plan_json,
@@ -42,10 +39,8 @@ from reconciler.render import (
     render_report_text,
 )
 from reconciler.report import ApplyReport, Outcome
-from reconciler.saved import check_plan_target, verify_saved_plan
 from reconciler.scope import listed_but_left_alone
-from reconciler.snapshot import read_snapshot
-from reconciler.target import Connection, Target, resolve_target
+from reconciler.target import Target
 from reconciler.version import __version__
 
 
@@ -126,9 +121,8 @@ def plan_command(
 
     A plan that exceeds a safety limit exits 3 whatever --detailed-exitcode says.
     """
-    desired = load_files(paths)
-    with connected(desired, target, output, paths=paths) as (resolved, connection):
-        plan_ = make_plan(desired, resolved, connection, output)
+    planned = run_plan(paths, target, output.runtime)
+    plan_, resolved = planned.plan, planned.target
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
         output.info(f"Saved the plan to {_write_plan(out, plan_)}")
@@ -206,104 +200,63 @@ def apply(
     after every object it touches has been re-read and found unchanged; PATH... is
     then optional and only supplies target settings (url, token_env, dialect).
     """
-    approve = _digest_argument(approve)
-    saved: Plan | None = None
-    if plan_file is not None:
-        saved, desired, target = _saved_plan_setting(plan_file, paths, target)
-    elif not paths:
-        raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
-    else:
-        desired = load_files(paths)
-    with connected(desired, target, output, rate, paths) as (resolved, connection):
-        if saved is not None:
-            plan_ = saved
-            verify_saved_plan(plan_, connection.client, resolved.url)
-            if paths:
-                _recheck_limits(plan_, desired, resolved, connection, output, approve)
-        else:
-            plan_ = make_plan(desired, resolved, connection, output)
-        # stdout holds one document: in JSON, the plan when refused, else the report.
-        if fmt == "text":
-            output.out(render_plan(plan_, "text", resolved, output))
-        try:
-            _check_approval(plan_, approve)
-        except LimitExceededError:
-            if fmt == "json":
-                output.out(render_plan(plan_, "json", resolved, output))
-            raise
-        if plan_.is_empty:
-            if fmt == "json":  # stdout is always one JSON document with --format json
-                empty = ApplyReport(target=plan_.target, digest=plan_.digest, dry_run=dry_run)
-                output.out(render_report_json(empty))
-            return
-        if not (auto_approve or dry_run):
-            if fmt == "json":  # the JSON goes to stdout after; the person reads this
-                output.err(render_plan(plan_, "text", resolved, output))
-            _confirm(plan_, resolved)
-        writer = RecordingWriter() if dry_run else ScimWriter(connection.client)
-        with output.progress("Applying", total=len(plan_.actions)) as progress:
-            executor = Executor(
-                writer,
-                concurrency=concurrency,
-                use_etags=connection.etags,
-                on_result=lambda _r: progress.advance(),
-            )
-            try:
-                report = executor.execute(plan_, dry_run=dry_run)
-            except ApplyInterruptedError as stopped:
-                if isinstance(stopped.report, ApplyReport):  # what ended is reported
-                    _print_report(stopped.report, fmt, output, sandbox=resolved.is_sandbox)
-                raise
-    _print_report(report, fmt, output, sandbox=resolved.is_sandbox)
+    request = ApplyRequest(
+        paths=paths,
+        saved=_read_plan(plan_file) if plan_file is not None else None,
+        target=target,
+        approve=_digest_argument(approve),
+        auto_approve=auto_approve,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        rate=rate,
+    )
+    hooks = _ApplyView(fmt, output)
+    try:
+        report = run_apply(request, output.runtime, hooks)
+    except ApplyInterruptedError as stopped:
+        if isinstance(stopped.report, ApplyReport):  # what ended is reported
+            hooks.report(stopped.report)
+        raise
+    hooks.report(report)
     if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED):
         sys.exit(EXIT_FAILED)
 
 
-def _saved_plan_setting(
-    plan_file: Path, paths: tuple[Path, ...], target: str | None
-) -> tuple[Plan, DesiredState, str | None]:
-    """The saved plan, the files (if given) and the target to apply it to.
+class _ApplyView:
+    """What apply shows and asks, by --format: stdout holds one document (in JSON, the
+    plan when refused, else the report); a person reads the plan before saying yes."""
 
-    Without a target anywhere else, the plan's own; without a token_env in the files,
-    the variable the plan was made with. A plan made for another directory is refused
-    before anything is opened.
-    """
-    saved = _read_plan(plan_file)
-    desired = load_files(paths) if paths else DesiredState()
-    if saved.token_env is not None and "token_env" not in desired.target.model_fields_set:
-        spec = desired.target.model_copy(update={"token_env": saved.token_env})
-        desired = desired.model_copy(update={"target": spec})
-    if target is None and not os.environ.get("RECONCILER_TARGET") and not desired.target.url:
-        target = saved.target
-    check_plan_target(saved, resolve_target(target, desired.target, os.environ).url)
-    return saved, desired, target
+    def __init__(self, fmt: str, output: Output) -> None:
+        self.fmt = fmt
+        self.output = output
+        self.target: Target | None = None
 
+    def planned(self, plan_: Plan, target: Target) -> None:
+        self.target = target
+        if self.fmt == "text":
+            self.output.out(render_plan(plan_, "text", target, self.output))
 
-def _recheck_limits(
-    saved: Plan,
-    desired: DesiredState,
-    resolved: Target,
-    connection: Connection,
-    output: Output,
-    approve: str | None,
-) -> None:
-    """Hold a saved plan to the limits of the files given with it.
+    def refused(self, plan_: Plan, target: Target) -> None:
+        if self.fmt == "json":
+            self.output.out(render_plan(plan_, "json", target, self.output))
 
-    The digest shows a plan was not changed by accident; it is no signature. A plan
-    edited past the limits the reviewed files set is refused like a blocked plan.
-    """
-    with output.progress("Reading the directory to check the limits") as progress:
-        live = read_snapshot(
-            connection.client, page_size=connection.page_size, progress=progress.update
-        )
-    context = PlanContext(resolved.url, resolved.dialect)
-    blocked = check_limits(saved, desired.policy.limits, limit_bases(desired, live, context))
-    if blocked and approve != saved.digest:
-        limits = ", ".join(f"{b.limit} ({b.planned} > {b.allowed}: {b.basis})" for b in blocked)
-        raise LimitExceededError(
-            f"the saved plan exceeds limits the files set: {limits}; nothing was sent. "
-            f"If it is intended, run again with --approve {saved.digest}"
-        )
+    def confirm(self, plan_: Plan, target: Target) -> None:
+        if self.fmt == "json":  # the JSON goes to stdout after; the person reads this
+            self.output.err(render_plan(plan_, "text", target, self.output))
+        _confirm(plan_, target)
+
+    def applying(self, total: int) -> AbstractContextManager[ProgressBar]:
+        return self.output.progress("Applying", total=total)
+
+    def report(self, report: ApplyReport) -> None:
+        sandbox = self.target is not None and self.target.is_sandbox
+        if self.fmt == "json":
+            self.output.out(render_report_json(report))
+        elif report.results:  # text: the plan above already said "no changes"
+            # The plan above already named the target and the digest.
+            self.output.out(
+                render_report_text(report, color=self.output.color, sandbox=sandbox, header=False)
+            )
 
 
 def _read_plan(path: Path) -> Plan:
@@ -329,20 +282,6 @@ def _digest_argument(approve: str | None) -> str | None:
     return value
 
 
-def _check_approval(plan_: Plan, approve: str | None) -> None:
-    if approve is not None and approve != plan_.digest:
-        raise LimitExceededError(
-            f"--approve {approve} does not match this plan ({plan_.digest}); the plan "
-            "changed since it was approved. Review the new plan and approve its digest."
-        )
-    if plan_.blocked and approve is None:
-        limits = ", ".join(f"{b.limit} ({b.planned} > {b.allowed})" for b in plan_.blocked)
-        raise LimitExceededError(
-            f"the plan exceeds safety limits: {limits}; nothing was sent. "
-            f"If it is intended, run again with --approve {plan_.digest}"
-        )
-
-
 def _confirm(plan_: Plan, target: Target) -> None:
     if not sys.stdin.isatty():
         raise ApprovalError(
@@ -357,11 +296,3 @@ def _confirm(plan_: Plan, target: Target) -> None:
     )
     if answer.strip() != "yes":
         raise ApprovalError("apply cancelled; nothing was sent")
-
-
-def _print_report(report: ApplyReport, fmt: str, output: Output, *, sandbox: bool) -> None:
-    if fmt == "json":
-        output.out(render_report_json(report))
-    else:
-        # The plan above already named the target and the digest.
-        output.out(render_report_text(report, color=output.color, sandbox=sandbox, header=False))

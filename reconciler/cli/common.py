@@ -10,35 +10,29 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import structlog
 
-from reconciler.desired import DesiredState
-from reconciler.dialect import dialect_named
+from reconciler.app import Runtime
 from reconciler.errors import (
     AuthenticationError,
     ConfigError,
     LimitExceededError,
     ReconcilerError,
 )
-from reconciler.files import load_desired
-from reconciler.files.dialectcheck import check_dialect_attributes
-from reconciler.linkcheck import link_warnings, planned_emails
 from reconciler.logs import configure_logging
 from reconciler.plan import Plan
-from reconciler.planner import PlanContext, plan
 from reconciler.progress import Progress
 from reconciler.render import (
     render_plan_json,
     render_plan_markdown,
     render_plan_text,
 )
-from reconciler.scim.admin import directory_id_of
-from reconciler.snapshot import read_snapshot
-from reconciler.target import Connection, Target, connect, connect_admin, resolve_target
+from reconciler.target import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,6 +81,7 @@ class Output:
         self.err_color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
         self.quiet = quiet
         self.json_logs = json_logs
+        self.runtime = Runtime()  # set per run by global_options
 
     def out(self, text: str) -> None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -114,6 +109,37 @@ class Output:
         return Progress(description, total, enabled=not self.quiet, color=self.err_color)
 
 
+def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color: bool) -> Output:
+    """Logging configured, and where this run's results and notes go."""
+    color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
+    configure_logging(log_format, -1 if quiet else verbose, color=color)  # type: ignore[arg-type]
+    # Only an explicit --log-format json makes notes and errors JSON events: by
+    # default (JSON logs because stderr is no terminal, as in CI) errors stay
+    # the plain file:line:column lines people read in a job log.
+    output = Output(no_color=no_color, quiet=quiet, json_logs=log_format == "json")
+    # The outside world comes from the caller (tests pass their own as click's obj).
+    given = click.get_current_context().find_root().obj
+    output.runtime = replace(
+        given if isinstance(given, Runtime) else Runtime(),
+        progress=output.progress,
+        note=output.info,
+    )
+    return output
+
+
+def _report_error(error: ReconcilerError, output: Output) -> None:
+    if isinstance(error, LimitExceededError):
+        output.error("refused", str(error), error.exit_code)
+        return
+    hint = ""
+    if isinstance(error, AuthenticationError):
+        hint = (
+            "\nhint: the directory refused the token; check the environment variable "
+            "named by target.token_env (default RECONCILER_TOKEN)"
+        )
+    output.error("error", str(error) + hint, error.exit_code)
+
+
 def global_options(func: F) -> F:
     """Options every subcommand accepts after its name."""
 
@@ -138,36 +164,16 @@ def global_options(func: F) -> F:
     def wrapper(
         *args: Any, log_format: str | None, verbose: int, quiet: bool, no_color: bool, **kwargs: Any
     ) -> Any:
-        color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
-        configure_logging(
-            log_format,  # type: ignore[arg-type]
-            -1 if quiet else verbose,
-            color=color,
-        )
-        # Only an explicit --log-format json makes notes and errors JSON events: by
-        # default (JSON logs because stderr is no terminal, as in CI) errors stay
-        # the plain file:line:column lines people read in a job log.
-        output = Output(no_color=no_color, quiet=quiet, json_logs=log_format == "json")
+        output = _output_for_run(log_format, verbose, quiet, no_color)
         try:
             with sigterm_as_interrupt():
                 return func(*args, output=output, **kwargs)
         except Terminated:
-            output.error(
-                "error", "terminated by SIGTERM; nothing was sent", 128 + Terminated.signum
-            )
-            sys.exit(128 + Terminated.signum)
-        except LimitExceededError as error:
-            output.error("refused", str(error), error.exit_code)
-            sys.exit(error.exit_code)
-        except AuthenticationError as error:
-            hint = (
-                "\nhint: the directory refused the token; check the environment variable "
-                "named by target.token_env (default RECONCILER_TOKEN)"
-            )
-            output.error("error", str(error) + hint, error.exit_code)
-            sys.exit(error.exit_code)
+            code = 128 + Terminated.signum
+            output.error("error", "terminated by SIGTERM; nothing was sent", code)
+            sys.exit(code)
         except ReconcilerError as error:
-            output.error("error", str(error), error.exit_code)
+            _report_error(error, output)
             sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]
@@ -223,65 +229,6 @@ def write_atomically(path: Path, text: str) -> None:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def load_files(paths: tuple[Path, ...]) -> DesiredState:
-    if not paths:
-        raise ConfigError("give at least one PATH: a desired-state file or a directory of them")
-    return load_desired(paths)
-
-
-@contextmanager
-def connected(
-    desired: DesiredState,
-    cli_target: str | None,
-    output: Output,
-    rate: float | None = None,
-    paths: tuple[Path, ...] = (),
-) -> Iterator[tuple[Target, Connection]]:
-    """Resolve the target and open a connection for the length of a command.
-
-    ``connect`` is looked up here, at call time: the fault-injection tests replace it.
-    """
-    target = resolve_target(cli_target, desired.target, os.environ)
-    # Before anything is read or sent: attributes this target's API does not have.
-    check_dialect_attributes(desired, paths, dialect_named(target.dialect))
-    connection = connect(target, rate=rate)
-    if connection.note is not None:
-        output.info(connection.note)
-    try:
-        yield target, connection
-    finally:
-        connection.client.close()
-
-
-def make_plan(
-    desired: DesiredState, target: Target, connection: Connection, output: Output
-) -> Plan:
-    with output.progress("Reading the directory") as progress:
-        live = read_snapshot(
-            connection.client, page_size=connection.page_size, progress=progress.update
-        )
-    token_env = None if target.is_sandbox else target.token_env
-    planned = plan(desired, live, PlanContext(target.url, target.dialect, token_env))
-    return with_link_checks(planned, target)
-
-
-def with_link_checks(planned: Plan, target: Target) -> Plan:
-    """On Atlassian, with the organisation's Admin API at hand, the plan's new emails
-    that another directory's link will refuse (409), said before anything is sent."""
-    if target.dialect != "atlassian" or not planned_emails(planned):
-        return planned
-    admin = connect_admin(target, required=False)
-    if admin is None:
-        return planned  # without an org token, a 409 in the report explains itself
-    with admin:
-        here = "sandbox" if target.is_sandbox else directory_id_of(target.url)
-        found = link_warnings(planned, admin.links_for_email, here)
-    if not found:
-        return planned
-    warnings = sorted({*planned.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
-    return planned.model_copy(update={"warnings": tuple(warnings)})
 
 
 def render_plan(plan_: Plan, fmt: str, target: Target, output: Output) -> str:

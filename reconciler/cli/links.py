@@ -8,14 +8,14 @@ stale one, through the organisation's Admin API (docs/atlassian.md).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
+from reconciler.app.session import load_files
 from reconciler.cli.commands import main
-from reconciler.cli.common import Output, global_options, load_files, target_option
+from reconciler.cli.common import Output, global_options, target_option
 from reconciler.desired import DesiredState
 from reconciler.errors import ApprovalError, ConfigError
 from reconciler.scim.admin import AdminClient, ScimLink, directory_id_of
@@ -70,12 +70,12 @@ def links(
     RECONCILER_ORG_TOKEN (or the variable target.org_token_env names).
     """
     desired = load_files(paths) if paths else DesiredState()
-    resolved = resolve_target(target, desired.target, os.environ)
+    resolved = resolve_target(target, desired.target, output.runtime.env)
     unlinking = words[0] == "unlink"
     emails = words[1:] if unlinking else words
     if not emails:
         raise ConfigError("give at least one EMAIL")
-    admin = connect_admin(resolved, org_id)
+    admin = connect_admin(resolved, org_id, output.runtime.env)
     assert admin is not None, "required=True never answers None"
     with admin:
         if unlinking:

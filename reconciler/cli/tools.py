@@ -8,21 +8,19 @@ from typing import Any
 
 import click
 
+from reconciler.app import run_export
 from reconciler.cli.commands import main
 from reconciler.cli.common import (
     Output,
-    connected,
     global_options,
     paths_argument,
     target_option,
     write_atomically,
 )
-from reconciler.desired import DesiredState
 from reconciler.errors import (
     ConfigError,
 )
 from reconciler.export import export_documents, render_export
-from reconciler.snapshot import read_snapshot
 
 
 @main.command()
@@ -48,14 +46,7 @@ def export(target: str | None, out: Path | None, fmt: str, force: bool, output: 
     The export loads without problems and plans to no changes against the same
     directory. Without --out, one document goes to stdout.
     """
-    desired = DesiredState()
-    with (
-        connected(desired, target, output) as (resolved, connection),
-        output.progress("Reading the directory") as progress,
-    ):
-        live = read_snapshot(
-            connection.client, page_size=connection.page_size, progress=progress.update
-        )
+    resolved, live = run_export(target, output.runtime)
     users_doc, groups_doc = export_documents(live)
     output.info(f"Read {resolved.description}")
     if out is None:

@@ -31,9 +31,11 @@ from reconciler.planner.match_users import match_users
 from reconciler.planner.review import deactivated_members, inactive_joiners
 from reconciler.planner.users import LeftAloneEntry, UserPlan, plan_users
 
-__all__ = ["LEFT_ALONE_KEYS", "PlanContext", "limit_bases", "plan"]
+__all__ = ["LEFT_ALONE_KEYS_KEPT", "PlanContext", "limit_bases", "plan"]
 
-LEFT_ALONE_KEYS = 20  # keys kept per left-alone reason in the plan; the count is complete
+# Keys the plan keeps per left-alone reason (the views show fewer: render.notation);
+# the count beside them is always complete.
+LEFT_ALONE_KEYS_KEPT = 20
 
 
 def _stages(
@@ -79,7 +81,7 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
     )
     result = Plan(
         target=context.target,
-        dialect=context.dialect,
+        dialect=context.dialect.name,
         user_key=key_attribute,
         token_env=context.token_env,
         actions=tuple(actions),
@@ -100,7 +102,7 @@ def _left_alone(entries: Iterable[LeftAloneEntry]) -> tuple[LeftAlone, ...]:
             resource=resource,
             reason=reason,
             count=len(keys),
-            keys=tuple(sorted(keys, key=lambda k: (k.lower(), k))[:LEFT_ALONE_KEYS]),
+            keys=tuple(sorted(keys, key=lambda k: (k.lower(), k))[:LEFT_ALONE_KEYS_KEPT]),
         )
         for (resource, reason), keys in sorted(by_reason.items())
     )

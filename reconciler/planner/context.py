@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.dialect import Dialect, dialect_named
+
 
 @dataclass(frozen=True, slots=True)
 class PlanContext:
-    """The target a plan is for, and what its dialect can and cannot do."""
+    """The target a plan is for, and what its dialect can and cannot do.
+
+    ``dialect`` may be given by name (``"atlassian"``, ``"generic"``), as a saved plan
+    records it; it is held as the ``Dialect`` of that name.
+    """
 
     target: str
-    dialect: str  # "atlassian" or "generic"
+    dialect: Dialect
     token_env: str | None = None  # recorded in the plan by name, for apply --plan
+
+    def __init__(self, target: str, dialect: Dialect | str, token_env: str | None = None) -> None:
+        object.__setattr__(self, "target", target)
+        named = dialect_named(dialect) if isinstance(dialect, str) else dialect
+        object.__setattr__(self, "dialect", named)
+        object.__setattr__(self, "token_env", token_env)
 
     @property
     def names_immutable(self) -> bool:
         """Group displayNames cannot be changed: a rename is create + move + delete."""
-        return self.dialect == "atlassian"
+        return self.dialect.names_immutable
 
     @property
     def emails_unique(self) -> bool:
         """Two accounts cannot share an email: a held email blocks a create."""
-        return self.dialect == "atlassian"
+        return self.dialect.emails_unique

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.desired import GroupSpec, GroupsPolicy
-from reconciler.dialect import dialect_named
 from reconciler.live import LiveGroup
 from reconciler.plan import Action, ActionKind, Change, MemberChange, PlanWarning, Resource
 from reconciler.planner.context import PlanContext
@@ -131,7 +130,7 @@ def _file_group(match: FileGroupMatch, inputs: _Inputs, out: _Outcome) -> None:
 
 
 def _warn_reserved(name: str, inputs: _Inputs, out: _Outcome) -> None:
-    if dialect_named(inputs.context.dialect).reserved_group(name):
+    if inputs.context.dialect.reserved_group(name):
         out.warn(
             name,
             "is named like a default-access group of Atlassian's products: group names are "

@@ -1,14 +1,14 @@
 """The machine views: the plan JSON (which *is* the plan) and the apply report JSON.
 
-Both are contracts for scripts and CI (DESIGN.md "Plan JSON"). The plan's form is
-``Plan.to_dict`` plus one derived key, an addition within format version 1: a change
-of a multi-valued attribute (``emails``, ``phoneNumbers``) also lists its ``items``,
-what is added, removed and changed item by item. ``items`` follows from ``before``
-and ``after``, which the digest covers, so the digest leaves it out; reading a plan
-back (``parse_plan_json``) takes it off and refuses a file whose ``items`` do not
-follow from its ``before`` and ``after``. ``plan --out`` and ``--format json`` write
-the same bytes. Both views use two-space indent, UTF-8 kept as it is and one
-trailing newline.
+Both are contracts for scripts and CI (docs/design.md "Plan JSON, format version 1").
+The plan's form is ``Plan.to_dict`` plus one derived key, an addition within format
+version 1: a change of a multi-valued attribute (``emails``, ``phoneNumbers``) also
+lists its ``items``, what is added, removed and changed item by item. ``items``
+follows from ``before`` and ``after``, which the digest covers, so the digest leaves
+it out; reading a plan back (``parse_plan_json``) takes it off and refuses a file
+whose ``items`` do not follow from its ``before`` and ``after``. ``plan --out`` and
+``--format json`` write the same bytes. Both views use two-space indent, UTF-8 kept as
+it is and one trailing newline.
 """
 
 from __future__ import annotations

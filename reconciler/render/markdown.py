@@ -20,12 +20,17 @@ from dataclasses import dataclass, field
 
 from reconciler.plan import Action, ActionKind, Plan, PlanWarning, Resource
 from reconciler.render.markdown_objects import code, escaped, object_block
-from reconciler.render.notation import NO_CHANGES, SANDBOX_NOTE, left_alone_keys, plural
+from reconciler.render.notation import (
+    LEFT_ALONE_KEYS_SHOWN_IN_MARKDOWN,
+    NO_CHANGES,
+    SANDBOX_NOTE,
+    left_alone_keys,
+    plural,
+)
 
 COMMENT_LIMIT = 65_000  # under GitHub's 65,536, with room for a bot's own footer
 WARNINGS_SHOWN = 50
-LEFT_ALONE_SHOWN = 20
-LEFT_ALONE_KEYS_SHOWN = 10
+LEFT_ALONE_REASONS_SHOWN = 20  # left-alone entries (a reason and its keys) listed
 
 _KIND_TITLE: dict[ActionKind, str] = {kind: kind.value.capitalize() for kind in ActionKind}
 
@@ -121,15 +126,15 @@ def _left_alone(plan: Plan) -> str:
         "| Resource | Reason | Count | First keys |",
         "|---|---|---:|---|",
     ]
-    for entry in plan.left_alone[:LEFT_ALONE_SHOWN]:
-        keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN)
+    for entry in plan.left_alone[:LEFT_ALONE_REASONS_SHOWN]:
+        keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN_IN_MARKDOWN)
         named = ", ".join(code(k) for k in keys) + (
             f", … {unnamed} more" if keys and unnamed else ""
         )
         lines.append(
             f"| {entry.resource.value} | {escaped(entry.reason)} | {entry.count} | {named} |"
         )
-    hidden = len(plan.left_alone) - LEFT_ALONE_SHOWN
+    hidden = len(plan.left_alone) - LEFT_ALONE_REASONS_SHOWN
     if hidden > 0:
         lines += ["", f"_… and {plural(hidden, 'more reason')}; see the JSON plan._"]
     return "\n".join(lines) + "\n\n"

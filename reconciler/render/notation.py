@@ -38,8 +38,11 @@ SYMBOL: dict[ActionKind, str] = {
 # not per group, so that a handful of removals is never hidden behind 20,000 adds.
 MEMBERS_SHOWN = 50
 
-# Keys listed per left-alone reason; the count beside them is always complete.
-LEFT_ALONE_KEYS_SHOWN = 5
+# Keys a view lists per left-alone reason: a few in the terminal, more in a review
+# comment; the plan keeps more (planner.LEFT_ALONE_KEYS_KEPT), and the count beside
+# them is always complete.
+LEFT_ALONE_KEYS_SHOWN_IN_TEXT = 5
+LEFT_ALONE_KEYS_SHOWN_IN_MARKDOWN = 10
 
 SANDBOX_NOTE = "The target is the local embedded sandbox, not a real directory."
 DRY_RUN_NOTE = "Dry run: nothing was sent to the directory; outcomes show what an apply would do."
@@ -156,7 +159,7 @@ def plural(count: int, noun: str) -> str:
 
 
 def summary_line(plan: Plan) -> str:
-    """The closing line of a plan; its wording is a public contract (DESIGN.md)."""
+    """The closing line of a plan; its wording is a public contract (docs/design.md "CLI")."""
     if plan.is_empty:
         # With warnings, the files and the directory may still disagree (a live key
         # shared by two users, say): "matches" would be a claim we cannot make.
@@ -174,7 +177,7 @@ def report_summary_line(report: ApplyReport) -> str:
     return f"Apply: {parts}."
 
 
-def left_alone_keys(entry: LeftAlone, shown: int = LEFT_ALONE_KEYS_SHOWN) -> tuple[list[str], int]:
+def left_alone_keys(entry: LeftAlone, shown: int) -> tuple[list[str], int]:
     """The first keys of a left-alone entry and how many of its objects go unnamed."""
     keys = [printable(key) for key in entry.keys[:shown]]
     return keys, max(entry.count - len(keys), 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from reconciler.plan import Action, ActionKind, Change, Plan
 from reconciler.render.notation import (
     DRY_RUN_NOTE,
+    LEFT_ALONE_KEYS_SHOWN_IN_TEXT,
     MEMBERS_SHOWN,
     SANDBOX_NOTE,
     SYMBOL,
@@ -94,7 +95,7 @@ def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
     if plan.left_alone:
         lines += ["", "Left alone by policy:"]
         for entry in plan.left_alone:
-            keys, unnamed = left_alone_keys(entry)
+            keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN_IN_TEXT)
             named = ", ".join(keys) + (f", and {unnamed} more" if keys and unnamed else "")
             lines.append(
                 f"{SECTION_INDENT}{entry.resource.value}: {printable(entry.reason)}: "
@@ -175,8 +176,7 @@ def _member_lines(keys: tuple[str, ...], symbol: str, verb: str) -> list[str]:
 
 
 def _result_line(result: ActionResult, paint: _Painter, *, dry_run: bool) -> str:
-    action = result.action
-    head = f"{SYMBOL[action.action]} {action_label(action)}: "
+    head = f"{SYMBOL[result.kind]} {action_label(result.action)}: "
     word = result.outcome.value
     if dry_run and result.outcome is Outcome.APPLIED:
         word = "would apply"

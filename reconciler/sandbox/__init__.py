@@ -1,7 +1,7 @@
 """The embedded sandbox: a local SCIM 2.0 directory in Atlassian's dialect, in SQLite.
 
 It is the default target (``sandbox:.reconciler/sandbox.db``) and the test bed for
-Atlassian behaviour (ATLASSIAN.md), including the organisation around the directory.
+Atlassian behaviour (docs/atlassian.md), including the organisation around the directory.
 Modules, bottom-up: ``schemas`` (what a user and a group are), ``problems`` (SCIM
 error answers), ``resources`` (validation and rendering), ``filters``, ``patch``,
 ``records`` and ``store`` (SQLite), ``org`` (accounts, SCIM links, names taken in the

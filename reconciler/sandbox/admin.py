@@ -1,10 +1,10 @@
 """The organisation's Admin API for SCIM links, as the sandbox serves it.
 
-Atlassian's user-provisioning Admin APIs (ATLASSIAN.md "Access") are how an admin
-inspects and detaches the links between SCIM users and Atlassian accounts, which is
-how the 409s of ``org`` are resolved. They live beside the directory, under
-``/admin/user-provisioning/v1/org/{orgId}/``, and take the organisation's API key,
-not the directory's:
+Atlassian's user-provisioning Admin APIs (docs/atlassian.md "The sandbox's
+organisation") are how an admin inspects and detaches the links between SCIM users and
+Atlassian accounts, which is how the 409s of ``org`` are resolved. They live beside
+the directory, under ``/admin/user-provisioning/v1/org/{orgId}/``, and take the
+organisation's API key, not the directory's:
 
 * ``GET user/{accountId}/get-scim-links`` and ``POST get-scim-links-for-email``
   (body ``{"email": ...}``) answer ``{"scimLinks": [{"atlassianAccountId",
@@ -24,21 +24,24 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from reconciler.sandbox import org
-from reconciler.sandbox.problems import ScimRequestError, auth_error_body, encode, invalid_value
+from reconciler.sandbox.problems import (
+    Reply,
+    ScimRequestError,
+    invalid_value,
+    respond,
+    unauthorized,
+)
 from reconciler.sandbox.resources import check_text
 from reconciler.sandbox.store import SandboxStore
 
 ADMIN_PREFIX = "/admin/user-provisioning/v1/org"
 _ORG = f"{ADMIN_PREFIX}/<org_id>"
-
-Answer = tuple[int, Any]  # status, JSON payload (None: no body)
 
 _ROUTES = Map(
     [
@@ -67,7 +70,7 @@ class AdminApi:
         self.store = store
         self._token = token
         self._any_token = any_token and token is None
-        self._handlers: dict[str, Callable[[Request, dict[str, str]], Answer]] = {
+        self._handlers: dict[str, Callable[[Request, dict[str, str]], Reply]] = {
             "links": self._links,
             "links_for_email": self._links_for_email,
             "unlink": self._unlink,
@@ -77,19 +80,14 @@ class AdminApi:
     def answer(self, request: Request) -> Response:
         """The HTTP answer to one request under ``ADMIN_PREFIX``."""
         if not self._authorized(request):
-            return Response(
-                encode(auth_error_body("Unauthorized: the organization API key is required")),
-                status=401,
-                content_type="application/json",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            return unauthorized("Unauthorized: the organization API key is required")
         headers: dict[str, str] = {}
         try:
             endpoint, matched = _ROUTES.bind_to_environ(request.environ).match()
             args = {key: str(value) for key, value in matched.items()}
             if args.pop("org_id") != org.SANDBOX_ORG_ID:
                 raise ScimRequestError(404, f"no organization here but {org.SANDBOX_ORG_ID}")
-            status, payload = self._handlers[str(endpoint)](request, args)
+            status, payload, headers = self._handlers[str(endpoint)](request, args)
         except ScimRequestError as problem:
             status, payload = problem.status, problem.body()
         except MethodNotAllowed as exc:
@@ -98,9 +96,7 @@ class AdminApi:
             headers["Allow"] = ", ".join(exc.valid_methods or ())
         except NotFound:
             status, payload = 404, ScimRequestError(404, f"no endpoint at {request.path}").body()
-        if payload is None:
-            return Response(status=status, headers=headers)
-        return Response(encode(payload), status, headers, content_type="application/json")
+        return respond((status, payload, headers), "application/json")
 
     def _authorized(self, request: Request) -> bool:
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
@@ -111,27 +107,27 @@ class AdminApi:
             return True
         return self._token is not None and hmac.compare_digest(given, self._token.encode())
 
-    def _links(self, request: Request, args: dict[str, str]) -> Answer:
+    def _links(self, request: Request, args: dict[str, str]) -> Reply:
         links = org.links_of_account(self.store, args["account_id"])
         if links is None:
             raise ScimRequestError(404, f"no account [{args['account_id']}] in the organization")
-        return 200, {"scimLinks": [link.to_json() for link in links]}
+        return 200, {"scimLinks": [link.to_json() for link in links]}, {}
 
-    def _links_for_email(self, request: Request, args: dict[str, str]) -> Answer:
+    def _links_for_email(self, request: Request, args: dict[str, str]) -> Reply:
         links = org.links_for_email(self.store, _email(request))
-        return 200, {"scimLinks": [link.to_json() for link in links]}
+        return 200, {"scimLinks": [link.to_json() for link in links]}, {}
 
-    def _unlink(self, request: Request, args: dict[str, str]) -> Answer:
+    def _unlink(self, request: Request, args: dict[str, str]) -> Reply:
         if not org.unlink(self.store, args["directory_id"], args["user_id"]):
             raise ScimRequestError(
                 404, f"no SCIM user [{args['user_id']}] in directory [{args['directory_id']}]"
             )
-        return 204, None
+        return 204, None, {}
 
-    def _delete(self, request: Request, args: dict[str, str]) -> Answer:
+    def _delete(self, request: Request, args: dict[str, str]) -> Reply:
         if not org.delete_scim_records(self.store, args["account_id"]):
             raise ScimRequestError(404, f"no account [{args['account_id']}] in the organization")
-        return 204, None
+        return 204, None, {}
 
 
 def _email(request: Request) -> str:

@@ -4,7 +4,8 @@ Routing, authentication, body parsing and HTTP status codes live here; what a va
 resource is lives in ``resources``, PATCH in ``patch``, filters in ``filters`` and
 storage in ``store``. Every refusal is a ``ScimRequestError`` turned into one SCIM error
 answer in ``_dispatch``, so bad client input gets a 4xx and never a traceback.
-The behaviours are ATLASSIAN.md's; the tests in ``tests/sandbox`` cite each one.
+The behaviours are those of docs/atlassian.md; the tests in ``tests/sandbox`` cite
+each one.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from reconciler.sandbox.filters import list_filter
 from reconciler.sandbox.patch import apply_operations, parse_patch
 from reconciler.sandbox.problems import (
     SCIM_CONTENT_TYPE,
+    Reply,
     ScimRequestError,
-    auth_error_body,
-    encode,
     invalid_value,
     mutability,
+    respond,
+    unauthorized,
 )
 from reconciler.sandbox.resources import (
     check_group,
@@ -50,7 +52,7 @@ from reconciler.sandbox.schemas import (
     USER_URN,
     service_provider_config,
 )
-from reconciler.sandbox.store import GroupRecord, MemberChange, SandboxStore, UserRecord
+from reconciler.sandbox.store import GroupRecord, MemberOperation, SandboxStore, UserRecord
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -59,8 +61,6 @@ BASE_PATH = "/scim/directory/sandbox"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a PATCH adding tens of thousands of members fits
 _MAX_START_INDEX = 2**62  # SQLite integers are 64-bit; beyond this no page exists anyway
 _JSON_TYPES = frozenset({"application/json", "application/scim+json"})
-
-Answer = tuple[int, Any, dict[str, str]]  # status, JSON payload (None: no body), headers
 
 _ROUTES = Map(
     [
@@ -107,7 +107,7 @@ class SandboxApp:
         self._wsgi: WSGIApplication = self._serve
         if faults is not None and faults.enabled:
             self._wsgi = with_faults(self._serve, faults)
-        self._handlers: dict[str, Callable[[Request, str, str | None], Answer]] = {
+        self._handlers: dict[str, Callable[[Request, str, str | None], Reply]] = {
             "users": self._users,
             "user": self._user,
             "groups": self._groups,
@@ -131,12 +131,7 @@ class SandboxApp:
         if request.path.startswith(ADMIN_PREFIX + "/"):
             return self._admin.answer(request)
         if self._token is not None and not self._authorized(request):
-            return Response(
-                encode(auth_error_body("Unauthorized: a valid bearer token is required")),
-                status=401,
-                content_type="application/json",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            return unauthorized("Unauthorized: a valid bearer token is required")
         try:
             endpoint, args = _ROUTES.bind_to_environ(request.environ).match()
             base_url = request.url_root.rstrip("/") + BASE_PATH
@@ -154,9 +149,7 @@ class SandboxApp:
         except HTTPException as exc:
             code = exc.code or 400
             status, payload, headers = code, ScimRequestError(code, str(exc.description)).body(), {}
-        if payload is None:
-            return Response(status=status, headers=headers)
-        return Response(encode(payload), status, headers, content_type=SCIM_CONTENT_TYPE)
+        return respond((status, payload, headers), SCIM_CONTENT_TYPE)
 
     def _authorized(self, request: Request) -> bool:
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
@@ -167,7 +160,7 @@ class SandboxApp:
 
     # Users -------------------------------------------------------------------
 
-    def _users(self, request: Request, base_url: str, _: str | None) -> Answer:
+    def _users(self, request: Request, base_url: str, _: str | None) -> Reply:
         if request.method == "POST":
             attrs = check_user(clean_attributes(_body(request), USER))
             record = self.store.create_user(attrs)
@@ -184,7 +177,7 @@ class SandboxApp:
         ]
         return 200, _list(total, start, resources), {}
 
-    def _user(self, request: Request, base_url: str, user_id: str | None) -> Answer:
+    def _user(self, request: Request, base_url: str, user_id: str | None) -> Reply:
         assert user_id is not None
         store = self.store
         if request.method == "DELETE":
@@ -214,14 +207,14 @@ class SandboxApp:
 
     # Groups ------------------------------------------------------------------
 
-    def _groups(self, request: Request, base_url: str, _: str | None) -> Answer:
+    def _groups(self, request: Request, base_url: str, _: str | None) -> Reply:
         if request.method == "POST":
             attrs = clean_attributes(_body(request), GROUP)
             member_ids = split_members(attrs) or []
             record = self.store.create_group(check_group(attrs), member_ids)
             resource = self._render_group(record, base_url)
             return 201, resource, {"Location": resource["meta"]["location"]}
-        # attributes/excludedAttributes are not honoured on groups (ATLASSIAN.md).
+        # attributes/excludedAttributes are not honoured on groups (docs/atlassian.md).
         start, count = _paging(request)
         text = request.args.get("filter")
         where = list_filter(text, GROUP_URN) if text else None
@@ -230,7 +223,7 @@ class SandboxApp:
         resources = [render_group(r, members[r.seq], base_url) for r in records]
         return 200, _list(total, start, resources), {}
 
-    def _group(self, request: Request, base_url: str, group_id: str | None) -> Answer:
+    def _group(self, request: Request, base_url: str, group_id: str | None) -> Reply:
         assert group_id is not None
         store = self.store
         if request.method == "DELETE":
@@ -243,13 +236,13 @@ class SandboxApp:
             old = store.get_group(group_id)
             if request.method == "PUT":
                 attrs = clean_attributes(body, GROUP)
-                changes = [MemberChange("replace", tuple(split_members(attrs) or ()))]
-                unknown_status = 400  # ATLASSIAN.md: PUT with unknown member ids is a 400
+                changes = [MemberOperation("replace", tuple(split_members(attrs) or ()))]
+                unknown_status = 400  # docs/atlassian.md: PUT with unknown member ids is 400
             else:
                 patch = parse_patch(body, GROUP)
                 attrs = clean_attributes(apply_operations(old.attributes, patch.operations), GROUP)
                 changes = list(patch.members)
-                unknown_status = 404  # ATLASSIAN.md: PATCH naming an unknown user is a 404
+                unknown_status = 404  # docs/atlassian.md: PATCH naming an unknown user is 404
             if attrs.get("displayName") != old.attributes["displayName"]:
                 raise mutability(
                     "displayName is immutable: create a new group, move the members,"
@@ -266,27 +259,27 @@ class SandboxApp:
 
     # Discovery ---------------------------------------------------------------
 
-    def _schemas(self, request: Request, base_url: str, _: str | None) -> Answer:
+    def _schemas(self, request: Request, base_url: str, _: str | None) -> Reply:
         resources = [schema.to_scim(base_url) for schema in SCHEMAS]
         return 200, _list(len(resources), 1, resources), {}
 
-    def _schema(self, request: Request, base_url: str, urn: str | None) -> Answer:
+    def _schema(self, request: Request, base_url: str, urn: str | None) -> Reply:
         for schema in SCHEMAS:
             if schema.id.lower() == (urn or "").lower():
                 return 200, schema.to_scim(base_url), {}
         raise ScimRequestError(404, f"Schema [{urn}] not found")
 
-    def _resource_types(self, request: Request, base_url: str, _: str | None) -> Answer:
+    def _resource_types(self, request: Request, base_url: str, _: str | None) -> Reply:
         resources = [kind.to_scim(base_url) for kind in RESOURCE_KINDS]
         return 200, _list(len(resources), 1, resources), {}
 
-    def _resource_type(self, request: Request, base_url: str, name: str | None) -> Answer:
+    def _resource_type(self, request: Request, base_url: str, name: str | None) -> Reply:
         for kind in RESOURCE_KINDS:
             if kind.name.lower() == (name or "").lower():
                 return 200, kind.to_scim(base_url), {}
         raise ScimRequestError(404, f"ResourceType [{name}] not found")
 
-    def _spc(self, request: Request, base_url: str, _: str | None) -> Answer:
+    def _spc(self, request: Request, base_url: str, _: str | None) -> Reply:
         return 200, service_provider_config(base_url), {}
 
 
@@ -310,7 +303,7 @@ def _paging(request: Request) -> tuple[int, int]:
     """``startIndex`` (1-based) and ``count``, clamped as RFC 7644 3.4.2.4 and Atlassian say.
 
     Below 1 a start index counts as 1 and a negative count as 0; counts above 100
-    are clamped to 100 (ATLASSIAN.md: the default and effective page is 100).
+    are clamped to 100 (docs/atlassian.md: the default and effective page is 100).
     """
     start = _int_arg(request, "startIndex", 1)
     count = _int_arg(request, "count", MAX_PAGE_SIZE)

@@ -1,8 +1,9 @@
 """Injected faults: rate limits, latency, 500/503 answers, dropped connections, lies.
 
-Real directories throttle, fail and hang up (ATLASSIAN.md "Errors and limits",
-TEST_SERVERS.md); the client's retry policy and its handling of writes whose outcome
-is unknown can only be trusted once they have met those faults. ``FaultInjector``
+Real directories throttle, fail and hang up (docs/atlassian.md "Errors, rate limits,
+retries"; docs/test-servers.md "Misbehaviours the client must survive"); the
+client's retry policy and its handling of writes whose outcome is unknown can only
+be trusted once they have met those faults. ``FaultInjector``
 is the one place that decides what happens to a request. Two thin adapters carry
 the decision out:
 
@@ -18,7 +19,7 @@ the decision out:
 
 A drop happens either before the request is processed or after it (the write took
 effect, but its answer never arrived), chosen at random: the second kind is what
-makes a create's outcome unknown (DESIGN.md "Executor"). An ``error_200`` refuses
+makes a create's outcome unknown (docs/design.md "Safety model": writes). An ``error_200`` refuses
 the request but answers HTTP 200 with a SCIM error body, as some gateways do; with
 ``writes_only``, the random faults hit only POST, PUT, PATCH and DELETE. Answers
 that are served can still be rewritten on their way out (``rewrites``: an echoed

@@ -1,6 +1,6 @@
 """The one filter shape Atlassian supports: a single ``eq`` comparison.
 
-ATLASSIAN.md "Listing, filtering, paging": filters are one exact ``eq`` on
+docs/atlassian.md "Listing, paging, filtering": filters are one exact ``eq`` on
 ``userName`` or ``externalId`` (users) and on ``displayName`` (groups); anything else
 is 400. The parser still understands the RFC 7644 section 3.4.2.2 comparison shape,
 so that an unsupported operator or attribute gets a message naming what is
@@ -92,7 +92,7 @@ def list_filter(text: str, core_urn: str) -> ListFilter:
     """The store query for a list ``filter`` on the resource type with ``core_urn``.
 
     userName and displayName compare case-insensitively, externalId exactly
-    (ATLASSIAN.md "Users": externalId is the client's and case-sensitive).
+    (docs/atlassian.md "Listing, paging, filtering": externalId is exact).
     """
     comparison = parse_comparison(text)
     name = comparison.attribute.lower().removeprefix(core_urn.lower() + ":")

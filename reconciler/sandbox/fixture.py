@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -32,6 +32,7 @@ from pydantic import (
     field_validator,
 )
 
+from reconciler.desired import EmailAddress, FormatVersion
 from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
 from reconciler.files.validation import report_validation_error
 from reconciler.sandbox.org import SANDBOX_DIRECTORY_ID, OrgAccount
@@ -44,7 +45,7 @@ class _Strict(BaseModel):
 class AccountSpec(_Strict):
     """An Atlassian account of the organisation that is not a user of this directory."""
 
-    email: str = Field(min_length=3, description="The account's email; unique in the org.")
+    email: EmailAddress = Field(min_length=3, description="The account's email; unique in the org.")
     account_id: str | None = Field(
         default=None, min_length=1, description="Its Atlassian account id (default: minted)."
     )
@@ -53,13 +54,6 @@ class AccountSpec(_Strict):
         min_length=1,
         description="The id of another directory whose SCIM user is linked to the account.",
     )
-
-    @field_validator("email")
-    @classmethod
-    def _looks_like_email(cls, value: str) -> str:
-        if "@" not in value or value.startswith("@") or value.endswith("@"):
-            raise ValueError(f"{value!r} is not an email address")
-        return value
 
     @field_validator("linked_to")
     @classmethod
@@ -91,15 +85,8 @@ class OrgSpec(_Strict):
 class OrgFixtureFile(_Strict):
     """One organisation fixture file, format version 1."""
 
-    version: Literal[1]
+    version: FormatVersion
     org: OrgSpec
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_is_the_number_one(cls, value: object) -> object:
-        if type(value) is not int:
-            raise ValueError(f"version must be the number 1, not {value!r}")
-        return value
 
 
 def is_fixture(data: Any) -> bool:

@@ -1,10 +1,10 @@
 """The Atlassian organisation around the sandbox's directory: accounts, SCIM links, names.
 
-ATLASSIAN.md "Users" and "Groups": an organisation holds Atlassian accounts, each
-SCIM user of a directory is linked to one, and group names are unique across the
-whole organisation. The sandbox's directory (id ``sandbox``) is one directory of
-the organisation ``sandbox-org``; everything else in it comes from a fixture
-(``reconciler sandbox seed``):
+docs/atlassian.md "The sandbox's organisation": an organisation holds Atlassian
+accounts, each SCIM user of a directory is linked to one, and group names are unique
+across the whole organisation. The sandbox's directory (id ``sandbox``) is one
+directory of the organisation ``sandbox-org``; everything else in it comes from a
+fixture (``reconciler sandbox seed``):
 
 * An **account** is a row of ``accounts``, keyed by its lower-cased email. A user
   of this directory is linked to the account in its ``account_id``; an account of
@@ -73,7 +73,7 @@ def new_account_id() -> str:
 
 
 def email_taken(email: str) -> ScimRequestError:
-    """Atlassian's 409 for an email that another account or user holds (ATLASSIAN.md)."""
+    """Atlassian's 409 for an email another account or user holds (docs/atlassian.md)."""
     return ScimRequestError(
         409, f"Resource [USER]: with email[{email}] already exists", "uniqueness"
     )
@@ -190,7 +190,7 @@ def delete_scim_records(store: SandboxStore, account_id: str) -> bool:
     """Delete the account's SCIM users in every directory; False when there is no account.
 
     ``onlyDeleteUserInDB``: the account itself stays. Memberships go with the user
-    and must be provisioned again (ATLASSIAN.md "Access").
+    and must be provisioned again (docs/atlassian.md "The sandbox's organisation").
     """
     with store.transaction():
         if not store.rows(sql.ACCOUNT_BY_ID, (account_id,)):

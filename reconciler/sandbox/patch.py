@@ -6,9 +6,10 @@ all-or-nothing. Applying works on a copy of the stored, canonical attributes and
 re-validates the result with ``resources``; what the client sends inside a value is
 type-checked before it is merged, so the result never holds raw client data.
 
-Group ``members`` are kept apart as ``MemberChange``s: the store applies them as
-membership rows, so adding 1,000 members to a group of 290,000 costs 1,000 rows,
-not a rewrite of the member list (DESIGN.md "Executor": chunked member PATCHes).
+Group ``members`` are kept apart as ``MemberOperation``s: the store applies them as
+membership rows, so adding 1,000 members to a group of 290,000 costs 1,000 rows, not a
+rewrite of the member list (docs/atlassian.md "Groups": one PATCH carries all of a
+group's member changes).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from reconciler.sandbox.problems import (
 )
 from reconciler.sandbox.resources import clean_value, member_ids, refuse_unsupported
 from reconciler.sandbox.schemas import GROUP, Attribute, ResourceKind, Schema
-from reconciler.sandbox.store import MemberChange
+from reconciler.sandbox.store import MemberOperation
 
 _OPS = ("add", "replace", "remove")
 
@@ -56,7 +57,7 @@ class PatchRequest:
     """A parsed PATCH body: attribute operations and member changes, in request order."""
 
     operations: tuple[Operation, ...]
-    members: tuple[MemberChange, ...]
+    members: tuple[MemberOperation, ...]
 
 
 def parse_patch(body: Mapping[str, Any], kind: ResourceKind) -> PatchRequest:
@@ -65,7 +66,7 @@ def parse_patch(body: Mapping[str, Any], kind: ResourceKind) -> PatchRequest:
     if not isinstance(raw_ops, list) or not raw_ops:
         raise invalid_value('a PATCH body needs a non-empty "Operations" list')
     operations: list[Operation] = []
-    members: list[MemberChange] = []
+    members: list[MemberOperation] = []
     for index, raw in enumerate(raw_ops):
         if not isinstance(raw, Mapping):
             raise invalid_value(f"Operations[{index}] must be an object")
@@ -95,7 +96,7 @@ def parse_patch(body: Mapping[str, Any], kind: ResourceKind) -> PatchRequest:
             expanded = [Operation(op, parse_path(path_text, kind), value)]
         for operation in expanded:
             if kind is GROUP and _is_members(operation.path):
-                members.append(_member_change(operation))
+                members.append(_member_operation(operation))
             else:
                 operations.append(operation)
     return PatchRequest(tuple(operations), tuple(members))
@@ -183,7 +184,7 @@ def _is_members(path: Path) -> bool:
     )
 
 
-def _member_change(operation: Operation) -> MemberChange:
+def _member_operation(operation: Operation) -> MemberOperation:
     """Translate an operation on ``members`` into a membership change."""
     path, value = operation.path, operation.value
     if path.sub is not None:
@@ -193,11 +194,11 @@ def _member_change(operation: Operation) -> MemberChange:
             raise invalid_path('members can only be removed by members[value eq "<id>"]')
         if not isinstance(path.value_filter.value, str):
             raise invalid_path("a member id is a string")
-        return MemberChange("remove", (path.value_filter.value,))
+        return MemberOperation("remove", (path.value_filter.value,))
     if operation.op == "remove" and value is None:
-        return MemberChange("replace", ())
+        return MemberOperation("replace", ())
     items = value if isinstance(value, list) else [] if value is None else [value]
-    return MemberChange(operation.op, tuple(member_ids(items, "members")))
+    return MemberOperation(operation.op, tuple(member_ids(items, "members")))
 
 
 def apply_operations(attrs: Mapping[str, Any], operations: tuple[Operation, ...]) -> dict[str, Any]:

@@ -6,8 +6,8 @@ answer at the edge of the WSGI app. It is the server side of the protocol, so it
 deliberately not part of ``reconciler.errors``: it never reaches a reconciler user,
 only the HTTP client on the other end of the sandbox.
 
-The shapes follow ATLASSIAN.md: SCIM errors carry ``status`` as a *string*
-(RFC 7644 section 3.12), while 401/403 bodies are not SCIM at all but
+The shapes follow docs/atlassian.md "Errors, rate limits, retries": SCIM errors
+carry ``status`` as a *string* (RFC 7644 section 3.12), while 401/403 bodies are not SCIM at all but
 ``{"error": ..., "traceId": ...}``.
 """
 
@@ -17,8 +17,14 @@ import json
 import secrets
 from typing import Any
 
+from werkzeug.wrappers import Response
+
 SCIM_CONTENT_TYPE = "application/scim+json"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+# What an endpoint of the sandbox (directory or Admin API) answers: the status, the
+# JSON payload (None: no body) and any headers of its own.
+Reply = tuple[int, Any, dict[str, str]]
 
 
 class ScimRequestError(Exception):
@@ -62,6 +68,24 @@ def encode(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode("ascii")
 
 
+def respond(reply: Reply, content_type: str) -> Response:
+    """The HTTP response for an endpoint's ``Reply``."""
+    status, payload, headers = reply
+    if payload is None:
+        return Response(status=status, headers=headers)
+    return Response(encode(payload), status, headers, content_type=content_type)
+
+
+def unauthorized(message: str) -> Response:
+    """Atlassian's 401 for a missing or refused bearer token (not a SCIM body)."""
+    return Response(
+        encode(auth_error_body(message)),
+        status=401,
+        content_type="application/json",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 def invalid_value(detail: str) -> ScimRequestError:
     """400 ``invalidValue``: a required attribute is missing or a value has the wrong type."""
     return ScimRequestError(400, detail, "invalidValue")
@@ -73,7 +97,7 @@ def invalid_path(detail: str) -> ScimRequestError:
 
 
 def invalid_filter(detail: str) -> ScimRequestError:
-    """400 ``invalidFilter``: a filter this directory does not support (ATLASSIAN.md)."""
+    """400 ``invalidFilter``: a filter this directory does not support (docs/atlassian.md)."""
     return ScimRequestError(400, detail, "invalidFilter")
 
 

@@ -32,8 +32,11 @@ class GroupRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class MemberChange:
-    """One change to a group's members: ``add``, ``remove`` or ``replace`` these user ids."""
+class MemberOperation:
+    """One PATCH operation on a group's members: ``add``, ``remove`` or ``replace`` these ids.
+
+    By live user id, as the server sees it; the plan's ``MemberChange`` is by user key.
+    """
 
     op: str
     ids: tuple[str, ...]

@@ -86,7 +86,7 @@ def _clean_extension(extension: Schema, value: Any) -> dict[str, Any]:
 def refuse_unsupported(schema_id: str, name: str) -> None:
     """400 ``invalidValue`` naming an RFC attribute that Atlassian's schema lacks.
 
-    Atlassian does not document what it does with them (ATLASSIAN.md "Users");
+    Atlassian does not document what it does with them (docs/atlassian.md "Users");
     refusing them keeps a plan that is green on the sandbox green on the real API.
     """
     found = unsupported(schema_id, name)
@@ -183,7 +183,7 @@ def check_text(value: str, where: str) -> None:
 def check_user(attrs: dict[str, Any]) -> dict[str, Any]:
     """Atlassian's rules for a complete user; fills the ``active`` default.
 
-    ATLASSIAN.md "Users": ``userName`` and exactly one primary email are required,
+    docs/atlassian.md "Users": ``userName`` and exactly one primary email are required,
     and ``active`` defaults to true.
     """
     user_name = attrs.get("userName")
@@ -207,7 +207,7 @@ def primary_email(attrs: Mapping[str, Any]) -> str:
 
 
 def check_group(attrs: dict[str, Any]) -> dict[str, Any]:
-    """A group needs a non-blank ``displayName`` (ATLASSIAN.md "Groups")."""
+    """A group needs a non-blank ``displayName`` (docs/atlassian.md "Groups")."""
     name = attrs.get("displayName")
     if not isinstance(name, str) or not name.strip():
         raise invalid_value("displayName is required")
@@ -277,7 +277,7 @@ def render_group(
 
 
 def _meta(kind: str, created: str, last_modified: str, location: str) -> dict[str, str]:
-    # No "version": Atlassian has no ETags (ATLASSIAN.md "Users").
+    # No "version": Atlassian has no ETags (docs/atlassian.md "Users").
     return {
         "resourceType": kind,
         "created": created,

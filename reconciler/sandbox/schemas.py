@@ -5,11 +5,11 @@ what ``resources`` validates bodies against and what ``patch`` resolves paths wi
 so the directory can never advertise one thing and enforce another. Attribute names
 are case-insensitive (RFC 7643 section 2.1); lookups here return the canonical name.
 
-The user schema is the Atlassian dialect (ATLASSIAN.md "Users"): the RFC core user
-attributes Atlassian has, plus ``department`` and ``organization`` at the top level,
-the enterprise extension with only those two, and Atlassian's read-only
-``urn:scim:schemas:extension:atlassian-external:1.0`` block. ``UNSUPPORTED`` names
-the RFC attributes Atlassian's schema lacks; the sandbox refuses them (docs/atlassian.md
+The user schema is the Atlassian dialect (docs/atlassian.md "Users"): the RFC core
+user attributes Atlassian has, plus ``department`` and ``organization`` at the top
+level, the enterprise extension with only those two, and Atlassian's read-only
+``urn:scim:schemas:extension:atlassian-external:1.0`` block. ``UNSUPPORTED`` names the
+RFC attributes Atlassian's schema lacks; the sandbox refuses them (docs/atlassian.md
 "The sandbox's organisation" says why).
 """
 
@@ -28,7 +28,7 @@ SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 RESOURCE_TYPE_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SPC_URN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 
-# ATLASSIAN.md "Listing, filtering, paging": the default and effective page is 100.
+# docs/atlassian.md "Listing, paging, filtering": the default and effective page is 100.
 MAX_PAGE_SIZE = 100
 
 
@@ -279,7 +279,7 @@ class ResourceKind:
         }
 
 
-# RFC 7643 user attributes that Atlassian's user schema does not have (ATLASSIAN.md
+# RFC 7643 user attributes that Atlassian's user schema does not have (docs/atlassian.md
 # "Users"), by schema: the sandbox answers 400 to a value for any of them.
 UNSUPPORTED: dict[str, tuple[str, ...]] = {
     USER_URN: ("locale", "userType", "profileUrl"),

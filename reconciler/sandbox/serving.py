@@ -1,10 +1,10 @@
 """Two ways to reach the sandbox: in-process through httpx, or over loopback HTTP.
 
 In-process, the sandbox is an ``httpx.WSGITransport`` to ``SandboxApp`` behind the
-fixed fake origin ``SANDBOX_ORIGIN``: the reconciler's client sends real HTTP
-requests through its one transport seam, with no socket and no port (DESIGN.md
-"Targets": "served in-process through the same HTTP client code path as a remote
-server"). ``serve`` puts the same app on werkzeug's threaded server for other tools.
+fixed fake origin ``SANDBOX_ORIGIN``: the reconciler's client sends real HTTP requests
+through its one transport seam, with no socket and no port (docs/design.md "Data
+flow": the sandbox is reached through the same client as a remote server). ``serve``
+puts the same app on werkzeug's threaded server for other tools.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Each user and group is a row: its client-owned attributes as JSON, plus indexed
 columns for everything the directory looks things up by (ids, the lower-cased
 ``userName`` and primary email, ``externalId``, the lower-cased group name). The
-UNIQUE indexes are the invariants of ATLASSIAN.md (``userName``, email and group name
-unique, compared case-insensitively); the friendly 409 comes from checking first,
+UNIQUE indexes are the invariants of docs/atlassian.md (``userName``, email and group
+name unique, compared case-insensitively); the friendly 409 comes from checking first,
 inside the same transaction, so the indexes only ever fire on a bug.
 
 ``seq`` is an ``INTEGER PRIMARY KEY AUTOINCREMENT``: it only grows, so listing in
@@ -41,7 +41,7 @@ from reconciler.sandbox.filters import ListFilter
 from reconciler.sandbox.problems import ScimRequestError, invalid_value, not_found
 from reconciler.sandbox.records import (
     GroupRecord,
-    MemberChange,
+    MemberOperation,
     UserRecord,
     dumps,
     group_record,
@@ -50,7 +50,7 @@ from reconciler.sandbox.records import (
 )
 from reconciler.sandbox.resources import primary_email, upgrade_v1_attributes
 
-__all__ = ["GroupRecord", "MemberChange", "SandboxStore", "UserRecord"]
+__all__ = ["GroupRecord", "MemberOperation", "SandboxStore", "UserRecord"]
 
 
 class SandboxStore:
@@ -254,7 +254,9 @@ class SandboxStore:
                 (group_id, name.lower(), name, created, created, dumps(attrs)),
             )
             seq = int(cursor.lastrowid or 0)
-            self._change_members(seq, [MemberChange("add", tuple(member_ids))], unknown_status=400)
+            self._change_members(
+                seq, [MemberOperation("add", tuple(member_ids))], unknown_status=400
+            )
         return GroupRecord(seq, group_id, created, created, dict(attrs))
 
     def get_group(self, group_id: str) -> GroupRecord:
@@ -268,14 +270,14 @@ class SandboxStore:
         self,
         group_id: str,
         attrs: Mapping[str, Any],
-        changes: Sequence[MemberChange],
+        changes: Sequence[MemberOperation],
         *,
         unknown_status: int = 404,
     ) -> GroupRecord:
         """Store new attributes (displayName unchanged) and apply member changes in order.
 
         Unknown user ids in an add or replace fail the whole update: 404 for PATCH
-        (ATLASSIAN.md), 400 for PUT. Removing a non-member is a no-op.
+        (docs/atlassian.md "Groups"), 400 for PUT. Removing a non-member is a no-op.
         """
         with self.transaction():
             old = self.get_group(group_id)
@@ -316,7 +318,7 @@ class SandboxStore:
         org.check_group_name(self, name)
 
     def _change_members(
-        self, group_seq: int, changes: Sequence[MemberChange], *, unknown_status: int
+        self, group_seq: int, changes: Sequence[MemberOperation], *, unknown_status: int
     ) -> None:
         db = self._db
         for change in changes:

@@ -16,12 +16,15 @@ from typing import Any, TypeVar
 import httpx
 import structlog
 
+from reconciler.attributes import eq_filter
 from reconciler.errors import (
     ConfigError,
     NotFoundError,
     OutcomeUnknownError,
+    ProtocolError,
     ReconcilerError,
     ScimError,
+    ScimHTTPError,
     TransportError,
 )
 from reconciler.redaction import remember
@@ -34,10 +37,10 @@ from reconciler.scim.protocol import (
     check_list,
     check_resource,
     check_write,
-    eq_filter,
     request_headers,
 )
 from reconciler.scim.retry import RateLimiter, RetryPolicy
+from reconciler.scim.writes import WriteRequest, WriteResult
 from reconciler.version import __version__
 
 T = TypeVar("T")
@@ -243,78 +246,86 @@ class ScimClient:
 
     # -- writing ------------------------------------------------------------------------
 
-    def create(
+    def write(
         self,
-        resource_type: str,
-        body: Mapping[str, Any],
+        request: WriteRequest,
         *,
-        find_existing: Callable[[], dict[str, Any] | None],
-        attempts: list[int] | None = None,
-    ) -> dict[str, Any]:
-        """POST a resource. Before any retry, look it up: a retry never makes a duplicate."""
+        find_existing: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> WriteResult:
+        """Send one write under the retry policy; how it ended (``reconciler.scim.writes``).
 
-        def lookup(error: ReconcilerError) -> dict[str, Any] | None:
-            try:
-                return find_existing()
-            except ScimError as lookup_error:
-                # Not knowing whether the first POST landed, a second one could make
-                # a twin: stop here, the next run will find it or create it.
-                raise OutcomeUnknownError(
-                    f"{error}; the lookup before retrying failed too ({lookup_error}), "
-                    "so the create was not sent again"
-                ) from lookup_error
-
-        return self._retrying(
-            lambda: check_created(
-                self._send("POST", resource_type, body=body), resource_type=resource_type, sent=body
-            ),
-            before_retry=lookup,
-            attempts=attempts,
-        )
-
-    def patch(
-        self,
-        resource_type: str,
-        resource_id: str,
-        body: Mapping[str, Any],
-        *,
-        attempts: list[int] | None = None,
-        if_match: str | None = None,
-    ) -> dict[str, Any] | None:
-        """PATCH a resource; the answer is the resource (200) or nothing (204).
-
-        With ``if_match`` (an ETag), the server refuses with 412 when the resource
-        changed since that version was read (RFC 7644 section 3.14).
+        A failed write is the result's ``error``, with the attempts it took; it is not
+        raised. Before a POST is retried, ``find_existing`` looks it up: a retry never
+        makes a duplicate. A DELETE of something already gone counts as done.
         """
-        path = f"{resource_type}/{resource_id}"
-        result: Any = self._retrying(
-            lambda: check_write(
-                self._send("PATCH", path, body=body, if_match=if_match),
-                resource_type=resource_type,
-                sent=body,
-                resource_id=resource_id,
-            ),
-            attempts=attempts,
-        )
-        return result if isinstance(result, dict) else None
-
-    def delete(
-        self,
-        resource_type: str,
-        resource_id: str,
-        *,
-        attempts: list[int] | None = None,
-        if_match: str | None = None,
-    ) -> None:
-        """DELETE a resource; one that is already gone counts as deleted."""
-        path = f"{resource_type}/{resource_id}"
+        tries: list[int] = []
+        before_retry = None if find_existing is None else _found_before_retry(find_existing)
         try:
-            self._retrying(
-                lambda: check(self._send("DELETE", path, if_match=if_match)),
-                attempts=attempts,
+            status, resource = self._retrying(
+                lambda: self._write_once(request), before_retry=before_retry, attempts=tries
             )
-        except NotFoundError:
-            return
+            written = _written_id(request, resource)
+        except NotFoundError as error:
+            if request.method == "DELETE":
+                return WriteResult(status=error.status, id=request.resource_id, attempts=len(tries))
+            return _failed(error, len(tries))
+        except ReconcilerError as error:
+            return _failed(error, len(tries))
+        return WriteResult(status=status, id=written, attempts=len(tries), resource=resource)
+
+    def _write_once(self, request: WriteRequest) -> tuple[int | None, dict[str, Any] | None]:
+        """One attempt: send, then check that the answer is the resource written."""
+        kind, sent = request.resource_type, request.body or {}
+        if request.method == "POST":
+            answer = self._send("POST", kind, body=request.body)
+            return answer.status, check_created(answer, resource_type=kind, sent=sent)
+        path = f"{kind}/{request.resource_id}"
+        answer = self._send(request.method, path, body=request.body, if_match=request.if_match)
+        if request.method == "PATCH":
+            checked = check_write(
+                answer, resource_type=kind, sent=sent, resource_id=request.resource_id
+            )
+        else:
+            checked = check(answer)
+        return answer.status, checked if isinstance(checked, dict) else None
+
+
+def _found_before_retry(
+    find_existing: Callable[[], dict[str, Any] | None],
+) -> Callable[[ReconcilerError], tuple[int | None, dict[str, Any]] | None]:
+    """The lookup before a create is sent again: the resource if the last POST landed."""
+
+    def lookup(error: ReconcilerError) -> tuple[int | None, dict[str, Any]] | None:
+        try:
+            found = find_existing()
+        except ScimError as lookup_error:
+            # Not knowing whether the first POST landed, a second one could make
+            # a twin: stop here, the next run will find it or create it.
+            raise OutcomeUnknownError(
+                f"{error}; the lookup before retrying failed too ({lookup_error}), "
+                "so the create was not sent again"
+            ) from lookup_error
+        return None if found is None else (None, found)
+
+    return lookup
+
+
+def _written_id(request: WriteRequest, resource: dict[str, Any] | None) -> str | None:
+    """The id of the resource written: the request's, or the one a POST created."""
+    if request.method != "POST":
+        return request.resource_id
+    created = (resource or {}).get("id")
+    if not isinstance(created, str) or not created:
+        raise ProtocolError(
+            f"POST {request.resource_type}: the created {request.key or 'resource'} "
+            "came back without an id"
+        )
+    return created
+
+
+def _failed(error: ReconcilerError, attempts: int) -> WriteResult:
+    status = error.status if isinstance(error, ScimHTTPError) else None
+    return WriteResult(status=status, id=None, attempts=attempts, error=error)
 
 
 def check_token(token: str) -> None:

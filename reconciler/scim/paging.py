@@ -4,7 +4,7 @@ Pure state machine (no I/O): the client asks ``next_request()`` for the next
 ``(startIndex, count)``, sends it, and hands the page to ``accept()``. The pager
 counts what arrived rather than trusting ``itemsPerPage``, de-duplicates by id,
 stops on ``totalResults``, and raises ``InconsistentReadError`` when the listing
-contradicts itself (TEST_SERVERS.md): a changed ``totalResults``, a repeated id, a
+contradicts itself (docs/test-servers.md): a changed ``totalResults``, a repeated id, a
 page that does not advance, the first page served again, more than was announced
 or asked for. A listing that contradicts nothing can still be short (``totalResults``
 too small from the first page on): once complete by its own count, one more page
@@ -114,7 +114,7 @@ class Pager:
         """Take the page past the end: resources the listing did not count fail the read.
 
         Resources already seen are fine: servers that serve the first page again
-        past the end (TEST_SERVERS.md) are read completely all the same.
+        past the end (docs/test-servers.md) are read completely all the same.
         """
         where = f"{self.resource_type} listing past its end (startIndex {self.start_index})"
         if page.total_results != self.total:

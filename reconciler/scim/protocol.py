@@ -1,6 +1,6 @@
 """Sans-I/O SCIM: read an HTTP answer into data or into the right error class.
 
-Everything here is pure, so every odd thing real servers do (TEST_SERVERS.md) is
+Everything here is pure, so every odd thing real servers do (docs/test-servers.md) is
 unit-tested without a network: PATCH answered 200 or 204, ``status`` as a string,
 non-SCIM error bodies with a ``traceId``, HTML error pages with 200, truncated JSON,
 a SCIM error under 200, a write answered with another resource than the one written.
@@ -31,9 +31,10 @@ from reconciler.errors import (
 )
 from reconciler.redaction import holds_secret, redact_secrets
 
-LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
-_NAME_ATTRIBUTE = {"Users": "userName", "Groups": "displayName"}
+# The attribute the directory keeps unique per resource type: what writes are checked
+# against and what lookups find by.
+UNIQUE_ATTRIBUTE = {"Users": "userName", "Groups": "displayName"}
 
 _STATUS_CLASSES: dict[int, type[ScimHTTPError]] = {
     401: AuthenticationError,
@@ -272,7 +273,7 @@ def check_write(
             f"{answer.what}: HTTP {answer.status} answered with {resource_type} {got}, "
             f"not {resource_id}; the write is not counted as done"
         )
-    attribute = _NAME_ATTRIBUTE.get(resource_type)
+    attribute = UNIQUE_ATTRIBUTE.get(resource_type)
     wanted = _sent_value(sent, attribute) if attribute else None
     value = body.get(attribute) if attribute else None
     if wanted is not None and value is not None and _folded(value) != _folded(wanted):
@@ -337,9 +338,3 @@ def request_headers(has_body: bool, if_match: str | None) -> dict[str, str] | No
     if if_match is not None:
         headers["If-Match"] = if_match
     return headers or None
-
-
-def eq_filter(attribute: str, value: str) -> str:
-    """An ``eq`` filter with the value quoted as RFC 7644 section 3.4.2.2 requires."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{attribute} eq "{escaped}"'

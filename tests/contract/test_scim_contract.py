@@ -4,7 +4,7 @@ What the reconciler relies on from *any* SCIM server (RFC 7644): create, paged
 listing with a reliable ``totalResults``, ``userName eq`` filters, PATCH replace and
 deactivation, groups with member add and ``members[value eq "<id>"]`` removal. The
 two servers differ where RFC 7644 lets them (PATCH answers 200 with the resource or
-204 without, TEST_SERVERS.md), so the suite re-reads instead of trusting PATCH
+204 without, docs/test-servers.md), so the suite re-reads instead of trusting PATCH
 bodies. Atlassian-only behaviour is tested on the sandbox alone, in tests/sandbox.
 Data sets stay small: scim2-server manages about 500 writes per second.
 """

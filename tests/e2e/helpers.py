@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from click.testing import CliRunner
 
+from reconciler.app import Runtime
 from reconciler.cli import main
 
 
@@ -24,10 +25,21 @@ class Run:
         return json.loads(self.stdout)
 
 
-def reconciler(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Run:
-    """Run ``reconciler ARGS`` as a user would, without a terminal."""
+def reconciler(
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    runtime: Runtime | None = None,
+) -> Run:
+    """Run ``reconciler ARGS`` as a user would, without a terminal.
+
+    ``runtime`` replaces the outside world of the run (a fault-injecting transport,
+    quick retries), as a program calling the application layer would.
+    """
     runner = CliRunner()
-    result = runner.invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
+    result = runner.invoke(
+        main, list(args), env=env, input=stdin, catch_exceptions=False, obj=runtime
+    )
     return Run(result.exit_code, result.stdout, result.stderr)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.sandbox import serve
 from tests.conftest import SCIM2_SERVER_TOKEN
-from tests.e2e.helpers import reconciler, write
+from tests.e2e.helpers import Directory, reconciler, write
 
 USERS = """
 version: 1
@@ -365,3 +365,41 @@ def test_an_attribute_the_atlassian_api_lacks_is_a_file_problem_before_anything_
     )
     assert "department" not in run.stderr
     assert not (tmp_path / "s.db").exists()
+
+
+def test_token_with_a_stray_carriage_return_never_appears_in_output(
+    tmp_path: Path, scim2_tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token read from a CRLF file (``TOKEN=$(cat token.txt)``) must not be printed.
+
+    Expected (docs/design.md "Safety model": secrets): a clear error that names the
+    variable, not its value. Actual: h11 refuses the header with
+    ``Illegal header value b'Bearer <token>\\r'``; the client wraps that message into
+    a retryable TransportError, so the token is logged in each ``scim.retry`` warning
+    and again in the final ``error:`` line on stderr.
+    """
+    secret = "leak-check-5f3a9c"
+    monkeypatch.setenv("RECONCILER_TOKEN", secret + "\r")
+    write(tmp_path, "users.yaml", "version: 1\nusers:\n  - userName: a@example.com\n")
+    run = reconciler("plan", str(tmp_path), "--target", scim2_tenant, "--log-format", "json")
+    assert run.exit_code == 1
+    assert secret not in run.stdout + run.stderr
+
+
+def test_apply_json_output_is_json_even_when_there_is_nothing_to_do(
+    tmp_path: Path, sandbox: tuple[str, Directory]
+) -> None:
+    """``apply --format json > report.json`` always yields a JSON document.
+
+    Expected (docs/design.md "Plan JSON, format version 1": ``--format json > out.json``
+    is always clean JSON): an empty report (or the empty plan) on stdout. Actual:
+    ``apply`` returns before printing anything when the plan is empty, so stdout is
+    empty and ``json.loads`` fails.
+    """
+    target, _ = sandbox
+    files = write(tmp_path / "files", "users.yaml", "version: 1\nusers:\n  - userName: z@e.com\n")
+    first = reconciler("apply", str(files), "--target", target, "--auto-approve")
+    assert first.exit_code == 0, first.stderr
+    run = reconciler("apply", str(files), "--target", target, "--auto-approve", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    json.loads(run.stdout)

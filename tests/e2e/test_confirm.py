@@ -1,4 +1,4 @@
-"""apply asks for "yes" on a terminal (DESIGN.md "CLI contract"), in a real pseudo-terminal."""
+"""apply asks for "yes" on a terminal (docs/design.md "CLI"), in a real pseudo-terminal."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reconciler.attributes import ENTERPRISE_URN
 from tests.conftest import SCIM2_SERVER_TOKEN
 from tests.e2e.helpers import Directory, reconciler
 
@@ -79,3 +80,26 @@ def test_export_never_writes_through_a_symbolic_link(tmp_path: Path, dangling: b
     assert run.exit_code == 1
     assert "symbolic link" in run.stderr
     assert (outside.read_text() == "precious\n") if not dangling else not outside.exists()
+
+
+def test_exported_yaml_keeps_number_like_strings_as_strings(
+    tmp_path: Path, sandbox: tuple[str, Directory]
+) -> None:
+    """An export must load without problems (docs/design.md "CLI": export).
+
+    Expected: ``department: "4E20"``, ``organization: "0o17"``, ``title: "1e5"`` come
+    back as strings, so ``validate`` passes. Actual: ``yaml.safe_dump`` (YAML 1.1)
+    writes them unquoted, the YAML 1.2 core loader reads numbers, and the strict
+    models refuse the exported file ("expected a string, found the number").
+    """
+    target, directory = sandbox
+    directory.create_user(
+        "num@example.com",
+        title="1e5",
+        **{ENTERPRISE_URN: {"department": "4E20", "organization": "0o17"}},
+    )
+    out = tmp_path / "exported"
+    exported = reconciler("export", "--target", target, "--out", str(out))
+    assert exported.exit_code == 0, exported.stderr
+    run = reconciler("validate", str(out))
+    assert run.exit_code == 0, run.stderr

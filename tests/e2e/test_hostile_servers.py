@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import sys
 import time
@@ -20,8 +21,7 @@ import httpx
 import pytest
 
 import reconciler.sandbox as sandbox
-from reconciler import target
-from reconciler.cli import common as cli
+from reconciler.app import Runtime
 from reconciler.sandbox import FaultConfig, FaultInjectingTransport, SandboxStore
 from reconciler.scim.retry import RetryPolicy
 from tests.conftest import free_port
@@ -32,17 +32,9 @@ WRONG_TOKEN = "hostile-wrong-token-9d3e7b"
 FAST = RetryPolicy(attempts=3, sleep=lambda seconds: None)
 
 
-def with_faults(monkeypatch: pytest.MonkeyPatch, faults: FaultConfig) -> None:
-    """Every connection the CLI opens goes through these fault knobs, with quick retries."""
-    monkeypatch.setattr(
-        cli,
-        "connect",
-        functools.partial(
-            target.connect,
-            retry=FAST,
-            wrap_transport=lambda inner: FaultInjectingTransport(inner, faults),
-        ),
-    )
+def with_faults(faults: FaultConfig) -> Runtime:
+    """A run whose every connection goes through these fault knobs, with quick retries."""
+    return Runtime(retry=FAST, transport=lambda inner: FaultInjectingTransport(inner, faults))
 
 
 def user_files(directory: Path, names: list[str], extra: str = "") -> Path:
@@ -69,10 +61,10 @@ def test_write_answered_200_with_a_scim_error_is_a_failed_action(
           - {userName: ann000001@example.com, active: false}
         """,
     )
-    with_faults(monkeypatch, FaultConfig(error_200_rate=1.0, writes_only=True))
     run = reconciler(
-        "apply", str(files), "--target", f"sandbox:{db}", "--auto-approve", "--format", "json"
-    )
+        "apply", str(files), "--target", f"sandbox:{db}", "--auto-approve", "--format", "json",
+        runtime=with_faults(FaultConfig(error_200_rate=1.0, writes_only=True)),
+    )  # fmt: skip
     assert run.exit_code == 4, run.stderr
     (result,) = run.json()["results"]
     assert result["outcome"] == "failed"
@@ -91,8 +83,10 @@ def test_listing_with_a_short_total_stops_the_run(
     with SandboxStore(db) as store:
         store.seed_users(250, prefix="u", domain="example.com")
     files = user_files(tmp_path / "files", [f"u{i:06d}@example.com" for i in range(1, 251)])
-    with_faults(monkeypatch, FaultConfig(total_cap=100))
-    run = reconciler("apply", str(files), "--target", f"sandbox:{db}", "--auto-approve")
+    run = reconciler(
+        "apply", str(files), "--target", f"sandbox:{db}", "--auto-approve",
+        runtime=with_faults(FaultConfig(total_cap=100)),
+    )  # fmt: skip
     assert run.exit_code == 1, run.stdout
     assert "after the 100 that totalResults announced" in run.stderr
     with SandboxStore(db) as store:
@@ -110,10 +104,10 @@ def test_group_listings_without_members_plan_no_member_changes(
         store.create_group({"displayName": "empty"}, [])
     exported = reconciler("export", "--target", f"sandbox:{db}", "--out", str(tmp_path / "files"))
     assert exported.exit_code == 0, exported.stderr
-    with_faults(monkeypatch, FaultConfig(lists_without_members=True))
     run = reconciler(
-        "plan", str(tmp_path / "files"), "--target", f"sandbox:{db}", "--detailed-exitcode"
-    )
+        "plan", str(tmp_path / "files"), "--target", f"sandbox:{db}", "--detailed-exitcode",
+        runtime=with_faults(FaultConfig(lists_without_members=True)),
+    )  # fmt: skip
     assert run.exit_code == 0, run.stdout
 
 
@@ -187,21 +181,21 @@ def echoing_server(tmp_path: Path) -> Iterator[str]:
 
 def runs_against(url: str, files: Path, saved: Path, monkeypatch: pytest.MonkeyPatch) -> list[Run]:
     """Every kind of run and output: plans in each format, applies in each, a refused token."""
-    monkeypatch.setattr(cli, "connect", functools.partial(target.connect, retry=FAST))
+    quick = functools.partial(reconciler, runtime=Runtime(env=os.environ, retry=FAST))
     monkeypatch.setenv("RECONCILER_TOKEN", TOKEN)
     at = ("--target", url)
     runs = [
-        reconciler("plan", str(files), *at, "--out", str(saved), "--format", "json",
+        quick("plan", str(files), *at, "--out", str(saved), "--format", "json",
                    "--log-format", "json", "-vv"),
-        reconciler("plan", str(files), *at, "--format", "markdown", "--log-format", "console"),
-        reconciler("plan", str(files), *at, "--log-format", "console", "-vv"),
-        reconciler("apply", "--plan", str(saved), *at, "--auto-approve", "--format", "json",
+        quick("plan", str(files), *at, "--format", "markdown", "--log-format", "console"),
+        quick("plan", str(files), *at, "--log-format", "console", "-vv"),
+        quick("apply", "--plan", str(saved), *at, "--auto-approve", "--format", "json",
                    "--log-format", "json", "-vv"),
-        reconciler("apply", str(files), *at, "--auto-approve", "--log-format", "console", "-v"),
+        quick("apply", str(files), *at, "--auto-approve", "--log-format", "console", "-v"),
     ]  # fmt: skip
     monkeypatch.setenv("RECONCILER_TOKEN", WRONG_TOKEN)
-    runs.append(reconciler("plan", str(files), *at, "--log-format", "json"))
-    runs.append(reconciler("plan", str(files), *at, "--log-format", "console"))
+    runs.append(quick("plan", str(files), *at, "--log-format", "json"))
+    runs.append(quick("plan", str(files), *at, "--log-format", "console"))
     return runs
 
 

@@ -7,14 +7,12 @@ the request was processed. Retries must converge without duplicates.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import httpx
 import pytest
 
-from reconciler import target
-from reconciler.cli import common as cli
+from reconciler.app import Runtime
 from reconciler.sandbox import (
     FaultConfig,
     FaultInjectingTransport,
@@ -58,20 +56,13 @@ def test_apply_through_faults_converges_without_duplicates(
                 met.append(f"{response.status_code} {request.method}")
             return response
 
-    monkeypatch.setattr(
-        cli,
-        "connect",
-        functools.partial(
-            target.connect,
-            retry=patient,
-            wrap_transport=lambda inner: Counting(inner, faults),
-        ),
-    )
+    runtime = Runtime(retry=patient, transport=lambda inner: Counting(inner, faults))
     files = directory_files(tmp_path / "files")
     db = tmp_path / "s.db"
     run = reconciler(
-        "apply", str(files), "--target", f"sandbox:{db}", "--auto-approve", "--format", "json"
-    )
+        "apply", str(files), "--target", f"sandbox:{db}", "--auto-approve", "--format", "json",
+        runtime=runtime,
+    )  # fmt: skip
     assert run.exit_code == 0, run.stderr
     assert run.json()["summary"] == {"applied": USERS + 2, "failed": 0, "skipped": 0}
     assert (
@@ -107,16 +98,10 @@ def test_a_directory_that_never_answers_fails_the_apply_cleanly(
                 return httpx.Response(503, json={"status": "503", "detail": "maintenance"})
             return self.inner.handle_request(request)
 
-    monkeypatch.setattr(
-        cli,
-        "connect",
-        functools.partial(
-            target.connect,
-            retry=RetryPolicy(attempts=2, sleep=lambda s: None),
-            wrap_transport=WritesFail,
-        ),
+    runtime = Runtime(retry=RetryPolicy(attempts=2, sleep=lambda s: None), transport=WritesFail)
+    run = reconciler(
+        "apply", str(files), "--target", f"sandbox:{db}", "--auto-approve", runtime=runtime
     )
-    run = reconciler("apply", str(files), "--target", f"sandbox:{db}", "--auto-approve")
     assert run.exit_code == 4
     assert "Traceback" not in run.stderr
     assert "Apply: 40 applied, 2 failed, 0 skipped." in run.stdout

@@ -1,4 +1,4 @@
-"""Safety for GitOps and unattended runs (issue 4, DESIGN.md "Safety model").
+"""Safety for GitOps and unattended runs (issue 4, docs/design.md "Safety model").
 
 Through the real CLI against the embedded sandbox, with a fault-injecting layer
 between the client and the directory that also counts every write it lets through.
@@ -15,13 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import target
-from reconciler.cli import common as cli
+from reconciler.app import Runtime
 from reconciler.plan import Plan
 from reconciler.sandbox import SandboxStore
 from reconciler.scim.retry import RetryPolicy
 from tests.conftest import SCIM2_SERVER_TOKEN
-from tests.e2e.helpers import reconciler
+from tests.e2e.helpers import Run, reconciler
 
 Fault = Callable[[httpx.Request, httpx.Response], httpx.Response]
 
@@ -109,7 +108,9 @@ def sandbox(tmp_path: Path) -> str:
     return f"sandbox:{db}"
 
 
-def fault_layer(monkeypatch: pytest.MonkeyPatch, fault: Fault | None) -> list[FaultLayer]:
+def fault_layer(fault: Fault | None) -> tuple[list[FaultLayer], Callable[..., Run]]:
+    """Layers that count (and maybe rewrite) what the runs send, and a way to run the CLI
+    through them, with quick retries."""
     layers: list[FaultLayer] = []
 
     def wrap(inner: httpx.BaseTransport) -> httpx.BaseTransport:
@@ -117,10 +118,7 @@ def fault_layer(monkeypatch: pytest.MonkeyPatch, fault: Fault | None) -> list[Fa
         return layers[-1]
 
     fast = RetryPolicy(attempts=3, sleep=lambda seconds: None)
-    monkeypatch.setattr(
-        cli, "connect", functools.partial(target.connect, wrap_transport=wrap, retry=fast)
-    )
-    return layers
+    return layers, functools.partial(reconciler, runtime=Runtime(transport=wrap, retry=fast))
 
 
 def files_with(tmp_path: Path, policy: str = "", users: str = "") -> Path:
@@ -138,11 +136,9 @@ def test_read_fault_stops_the_run_with_no_writes(
     tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch, fault: Fault, message: str
 ) -> None:
     """An incomplete or inconsistent listing exits 1, says what was wrong, and writes nothing."""
-    layers = fault_layer(monkeypatch, fault)
+    layers, faulty = fault_layer(fault)
     policy = "policy: {users: {unmanaged: deactivate}, limits: {max_deactivations: 1000}}"
-    run = reconciler(
-        "apply", str(files_with(tmp_path, policy)), "--target", sandbox, "--auto-approve"
-    )
+    run = faulty("apply", str(files_with(tmp_path, policy)), "--target", sandbox, "--auto-approve")
     assert run.exit_code == 1, run.stdout
     assert message in run.stderr
     assert layers[0].writes == []
@@ -152,15 +148,15 @@ def test_plan_over_a_limit_is_refused_with_no_writes(
     tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Deactivating 150 users against a limit of 10 exits 3 and sends nothing."""
-    layers = fault_layer(monkeypatch, None)
+    layers, faulty = fault_layer(None)
     files = files_with(
         tmp_path, "policy: {users: {unmanaged: deactivate}, limits: {max_deactivations: 10}}"
     )
-    run = reconciler("apply", str(files), "--target", sandbox, "--auto-approve")
+    run = faulty("apply", str(files), "--target", sandbox, "--auto-approve")
     assert run.exit_code == 3
     assert "max_deactivations: 150 planned, 10 allowed" in run.stdout
     assert layers[0].writes == []
-    planned = reconciler("plan", str(files), "--target", sandbox)
+    planned = faulty("plan", str(files), "--target", sandbox)
     assert planned.exit_code == 3  # plan of a blocked plan fails the check, too
 
 
@@ -175,8 +171,8 @@ def test_approve_lets_exactly_that_digest_through(
         "digest"
     ]
 
-    layers = fault_layer(monkeypatch, None)
-    wrong = reconciler(
+    layers, faulty = fault_layer(None)
+    wrong = faulty(
         "apply",
         str(files),
         "--target",
@@ -185,21 +181,20 @@ def test_approve_lets_exactly_that_digest_through(
         "--approve",
         "sha256:" + "0" * 64,
     )
-    assert wrong.exit_code == 3
+    assert wrong.exit_code == 1  # an approval of another plan: nothing goes
+    assert "does not match" in wrong.stderr
     assert layers[-1].writes == []
 
     # The directory changes after the review: the approved digest no longer matches.
     with SandboxStore(sandbox.removeprefix("sandbox:")) as store:
         store.seed_users(1, prefix="late", domain="example.com")
-    stale = reconciler(
-        "apply", str(files), "--target", sandbox, "--auto-approve", "--approve", digest
-    )
-    assert stale.exit_code == 3
+    stale = faulty("apply", str(files), "--target", sandbox, "--auto-approve", "--approve", digest)
+    assert stale.exit_code == 1
     assert "does not match" in stale.stderr
     assert layers[-1].writes == []
 
-    fresh = reconciler("plan", str(files), "--target", sandbox, "--format", "json").json()
-    ok = reconciler(
+    fresh = faulty("plan", str(files), "--target", sandbox, "--format", "json").json()
+    ok = faulty(
         "apply",
         str(files),
         "--target",
@@ -245,8 +240,8 @@ def test_stale_saved_plan_is_refused_with_no_writes(
                 "emails": [{"value": "new@example.com", "primary": True}],
             }
         )
-    layers = fault_layer(monkeypatch, None)
-    run = reconciler("apply", "--plan", str(saved), "--target", sandbox, "--auto-approve")
+    layers, faulty = fault_layer(None)
+    run = faulty("apply", "--plan", str(saved), "--target", sandbox, "--auto-approve")
     assert run.exit_code == 1
     assert "stale" in run.stderr
     assert "user new@example.com now exists" in run.stderr
@@ -296,8 +291,8 @@ def test_dry_run_sends_nothing(
     tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """apply --dry-run goes through the executor and sends no write."""
-    layers = fault_layer(monkeypatch, None)
-    run = reconciler("apply", str(files_with(tmp_path)), "--target", sandbox, "--dry-run")
+    layers, faulty = fault_layer(None)
+    run = faulty("apply", str(files_with(tmp_path)), "--target", sandbox, "--dry-run")
     assert run.exit_code == 0, run.stderr
     assert "nothing was sent" in run.stdout.lower() or "dry run" in run.stdout.lower()
     assert layers[0].writes == []

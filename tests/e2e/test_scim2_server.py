@@ -240,7 +240,10 @@ def test_a_change_made_after_the_read_is_not_overwritten(
         directory.patch(
             "Users", alice["id"], {"op": "replace", "path": "displayName", "value": "Alice From HR"}
         )
-        report = Executor(ScimWriter(connection.client), use_etags=True).execute(the_plan)
+        executor = Executor(
+            ScimWriter(connection.client), dialect=connection.dialect, use_etags=True
+        )
+        report = executor.execute(the_plan)
     finally:
         connection.client.close()
     (result,) = report.results

@@ -1,7 +1,8 @@
-"""A scheduled job stopped by SIGTERM: in-flight writes finish, the report is printed, exit 143.
+"""An apply stopped by a signal: in-flight writes finish, what ended is reported.
 
-Real processes: the sandbox served over HTTP with latency, and ``reconciler apply`` as
-cron, Kubernetes or a CI timeout would run it, then signalled.
+SIGTERM, as a scheduler sends it (exit 143), and Ctrl-C at a terminal (exit 130).
+Real processes: the sandbox over HTTP with latency, or in-process, and ``reconciler
+apply`` as cron, Kubernetes, a CI timeout or a person would run it, then signalled.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -95,3 +97,41 @@ def test_sigterm_lets_in_flight_actions_finish_prints_the_report_and_exits_143(
         f"interrupted by SIGTERM: of {USERS} actions, {len(applied)} were applied and 0 failed"
         in stderr
     )
+
+
+def test_interrupted_apply_does_not_claim_nothing_was_sent(tmp_path: Path) -> None:
+    """An apply interrupted after writes went out must not say that nothing was sent.
+
+    Expected: exit code other than 1 (docs/design.md "Exit codes": 1 means "Nothing was
+    changed") and no "nothing was sent" claim. Actual: KeyboardInterrupt becomes click's Abort, and
+    ``Commands.main`` answers every Abort with "Aborted; nothing was sent." and exit 1,
+    although users were already created (the message is meant for the prompt).
+    """
+    db = tmp_path / "s.db"
+    lines = ["version: 1", "users:"] + [f"  - userName: u{i:02d}@example.com" for i in range(40)]
+    (tmp_path / "d.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "reconciler", "apply", str(tmp_path / "d.yaml")),
+            *("--target", f"sandbox:{db}", "--auto-approve", "--rate", "5", "-q"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    created = 0
+    deadline = time.monotonic() + 30
+    while created == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(db, timeout=1) as conn:
+                created = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+        except sqlite3.Error:
+            created = 0
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert created > 0
+    assert "nothing was sent" not in stderr
+    assert "interrupted" in stderr
+    assert process.returncode == 130

@@ -1,4 +1,7 @@
-"""The organisation's Admin API: SCIM links looked up, unlinked, deleted (ATLASSIAN.md "Access")."""
+"""The organisation's Admin API: SCIM links looked up, unlinked, deleted.
+
+As docs/atlassian.md "The sandbox's organisation" describes it.
+"""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ def guarded(sandbox_db: Path) -> Iterator[httpx.Client]:
     ],
 )
 def test_token_refused_with_non_scim_body(guarded: httpx.Client, authorization: str | None) -> None:
-    """ATLASSIAN.md "Errors": a refused token is 401 with {"error", "traceId"}, not SCIM."""
+    """docs/atlassian.md "Errors, rate limits, retries": a refused token is 401 with {"error",
+    "traceId"}, not SCIM."""
     headers = {"Authorization": authorization} if authorization else {}
     response = guarded.get("/Users", headers=headers)
     assert response.status_code == 401
@@ -49,7 +50,7 @@ def test_token_refused_with_non_scim_body(guarded: httpx.Client, authorization: 
 
 
 def test_token_accepted(guarded: httpx.Client) -> None:
-    """ATLASSIAN.md "Access": the directory's API key is sent as a bearer token."""
+    """docs/atlassian.md "Access": the directory's API key is sent as a bearer token."""
     response = guarded.get("/Users", headers={"Authorization": "Bearer s3cret"})
     assert response.status_code == 200
 
@@ -69,7 +70,7 @@ def test_unknown_route_is_404(client: httpx.Client) -> None:
 
 
 def test_wrong_method_is_405(client: httpx.Client) -> None:
-    """ATLASSIAN.md "Endpoints": /Users takes GET and POST only; others get 405 and Allow."""
+    """docs/atlassian.md "Endpoints": /Users takes GET and POST only; others get 405 and Allow."""
     response = client.delete("/Users")
     scim_error(response, 405)
     assert "POST" in response.headers["allow"]
@@ -77,7 +78,7 @@ def test_wrong_method_is_405(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize("content_type", ["application/json", "application/scim+json"])
 def test_both_json_media_types_accepted(client: httpx.Client, content_type: str) -> None:
-    """ATLASSIAN.md "Access": application/json and application/scim+json are both accepted."""
+    """docs/atlassian.md "Access": application/json and application/scim+json are both accepted."""
     body = json.dumps(user_body("ann")).encode()
     response = client.post("/Users", content=body, headers={"Content-Type": content_type})
     assert response.status_code == 201
@@ -112,7 +113,7 @@ def test_unparseable_body_is_invalid_syntax(client: httpx.Client, raw: bytes) ->
 
 
 def test_create_user_answers_201_with_location(client: httpx.Client) -> None:
-    """ATLASSIAN.md "Endpoints": POST /Users is 201; Location is the new user's URL."""
+    """docs/atlassian.md "Endpoints": POST /Users is 201; Location is the new user's URL."""
     response = client.post("/Users", json=user_body("ann"))
     assert response.status_code == 201
     user = response.json()
@@ -136,7 +137,7 @@ def test_get_unknown_user_is_404(client: httpx.Client) -> None:
 
 
 def test_put_replaces_and_clears_omitted(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": PUT replaces; attributes left out are cleared, id/meta kept."""
+    """docs/atlassian.md "Users": PUT replaces; attributes left out are cleared, id/meta kept."""
     created = new_user("ann", title="Engineer", displayName="Ann")
     body = user_body("ann", displayName="Ann B.")
     response = client.put(f"/Users/{created['id']}", json=body)
@@ -156,14 +157,14 @@ def test_put_unknown_user_is_404(client: httpx.Client) -> None:
 
 
 def test_put_must_keep_user_valid(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": a PUT without the one primary email is refused like a create."""
+    """docs/atlassian.md "Users": a PUT without the one primary email is refused like a create."""
     created = new_user("ann")
     response = client.put(f"/Users/{created['id']}", json={"userName": "ann"})
     scim_error(response, 400, "invalidValue")
 
 
 def test_delete_user(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users" (newer docs): DELETE removes the record; later calls get 404."""
+    """docs/atlassian.md "Users" (newer docs): DELETE removes the record; later calls get 404."""
     created = new_user("ann")
     response = client.delete(f"/Users/{created['id']}")
     assert response.status_code == 204
@@ -173,7 +174,7 @@ def test_delete_user(client: httpx.Client, new_user: UserFactory) -> None:
 
 
 def test_recreated_user_gets_new_id(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": after a DELETE, a re-create gets a new id."""
+    """docs/atlassian.md "Users": after a DELETE, a re-create gets a new id."""
     first = new_user("ann")
     client.delete(f"/Users/{first['id']}")
     assert new_user("ann")["id"] != first["id"]
@@ -185,7 +186,7 @@ def test_recreated_user_gets_new_id(client: httpx.Client, new_user: UserFactory)
 def test_create_group_with_members(
     client: httpx.Client, new_user: UserFactory, new_group: GroupFactory
 ) -> None:
-    """ATLASSIAN.md "Groups": members are {"value": "<SCIM user id>"}; POST is 201."""
+    """docs/atlassian.md "Groups": members are {"value": "<SCIM user id>"}; POST is 201."""
     ann = new_user("ann")
     group = new_group("Engineering", ann["id"])
     assert [m["value"] for m in group["members"]] == [ann["id"]]
@@ -193,13 +194,13 @@ def test_create_group_with_members(
 
 
 def test_group_needs_display_name(client: httpx.Client) -> None:
-    """ATLASSIAN.md "Groups": displayName is required."""
+    """docs/atlassian.md "Groups": displayName is required."""
     scim_error(client.post("/Groups", json={"members": []}), 400, "invalidValue")
     scim_error(client.post("/Groups", json={"displayName": "  "}), 400, "invalidValue")
 
 
 def test_group_name_unique_case_insensitive(client: httpx.Client, new_group: GroupFactory) -> None:
-    """ATLASSIAN.md "Groups": displayName is unique in the organization, case-insensitively."""
+    """docs/atlassian.md "Groups": displayName is unique in the organization, case-insensitively."""
     new_group("Engineering")
     detail = scim_error(
         client.post("/Groups", json={"displayName": "ENGINEERING"}), 409, "uniqueness"
@@ -208,7 +209,7 @@ def test_group_name_unique_case_insensitive(client: httpx.Client, new_group: Gro
 
 
 def test_create_group_with_unknown_member_is_400(client: httpx.Client) -> None:
-    """ATLASSIAN.md "Groups": a full member list naming an unknown user is refused (400)."""
+    """docs/atlassian.md "Groups": a full member list naming an unknown user is refused (400)."""
     body = {"displayName": "Eng", "members": [{"value": str(uuid.uuid4())}]}
     scim_error(client.post("/Groups", json=body), 400, "invalidValue")
     assert client.get("/Groups").json()["totalResults"] == 0
@@ -227,20 +228,20 @@ def test_put_group_replaces_members(
 
 
 def test_put_group_unknown_member_is_400(client: httpx.Client, new_group: GroupFactory) -> None:
-    """ATLASSIAN.md "Groups": PUT with unknown member ids fails with 400."""
+    """docs/atlassian.md "Groups": PUT with unknown member ids fails with 400."""
     group = new_group("Eng")
     body = {"displayName": "Eng", "members": [{"value": "no-such-user"}]}
     scim_error(client.put(f"/Groups/{group['id']}", json=body), 400, "invalidValue")
 
 
 def test_put_group_cannot_rename(client: httpx.Client, new_group: GroupFactory) -> None:
-    """ATLASSIAN.md "Groups": displayName is immutable, also through PUT (400 mutability)."""
+    """docs/atlassian.md "Groups": displayName is immutable, also through PUT (400 mutability)."""
     group = new_group("Eng")
     scim_error(client.put(f"/Groups/{group['id']}", json={"displayName": "Ops"}), 400, "mutability")
 
 
 def test_delete_group(client: httpx.Client, new_user: UserFactory, new_group: GroupFactory) -> None:
-    """ATLASSIAN.md "Groups": DELETE removes the group, and with it the user's membership."""
+    """docs/atlassian.md "Groups": DELETE removes the group, and with it the user's membership."""
     ann = new_user("ann")
     group = new_group("Eng", ann["id"])
     assert client.delete(f"/Groups/{group['id']}").status_code == 204
@@ -262,7 +263,7 @@ def test_deleting_a_user_removes_its_memberships(
 def test_user_groups_computed_from_memberships(
     client: httpx.Client, new_user: UserFactory, new_group: GroupFactory
 ) -> None:
-    """ATLASSIAN.md "Users": groups on a user is read-only, derived from group members."""
+    """docs/atlassian.md "Users": groups on a user is read-only, derived from group members."""
     ann = new_user("ann")
     eng = new_group("Eng", ann["id"])
     groups = client.get(f"/Users/{ann['id']}").json()["groups"]

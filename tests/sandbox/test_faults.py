@@ -87,7 +87,8 @@ def test_rate_limit_token_bucket() -> None:
 
 
 def test_rate_limit_in_process(sandbox_db: Path) -> None:
-    """ATLASSIAN.md "Errors": expect 429 with Retry-After and a SCIM error body."""
+    """docs/atlassian.md "Errors, rate limits, retries": expect 429 with Retry-After and a SCIM
+    error body."""
     transport = sandbox_transport(sandbox_db, faults=FaultConfig(rate_limit=1))
     with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
         assert client.get("/Users").status_code == 200
@@ -97,7 +98,8 @@ def test_rate_limit_in_process(sandbox_db: Path) -> None:
 
 
 def test_server_errors_are_500_or_503(sandbox_db: Path) -> None:
-    """ATLASSIAN.md "Errors": 500 and 503 happen (safe to retry), with SCIM bodies."""
+    """docs/atlassian.md "Errors, rate limits, retries": 500 and 503 happen (safe to retry),
+    with SCIM bodies."""
     transport = sandbox_transport(sandbox_db, faults=FaultConfig(error_rate=1.0, seed=3))
     with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
         statuses = Counter(client.get("/Users").status_code for _ in range(30))

@@ -19,7 +19,8 @@ def _ids(response: httpx.Response) -> list[str]:
 
 
 def test_user_name_eq_is_case_insensitive(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": userName is compared case-insensitively, in filters too."""
+    """docs/atlassian.md "Listing, paging, filtering": userName is compared case-insensitively,
+    in filters too."""
     ann = new_user("Ann.Lee@example.com")
     new_user("bob")
     response = client.get("/Users", params={"filter": 'userName eq "ann.lee@EXAMPLE.com"'})
@@ -28,7 +29,8 @@ def test_user_name_eq_is_case_insensitive(client: httpx.Client, new_user: UserFa
 
 
 def test_external_id_eq_is_case_sensitive(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": externalId is the client's and case-sensitive."""
+    """docs/atlassian.md "Listing, paging, filtering": externalId is the client's and
+    case-sensitive."""
     ann = new_user("ann", externalId="E-1")
     assert _ids(client.get("/Users", params={"filter": 'externalId eq "E-1"'})) == [ann["id"]]
     assert _ids(client.get("/Users", params={"filter": 'externalId eq "e-1"'})) == []
@@ -50,7 +52,8 @@ def test_no_match_is_an_empty_list(client: httpx.Client, new_user: UserFactory) 
 
 
 def test_group_display_name_eq(client: httpx.Client, new_group: GroupFactory) -> None:
-    """ATLASSIAN.md "Listing": groups filter on displayName eq, case-insensitively."""
+    """docs/atlassian.md "Listing, paging, filtering": groups filter on displayName eq,
+    case-insensitively."""
     eng = new_group("Engineering")
     new_group("Ops")
     response = client.get("/Groups", params={"filter": 'displayName eq "ENGINEERING"'})
@@ -80,7 +83,8 @@ def test_group_display_name_eq(client: httpx.Client, new_group: GroupFactory) ->
     ],
 )
 def test_unsupported_filters_are_400(client: httpx.Client, endpoint: str, text: str) -> None:
-    """ATLASSIAN.md "Listing": anything but the one eq is 400 invalidFilter."""
+    """docs/atlassian.md "Listing, paging, filtering": anything but the one eq is 400
+    invalidFilter."""
     scim_error(client.get(endpoint, params={"filter": text}), 400, "invalidFilter")
 
 

@@ -51,7 +51,8 @@ def _create(client: httpx.Client, email: str, **extra: Any) -> httpx.Response:
 
 
 def test_create_links_the_unlinked_account_with_that_email(org_client: httpx.Client) -> None:
-    """ATLASSIAN.md "Users": a create whose email has an unlinked account links to it (201)."""
+    """docs/atlassian.md "The sandbox's organisation": a create whose email has an unlinked
+    account links to it (201)."""
     response = _create(org_client, "Carol@Example.com")
     assert response.status_code == 201, response.text
     assert response.json()[ATLASSIAN] == {"atlassianAccountId": "acc-carol"}
@@ -60,7 +61,8 @@ def test_create_links_the_unlinked_account_with_that_email(org_client: httpx.Cli
 def test_create_with_an_email_linked_to_another_directory_is_409(
     org_client: httpx.Client,
 ) -> None:
-    """ATLASSIAN.md "Users": an email whose account another directory links is 409 uniqueness."""
+    """docs/atlassian.md "Conflicts (409)": an email whose account another directory links is
+    409 uniqueness."""
     detail = scim_error(_create(org_client, "dave@example.com"), 409, "uniqueness")
     assert detail == "Resource [USER]: with email[dave@example.com] already exists"
     assert org_client.get("/Users").json()["totalResults"] == 0
@@ -76,7 +78,8 @@ def test_a_different_user_name_does_not_escape_the_link(org_client: httpx.Client
 
 
 def test_changing_an_email_to_one_held_elsewhere_is_409(org_client: httpx.Client) -> None:
-    """ATLASSIAN.md "Users": an email change onto another account's email is 409, unchanged."""
+    """docs/atlassian.md "Conflicts (409)": an email change onto another account's email is 409,
+    unchanged."""
     ann = _create(org_client, "ann@example.com").json()
     for taken in ("dave@example.com", "carol@example.com"):
         op = {"op": "replace", "path": "emails", "value": [{"value": taken, "primary": True}]}
@@ -104,7 +107,7 @@ def test_an_email_change_moves_the_account_email(org_client: httpx.Client) -> No
 
 
 def test_a_group_name_taken_in_the_organisation_is_409(org_client: httpx.Client) -> None:
-    """ATLASSIAN.md "Groups": a name taken anywhere in the org (any letter case) is 409."""
+    """docs/atlassian.md "Groups": a name taken anywhere in the org (any letter case) is 409."""
     response = org_client.post("/Groups", json={"displayName": "JIRA-Admins"})
     detail = scim_error(response, 409, "uniqueness")
     assert detail == "Resource [GROUP]: with displayName[JIRA-Admins] already exists"
@@ -112,7 +115,8 @@ def test_a_group_name_taken_in_the_organisation_is_409(org_client: httpx.Client)
 
 
 def test_every_user_carries_its_account_id(new_user: UserFactory, client: httpx.Client) -> None:
-    """ATLASSIAN.md "Users": each user has a read-only atlassian-external accountId, its own."""
+    """docs/atlassian.md "The sandbox's organisation": each user has a read-only
+    atlassian-external accountId, its own."""
     ids = {new_user(name)[ATLASSIAN]["atlassianAccountId"] for name in ("ann", "bob", "cy")}
     assert len(ids) == 3
     listed = client.get("/Users").json()["Resources"]

@@ -11,7 +11,7 @@ import pytest
 from reconciler.sandbox.patch import apply_operations, parse_patch, parse_path
 from reconciler.sandbox.problems import ScimRequestError
 from reconciler.sandbox.schemas import GROUP, USER
-from reconciler.sandbox.store import MemberChange
+from reconciler.sandbox.store import MemberOperation
 
 from .conftest import GroupFactory, UserFactory
 from .helpers import ATLASSIAN, ENTERPRISE, patch_body, scim_error
@@ -42,7 +42,7 @@ def test_replace_sub_attribute(client: httpx.Client, new_user: UserFactory) -> N
 
 @pytest.mark.parametrize("value", [False, "False"], ids=["bool", "string"])
 def test_deactivate_and_reactivate(client: httpx.Client, new_user: UserFactory, value: Any) -> None:
-    """ATLASSIAN.md "Users": deactivate with PATCH active=false, reactivate with true."""
+    """docs/atlassian.md "Users": deactivate with PATCH active=false, reactivate with true."""
     ann = new_user("ann")
     response = _patch_user(client, ann, {"op": "replace", "path": "active", "value": value})
     assert response.json()["active"] is False
@@ -53,7 +53,7 @@ def test_deactivate_and_reactivate(client: httpx.Client, new_user: UserFactory, 
 def test_deactivated_user_keeps_memberships(
     client: httpx.Client, new_user: UserFactory, new_group: GroupFactory
 ) -> None:
-    """ATLASSIAN.md "Users": a deactivated user keeps its group memberships."""
+    """docs/atlassian.md "Users": a deactivated user keeps its group memberships."""
     ann = new_user("ann")
     group = new_group("Eng", ann["id"])
     _patch_user(client, ann, {"op": "replace", "path": "active", "value": False})
@@ -119,7 +119,8 @@ def test_remove_whole_enterprise_extension(client: httpx.Client, new_user: UserF
 def test_attributes_atlassian_lacks_are_refused_in_patch(
     client: httpx.Client, new_user: UserFactory, operation: dict[str, Any], named: str
 ) -> None:
-    """ATLASSIAN.md "Users": a PATCH naming an attribute Atlassian's schema lacks is a 400."""
+    """docs/atlassian.md "The sandbox's organisation": a PATCH naming an attribute Atlassian's
+    schema lacks is a 400."""
     ann = new_user("ann")
     response = client.patch(f"/Users/{ann['id']}", json=patch_body(operation))
     assert (
@@ -177,13 +178,14 @@ def test_new_primary_email_demotes_old(client: httpx.Client, new_user: UserFacto
 
 
 def test_removing_primary_email_is_refused(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": a user always needs exactly one primary email."""
+    """docs/atlassian.md "Users": a user always needs exactly one primary email."""
     ann = new_user("ann")
     scim_error(_patch_user(client, ann, {"op": "remove", "path": "emails"}), 400, "invalidValue")
 
 
 def test_email_taken_by_another_user(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": updating to an email another account holds is 409 uniqueness."""
+    """docs/atlassian.md "Conflicts (409)": updating to an email another account holds is 409
+    uniqueness."""
     new_user("bob")
     ann = new_user("ann")
     emails = [{"value": "BOB@example.com", "primary": True}]
@@ -193,7 +195,8 @@ def test_email_taken_by_another_user(client: httpx.Client, new_user: UserFactory
 
 
 def test_lowercase_operations_and_op_names(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Errors": "Operations" is canonical; "operations" and "Replace" also work."""
+    """docs/atlassian.md "Users": "Operations" is canonical; "operations" and "Replace" also
+    work."""
     ann = new_user("ann")
     body = {"operations": [{"op": "Replace", "path": "title", "value": "CTO"}]}
     assert client.patch(f"/Users/{ann['id']}", json=body).json()["title"] == "CTO"
@@ -269,7 +272,7 @@ def _member_ids(response: httpx.Response) -> list[str]:
 
 
 def test_add_members(client: httpx.Client, new_user: UserFactory, new_group: GroupFactory) -> None:
-    """ATLASSIAN.md "Groups": add members with path "members" and a list of {"value": id}."""
+    """docs/atlassian.md "Groups": add members with path "members" and a list of {"value": id}."""
     ann, bob = new_user("ann"), new_user("bob")
     group = new_group("Eng")
     value = [{"value": ann["id"]}, {"value": bob["id"]}]
@@ -280,7 +283,7 @@ def test_add_members(client: httpx.Client, new_user: UserFactory, new_group: Gro
 def test_adding_existing_member_does_not_duplicate(
     client: httpx.Client, new_user: UserFactory, new_group: GroupFactory
 ) -> None:
-    """Unlike some servers (TEST_SERVERS.md), adding a present member is a no-op."""
+    """Unlike some servers (docs/test-servers.md), adding a present member is a no-op."""
     ann = new_user("ann")
     group = new_group("Eng", ann["id"])
     op = {"op": "add", "path": "members", "value": [{"value": ann["id"]}, {"value": ann["id"]}]}
@@ -290,7 +293,7 @@ def test_adding_existing_member_does_not_duplicate(
 def test_add_unknown_member_is_404(
     client: httpx.Client, new_user: UserFactory, new_group: GroupFactory
 ) -> None:
-    """ATLASSIAN.md "Groups": PATCH can answer 404 when a referenced user does not exist."""
+    """docs/atlassian.md "Groups": PATCH can answer 404 when a referenced user does not exist."""
     ann = new_user("ann")
     group = new_group("Eng")
     value = [{"value": ann["id"]}, {"value": str(uuid.uuid4())}]
@@ -300,7 +303,7 @@ def test_add_unknown_member_is_404(
 
 
 def test_group_is_not_a_member(client: httpx.Client, new_group: GroupFactory) -> None:
-    """ATLASSIAN.md "Groups": nested groups are not supported; a group id is no user id."""
+    """docs/atlassian.md "Groups": nested groups are not supported; a group id is no user id."""
     inner, outer = new_group("Inner"), new_group("Outer")
     op = {"op": "add", "path": "members", "value": [{"value": inner["id"]}]}
     scim_error(_patch_group(client, outer, op), 404)
@@ -309,7 +312,7 @@ def test_group_is_not_a_member(client: httpx.Client, new_group: GroupFactory) ->
 def test_remove_member_by_filter(
     client: httpx.Client, new_user: UserFactory, new_group: GroupFactory
 ) -> None:
-    """ATLASSIAN.md "Groups": remove with path members[value eq "<id>"]."""
+    """docs/atlassian.md "Groups": remove with path members[value eq "<id>"]."""
     ann, bob = new_user("ann"), new_user("bob")
     group = new_group("Eng", ann["id"], bob["id"])
     op = {"op": "remove", "path": f'members[value eq "{ann["id"]}"]'}
@@ -355,7 +358,7 @@ def test_pathless_members_and_same_name(
 
 
 def test_rename_is_refused(client: httpx.Client, new_group: GroupFactory) -> None:
-    """ATLASSIAN.md "Groups": displayName is immutable; a PATCH rename is 400 mutability."""
+    """docs/atlassian.md "Groups": displayName is immutable; a PATCH rename is 400 mutability."""
     group = new_group("Eng")
     op = {"op": "replace", "path": "displayName", "value": "Engineering"}
     scim_error(_patch_group(client, group, op), 400, "mutability")
@@ -399,9 +402,9 @@ def test_member_changes_keep_request_order() -> None:
     request = parse_patch(body, GROUP)
     assert request.operations == ()
     assert request.members == (
-        MemberChange("add", ("a", "b")),
-        MemberChange("remove", ("a",)),
-        MemberChange("replace", ()),
+        MemberOperation("add", ("a", "b")),
+        MemberOperation("remove", ("a",)),
+        MemberOperation("replace", ()),
     )
 
 

@@ -14,7 +14,8 @@ from reconciler.sandbox.problems import (
 
 
 def test_error_body_has_string_status() -> None:
-    """ATLASSIAN.md "Errors": status is a string in SCIM error bodies (RFC 7644 section 3.12)."""
+    """docs/atlassian.md "Errors, rate limits, retries": status is a string in SCIM error bodies
+    (RFC 7644 section 3.12)."""
     body = ScimRequestError(409, "taken", "uniqueness").body()
     assert body == {
         "schemas": [ERROR_SCHEMA],
@@ -30,7 +31,8 @@ def test_scim_type_is_omitted_when_absent() -> None:
 
 
 def test_auth_body_is_not_scim() -> None:
-    """ATLASSIAN.md "Errors": 401/403 bodies are {"error", "traceId"}; traceIds differ."""
+    """docs/atlassian.md "Errors, rate limits, retries": 401/403 bodies are {"error",
+    "traceId"}; traceIds differ."""
     first, second = auth_error_body("no"), auth_error_body("no")
     assert set(first) == {"error", "traceId"}
     assert first["traceId"] != second["traceId"]

@@ -18,7 +18,7 @@ from .helpers import ATLASSIAN, ENTERPRISE, scim_error, user_body
 
 
 def test_created_user_shape(new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users"/"Errors": meta.resourceType is "User" and meta has no version."""
+    """docs/atlassian.md "Users": meta.resourceType is "User" and meta has no version."""
     user = new_user("ann")
     assert user["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:User", ATLASSIAN]
     assert user["meta"]["resourceType"] == "User"
@@ -28,13 +28,14 @@ def test_created_user_shape(new_user: UserFactory) -> None:
 
 
 def test_active_defaults_to_true(new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": active defaults to true."""
+    """docs/atlassian.md "Users": active defaults to true."""
     assert new_user("ann")["active"] is True
     assert new_user("bob", active=False)["active"] is False
 
 
 def test_atlassian_account_block_is_read_only(new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": the atlassian-external block with atlassianAccountId is read-only."""
+    """docs/atlassian.md "The sandbox's organisation": the atlassian-external block with
+    atlassianAccountId is read-only."""
     user = new_user("ann", **{ATLASSIAN: {"atlassianAccountId": "mine"}})
     account_id = user[ATLASSIAN]["atlassianAccountId"]
     assert account_id != "mine"
@@ -50,7 +51,8 @@ def test_read_only_attributes_are_ignored(new_user: UserFactory) -> None:
 
 
 def test_enterprise_extension_and_top_level_department(new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": department and organization show at the top level and in the URN."""
+    """docs/atlassian.md "Users": department and organization show at the top level and in the
+    URN."""
     user = new_user("ann", department="Eng", organization="ACME")
     assert user[ENTERPRISE] == {"organization": "ACME", "department": "Eng"}
     assert ENTERPRISE in user["schemas"]
@@ -86,7 +88,8 @@ def test_department_written_in_the_extension_is_stored_once(new_user: UserFactor
 def test_attributes_atlassian_lacks_are_refused(
     client: httpx.Client, extra: dict[str, Any], named: str
 ) -> None:
-    """ATLASSIAN.md "Users": a value for an attribute Atlassian lacks is a 400 naming it."""
+    """docs/atlassian.md "The sandbox's organisation": a value for an attribute Atlassian lacks
+    is a 400 naming it."""
     response = client.post("/Users", json=user_body("ann", **extra))
     assert (
         scim_error(response, 400, "invalidValue") == f"the Atlassian API has no {named} attribute"
@@ -135,12 +138,13 @@ def test_attribute_names_are_case_insensitive(new_user: UserFactory) -> None:
     ],
 )
 def test_invalid_users_are_400(client: httpx.Client, body: dict[str, Any]) -> None:
-    """ATLASSIAN.md "Users": userName and exactly one primary email are required; types hold."""
+    """docs/atlassian.md "Users": userName and exactly one primary email are required; types
+    hold."""
     scim_error(client.post("/Users", json=body), 400, "invalidValue")
 
 
 def test_user_name_conflict(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": userName is unique, compared case-insensitively (409)."""
+    """docs/atlassian.md "Users": userName is unique, compared case-insensitively (409)."""
     new_user("Ann")
     body = user_body("ANN", emails=[{"value": "other@example.com", "primary": True}])
     detail = scim_error(client.post("/Users", json=body), 409, "uniqueness")
@@ -148,7 +152,7 @@ def test_user_name_conflict(client: httpx.Client, new_user: UserFactory) -> None
 
 
 def test_email_conflict(client: httpx.Client, new_user: UserFactory) -> None:
-    """ATLASSIAN.md "Users": an email held by another account is 409 uniqueness."""
+    """docs/atlassian.md "Conflicts (409)": an email held by another account is 409 uniqueness."""
     new_user("ann", emails=[{"value": "ann@example.com", "primary": True}])
     body = user_body("bob", emails=[{"value": "ANN@example.com", "primary": True}])
     detail = scim_error(client.post("/Users", json=body), 409, "uniqueness")

@@ -11,7 +11,7 @@ from .helpers import ATLASSIAN, SCIM_JSON, scim_error
 
 
 def test_service_provider_config(client: httpx.Client) -> None:
-    """ATLASSIAN.md "Endpoints": PATCH and filters (max 100); no Bulk, sort, ETag, password."""
+    """docs/atlassian.md "Endpoints": PATCH and filters (max 100); no Bulk, sort, ETag, password."""
     response = client.get("/ServiceProviderConfig")
     assert response.status_code == 200
     assert response.headers["content-type"] == SCIM_JSON
@@ -24,7 +24,7 @@ def test_service_provider_config(client: httpx.Client) -> None:
 
 
 def test_schemas_list_is_not_paged(client: httpx.Client) -> None:
-    """ATLASSIAN.md "Endpoints": /Schemas lists User, Group and enterprise User, unpaged."""
+    """docs/atlassian.md "Endpoints": /Schemas lists User, Group and enterprise User, unpaged."""
     body = client.get("/Schemas").json()
     ids = [s["id"] for s in body["Resources"]]
     assert set(ids) >= {USER_URN, GROUP_URN, ENTERPRISE_URN}
@@ -41,7 +41,8 @@ def test_schema_by_urn(client: httpx.Client, urn: str) -> None:
 
 
 def test_published_attributes_match_atlassian(client: httpx.Client) -> None:
-    """ATLASSIAN.md: userName required and unique, groups read-only, group name immutable."""
+    """docs/atlassian.md "Endpoints": userName required and unique, groups read-only, group name
+    immutable."""
     user = {a["name"]: a for a in client.get(f"/Schemas/{USER_URN}").json()["attributes"]}
     assert user["userName"]["required"] is True
     assert user["userName"]["uniqueness"] == "server"
@@ -56,7 +57,7 @@ def test_unknown_schema_is_404(client: httpx.Client) -> None:
 
 
 def test_resource_types(client: httpx.Client) -> None:
-    """ATLASSIAN.md "Endpoints": /ResourceTypes, /ResourceTypes/User and /Group."""
+    """docs/atlassian.md "Endpoints": /ResourceTypes, /ResourceTypes/User and /Group."""
     listed = client.get("/ResourceTypes").json()
     assert [r["id"] for r in listed["Resources"]] == ["User", "Group"]
     user = client.get("/ResourceTypes/User").json()

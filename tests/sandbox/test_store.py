@@ -16,7 +16,7 @@ from reconciler.errors import ConfigError
 from reconciler.sandbox import SandboxStore
 from reconciler.sandbox.filters import ListFilter
 from reconciler.sandbox.problems import ScimRequestError
-from reconciler.sandbox.store import MemberChange
+from reconciler.sandbox.store import MemberOperation
 
 from .conftest import UserFactory
 from .helpers import scim_error
@@ -71,7 +71,8 @@ def test_pages_cover_everything_once(client: httpx.Client, seeded: list[str]) ->
 
 
 def test_default_and_maximum_page_is_100(client: httpx.Client, seeded: list[str]) -> None:
-    """ATLASSIAN.md "Listing": the default and effective page size is 100."""
+    """docs/atlassian.md "Listing, paging, filtering": the default and effective page size is
+    100."""
     assert len(_page(client)["Resources"]) == 100
     assert len(_page(client, count=1000)["Resources"]) == 100
     assert len(_page(client, count=7)["Resources"]) == 7
@@ -129,7 +130,7 @@ def test_paging_is_stable_across_deletes(
 
 
 def test_user_name_and_email_unique_case_insensitive(store: SandboxStore) -> None:
-    """ATLASSIAN.md "Users": userName and email are unique, compared case-insensitively."""
+    """docs/atlassian.md "Users": userName and email are unique, compared case-insensitively."""
     store.create_user(_attrs("Ann", "Ann@Example.com"))
     with pytest.raises(ScimRequestError) as caught:
         store.create_user(_attrs("ANN", "other@example.com"))
@@ -182,11 +183,11 @@ def test_membership_changes_apply_in_order(store: SandboxStore) -> None:
     """Member changes apply in request order; unknown ids fail the whole update."""
     a, b = store.seed_users(2)
     group = store.create_group({"displayName": "Eng"}, [a])
-    changes = [MemberChange("add", (b,)), MemberChange("remove", (a,))]
+    changes = [MemberOperation("add", (b,)), MemberOperation("remove", (a,))]
     store.update_group(group.id, {"displayName": "Eng"}, changes)
     assert store.members_of([group.seq])[group.seq] == [(b, "User 2")]
     with pytest.raises(ScimRequestError) as caught:
-        store.update_group(group.id, {"displayName": "Eng"}, [MemberChange("replace", ("zz",))])
+        store.update_group(group.id, {"displayName": "Eng"}, [MemberOperation("replace", ("zz",))])
     assert caught.value.status == 404
     assert [m[0] for m in store.members_of([group.seq])[group.seq]] == [b]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -14,15 +15,19 @@ from reconciler.errors import (
     InconsistentReadError,
     OutcomeUnknownError,
     ProtocolError,
+    ScimError,
     ScimHTTPError,
     ServerError,
     TransportError,
     WrongResourceError,
 )
 from reconciler.scim.client import ScimClient
+from reconciler.scim.lookup import find_by_key
 from reconciler.scim.retry import RetryPolicy
+from reconciler.scim.writes import WriteRequest
 
 Handler = Callable[[httpx.Request], httpx.Response]
+PATCH_U1 = WriteRequest.patch("Users", "u1", {"Operations": []})
 TOKEN = "s3cret-token-value"
 
 
@@ -142,12 +147,11 @@ def test_create_with_unknown_outcome_is_looked_up_before_retry() -> None:
 
     script = Script(handler)
     with client_for(script) as client:
-        created = client.create(
-            "Users",
-            {"userName": "a"},
+        created = client.write(
+            WriteRequest.post("Users", {"userName": "a"}),
             find_existing=lambda: (client.find("Users", "userName", "a") or [None])[0],
         )
-    assert created["id"] == "u1"
+    assert (created.id, created.error, created.attempts) == ("u1", None, 1)
     assert [r.method for r in script.requests] == ["POST", "GET"]
 
 
@@ -158,7 +162,7 @@ def test_write_without_answer_is_outcome_unknown() -> None:
         raise httpx.RemoteProtocolError("server disconnected", request=request)
 
     with client_for(Script(handler), attempts=1) as client, pytest.raises(OutcomeUnknownError):
-        client.patch("Users", "u1", {"Operations": []})
+        client.write(PATCH_U1).raise_for_error()
 
 
 @pytest.mark.parametrize(
@@ -171,7 +175,7 @@ def test_write_without_answer_is_outcome_unknown() -> None:
 def test_patch_accepts_200_and_204(response: httpx.Response) -> None:
     """PATCH is done whether the server answers 200 with the resource or 204."""
     with client_for(Script(lambda r: response)) as client:
-        client.patch("Users", "u1", {"Operations": []})
+        client.write(PATCH_U1).raise_for_error()
 
 
 def test_token_never_appears_in_error_messages() -> None:
@@ -242,7 +246,7 @@ def test_patch_answered_200_with_a_scim_error_fails_without_retry() -> None:
         )
     )
     with client_for(script) as client, pytest.raises(ScimHTTPError, match="active is locked"):
-        client.patch("Users", "u1", {"Operations": []})
+        client.write(PATCH_U1).raise_for_error()
     assert len(script.requests) == 1
 
 
@@ -250,7 +254,7 @@ def test_create_answered_with_another_user_is_not_a_create() -> None:
     """A POST answered 201 with someone else's account is refused, and not sent again."""
     script = Script(lambda r: httpx.Response(201, json={"id": "u7", "userName": "mallory@x.com"}))
     with client_for(script) as client, pytest.raises(WrongResourceError, match="mallory"):
-        client.create("Users", {"userName": "ann@x.com"}, find_existing=lambda: None)
+        client.write(WriteRequest.post("Users", {"userName": "ann@x.com"})).raise_for_error()
     assert len(script.requests) == 1
 
 
@@ -267,7 +271,7 @@ def test_echoed_token_is_in_no_error_and_no_retry_event() -> None:
         client_for(Script(echo), attempts=3) as client,
         pytest.raises(ServerError) as caught,
     ):
-        client.patch("Users", "u1", {"Operations": []})
+        client.write(PATCH_U1).raise_for_error()
     retries = [e for e in events if e["event"] == "scim.retry"]
     assert len(retries) == 2
     assert TOKEN not in str(caught.value) + repr(retries)
@@ -311,3 +315,77 @@ def test_probe_past_the_end_may_serve_the_first_page_again() -> None:
     with client_for(script) as client:
         assert len(client.list_all("Users", page_size=100)) == 150
     assert len(script.requests) == 3
+
+
+def test_a_failed_write_is_a_result_with_the_attempts_it_took() -> None:
+    """A write that still fails after its retries is returned, not raised: the error, the
+    status it ended with and every attempt it took."""
+    script = Script(lambda r: httpx.Response(503, json={"status": "503", "detail": "down"}))
+    with client_for(script, attempts=3) as client:
+        result = client.write(PATCH_U1)
+    assert isinstance(result.error, ServerError)
+    assert (result.status, result.attempts, result.id) == (503, 3, None)
+    assert len(script.requests) == 3
+
+
+def test_delete_of_a_resource_already_gone_counts_as_done() -> None:
+    """A DELETE answered 404 is done: what was to be deleted does not exist."""
+    script = Script(lambda r: httpx.Response(404, json={"status": "404", "detail": "no user"}))
+    with client_for(script) as client:
+        result = client.write(WriteRequest.delete("Users", "u1"))
+    assert (result.error, result.status, result.id) == (None, 404, "u1")
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_redirect_answer_to_a_write_is_not_success(method: str) -> None:
+    """A write answered 302 (SSO proxy, http->https, trailing-slash redirect) did not happen.
+
+    Expected: the write ends in a ScimError, so the action is reported failed (exit 4).
+    Actual: ``check()`` treats every status below 400 as success, so the action is
+    reported applied and apply exits 0 although nothing was written.
+    """
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "https://login.example.test/sso"})
+
+    client = client_for(Script(handler))
+
+    def write() -> None:
+        if method == "PATCH":
+            body = {"Operations": [{"op": "replace", "path": "active"}]}
+            client.write(WriteRequest.patch("Users", "u1", body)).raise_for_error()
+        else:
+            client.write(WriteRequest.delete("Groups", "g1")).raise_for_error()
+
+    with pytest.raises(ScimError):
+        write()
+
+
+def test_create_is_not_retried_when_the_lookup_for_a_landed_post_fails() -> None:
+    """A POST whose outcome is unknown must not be re-sent unless the lookup said "absent".
+
+    Expected (docs/design.md "Safety model": writes): when the lookup itself
+    fails (here 503 on the filter GET), the create stops with an error and one group
+    exists. Actual: ``lookup`` swallows the ScimError, returns None, and the POST is
+    sent again; on servers where group names are not unique (scim2-server) that
+    makes a duplicate group, which every later plan leaves alone as ambiguous.
+    """
+    groups: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            body = json.loads(request.content)
+            groups.append({"id": f"g{len(groups) + 1}", **body})
+            if len(groups) == 1:
+                raise httpx.ReadTimeout("timed out after the request was processed")
+            return httpx.Response(201, json=groups[-1])
+        return httpx.Response(503, json={"status": "503", "detail": "busy"})
+
+    client = client_for(Script(handler))
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "eng"}
+    result = client.write(
+        WriteRequest.post("Groups", body, key="eng"),
+        find_existing=lambda: find_by_key(client, "Groups", "eng"),
+    )
+    assert isinstance(result.error, ScimError)
+    assert len(groups) == 1, f"{len(groups)} groups named eng were created"

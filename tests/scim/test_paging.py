@@ -1,4 +1,7 @@
-"""The pager reads a whole listing or refuses (TEST_SERVERS.md, DESIGN.md "Fail closed")."""
+"""The pager reads a whole listing or refuses (docs/design.md "Safety model": fail-closed reads).
+
+The misbehaviours it meets are those of docs/test-servers.md.
+"""
 
 from __future__ import annotations
 

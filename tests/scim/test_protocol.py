@@ -24,7 +24,6 @@ from reconciler.scim.protocol import (
     check_created,
     check_list,
     check_write,
-    eq_filter,
     error_for,
     retry_after,
 )
@@ -164,11 +163,6 @@ def test_list_page_ignores_items_per_page() -> None:
     )
     assert page.total_results == 2
     assert len(page.resources) == 2
-
-
-def test_eq_filter_quotes_values() -> None:
-    """Quotes and backslashes in a filter value are escaped (RFC 7644 section 3.4.2.2)."""
-    assert eq_filter("userName", 'a"b\\c') == 'userName eq "a\\"b\\\\c"'
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,14 @@
-"""The retry policy against rate limits as Atlassian sends them (httpx.MockTransport)."""
+"""The one retry policy and the rate limiter: when to try again, and how soon.
+
+The waits Atlassian asks for are sent through ``httpx.MockTransport``; the policy's own
+loop and the limiter are checked with scripted calls and a fake clock.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import io
+import random
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -13,11 +18,11 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from reconciler.errors import RateLimitedError, RetryAfterTooLongError, ServerError
+from reconciler.errors import ConflictError, RateLimitedError, RetryAfterTooLongError, ServerError
 from reconciler.logs import configure_logging
 from reconciler.progress import Progress
 from reconciler.scim.client import ScimClient
-from reconciler.scim.retry import MAX_RETRY_AFTER, RetryPolicy
+from reconciler.scim.retry import MAX_RETRY_AFTER, RateLimiter, RetryPolicy
 
 EMPTY = {"totalResults": 0, "Resources": []}
 
@@ -124,7 +129,7 @@ def test_x_ratelimit_reset_without_retry_after_sets_the_wait(
 
 
 def test_a_503_with_retry_after_waits_as_asked() -> None:
-    """Retry-After on a 503 (ATLASSIAN.md: documented as safe to retry) is honoured as on 429."""
+    """Retry-After on a 503 (docs/atlassian.md: safe to retry) is honoured as on 429."""
     sleeps: list[float] = []
     busy = httpx.Response(503, headers={"Retry-After": "60"}, json={"detail": "busy"})
     with capture_logs() as events, client_answering(busy, sleeps, []) as client:
@@ -178,3 +183,88 @@ def test_the_wait_is_shown_above_a_progress_bar(monkeypatch: pytest.MonkeyPatch)
     (line,) = [line for line in screen if "scim.retry_after" in line]
     assert "wait_s=45" in line
     assert "Reading the directory" not in line
+
+
+class Calls:
+    """A call that fails with the given errors in turn, then returns ``"done"``."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.count = 0
+
+    def __call__(self) -> str:
+        self.count += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "done"
+
+
+def quick(attempts: int = 5) -> tuple[RetryPolicy, list[float]]:
+    sleeps: list[float] = []
+    return RetryPolicy(attempts=attempts, sleep=sleeps.append, rng=random.Random(7)), sleeps
+
+
+def test_a_retryable_error_is_tried_again_until_the_call_succeeds() -> None:
+    """A 5xx is retried with a backoff wait before each new attempt."""
+    policy, sleeps = quick()
+    call = Calls(ServerError("x", status=503), ServerError("x", status=500))
+    assert policy.run(call) == "done"
+    assert call.count == 3
+    assert len(sleeps) == 2
+
+
+def test_a_terminal_error_is_raised_at_once() -> None:
+    """A 409 is decided by its class as terminal: one attempt, no wait."""
+    policy, sleeps = quick()
+    call = Calls(ConflictError("taken", status=409))
+    with pytest.raises(ConflictError):
+        policy.run(call)
+    assert (call.count, sleeps) == (1, [])
+
+
+def test_the_last_error_is_raised_after_the_last_attempt() -> None:
+    """``attempts`` caps the tries; the error of the last one is what the caller sees."""
+    policy, sleeps = quick(attempts=3)
+    call = Calls(*(ServerError(f"try {n}", status=503) for n in range(1, 5)))
+    with pytest.raises(ServerError, match="try 3"):
+        policy.run(call)
+    assert (call.count, len(sleeps)) == (3, 2)
+
+
+def test_before_retry_can_end_the_loop_with_what_it_found() -> None:
+    """A lookup before the next attempt that finds the result ends the retries with it."""
+    policy, _ = quick()
+    call = Calls(ServerError("x", status=503))
+    assert policy.run(call, before_retry=lambda error: "found") == "found"
+    assert call.count == 1
+
+
+def test_each_backoff_wait_is_logged_with_its_attempt() -> None:
+    """A wait the server did not name is a ``scim.retry`` warning: attempt, delay, error."""
+    policy, sleeps = quick()
+    with capture_logs() as events:
+        policy.run(Calls(ServerError("busy", status=503)))
+    (event,) = [e for e in events if e["event"] == "scim.retry"]
+    assert (event["log_level"], event["attempt"]) == ("warning", 1)
+    assert event["delay_s"] == round(sleeps[0], 2)
+    assert "busy" in event["error"]
+
+
+def test_the_rate_limiter_spaces_requests_evenly() -> None:
+    """At ``rate`` requests per second, each request starts 1/rate after the one before."""
+    now = [100.0]
+    limiter = RateLimiter(4.0, clock=lambda: now[0])
+    slept: list[float] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "sleep", slept.append)
+        for _ in range(3):
+            limiter.wait()
+    assert slept == [0.25, 0.5]
+
+
+def test_no_rate_means_no_waiting() -> None:
+    """Without a rate the limiter never sleeps."""
+    limiter = RateLimiter(None, clock=lambda: 0.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "sleep", lambda s: pytest.fail("slept"))
+        limiter.wait()

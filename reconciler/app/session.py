@@ -1,0 +1,149 @@
+"""A run's outside world (``Runtime``), its connection (``Session``), reading and planning."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from reconciler.desired import DesiredState
+from reconciler.errors import ConfigError
+from reconciler.files import load_desired
+from reconciler.files.dialectcheck import check_dialect_attributes
+from reconciler.linkcheck import link_warnings, planned_emails
+from reconciler.live import LiveSnapshot
+from reconciler.plan import Plan
+from reconciler.planner import PlanContext, plan
+from reconciler.scim.admin import directory_id_of
+from reconciler.scim.retry import RetryPolicy
+from reconciler.snapshot import read_snapshot
+from reconciler.target import Connection, Target, connect, connect_admin, resolve_target
+
+
+class ProgressBar(Protocol):
+    """What a run reports its progress to (reconciler.progress.Progress, or nothing)."""
+
+    def update(self, what: str, done: int, total: int) -> None: ...
+
+    def advance(self) -> None: ...
+
+
+class _Silent:
+    def update(self, what: str, done: int, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+
+def _no_progress(description: str, total: int | None = None) -> AbstractContextManager[ProgressBar]:
+    return nullcontext(_Silent())
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The outside world of a run. The CLI passes the real one; tests pass their own."""
+
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    # Wraps the transport to a target (fault injection); None: the real transport.
+    transport: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
+    retry: RetryPolicy | None = None
+    progress: Callable[[str, int | None], AbstractContextManager[ProgressBar]] = _no_progress
+    note: Callable[[str], None] = lambda text: None  # something a person should know
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A resolved target and an open connection to it."""
+
+    target: Target
+    connection: Connection
+
+
+@contextmanager
+def opened(
+    desired: DesiredState,
+    cli_target: str | None,
+    runtime: Runtime,
+    *,
+    paths: tuple[Path, ...] = (),
+    rate: float | None = None,
+    fallback: str | None = None,
+) -> Iterator[Session]:
+    """Resolve the target, check the files against its dialect, connect; close after."""
+    target = resolve_target(cli_target, desired.target, runtime.env, fallback=fallback)
+    check_dialect_attributes(desired, paths, target.dialect)  # before anything is read
+    connection = connect(
+        target, runtime.env, rate=rate, retry=runtime.retry, wrap_transport=runtime.transport
+    )
+    if connection.note is not None:
+        runtime.note(connection.note)
+    try:
+        yield Session(target, connection)
+    finally:
+        connection.client.close()
+
+
+def read_live(session: Session, runtime: Runtime) -> LiveSnapshot:
+    """The whole live directory, consistently, with progress."""
+    connection = session.connection
+    with runtime.progress("Reading the directory", None) as bar:
+        return read_snapshot(connection.client, page_size=connection.page_size, progress=bar.update)
+
+
+def plan_in(session: Session, desired: DesiredState, runtime: Runtime) -> Plan:
+    """Read the directory and plan; on Atlassian, warn about emails linked elsewhere."""
+    live = read_live(session, runtime)
+    target = session.target
+    token_env = None if target.is_sandbox else target.token_env
+    planned = plan(desired, live, PlanContext(target.url, session.connection.dialect, token_env))
+    return with_link_checks(planned, target, runtime)
+
+
+def with_link_checks(planned: Plan, target: Target, runtime: Runtime) -> Plan:
+    """The plan's new emails that another directory's link will refuse (409), said
+    before anything is sent, when the organisation's Admin API is at hand."""
+    if not target.dialect.org_admin or not planned_emails(planned):
+        return planned
+    admin = connect_admin(target, env=runtime.env, required=False)
+    if admin is None:
+        return planned  # without an org key, a 409 in the report explains itself
+    with admin:
+        here = "sandbox" if target.is_sandbox else directory_id_of(target.url)
+        found = link_warnings(planned, admin.links_for_email, here)
+    if not found:
+        return planned
+    warnings = sorted({*planned.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
+    return planned.model_copy(update={"warnings": tuple(warnings)})
+
+
+def load_files(paths: tuple[Path, ...]) -> DesiredState:
+    if not paths:
+        raise ConfigError("give at least one PATH: a desired-state file or a directory of them")
+    return load_desired(paths)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A plan and the target it was made for."""
+
+    target: Target
+    plan: Plan
+
+
+def run_plan(paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime) -> Planned:
+    """Load the files, read the directory, plan. Sends no writes."""
+    desired = load_files(paths)
+    with opened(desired, cli_target, runtime, paths=paths) as session:
+        return Planned(session.target, plan_in(session, desired, runtime))
+
+
+def run_export(cli_target: str | None, runtime: Runtime) -> tuple[Target, LiveSnapshot]:
+    """Read the whole directory, for ``reconciler export``."""
+    with opened(DesiredState(), cli_target, runtime) as session:
+        return session.target, read_live(session, runtime)

@@ -1,0 +1,39 @@
+"""One resource found by its key, for the writes and checks that must not guess.
+
+The directory is always read by full listing; an ``eq`` filter serves only lookups
+(docs/atlassian.md "Listing, paging, filtering"): after a 409 on create, before a
+create whose outcome is unknown is sent again, and when a saved plan checks that
+what it creates does not exist yet. Servers filter more loosely than the key
+compares (some ignore letter case everywhere, some return nothing they cannot
+filter), so what comes back is compared again here, by the one rule of the file
+format: userNames and displayNames in any letter case, externalIds exactly
+(``reconciler.desired.fold_user_key``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.scim.client import ScimClient
+from reconciler.scim.protocol import UNIQUE_ATTRIBUTE
+
+_EXACT = frozenset({"externalId"})  # compared as written, like the server does
+
+
+def find_by_key(
+    client: ScimClient, resource_type: str, value: str, attribute: str | None = None
+) -> dict[str, Any] | None:
+    """The resource whose ``attribute`` is ``value``, or None when the directory has none.
+
+    ``attribute`` defaults to the one the directory keeps unique (``userName``,
+    ``displayName``). Errors
+    of the lookup itself propagate: a caller that cannot tell "absent" from "could
+    not look" must not act as if it were absent.
+    """
+    attribute = attribute or UNIQUE_ATTRIBUTE[resource_type]
+    wanted = value if attribute in _EXACT else value.lower()
+    for resource in client.find(resource_type, attribute, value):
+        found = resource.get(attribute)
+        if isinstance(found, str) and (found if attribute in _EXACT else found.lower()) == wanted:
+            return resource
+    return None
