@@ -7,19 +7,40 @@ environment, the transport to a target, the retry policy, progress bars), so tes
 inject faults by passing their own, and the CLI only parses, renders and asks.
 """
 
-from reconciler.app.apply import ApplyHooks, ApplyRequest, run_apply
-from reconciler.app.session import (
-    Planned,
-    ProgressBar,
-    Runtime,
-    Session,
-    load_files,
-    opened,
-    plan_in,
-    read_live,
-    run_export,
-    run_plan,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.app.apply import ApplyHooks, ApplyRequest, run_apply
+    from reconciler.app.loading import load_files
+    from reconciler.app.runtime import ProgressBar, Runtime
+    from reconciler.app.session import (
+        Planned,
+        Session,
+        opened,
+        plan_in,
+        read_live,
+        run_export,
+        run_plan,
+    )
+
+# Imported on first use: ``validate`` needs only ``load_files``, not HTTP.
+_FROM = {
+    "ApplyHooks": "apply", "ApplyRequest": "apply", "run_apply": "apply",
+    "load_files": "loading", "Planned": "session", "ProgressBar": "runtime",
+    "Runtime": "runtime", "Session": "session", "opened": "session", "plan_in": "session",
+    "read_live": "session", "run_export": "session", "run_plan": "session",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reconciler.app' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"reconciler.app.{module}"), name)
+
 
 __all__ = [
     "ApplyHooks",

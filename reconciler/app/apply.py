@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from reconciler.app.loading import load_files
+from reconciler.app.runtime import ProgressBar, Runtime
 from reconciler.app.session import (
-    ProgressBar,
-    Runtime,
     Session,
-    load_files,
     opened,
     plan_in,
     read_live,

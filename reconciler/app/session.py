@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-import httpx
-
+from reconciler.app.loading import load_files
+from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
-from reconciler.errors import ConfigError
-from reconciler.files import load_desired
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.linkcheck import link_warnings, planned_emails
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
 from reconciler.scim.admin import directory_id_of
-from reconciler.scim.retry import RetryPolicy
 from reconciler.snapshot import read_snapshot
 from reconciler.target import Connection, Target, connect, connect_admin, resolve_target
-
-
-class ProgressBar(Protocol):
-    """What a run reports its progress to (reconciler.progress.Progress, or nothing)."""
-
-    def update(self, what: str, done: int, total: int) -> None: ...
-
-    def advance(self) -> None: ...
-
-
-class _Silent:
-    def update(self, what: str, done: int, total: int) -> None:
-        pass
-
-    def advance(self) -> None:
-        pass
-
-
-def _no_progress(description: str, total: int | None = None) -> AbstractContextManager[ProgressBar]:
-    return nullcontext(_Silent())
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """The outside world of a run. The CLI passes the real one; tests pass their own."""
-
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    # Wraps the transport to a target (fault injection); None: the real transport.
-    transport: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
-    retry: RetryPolicy | None = None
-    progress: Callable[[str, int | None], AbstractContextManager[ProgressBar]] = _no_progress
-    note: Callable[[str], None] = lambda text: None  # something a person should know
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +83,6 @@ def with_link_checks(planned: Plan, target: Target, runtime: Runtime) -> Plan:
         return planned
     warnings = sorted({*planned.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
     return planned.model_copy(update={"warnings": tuple(warnings)})
-
-
-def load_files(paths: tuple[Path, ...]) -> DesiredState:
-    if not paths:
-        raise ConfigError("give at least one PATH: a desired-state file or a directory of them")
-    return load_desired(paths)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,10 @@ import re
 import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.app import ApplyRequest, ProgressBar, run_apply, run_plan
-from reconciler.app.session import load_files
 from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_FAILED,
@@ -23,7 +22,6 @@ from reconciler.cli.common import (
     target_option,
     write_atomically,
 )
-from reconciler.desired import render_schema
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -31,17 +29,13 @@ from reconciler.errors import (
     ConfigError,
     LimitExceededError,
 )
-from reconciler.plan import Plan
-from reconciler.render import (
-    parse_plan_json,
-    render_plan_json,
-    render_report_json,
-    render_report_text,
-)
-from reconciler.report import ApplyReport, Outcome
-from reconciler.scope import listed_but_left_alone
-from reconciler.target import Target
 from reconciler.version import __version__
+
+if TYPE_CHECKING:  # imported where used: --help and --version stay fast
+    from reconciler.app import ProgressBar
+    from reconciler.plan import Plan
+    from reconciler.report import ApplyReport
+    from reconciler.target import Target
 
 
 @click.group(
@@ -70,6 +64,9 @@ def validate(paths: tuple[Path, ...], output: Output) -> None:
 
     Every problem is reported at once as file:line:column: path: message.
     """
+    from reconciler.app import load_files
+    from reconciler.scope import listed_but_left_alone
+
     desired = load_files(paths)
     users = _count(len(desired.users), "user")
     groups = _count(len(desired.groups), "group")
@@ -91,6 +88,8 @@ def _count(n: int, noun: str) -> str:
 @global_options
 def schema(output: Output) -> None:
     """Print the JSON Schema of a desired-state file (for editors)."""
+    from reconciler.desired import render_schema
+
     output.out(render_schema())
 
 
@@ -121,6 +120,8 @@ def plan_command(
 
     A plan that exceeds a safety limit exits 3 whatever --detailed-exitcode says.
     """
+    from reconciler.app import run_plan
+
     planned = run_plan(paths, target, output.runtime)
     plan_, resolved = planned.plan, planned.target
     output.out(render_plan(plan_, fmt, resolved, output))
@@ -134,6 +135,8 @@ def plan_command(
 
 def _write_plan(path: Path, plan_: Plan) -> Path:
     """Write the JSON plan atomically; a directory gets ``plan.json`` inside it."""
+    from reconciler.render import render_plan_json
+
     if path.is_dir() or str(path).endswith(("/", os.sep)):
         path = path / "plan.json"
     write_atomically(path, render_plan_json(plan_))
@@ -200,6 +203,9 @@ def apply(
     after every object it touches has been re-read and found unchanged; PATH... is
     then optional and only supplies target settings (url, token_env, dialect).
     """
+    from reconciler.app import ApplyRequest, run_apply
+    from reconciler.report import ApplyReport, Outcome
+
     request = ApplyRequest(
         paths=paths,
         saved=_read_plan(plan_file) if plan_file is not None else None,
@@ -249,6 +255,8 @@ class _ApplyView:
         return self.output.progress("Applying", total=total)
 
     def report(self, report: ApplyReport) -> None:
+        from reconciler.render import render_report_json, render_report_text
+
         sandbox = self.target is not None and self.target.is_sandbox
         if self.fmt == "json":
             self.output.out(render_report_json(report))
@@ -260,6 +268,8 @@ class _ApplyView:
 
 
 def _read_plan(path: Path) -> Plan:
+    from reconciler.render import parse_plan_json
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -12,31 +12,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import structlog
 
-from reconciler.app import Runtime
 from reconciler.errors import (
     AuthenticationError,
     ConfigError,
     LimitExceededError,
     ReconcilerError,
 )
-from reconciler.logs import configure_logging
-from reconciler.plan import Plan
-from reconciler.progress import Progress
-from reconciler.render import (
-    render_plan_json,
-    render_plan_markdown,
-    render_plan_text,
-)
-from reconciler.target import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_log = structlog.get_logger("reconciler.cli")
+if TYPE_CHECKING:  # imported where used: --help and --version stay fast
+    from reconciler.app import Runtime
+    from reconciler.plan import Plan
+    from reconciler.progress import Progress
+    from reconciler.target import Target
+
+
+def _log() -> Any:
+    import structlog
+
+    return structlog.get_logger("reconciler.cli")
+
 
 EXIT_CHANGES = 2
 EXIT_FAILED = 4
@@ -81,7 +81,7 @@ class Output:
         self.err_color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
         self.quiet = quiet
         self.json_logs = json_logs
-        self.runtime = Runtime()  # set per run by global_options
+        self._runtime: Runtime | None = None  # set per run by global_options
 
     def out(self, text: str) -> None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -95,23 +95,38 @@ class Output:
         if self.quiet:
             return
         if self.json_logs:
-            _log.info("note", message=text)
+            _log().info("note", message=text)
         else:
             click.echo(text, err=True)
 
     def error(self, kind: str, text: str, exit_code: int) -> None:
         if self.json_logs:
-            _log.error(kind, message=text, exit_code=exit_code)
+            _log().error(kind, message=text, exit_code=exit_code)
         else:
             click.echo(f"{kind}: {text}", err=True)
 
+    @property
+    def runtime(self) -> Runtime:
+        """The outside world of this run (reconciler.app.Runtime)."""
+        assert self._runtime is not None, "global_options sets the runtime of every run"
+        return self._runtime
+
+    @runtime.setter
+    def runtime(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
     def progress(self, description: str, total: int | None = None) -> Progress:
+        from reconciler.progress import Progress
+
         return Progress(description, total, enabled=not self.quiet, color=self.err_color)
 
 
 def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color: bool) -> Output:
     """Logging configured, and where this run's results and notes go."""
     color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
+    from reconciler.app import Runtime
+    from reconciler.logs import configure_logging
+
     configure_logging(log_format, -1 if quiet else verbose, color=color)  # type: ignore[arg-type]
     # Only an explicit --log-format json makes notes and errors JSON events: by
     # default (JSON logs because stderr is no terminal, as in CI) errors stay
@@ -232,6 +247,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def render_plan(plan_: Plan, fmt: str, target: Target, output: Output) -> str:
+    from reconciler.render import render_plan_json, render_plan_markdown, render_plan_text
+
     if fmt == "json":
         return render_plan_json(plan_)
     if fmt == "markdown":

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.app.session import load_files
 from reconciler.cli.commands import main
 from reconciler.cli.common import Output, global_options, target_option
-from reconciler.desired import DesiredState
 from reconciler.errors import ApprovalError, ConfigError
-from reconciler.scim.admin import AdminClient, ScimLink, directory_id_of
-from reconciler.target import Target, connect_admin, resolve_target
+
+if TYPE_CHECKING:  # imported where used: --help and --version stay fast
+    from reconciler.scim.admin import AdminClient, ScimLink
+    from reconciler.target import Target
 
 
 class UnapprovedError(ApprovalError):
@@ -69,6 +70,10 @@ def links(
     exit 3. The organisation comes from --org or target.org_id, its API key from
     RECONCILER_ORG_TOKEN (or the variable target.org_token_env names).
     """
+    from reconciler.app import load_files
+    from reconciler.desired import DesiredState
+    from reconciler.target import connect_admin, resolve_target
+
     desired = load_files(paths) if paths else DesiredState()
     resolved = resolve_target(target, desired.target, output.runtime.env)
     unlinking = words[0] == "unlink"
@@ -86,6 +91,8 @@ def links(
 
 
 def _this_directory(target: Target) -> str | None:
+    from reconciler.scim.admin import directory_id_of
+
     return "sandbox" if target.is_sandbox else directory_id_of(target.url)
 
 

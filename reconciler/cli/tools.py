@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from reconciler.app import run_export
 from reconciler.cli.commands import main
 from reconciler.cli.common import (
     Output,
@@ -20,7 +19,6 @@ from reconciler.cli.common import (
 from reconciler.errors import (
     ConfigError,
 )
-from reconciler.export import export_documents, render_export
 
 
 @main.command()
@@ -46,6 +44,9 @@ def export(target: str | None, out: Path | None, fmt: str, force: bool, output: 
     The export loads without problems and plans to no changes against the same
     directory. Without --out, one document goes to stdout.
     """
+    from reconciler.app import run_export
+    from reconciler.export import export_documents, render_export
+
     resolved, live = run_export(target, output.runtime)
     users_doc, groups_doc = export_documents(live)
     output.info(f"Read {resolved.description}")

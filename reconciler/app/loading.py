@@ -1,0 +1,16 @@
+"""Loading the files a run names: light, so ``validate`` starts fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.desired import DesiredState
+from reconciler.errors import ConfigError
+from reconciler.files import load_desired
+
+
+def load_files(paths: tuple[Path, ...]) -> DesiredState:
+    """The desired state in ``paths``; at least one PATH is needed."""
+    if not paths:
+        raise ConfigError("give at least one PATH: a desired-state file or a directory of them")
+    return load_desired(paths)

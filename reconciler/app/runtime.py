@@ -1,0 +1,50 @@
+"""The outside world of a run, as data: what the CLI passes, and what tests replace.
+
+Light on purpose (no HTTP library imported here): every command builds one, and
+``validate`` must start fast.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.scim.retry import RetryPolicy
+
+
+class ProgressBar(Protocol):
+    """What a run reports its progress to (reconciler.progress.Progress, or nothing)."""
+
+    def update(self, what: str, done: int, total: int) -> None: ...
+
+    def advance(self) -> None: ...
+
+
+class _Silent:
+    def update(self, what: str, done: int, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+
+def _no_progress(description: str, total: int | None = None) -> AbstractContextManager[ProgressBar]:
+    return nullcontext(_Silent())
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The outside world of a run. The CLI passes the real one; tests pass their own."""
+
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    # Wraps the transport to a target (fault injection); None: the real transport.
+    transport: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
+    retry: RetryPolicy | None = None
+    progress: Callable[[str, int | None], AbstractContextManager[ProgressBar]] = _no_progress
+    note: Callable[[str], None] = lambda text: None  # something a person should know
