@@ -95,9 +95,17 @@ class LimitsPolicy(_Strict):
         default=0,
         description="Existing accounts taken over under another identity (policy.users.adopt).",
     )
+    max_sensitive_changes: Limit = Field(
+        default=0,
+        description="Membership changes (adds and removes) of groups in policy.groups.sensitive.",
+    )
 
     _check = field_validator(
-        "max_deactivations", "max_group_deletions", "max_member_removals", "max_adoptions"
+        "max_deactivations",
+        "max_group_deletions",
+        "max_member_removals",
+        "max_adoptions",
+        "max_sensitive_changes",
     )(_check_limit)
 
 
@@ -125,6 +133,11 @@ class GroupsPolicy(_Strict):
     members: Literal["authoritative", "additive"] = "authoritative"
     scope: tuple[str, ...] = ("*",)
     protect: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = Field(
+        default=(),
+        description="displayName globs of groups that grant power (admins): their "
+        "membership changes are flagged and counted by max_sensitive_changes.",
+    )
 
 
 class Policy(_Strict):

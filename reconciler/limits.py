@@ -9,7 +9,9 @@ A limit is a count, or a percentage of what the plan could still change (its
   names deletes the old group, so it counts here too);
 - ``max_member_removals``: memberships of managed users in managed groups, counted
   over all groups together;
-- ``max_adoptions``: managed live users, active or not.
+- ``max_adoptions``: managed live users, active or not;
+- ``max_sensitive_changes``: memberships of managed users in managed groups that
+  ``policy.groups.sensitive`` marks; adds and removes both count.
 
 *Managed* means the policy lets the plan change it: in scope, not protected, and
 matchable (not one of several live objects that share a key).
@@ -33,6 +35,7 @@ class LimitBases:
     users: int = 0
     groups: int = 0
     memberships: int = 0
+    sensitive_memberships: int = 0
 
 
 def allowed(limit: int | str, managed: int) -> int:
@@ -52,8 +55,16 @@ def _deactivates(action_kind: ActionKind, active_after: object) -> bool:
 def planned_counts(plan: Plan) -> dict[str, int]:
     """How much the plan removes or takes over, per limit."""
     counts = dict.fromkeys(
-        ("max_deactivations", "max_group_deletions", "max_member_removals", "max_adoptions"), 0
+        (
+            "max_deactivations",
+            "max_group_deletions",
+            "max_member_removals",
+            "max_adoptions",
+            "max_sensitive_changes",
+        ),
+        0,
     )
+    sensitive = {name.lower() for name in plan.sensitive_groups}
     for action in plan.actions:
         if action.resource is Resource.USER:
             after = {c.path: c.after for c in action.attribute_changes}.get("active")
@@ -64,6 +75,8 @@ def planned_counts(plan: Plan) -> dict[str, int]:
         change = action.member_change
         if change is not None:
             counts["max_member_removals"] += len(change.remove)
+            if action.key.lower() in sensitive:
+                counts["max_sensitive_changes"] += len(change.add) + len(change.remove)
     return counts
 
 
@@ -78,6 +91,11 @@ def check_limits(plan: Plan, limits: LimitsPolicy, bases: LimitBases) -> tuple[B
             "memberships of managed users in managed groups",
         ),
         "max_adoptions": (limits.max_adoptions, bases.users, "managed users"),
+        "max_sensitive_changes": (
+            limits.max_sensitive_changes,
+            bases.sensitive_memberships,
+            "memberships of managed sensitive groups",
+        ),
     }
     blocked: list[Blocked] = []
     for name, planned in planned_counts(plan).items():

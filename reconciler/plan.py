@@ -173,6 +173,11 @@ class Plan(_Frozen):
     left_alone: tuple[LeftAlone, ...] = ()
     # Live ids of the existing users that member changes name, by user key.
     user_ids: dict[str, str] = Field(default_factory=dict)
+    # The userName of each user key the actions name, where the key is not the
+    # userName (policy.users.key: externalId): views show it beside the opaque key.
+    user_names: dict[str, str] = Field(default_factory=dict)
+    # Groups of the actions that policy.groups.sensitive marks as granting power.
+    sensitive_groups: tuple[str, ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
@@ -218,6 +223,8 @@ class Plan(_Frozen):
             "blocked": [b.model_dump(mode="json") for b in self.blocked],
             "left_alone": [x.model_dump(mode="json") for x in self.left_alone],
             "user_ids": dict(sorted(self.user_ids.items())),
+            "user_names": dict(sorted(self.user_names.items())),
+            "sensitive_groups": list(self.sensitive_groups),
         }
 
     def to_json(self) -> str:

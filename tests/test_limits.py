@@ -110,6 +110,7 @@ def test_planned_counts_sum_member_removals_over_all_groups() -> None:
         "max_group_deletions": 1,
         "max_member_removals": 5,
         "max_adoptions": 0,
+        "max_sensitive_changes": 0,
     }
 
 

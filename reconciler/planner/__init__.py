@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
 
 from reconciler.desired import DesiredState
 from reconciler.limits import LimitBases, check_limits
@@ -88,8 +89,11 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
         warnings=tuple(sorted(set(warnings), key=lambda w: (w.key.lower(), w.key, w.message))),
         left_alone=_left_alone((*users.left_alone, *groups.left_alone)),
         user_ids=_referenced_ids(actions, {**groups.carried_ids, **users.ids}),
+        user_names=_user_names(actions, desired, live) if key_attribute == "externalId" else {},
+        sensitive_groups=_sensitive(actions, policy.groups.sensitive),
     )
-    blocked = check_limits(result, policy.limits, _bases(users, groups))
+    bases = _bases(users, groups, policy.groups.sensitive)
+    blocked = check_limits(result, policy.limits, bases)
     return result.model_copy(update={"blocked": blocked}) if blocked else result
 
 
@@ -118,11 +122,47 @@ def _referenced_ids(actions: Iterable[Action], ids: Mapping[str, str]) -> dict[s
     return {key: ids[key] for key in sorted(named) if key in ids}
 
 
-def _bases(users: UserPlan, groups: GroupPlan) -> LimitBases:
+def _bases(users: UserPlan, groups: GroupPlan, sensitive: tuple[str, ...] = ()) -> LimitBases:
     managed_ids = {u.id for u in users.managed}
+    powerful = [g for g in groups.managed if is_sensitive(g.displayName, sensitive)]
     return LimitBases(
         active_users=sum(1 for u in users.managed if u.active),
         users=len(users.managed),
         groups=len(groups.managed),
         memberships=sum(len(g.member_ids & managed_ids) for g in groups.managed),
+        sensitive_memberships=sum(len(g.member_ids & managed_ids) for g in powerful),
     )
+
+
+def is_sensitive(name: str, globs: tuple[str, ...]) -> bool:
+    """Whether ``policy.groups.sensitive`` marks this group (globs, any letter case)."""
+    folded = name.lower()
+    return any(fnmatchcase(folded, glob.lower()) for glob in globs)
+
+
+def _sensitive(actions: Iterable[Action], globs: tuple[str, ...]) -> tuple[str, ...]:
+    """The groups of the actions that grant power, sorted."""
+    names: set[str] = set()
+    for action in actions:
+        if action.resource is Resource.GROUP:
+            named = [action.key, *(str(c.before) for c in action.attribute_changes if c.before)]
+            names.update(n for n in named if is_sensitive(n, globs))
+    return tuple(sorted(names, key=lambda n: (n.lower(), n)))
+
+
+def _user_names(
+    actions: Iterable[Action], desired: DesiredState, live: LiveSnapshot
+) -> dict[str, str]:
+    """externalId -> userName for the users the actions name (views show both)."""
+    named: set[str] = set()
+    for action in actions:
+        if action.resource is Resource.USER:
+            named.add(action.key)
+        change = action.member_change
+        if change is not None:
+            named.update(change.add, change.remove)
+    names = {u.externalId: u.userName for u in desired.users if u.externalId}
+    for user in live.users:
+        if user.externalId:
+            names.setdefault(user.externalId, user.userName)
+    return {key: names[key] for key in sorted(named) if key in names}

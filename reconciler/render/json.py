@@ -19,6 +19,7 @@ from typing import Any
 from reconciler.errors import ConfigError
 from reconciler.itemdiff import ItemChange, item_changes
 from reconciler.plan import Change, MemberChange, Plan
+from reconciler.render.access import access_changes
 from reconciler.report import ApplyReport
 
 ITEMS_KEY = "items"
@@ -27,6 +28,17 @@ ITEMS_KEY = "items"
 def render_plan_json(plan: Plan) -> str:
     """The plan JSON, format version 1, byte-identical for equal plans."""
     data = plan.to_dict()
+    data["access"] = [
+        {
+            "key": a.key,
+            "userName": a.user_name,
+            "gains": list(a.gains),
+            "loses": list(a.loses),
+            "status": a.status,
+            "sensitive": list(a.sensitive),
+        }
+        for a in access_changes(plan)
+    ]
     for action, written in zip(plan.actions, data["actions"], strict=True):
         for change, entry in zip(action.changes, written["changes"], strict=True):
             items = _items(change)
@@ -45,8 +57,14 @@ def parse_plan_json(text: str, *, source: str = "plan") -> Plan:
         data = json.loads(text)
     except json.JSONDecodeError:
         return Plan.from_json(text, source=source)  # which says why it is no plan
+    access = data.pop("access", None) if isinstance(data, dict) else None
     written = _take_items(data)
-    plan = Plan.from_json(json.dumps(data) if written else text, source=source)
+    plan = Plan.from_json(json.dumps(data), source=source)
+    if access is not None and access != json.loads(render_plan_json(plan))["access"]:
+        raise ConfigError(
+            f"{source}: its access changes do not follow from its actions; "
+            "the file was edited or damaged"
+        )
     for (index, position), items in written.items():
         if items != _items(plan.actions[index].changes[position]):
             key = plan.actions[index].key

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reconciler.plan import Action, ActionKind, Plan, PlanWarning, Resource
+from reconciler.render.access import access_changes, access_line
 from reconciler.render.markdown_objects import code, escaped, object_block
 from reconciler.render.notation import (
     LEFT_ALONE_KEYS_SHOWN_IN_MARKDOWN,
@@ -45,9 +46,12 @@ def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMM
     room = limit - len(top) - len(bottom) - len(tail) - note_room
     if room < 0:
         raise ValueError(f"a markdown plan needs more than {limit} characters for its header")
-    # Warnings come before the details and may take at most half of what is left.
-    warnings = _warnings(plan.warnings, room // 2)
-    room -= len(warnings)
+    # Who gains and loses access, then the warnings, come before the details; each
+    # may take at most half of what is left.
+    access = _access(plan, room // 2)
+    room -= len(access)
+    warnings = access + _warnings(plan.warnings, room // 2)
+    room -= len(warnings) - len(access)
 
     sections = _sections(plan.actions, room)
     shown = _allocate(sections, room)
@@ -55,6 +59,22 @@ def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMM
     omitted = sum(s.total - (n or 0) for s, n in zip(sections, shown, strict=True))
     note = _omitted_note(omitted) if omitted else ""
     return (top + warnings + bottom + details + note + tail).rstrip("\n") + "\n"
+
+
+def _access(plan: Plan, room: int) -> str:
+    """One line per person; a note says how many did not fit."""
+    changes = access_changes(plan)
+    if not changes:
+        return ""
+    out = "### Access changes\n\n"
+    for shown, change in enumerate(changes):
+        flag = "**sensitive** " if change.sensitive else ""
+        line = f"- {flag}{code(access_line(change))}\n"
+        if len(out) + len(line) + 80 > room:
+            out += f"- … and {len(changes) - shown} more people (see the JSON plan)\n"
+            break
+        out += line
+    return out + "\n"
 
 
 # -- fixed parts ------------------------------------------------------------------------

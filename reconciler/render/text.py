@@ -10,6 +10,7 @@ is the CLI's decision.
 from __future__ import annotations
 
 from reconciler.plan import Action, ActionKind, Change, Plan
+from reconciler.render.access import access_changes, access_line
 from reconciler.render.notation import (
     DRY_RUN_NOTE,
     LEFT_ALONE_KEYS_SHOWN_IN_TEXT,
@@ -75,6 +76,14 @@ def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
         lines.append("")
         for action in plan.actions:
             lines.extend(_action_lines(action, paint))
+    access = access_changes(plan)
+    if access:
+        lines += ["", "Access changes:"]
+        lines += [
+            paint(f"{SECTION_INDENT}{printable(access_line(a))}", _RED) if a.sensitive
+            else f"{SECTION_INDENT}{printable(access_line(a))}"
+            for a in access
+        ]  # fmt: skip
     if plan.warnings:
         lines += ["", "Warnings:"]
         lines += [

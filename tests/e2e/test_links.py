@@ -151,3 +151,29 @@ def test_a_group_name_taken_in_the_organisation_is_predicted_and_explained(
     run = reconciler("apply", str(files), "--target", target, "--auto-approve")
     assert run.exit_code == 4
     assert "group names are unique across the Atlassian organisation" in run.stdout
+
+
+def test_a_plan_that_changes_a_sensitive_group_needs_its_digest_approved(tmp_path: Path) -> None:
+    """policy.groups.sensitive: a plan that adds someone to site-admins exits 3 until its
+    digest is approved, then applies."""
+    target = f"sandbox:{tmp_path / 's.db'}"
+    files = write(
+        tmp_path / "files",
+        "d.yaml",
+        """
+        version: 1
+        policy: {groups: {sensitive: ["site-admins*"]}}
+        users: [{userName: ann@example.com, groups: [site-admins-acme]}]
+        groups: [{displayName: site-admins-acme}]
+        """,
+    ).parent
+    planned = reconciler("plan", str(files), "--target", target, "--format", "json")
+    assert planned.exit_code == 3
+    assert [b["limit"] for b in planned.json()["blocked"]] == ["max_sensitive_changes"]
+    refused = reconciler("apply", str(files), "--target", target, "--auto-approve")
+    assert refused.exit_code == 3
+    digest = planned.json()["digest"]
+    approved = reconciler(
+        "apply", str(files), "--target", target, "--auto-approve", "--approve", digest
+    )
+    assert approved.exit_code == 0, approved.stdout + approved.stderr

@@ -1,0 +1,95 @@
+"""Access changes per person, and sensitive groups, in every plan view."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.desired import (
+    DesiredState,
+    GroupSpec,
+    GroupsPolicy,
+    LimitsPolicy,
+    Policy,
+    UserSpec,
+    UsersPolicy,
+)
+from reconciler.planner import PlanContext, plan
+from reconciler.render import render_plan_json, render_plan_markdown, render_plan_text
+from reconciler.render.access import access_changes
+from tests.directory_model import DirectoryModel
+
+
+def _scenario(limits: LimitsPolicy | None = None) -> tuple[DesiredState, DirectoryModel]:
+    model = DirectoryModel()
+    ann = model.add_user("ann@example.com", externalId="E1")
+    bob = model.add_user("bob@example.com", externalId="E2")
+    model.add_group("site-admins", [bob])
+    model.add_group("sales", [ann])
+    state = DesiredState(
+        users=(
+            UserSpec(userName="ann@example.com", externalId="E1", groups=("site-admins",)),
+            UserSpec(userName="bob@example.com", externalId="E2"),
+        ),
+        groups=(GroupSpec(displayName="site-admins"), GroupSpec(displayName="sales")),
+        policy=Policy(
+            users=UsersPolicy(key="externalId"),
+            groups=GroupsPolicy(sensitive=("*admins",)),
+            limits=limits or LimitsPolicy(),
+        ),
+    )
+    return state, model
+
+
+def test_each_person_gets_one_line_with_the_user_name_beside_the_key() -> None:
+    """ann joins site-admins and leaves sales, bob leaves site-admins: one line each, with
+    the userName beside the opaque externalId and the powerful group flagged."""
+    state, model = _scenario()
+    result = plan(state, model.snapshot(), PlanContext("m", "generic"))
+    lines = [
+        line.strip()
+        for line in render_plan_text(result, color=False).splitlines()
+        if line.startswith("  E")
+    ]
+    assert lines == [
+        "E1 (ann@example.com)  + site-admins (sensitive)  - sales",
+        "E2 (bob@example.com)  - site-admins (sensitive)",
+    ]
+    markdown = render_plan_markdown(result)
+    assert "- **sensitive** <code>E1 (ann@example.com)  + site-admins (sensitive)" in markdown
+    access = json.loads(render_plan_json(result))["access"]
+    assert access[0] == {
+        "key": "E1", "userName": "ann@example.com", "gains": ["site-admins"],
+        "loses": ["sales"], "status": None, "sensitive": ["site-admins"],
+    }  # fmt: skip
+
+
+def test_a_plan_that_changes_a_sensitive_group_is_blocked_by_default() -> None:
+    """max_sensitive_changes defaults to 0: two membership changes of site-admins block the
+    plan; an allowance lets it through."""
+    state, model = _scenario()
+    blocked = plan(state, model.snapshot(), PlanContext("m", "generic")).blocked
+    assert [(b.limit, b.allowed, b.planned) for b in blocked] == [
+        ("max_member_removals", 0, 2),
+        ("max_sensitive_changes", 0, 2),
+    ]
+    allowed, _ = _scenario(LimitsPolicy(max_sensitive_changes=2, max_member_removals=2))
+    assert plan(allowed, model.snapshot(), PlanContext("m", "generic")).blocked == ()
+
+
+def test_deactivation_and_reactivation_read_as_whole_access() -> None:
+    """A deactivated person loses all access; a reactivated one regains it."""
+    model = DirectoryModel()
+    model.add_user("gone@example.com", active=True)
+    model.add_user("back@example.com", active=False)
+    state = DesiredState(
+        users=(
+            UserSpec(userName="gone@example.com", active=False),
+            UserSpec(userName="back@example.com"),
+        ),
+        policy=Policy(limits=LimitsPolicy(max_deactivations=1)),
+    )
+    result = plan(state, model.snapshot(), PlanContext("m", "generic"))
+    assert [(a.key, a.status) for a in access_changes(result)] == [
+        ("back@example.com", "regains access (reactivated)"),
+        ("gone@example.com", "loses all access (deactivated)"),
+    ]
