@@ -178,6 +178,15 @@ class Plan(_Frozen):
     user_names: dict[str, str] = Field(default_factory=dict)
     # Groups of the actions that policy.groups.sensitive marks as granting power.
     sensitive_groups: tuple[str, ...] = ()
+    # Requests per second the apply will be held to (--rate or the dialect's default),
+    # None for no limit: with ``requests``, what the apply costs.
+    rate: float | None = None
+
+    @property
+    def requests(self) -> int:
+        """Requests the apply sends when nothing is retried, split or taken over after a
+        409: one per action, two for a rename by create (create new, delete old)."""
+        return sum(2 if a.action is ActionKind.RENAME else 1 for a in self.actions)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -225,6 +234,7 @@ class Plan(_Frozen):
             "user_ids": dict(sorted(self.user_ids.items())),
             "user_names": dict(sorted(self.user_names.items())),
             "sensitive_groups": list(self.sensitive_groups),
+            "cost": {"requests": self.requests, "rate": self.rate},
         }
 
     def to_json(self) -> str:
@@ -243,6 +253,9 @@ class Plan(_Frozen):
             raise ConfigError(f"{source}: plan format_version must be {FORMAT_VERSION}")
         written_digest = data.pop("digest", None)
         data.pop("summary", None)
+        cost = data.pop("cost", None)
+        if isinstance(cost, dict):
+            data["rate"] = cost.get("rate")
         try:
             plan = cls.model_validate(data)
         except ValidationError as exc:

@@ -64,7 +64,9 @@ def plan_in(session: Session, desired: DesiredState, runtime: Runtime) -> Plan:
     live = read_live(session, runtime)
     target = session.target
     token_env = None if target.is_sandbox else target.token_env
-    planned = plan(desired, live, PlanContext(target.url, session.connection.dialect, token_env))
+    connection = session.connection
+    rate = connection.client.limiter.rate
+    planned = plan(desired, live, PlanContext(target.url, connection.dialect, token_env, rate))
     return with_link_checks(planned, target, runtime)
 
 

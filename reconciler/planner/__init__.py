@@ -85,6 +85,7 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
         dialect=context.dialect.name,
         user_key=key_attribute,
         token_env=context.token_env,
+        rate=context.rate,
         actions=tuple(actions),
         warnings=tuple(sorted(set(warnings), key=lambda w: (w.key.lower(), w.key, w.message))),
         left_alone=_left_alone((*users.left_alone, *groups.left_alone)),

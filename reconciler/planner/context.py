@@ -18,12 +18,20 @@ class PlanContext:
     target: str
     dialect: Dialect
     token_env: str | None = None  # recorded in the plan by name, for apply --plan
+    rate: float | None = None  # requests per second the apply will be held to
 
-    def __init__(self, target: str, dialect: Dialect | str, token_env: str | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        dialect: Dialect | str,
+        token_env: str | None = None,
+        rate: float | None = None,
+    ) -> None:
         object.__setattr__(self, "target", target)
         named = dialect_named(dialect) if isinstance(dialect, str) else dialect
         object.__setattr__(self, "dialect", named)
         object.__setattr__(self, "token_env", token_env)
+        object.__setattr__(self, "rate", rate)
 
     @property
     def names_immutable(self) -> bool:

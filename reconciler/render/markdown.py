@@ -25,6 +25,7 @@ from reconciler.render.notation import (
     LEFT_ALONE_KEYS_SHOWN_IN_MARKDOWN,
     NO_CHANGES,
     SANDBOX_NOTE,
+    cost_line,
     left_alone_keys,
     plural,
 )
@@ -134,6 +135,7 @@ def _summary(plan: Plan) -> str:
         + "| " + " | ".join(_KIND_TITLE[ActionKind(k)] for k in counts) + " |\n"
         + "|" + "---:|" * len(counts) + "\n"
         + "| " + " | ".join(str(n) for n in counts.values()) + " |\n\n"
+        + cost_line(plan) + "\n\n"
     )  # fmt: skip
 
 

@@ -169,6 +169,24 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {parts}."
 
 
+def cost_line(plan: Plan) -> str:
+    """``Cost: 1,204 requests, about 2 min at 10 req/s.`` (no time without a rate)."""
+    count = plan.requests
+    requests = f"{count:,} request" + ("" if count == 1 else "s")
+    if not plan.rate:
+        return f"Cost: {requests}, no rate limit."
+    about = _duration(count / plan.rate)
+    return f"Cost: {requests}, about {about} at {plan.rate:g} req/s."
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def report_summary_line(report: ApplyReport) -> str:
     """The closing line of an apply report."""
     parts = ", ".join(f"{report.count(outcome)} {outcome.value}" for outcome in Outcome)

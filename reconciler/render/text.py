@@ -19,6 +19,7 @@ from reconciler.render.notation import (
     SYMBOL,
     action_label,
     adopt_sentence,
+    cost_line,
     format_value,
     item_lines,
     left_alone_keys,
@@ -110,7 +111,10 @@ def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
                 f"{SECTION_INDENT}{entry.resource.value}: {printable(entry.reason)}: "
                 f"{entry.count}" + (f" ({named})" if keys else "")
             )
-    lines += ["", paint(summary_line(plan), _BOLD)]
+    lines.append("")
+    if not plan.is_empty:  # the last two lines stay the summary line and the digest
+        lines.append(cost_line(plan))
+    lines.append(paint(summary_line(plan), _BOLD))
     if not plan.is_empty:
         lines.append(f"Digest: {digest}")
     return "\n".join(lines) + "\n"

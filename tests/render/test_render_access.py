@@ -93,3 +93,28 @@ def test_deactivation_and_reactivation_read_as_whole_access() -> None:
         ("back@example.com", "regains access (reactivated)"),
         ("gone@example.com", "loses all access (deactivated)"),
     ]
+
+
+def test_the_cost_line_counts_the_requests_a_dry_run_sends() -> None:
+    """The plan's request count is what the executor really sends for it (dry run), and
+    the time is that count at the rate in force."""
+    from reconciler.dialect import ATLASSIAN
+    from reconciler.executor import Executor, RecordingWriter
+    from reconciler.render.notation import cost_line
+
+    model = DirectoryModel()
+    ann = model.add_user("ann@example.com")
+    model.add_user("old@example.com", active=True)
+    model.add_group("eng", [ann])
+    state = DesiredState(
+        users=(UserSpec(userName="ann@example.com", title="Lead"),
+               UserSpec(userName="new@example.com", groups=("platform",))),
+        groups=(GroupSpec(displayName="platform", previousNames=("eng",)),),
+        policy=Policy(users=UsersPolicy(unmanaged="deactivate"), limits=LimitsPolicy(
+            max_deactivations=5, max_group_deletions=5, max_member_removals=5)),
+    )  # fmt: skip
+    result = plan(state, model.snapshot(), PlanContext("m", ATLASSIAN, rate=2.0))
+    writer = RecordingWriter()
+    Executor(writer, dialect=ATLASSIAN).execute(result, dry_run=True)
+    assert result.requests == len(writer.requests) == 5  # update, create, rename x2, deactivate
+    assert cost_line(result) == "Cost: 5 requests, about 2 s at 2 req/s."
