@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,8 +59,16 @@ def main() -> None:
 
 @main.command()
 @paths_argument
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    help="github: also print each problem as a GitHub workflow annotation on stdout, so it "
+    "shows inline on the pull request's diff (the default inside GitHub Actions).",
+)
 @global_options
-def validate(paths: tuple[Path, ...], output: Output) -> None:
+def validate(paths: tuple[Path, ...], fmt: str, output: Output) -> None:
     """Check desired-state files without touching any directory.
 
     Every problem is reported at once as file:line:column: path: message.
@@ -67,6 +76,7 @@ def validate(paths: tuple[Path, ...], output: Output) -> None:
     from reconciler.app import load_files
     from reconciler.scope import listed_but_left_alone
 
+    output.annotate = fmt == "github"
     desired = load_files(paths)
     users = _count(len(desired.users), "user")
     groups = _count(len(desired.groups), "group")
@@ -122,15 +132,20 @@ def plan_command(
     """
     from reconciler.app import run_plan
 
+    started = time.monotonic()
     planned = run_plan(paths, target, output.runtime)
     plan_, resolved = planned.plan, planned.target
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
         output.info(f"Saved the plan to {_write_plan(out, plan_)}")
+    code = 0
     if plan_.blocked:
-        sys.exit(LimitExceededError.exit_code)
-    if detailed_exitcode and not plan_.is_empty:
-        sys.exit(EXIT_CHANGES)
+        code = LimitExceededError.exit_code
+    elif detailed_exitcode and not plan_.is_empty:
+        code = EXIT_CHANGES
+    _summary_event("plan", started, code, plan_.target, plan_.digest, plan_.summary)
+    if code:
+        sys.exit(code)
 
 
 def _write_plan(path: Path, plan_: Plan) -> Path:
@@ -217,15 +232,43 @@ def apply(
         rate=rate,
     )
     hooks = _ApplyView(fmt, output)
+    started = time.monotonic()
     try:
         report = run_apply(request, output.runtime, hooks)
     except ApplyInterruptedError as stopped:
         if isinstance(stopped.report, ApplyReport):  # what ended is reported
             hooks.report(stopped.report)
+            _report_summary(stopped.report, started, stopped.exit_code)
         raise
     hooks.report(report)
-    if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED):
-        sys.exit(EXIT_FAILED)
+    code = EXIT_FAILED if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED) else 0
+    _report_summary(report, started, code)
+    if code:
+        sys.exit(code)
+
+
+def _report_summary(report: ApplyReport, started: float, code: int) -> None:
+    from reconciler.report import Outcome
+
+    counts = {outcome.value: report.count(outcome) for outcome in Outcome}
+    _summary_event("apply", started, code, report.target, report.digest, counts)
+
+
+def _summary_event(
+    command: str, started: float, code: int, target: str, digest: str, counts: dict[str, int]
+) -> None:
+    """The one event a scheduled job is judged by: what it did, to what, how it ended."""
+    import structlog
+
+    structlog.get_logger("reconciler.cli").info(
+        "summary",
+        command=command,
+        target=target,
+        digest=digest,
+        counts=counts,
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+        exit_code=code,
+    )
 
 
 class _ApplyView:

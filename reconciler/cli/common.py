@@ -19,7 +19,9 @@ import click
 from reconciler.errors import (
     AuthenticationError,
     ConfigError,
+    DesiredStateError,
     LimitExceededError,
+    Problem,
     ReconcilerError,
 )
 
@@ -82,6 +84,7 @@ class Output:
         self.quiet = quiet
         self.json_logs = json_logs
         self._runtime: Runtime | None = None  # set per run by global_options
+        self.annotate = False  # also print file problems as GitHub annotations
 
     def out(self, text: str) -> None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -142,7 +145,37 @@ def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color:
     return output
 
 
+def github_annotation(problem: Problem, level: str = "error") -> str:
+    """A GitHub workflow command that shows a problem inline on the pull request's diff."""
+
+    def escape(text: str, *, prop: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+    where = f"file={escape(problem.file, prop=True)}"
+    if problem.line is not None:
+        where += f",line={problem.line}"
+        if problem.column is not None:
+            where += f",col={problem.column}"
+    message = f"{problem.path}: {problem.message}" if problem.path else problem.message
+    return f"::{level} {where},title=reconciler::{escape(message)}"
+
+
+def _in_github_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
 def _report_error(error: ReconcilerError, output: Output) -> None:
+    if isinstance(error, DesiredStateError):
+        for problem in error.problems:
+            # One structured event per problem, for a log pipeline to count and route.
+            if output.json_logs:
+                _log().error(
+                    "file_problem", file=problem.file, line=problem.line,
+                    column=problem.column, path=problem.path, message=problem.message,
+                )  # fmt: skip
+            if output.annotate or _in_github_actions():
+                output.out(github_annotation(problem))
     if isinstance(error, LimitExceededError):
         output.error("refused", str(error), error.exit_code)
         return

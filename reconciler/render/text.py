@@ -136,8 +136,22 @@ def render_report_text(
     if report.results:
         lines.append("")
         lines += [_result_line(r, paint, dry_run=report.dry_run) for r in report.results]
+    lines += _failure_recap(report, paint)
     lines += ["", paint(report_summary_line(report), _BOLD)]
     return "\n".join(lines) + "\n"
+
+
+def _failure_recap(report: ApplyReport, paint: _Painter) -> list[str]:
+    """What did not happen, together at the end, where an on-call engineer looks first."""
+    missed = [r for r in report.results if r.outcome is not Outcome.APPLIED]
+    if not missed:
+        return []
+    lines = ["", f"Not applied ({len(missed)}):"]
+    for result in missed:
+        what = f"{result.resource.value} {printable(result.key)} ({result.kind.value})"
+        reason = printable(result.reason or "")
+        lines.append(paint(f"{SECTION_INDENT}{result.outcome.value}: {what}: {reason}", _RED))
+    return lines
 
 
 def _header(target: str, dialect: str | None, sandbox: bool) -> list[str]:

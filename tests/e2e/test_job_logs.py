@@ -1,0 +1,50 @@
+"""Logs a scheduled job can be judged by: a summary event, problems as events and annotations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.helpers import reconciler, write
+
+USERS = "version: 1\nusers:\n  - userName: ann@example.com\n  - userName: bob@example.com\n"
+
+
+def _events(stderr: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
+def test_plan_and_apply_end_with_one_summary_event(tmp_path: Path) -> None:
+    """The last JSON event of a run says what it did, to what, and how it ended."""
+    files = write(tmp_path / "files", "users.yaml", USERS).parent
+    target = ("--target", f"sandbox:{tmp_path / 's.db'}", "--log-format", "json")
+    plan = reconciler("plan", str(files), *target, "--detailed-exitcode")
+    summary = _events(plan.stderr)[-1]
+    assert (summary["event"], summary["command"], summary["exit_code"]) == ("summary", "plan", 2)
+    assert summary["counts"] == {
+        "create": 2, "update": 0, "deactivate": 0, "reactivate": 0, "delete": 0
+    }  # fmt: skip
+    apply = reconciler("apply", str(files), *target, "--auto-approve")
+    summary = _events(apply.stderr)[-1]
+    assert (summary["command"], summary["exit_code"]) == ("apply", 0)
+    assert summary["counts"] == {"applied": 2, "failed": 0, "skipped": 0}
+    assert str(summary["target"]).startswith("sandbox:")
+    assert str(summary["digest"]).startswith("sha256:")
+    assert isinstance(summary["duration_ms"], float)
+
+
+def test_file_problems_are_one_event_each_and_github_annotations(tmp_path: Path) -> None:
+    """Each problem is a structured event in JSON logs, and with --format github an
+    annotation GitHub shows on the pull request's diff."""
+    files = write(
+        tmp_path / "files",
+        "users.yaml",
+        "version: 1\nusers:\n  - userName: ann@example.com\n    titel: Boss\n",
+    ).parent
+    run = reconciler("validate", str(files), "--format", "github", "--log-format", "json")
+    assert run.exit_code == 1
+    (problem,) = [e for e in _events(run.stderr) if e["event"] == "file_problem"]
+    assert (problem["line"], problem["column"], problem["path"]) == (4, 5, "users[0].titel")
+    (annotation,) = run.stdout.splitlines()
+    assert annotation.startswith("::error file=")
+    assert ",line=4,col=5,title=reconciler::users[0].titel: unknown key" in annotation
