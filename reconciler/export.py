@@ -14,8 +14,10 @@ from typing import Any
 import yaml
 
 from reconciler.attributes import ENTERPRISE_ATTRIBUTES, NAME_ATTRIBUTES, SIMPLE_ATTRIBUTES
+from reconciler.desired import Policy
 from reconciler.files.yamlcore import resolve_scalar
 from reconciler.live import LiveSnapshot, LiveUser
+from reconciler.scope import left_alone_reason
 
 
 def _user_document(user: LiveUser) -> dict[str, Any]:
@@ -56,11 +58,24 @@ def _item(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def export_documents(live: LiveSnapshot) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(users document, groups document), sorted for stable diffs in git."""
-    users = sorted(live.users, key=lambda u: u.userName.lower())
-    names = {u.id: u.userName for u in users}
-    groups = sorted(live.groups, key=lambda g: g.displayName.lower())
+def export_documents(
+    live: LiveSnapshot, policy: Policy | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(users document, groups document), sorted for stable diffs in git.
+
+    With a ``policy``, only what it owns is exported (in scope, not protected, and,
+    under ``key: externalId``, users that have one), and members are named by its
+    key: the export then validates and plans to no changes under that policy.
+    """
+    users = sorted(
+        (u for u in live.users if _owned_user(u, policy)), key=lambda u: u.userName.lower()
+    )
+    by_external_id = policy is not None and policy.users.key == "externalId"
+    names = {u.id: (u.externalId if by_external_id else u.userName) or u.userName for u in users}
+    groups = sorted(
+        (g for g in live.groups if _owned_group(g.displayName, policy)),
+        key=lambda g: g.displayName.lower(),
+    )
     users_doc = {"version": 1, "users": [_user_document(u) for u in users]}
     groups_doc = {
         "version": 1,
@@ -73,6 +88,21 @@ def export_documents(live: LiveSnapshot) -> tuple[dict[str, Any], dict[str, Any]
         ],
     }
     return users_doc, groups_doc
+
+
+def _owned_user(user: LiveUser, policy: Policy | None) -> bool:
+    if policy is None:
+        return True
+    rules = policy.users
+    if policy.users.key == "externalId" and not user.externalId:
+        return False
+    return left_alone_reason(user.userName, rules.scope, rules.protect, "users") is None
+
+
+def _owned_group(name: str, policy: Policy | None) -> bool:
+    if policy is None:
+        return True
+    return left_alone_reason(name, policy.groups.scope, policy.groups.protect, "groups") is None
 
 
 class _ExportDumper(yaml.SafeDumper):

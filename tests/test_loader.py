@@ -714,3 +714,16 @@ def test_a_previous_group_name_listed_twice_is_a_problem(workdir: Path) -> None:
         'a.yaml:4:40: groups[1].previousNames[0]: "Dev" is listed as a previous name twice: '
         "also at a.yaml:3:40"
     ]
+
+
+def test_an_unknown_group_name_suggests_the_declared_one_it_resembles(workdir: Path) -> None:
+    """A user's group with a typo names the declared group it probably meant."""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\nusers:\n  - {userName: a@x.com, groups: [enginering]}\n"
+        "groups:\n  - {displayName: engineering}\n",
+    )
+    (problem,) = problems_of(["a.yaml"])
+    assert problem.endswith('unknown group "enginering": no file declares it under groups: '
+                            '(did you mean "engineering"?)')  # fmt: skip

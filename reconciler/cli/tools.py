@@ -37,18 +37,33 @@ from reconciler.errors import (
     help="File format of the export.",
 )
 @click.option("--force", is_flag=True, help="Overwrite users and groups files already in --out.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path),
+    help="Export only what this file's policy owns (scope, protect, key), so the bootstrap "
+    "validates under it.",
+)
 @global_options
-def export(target: str | None, out: Path | None, fmt: str, force: bool, output: Output) -> None:
+def export(
+    target: str | None,
+    out: Path | None,
+    fmt: str,
+    force: bool,
+    policy_file: Path | None,
+    output: Output,
+) -> None:
     """Write today's directory as desired-state files, to start managing it as code.
 
     The export loads without problems and plans to no changes against the same
     directory. Without --out, one document goes to stdout.
     """
-    from reconciler.app import run_export
+    from reconciler.app import load_files, run_export
     from reconciler.export import export_documents, render_export
 
+    policy = load_files((policy_file,)).policy if policy_file is not None else None
     resolved, live = run_export(target, output.runtime)
-    users_doc, groups_doc = export_documents(live)
+    users_doc, groups_doc = export_documents(live, policy)
     output.info(f"Read {resolved.description}")
     if out is None:
         output.out(render_export({**users_doc, "groups": groups_doc["groups"]}, fmt))

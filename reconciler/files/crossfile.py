@@ -10,6 +10,7 @@ group names it. Names are quoted as ``excerpt``s, like anything else from a file
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -125,10 +126,12 @@ def _check_references(
     for doc, path, user in _entries(docs, "users"):
         for j, name in enumerate(_list(user.get("groups"))):
             if isinstance(name, str) and name.lower() not in group_names:
+                close = difflib.get_close_matches(name.lower(), sorted(group_names), n=1)
+                hint = f' (did you mean "{excerpt(close[0])}"?)' if close else ""
                 doc.add_problem(
                     doc.position((*path, "groups", j)),
                     (*path, "groups", j),
-                    f'unknown group "{excerpt(name)}": no file declares it under groups:',
+                    f'unknown group "{excerpt(name)}": no file declares it under groups:{hint}',
                 )
 
 

@@ -103,3 +103,39 @@ def test_exported_yaml_keeps_number_like_strings_as_strings(
     assert exported.exit_code == 0, exported.stderr
     run = reconciler("validate", str(out))
     assert run.exit_code == 0, run.stderr
+
+
+def test_export_with_a_policy_exports_what_it_owns_and_validates_under_it(
+    tmp_path: Path,
+) -> None:
+    """export --policy leaves out users and groups outside the policy's scope or
+    protected, names members by its key, and the result validates and plans to nothing."""
+    db = tmp_path / "s.db"
+    target = ("--target", f"sandbox:{db}")
+    seed = tmp_path / "seed"
+    (seed).mkdir()
+    (seed / "d.yaml").write_text(
+        "version: 1\nusers:\n"
+        "  - {userName: ann@example.com, externalId: E1, groups: [eng]}\n"
+        "  - {userName: root@example.com, externalId: E0, groups: [eng]}\n"
+        "  - {userName: zed@partner.example, externalId: E9, groups: [eng]}\n"
+        "groups:\n  - {displayName: eng}\n  - {displayName: partners}\n"
+    )
+    assert reconciler("apply", str(seed), *target, "--auto-approve").exit_code == 0
+    policy = tmp_path / "repo" / "policy.yaml"
+    policy.parent.mkdir()
+    policy.write_text(
+        "version: 1\npolicy:\n  users: {key: externalId, scope: ['*@example.com'], "
+        "protect: [root@example.com]}\n  groups: {scope: [eng]}\n"
+    )
+    out = tmp_path / "repo" / "directory"
+    run = reconciler("export", *target, "--policy", str(policy), "--out", str(out))
+    assert run.exit_code == 0, run.stderr
+    users = yaml.safe_load((out / "users.yaml").read_text())["users"]
+    groups = yaml.safe_load((out / "groups.yaml").read_text())["groups"]
+    assert [u["userName"] for u in users] == ["ann@example.com"]
+    assert groups == [{"displayName": "eng", "members": ["E1"]}]
+    repo = str(tmp_path / "repo")
+    assert reconciler("validate", repo).exit_code == 0
+    planned = reconciler("plan", repo, *target, "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.stdout
