@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from reconciler.desired import (
     DesiredState,
@@ -118,3 +119,13 @@ def test_the_cost_line_counts_the_requests_a_dry_run_sends() -> None:
     Executor(writer, dialect=ATLASSIAN).execute(result, dry_run=True)
     assert result.requests == len(writer.requests) == 5  # update, create, rename x2, deactivate
     assert cost_line(result) == "Cost: 5 requests, about 2 s at 2 req/s."
+
+
+def test_access_and_sensitive_flags_match_the_goldens_in_every_view(golden: Any) -> None:
+    """Access lines with the userName beside the key and sensitive groups flagged, in the
+    text, markdown and JSON views, exactly as committed."""
+    state, model = _scenario()
+    result = plan(state, model.snapshot(), PlanContext("https://scim.example.com/v2", "generic"))
+    golden("access_plan.txt", render_plan_text(result, color=False))
+    golden("access_plan.md", render_plan_markdown(result))
+    golden("access_plan.json", render_plan_json(result))
