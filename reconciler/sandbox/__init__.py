@@ -4,7 +4,8 @@ It is the default target (``sandbox:.reconciler/sandbox.db``) and the test bed f
 Atlassian behaviour (docs/atlassian.md), including the organisation around the directory.
 Modules, bottom-up: ``schemas`` (what a user and a group are), ``problems`` (SCIM
 error answers), ``resources`` (validation and rendering), ``filters``, ``patch``,
-``records`` and ``store`` (SQLite), ``org`` (accounts, SCIM links, names taken in the
+``records``, ``database`` (opening, migrating), ``paging`` (keyset pages) and
+``store`` (SQLite), ``org`` (accounts, SCIM links, names taken in the
 organisation), ``bulk`` (whole directories in one transaction), ``seeding``
 (``reconciler sandbox seed``: fixtures and desired-state files), ``faults`` (injected
 failures), ``admin`` (the organisation's Admin API), ``app`` (the WSGI app) and

@@ -5,7 +5,8 @@ creating 100,000 users through the API takes minutes, an ``executemany`` in one
 transaction a few seconds (``benchmarks/sandbox_bench.py``). Rows are built in
 Python and inserted with explicit ``seq`` numbers above every number used before
 (``sqlite_sequence``), so memberships can be written without reading the users
-back, and ``seq`` still only grows.
+back, and ``seq`` still only grows. The block counts that paging relies on
+(``sql.BLOCKS_DDL``) are counted once for all the new rows, not by a trigger per row.
 
 What goes in has been checked by the caller (``seeding`` runs each user through
 ``resources``); the links to the organisation's accounts follow the rules of
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -149,30 +151,32 @@ def _insert_users(
         )
         for user_id, attrs, account_id in zip(ids, users, account_ids, strict=True)
     ]
-    if seqs is None:
-        store.execute_many(sql.INSERT_USER, rows)
-    else:
-        store.execute_many(
-            "INSERT INTO users (seq, id, user_name_key, email_key, external_id, display,"
-            " account_id, created, last_modified, attributes)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(seq, *row) for seq, row in zip(seqs, rows, strict=True)],
-        )
+    with _counted_at_once(store, "users"):
+        if seqs is None:
+            store.execute_many(sql.INSERT_USER, rows)
+        else:
+            store.execute_many(
+                "INSERT INTO users (seq, id, user_name_key, email_key, external_id, display,"
+                " account_id, created, last_modified, attributes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(seq, *row) for seq, row in zip(seqs, rows, strict=True)],
+            )
     return ids
 
 
 def _insert_groups(store: SandboxStore, groups: Sequence[BulkGroup], user_seqs: range) -> None:
     stamp = now()
     group_seqs = _next_seqs(store, "groups", len(groups))
-    store.execute_many(
-        "INSERT INTO groups (seq, id, display_name_key, display_name, created,"
-        " last_modified, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (seq, str(uuid.uuid4()), g.display_name.lower(), g.display_name, stamp, stamp,
-             dumps({"displayName": g.display_name}))
-            for seq, g in zip(group_seqs, groups, strict=True)
-        ],
-    )  # fmt: skip
+    with _counted_at_once(store, "groups"):
+        store.execute_many(
+            "INSERT INTO groups (seq, id, display_name_key, display_name, created,"
+            " last_modified, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (seq, str(uuid.uuid4()), g.display_name.lower(), g.display_name, stamp, stamp,
+                 dumps({"displayName": g.display_name}))
+                for seq, g in zip(group_seqs, groups, strict=True)
+            ],
+        )  # fmt: skip
     store.execute_many(
         "INSERT OR IGNORE INTO memberships (group_seq, user_seq) VALUES (?, ?)",
         [
@@ -181,3 +185,22 @@ def _insert_groups(store: SandboxStore, groups: Sequence[BulkGroup], user_seqs: 
             for member in group.members
         ],
     )
+
+
+@contextmanager
+def _counted_at_once(store: SandboxStore, table: str) -> Iterator[None]:
+    """Rows inserted in the block are counted for paging at its end, not one by one.
+
+    The insert trigger is dropped and created again inside one transaction, so no
+    other connection ever sees the table without it. Whatever the block inserted
+    is counted, even when it fails halfway, and the trigger is back either way.
+    """
+    drop, create = sql.BLOCK_INSERT_TRIGGERS[table]
+    with store.transaction():
+        first = _next_seqs(store, table, 1).start  # every new row's seq is at least this
+        store.execute(drop)
+        try:
+            yield
+        finally:
+            store.execute(sql.COUNT_NEW_BLOCKS[table], (first,))
+            store.execute(create)

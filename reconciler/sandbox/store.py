@@ -9,10 +9,11 @@ inside the same transaction, so the indexes only ever fire on a bug.
 
 ``seq`` is an ``INTEGER PRIMARY KEY AUTOINCREMENT``: it only grows, so listing in
 ``seq`` order is stable while users are created and deleted (a pager never sees a
-row twice). ``startIndex`` is an offset; a separate narrow index on ``seq`` lets
-SQLite skip the offset in an index of integers instead of walking the table with
-every JSON body, which keeps the last page of 100,000 users as cheap as the first
-(see ``benchmarks/sandbox_bench.py``). The statements are in ``sql``.
+row twice). ``startIndex`` counts rows in that order; ``paging`` finds the row at
+any ``startIndex`` from per-block row counts kept in the same transactions as the
+rows (``sql.BLOCKS_DDL``), so the last page of a million users costs what the first
+does (see ``benchmarks/sandbox_bench.py``). The statements are in ``sql``; opening
+and migrating a database is ``database``.
 
 Memberships are rows keyed by ``seq``, so a group of 290,000 members changes by the
 rows a PATCH names. One connection serves every thread, guarded by a lock; writes
@@ -25,7 +26,6 @@ A database of an older schema is migrated when it is opened.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError
-from reconciler.sandbox import bulk, org, sql
+from reconciler.sandbox import bulk, database, org, sql
 from reconciler.sandbox.filters import ListFilter
+from reconciler.sandbox.paging import BlockIndex, filtered_page
 from reconciler.sandbox.problems import ScimRequestError, invalid_value, not_found
 from reconciler.sandbox.records import (
     GroupRecord,
@@ -48,7 +49,7 @@ from reconciler.sandbox.records import (
     now,
     user_record,
 )
-from reconciler.sandbox.resources import primary_email, upgrade_v1_attributes
+from reconciler.sandbox.resources import primary_email
 
 __all__ = ["GroupRecord", "MemberOperation", "SandboxStore", "UserRecord"]
 
@@ -65,43 +66,15 @@ class SandboxStore:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot open the sandbox database {self.path}: {exc}") from exc
+        self._ranks = {table: BlockIndex(table) for table in ("users", "groups")}
         try:
-            self._open()
+            database.prepare(self._db, self.path)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise ConfigError(f"{self.path} is not a sandbox database: {exc}") from exc
         except BaseException:
             self._db.close()
             raise
-
-    def _open(self) -> None:
-        db = self._db
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA cache_size = -65536")  # 64 MiB: index inserts of a big seed
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == sql.SCHEMA_VERSION:
-            return
-        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if version not in sql.MIGRATIONS and (version != 0 or tables):
-            raise ConfigError(
-                f"{self.path} is not a sandbox database of this version "
-                f"(schema {version}, expected {sql.SCHEMA_VERSION})"
-            )
-        with self.transaction():
-            if version == 0:
-                _script(db, sql.DDL)
-            for step in range(version or sql.SCHEMA_VERSION, sql.SCHEMA_VERSION):
-                for script in sql.MIGRATIONS[step]:
-                    _script(db, script)
-                if step == 1:  # attributes Atlassian lacks go; department moves up
-                    rows = db.execute("SELECT seq, attributes FROM users").fetchall()
-                    db.executemany(
-                        "UPDATE users SET attributes = ? WHERE seq = ?",
-                        [(dumps(upgrade_v1_attributes(json.loads(a))), q) for q, a in rows],
-                    )
-            db.execute(f"PRAGMA user_version = {sql.SCHEMA_VERSION}")
 
     def close(self) -> None:
         """Close the database (idempotent); WAL is checkpointed and its files removed."""
@@ -211,7 +184,7 @@ class SandboxStore:
 
     def count_users(self) -> int:
         """How many users the directory holds."""
-        return int(self.rows("SELECT count(*) FROM users")[0][0])
+        return self.list_users(1, 0)[0]
 
     def seed_users(self, n: int, *, prefix: str = "user", domain: str = "example.com") -> list[str]:
         """Insert ``n`` generated users in one transaction; their ids (``bulk.seed_users``)."""
@@ -351,16 +324,16 @@ class SandboxStore:
     def _page(
         self, table: str, start_index: int, count: int, where: ListFilter | None
     ) -> tuple[int, list[tuple[Any, ...]]]:
-        count_sql, page_sql = sql.PAGES[table, where.column if where else None]
-        params = {"key": where.key if where else None, "count": count, "offset": start_index - 1}
+        # One snapshot: totalResults and the page describe the same rows, even while
+        # another connection writes (paging.BlockIndex relies on it).
         with self._lock:
-            total = int(self._db.execute(count_sql, params).fetchone()[0])
-            if count <= 0:
-                return total, []
-            return total, self._db.execute(page_sql, params).fetchall()
-
-
-def _script(db: sqlite3.Connection, statements: str) -> None:
-    for statement in statements.split(";"):
-        if statement.strip():
-            db.execute(statement)
+            writing = self._depth > 0
+            if not writing:
+                self._db.execute("BEGIN")
+            try:
+                if where is not None:
+                    return filtered_page(self._db, table, start_index, count, where)
+                return self._ranks[table].page(self._db, start_index, count, writing=writing)
+            finally:
+                if not writing and self._db.in_transaction:
+                    self._db.execute("COMMIT")

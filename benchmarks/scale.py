@@ -1,0 +1,300 @@
+"""A whole plan at directory scale against the served sandbox, next to its floor.
+
+    python benchmarks/scale.py [--users 10000] [--groups 500] [--rate-limit 100]
+                               [--repeat 1] [--format yaml|json] [--profile FILE]
+
+Builds a sandbox of N users in M groups (three memberships per user) and
+desired-state files 1% apart from it (``scale_setup``), serves the sandbox with
+``reconciler sandbox serve`` in a subprocess on a free loopback port, and prints,
+side by side:
+
+* the floor: a plain concurrent download of every page of users and groups, at the
+  page size and concurrency ``reconciler plan`` reads with;
+* ``reconciler plan`` of the files, run as a subprocess: wall time, CPU time, peak
+  RSS (its ``ru_maxrss``), and the requests the sandbox logged while it ran, with
+  the ratio of its wall time to the floor's;
+* the apply rate: the saved plan applied (``apply --plan``, which re-reads each
+  object it touches first) against the sandbox served with ``--rate-limit R``, the
+  client asked for the same ``--rate R``; the rate of its writes is read from the
+  sandbox's request log, next to R.
+
+With ``--repeat K``, the floor and the plan each run K times and the fastest run
+of each is shown (on a shared machine, the others are mostly someone else's load).
+The plan must hold exactly the actions the files were built to produce, and the
+apply must fail none; otherwise the benchmark stops with an error. With
+``--profile FILE``, the plan runs once more under cProfile (not timed), and the 25
+functions of the package with the most cumulative time are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import json
+import os
+import pstats
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from scale_setup import Directory, build_directory, check_plan, seed_sandbox, write_files
+
+from reconciler.dialect import ATLASSIAN
+from reconciler.snapshot import read_snapshot
+
+PAGE_SIZE = ATLASSIAN.page_size or 100  # the served sandbox is read as Atlassian
+_DEFAULT = inspect.signature(read_snapshot).parameters.get("concurrency")
+CONCURRENCY = int(_DEFAULT.default) if _DEFAULT is not None else 4  # plan's parallel pages
+CLI = [sys.executable, "-m", "reconciler"]
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one subprocess took: wall and CPU seconds, peak RSS in MB, exit code."""
+
+    wall: float
+    cpu: float
+    rss_mb: float
+    code: int
+
+
+@dataclass(frozen=True)
+class Served:
+    """A sandbox served in a subprocess, and the file its request log goes to."""
+
+    base_url: str
+    log: Path
+
+    def requests(self) -> list[dict[str, object]]:
+        """Every request the sandbox logged so far (``sandbox.request`` events)."""
+        events = []
+        for line in self.log.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if isinstance(event, dict) and event.get("event") == "sandbox.request":
+                    events.append(event)
+        return events
+
+
+def _environment() -> dict[str, str]:
+    """This environment without any reconciler setting (target, token) that would interfere."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_")}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(db: Path, port: int, log: Path, *knobs: str) -> Iterator[Served]:
+    """``reconciler sandbox serve`` on 127.0.0.1:``port`` until the block ends."""
+    command = [*CLI, "sandbox", "serve", "--db", str(db), "--port", str(port)]
+    with log.open("w", encoding="utf-8") as stderr:
+        server = subprocess.Popen(
+            [*command, "--log-format", "json", *knobs],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=_environment(),
+        )
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        if not base_url:
+            raise SystemExit(f"the sandbox did not start: {log.read_text(encoding='utf-8')}")
+        yield Served(base_url, log)
+    finally:
+        server.send_signal(signal.SIGINT)  # what Ctrl-C does: a clean stop
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def run_measured(command: list[str], stdout: Path, stderr: Path) -> Run:
+    """Run ``command``; its wall time, and CPU and peak RSS from its own rusage."""
+    with stdout.open("w", encoding="utf-8") as out, stderr.open("w", encoding="utf-8") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=_environment())
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, cpu, usage.ru_maxrss / 1024, child.returncode)
+
+
+def floor(base_url: str) -> tuple[float, float, int]:
+    """Download every page of users and groups as the plan pages them: seconds, CPU, pages."""
+    cpu_started = time.process_time()
+    started = time.perf_counter()
+    pages = 0
+    with (
+        httpx.Client(base_url=base_url, timeout=120) as client,
+        ThreadPoolExecutor(CONCURRENCY) as pool,
+    ):
+
+        def get(kind: str, start: int) -> httpx.Response:
+            params = {"startIndex": start, "count": PAGE_SIZE}
+            response = client.get(f"/{kind}", params=params)
+            response.raise_for_status()
+            return response
+
+        for kind in ("Users", "Groups"):
+            total = int(get(kind, 1).json()["totalResults"])
+            starts = range(1 + PAGE_SIZE, total + 1, PAGE_SIZE)
+            for response in pool.map(lambda s, k=kind: get(k, s), starts):
+                response.read()
+            pages += 1 + len(starts)
+    return time.perf_counter() - started, time.process_time() - cpu_started, pages
+
+
+def write_rate(events: list[dict[str, object]]) -> tuple[int, float, int]:
+    """Writes answered (not 429), their rate per second, and the 429s, from a request log."""
+    writes = [e for e in events if str(e.get("request", "")).startswith(WRITES)]
+    answered = [e for e in writes if e.get("status") != 429]
+    refused = len(writes) - len(answered)
+    if len(answered) < 2:
+        return len(answered), 0.0, refused
+    stamps = [datetime.fromisoformat(str(e["timestamp"])) for e in answered]
+    seconds = (max(stamps) - min(stamps)).total_seconds()
+    # n writes span n - 1 intervals of 1/rate each.
+    return len(answered), (len(answered) - 1) / seconds if seconds else 0.0, refused
+
+
+def profile(files: list[Path], base_url: str, out: Path, work: Path) -> None:
+    """Run the plan under cProfile and print the top 25 by cumulative time."""
+    command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "reconciler", "plan"]
+    run_measured(
+        [*command, *map(str, files), "--target", base_url, "--format", "json", "-q"],
+        work / "profile.out",
+        work / "profile.err",
+    )
+    print(f"\nprofile of reconciler plan ({out}), top 25 by cumulative time:")
+    # The package's own functions, below the CLI and click wrappers that hold everything.
+    stats = pstats.Stats(str(out)).sort_stats("cumulative")
+    stats.print_stats(r"/reconciler/(?!cli/|__main__)", 25)
+
+
+def setup(root: Path, users: int, groups: int, fmt: str) -> tuple[Directory, list[Path], Path]:
+    started = time.perf_counter()
+    directory = build_directory(users, groups)
+    files = write_files(root / "files", directory, fmt)
+    written = time.perf_counter() - started
+    db = root / "sandbox.db"
+    seed_sandbox(db, directory)
+    seeded = time.perf_counter() - started - written
+    print(
+        f"directory: {len(directory.live):,} users, {groups:,} groups,"
+        f" {directory.memberships:,} memberships; files: {len(directory.files):,} users in"
+        f" {len(files)} {fmt} files, {sum(directory.changes.values()):,} changed"
+        f" ({', '.join(f'{v} {k}' for k, v in directory.changes.items())})"
+    )
+    print(f"setup: files written in {written:.1f} s, sandbox bulk-loaded in {seeded:.1f} s")
+    return directory, files, db
+
+
+def measure_plan(
+    files: list[Path], db: Path, port: int, work: Path, directory: Directory
+) -> tuple[Run, int, Path]:
+    """Run and check ``reconciler plan``: the run, the requests it made, the saved plan."""
+    saved = work / "plan.json"
+    with serve(db, port, work / "plan-serve.log") as served:
+        run = run_measured(
+            [*CLI, "plan", *map(str, files), "--target", served.base_url, "--format", "json",
+             "--out", str(saved), "--log-format", "json"],
+            work / "plan.out",
+            work / "plan.err",
+        )  # fmt: skip
+        time.sleep(0.2)  # the last access-log lines
+        requests = len(served.requests())
+    if run.code != 0:
+        raise SystemExit(f"plan exited {run.code}: {(work / 'plan.err').read_text()[-2000:]}")
+    problems = check_plan(json.loads(saved.read_text(encoding="utf-8")), directory)
+    if problems:
+        raise SystemExit("the plan is not the one the files were built for: " + "; ".join(problems))
+    return run, requests, saved
+
+
+def measure_apply(saved: Path, db: Path, port: int, work: Path, rate: float) -> str:
+    """Apply the saved plan under a served rate limit; the line that reports it."""
+    knobs = ("--rate-limit", f"{rate:g}")
+    with serve(db, port, work / "apply-serve.log", *knobs) as served:
+        run = run_measured(
+            [*CLI, "apply", "--plan", str(saved), "--target", served.base_url, "--auto-approve",
+             "--rate", f"{rate:g}", "--format", "json", "--log-format", "json"],
+            work / "apply.out",
+            work / "apply.err",
+        )  # fmt: skip
+        time.sleep(0.2)
+        events = served.requests()
+    if run.code != 0:
+        raise SystemExit(f"apply exited {run.code}: {(work / 'apply.err').read_text()[-2000:]}")
+    summary = json.loads((work / "apply.out").read_text(encoding="utf-8"))["summary"]
+    writes, per_second, refused = write_rate(events)
+    return (
+        f"apply under --rate-limit {rate:g}: {summary['applied']:,} actions applied,"
+        f" {summary['failed']} failed, in {run.wall:.1f} s ({len(events):,} requests);"
+        f" writes {writes:,} at {per_second:.1f}/s = {per_second / rate:.0%} of {rate:g}/s,"
+        f" {refused} refused with 429"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--groups", type=int, default=500)
+    parser.add_argument("--rate-limit", type=float, default=100.0, help="apply: requests/s")
+    parser.add_argument("--repeat", type=int, default=1, help="floor and plan runs (fastest)")
+    parser.add_argument("--format", choices=["yaml", "json"], default="yaml", help="files")
+    parser.add_argument("--profile", type=Path, help="also profile the plan into this file")
+    args = parser.parse_args(argv)
+    if args.users < 100 or args.groups < 1:
+        parser.error("--users must be at least 100 and --groups at least 1")
+    with tempfile.TemporaryDirectory(prefix="scale-") as tmp:
+        work = Path(tmp)
+        directory, files, db = setup(work, args.users, args.groups, args.format)
+        port = free_port()  # one port for every phase: the saved plan names its target
+        floors, plans = [], []
+        for _ in range(max(1, args.repeat)):
+            with serve(db, port, work / "floor-serve.log") as served:
+                floors.append(floor(served.base_url))
+            plans.append(measure_plan(files, db, port, work, directory))
+        run, requests, saved = min(plans, key=lambda p: p[0].wall)
+        print_side_by_side(min(floors), run, requests, len(plans))
+        if args.profile is not None:  # before the apply: the same plan, 1% to change
+            with serve(db, port, work / "profile-serve.log") as served:
+                profile(files, served.base_url, args.profile, work)
+        print(measure_apply(saved, db, port, work, args.rate_limit))
+
+
+def print_side_by_side(
+    floor_run: tuple[float, float, int], run: Run, requests: int, runs: int
+) -> None:
+    floor_s, floor_cpu, pages = floor_run
+    best = f", fastest of {runs} runs" if runs > 1 else ""
+    print(f"page size {PAGE_SIZE}, {CONCURRENCY} pages at a time{best}")
+    print(f"{'':<16}{'wall':>9}{'CPU':>9}{'requests':>10}{'peak RSS':>10}")
+    print(f"{'floor':<16}{floor_s:>8.1f}s{floor_cpu:>8.1f}s{pages:>10,}{'-':>10}")
+    print(
+        f"{'reconciler plan':<16}{run.wall:>8.1f}s{run.cpu:>8.1f}s{requests:>10,}"
+        f"{run.rss_mb:>7.0f} MB"
+    )
+    print(f"plan / floor: {run.wall / floor_s:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
