@@ -32,11 +32,11 @@ def test_tabs_escapes_and_numbers_read_as_json() -> None:
 def test_positions_of_values_and_keys_are_one_based() -> None:
     """Every value and every key is recorded at its 1-based line and column; a tab is one column."""
     doc = parse('{"users": [\n\t{"userName": "a"}\n]}')
-    assert doc.values[()] == (1, 1)
-    assert doc.values[("users",)] == (1, 11)
-    assert doc.values[("users", 0)] == (2, 2)
-    assert doc.values[("users", 0, "userName")] == (2, 15)
-    assert doc.keys[("users", 0, "userName")] == (2, 3)
+    assert doc.exact_position(()) == (1, 1)
+    assert doc.exact_position(("users",)) == (1, 11)
+    assert doc.exact_position(("users", 0)) == (2, 2)
+    assert doc.exact_position(("users", 0, "userName")) == (2, 15)
+    assert doc.key_position(("users", 0, "userName")) == (2, 3)
 
 
 def test_a_repeated_key_keeps_the_first_value_and_names_both_lines() -> None:
@@ -44,7 +44,7 @@ def test_a_repeated_key_keeps_the_first_value_and_names_both_lines() -> None:
     doc = parse('{"a": 1,\n "b": 2,\n "a": {"c": 3}}')
     assert doc.data == {"a": 1, "b": 2}
     assert messages(doc) == ['f.json:3:2: a: key "a" appears twice in one object, on lines 1 and 3']
-    assert ("a", "c") not in doc.values
+    assert doc.exact_position(("a", "c")) is None
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_text_that_is_not_json_is_one_problem_at_its_place(text: str, expected: 
 def test_whitespace_only_has_no_data_and_no_position() -> None:
     """An empty JSON file parses to nothing, which the loader calls an empty file."""
     doc = parse(" \n\t")
-    assert (doc.data, doc.values, doc.problems, doc.complete) == (None, {}, [], True)
+    assert (doc.data, doc.position(()), doc.problems, doc.complete) == (None, None, [], True)
 
 
 _JSON = st.recursive(

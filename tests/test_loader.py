@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from reconciler.desired import DesiredState
 from reconciler.errors import DesiredStateError, Problem
-from reconciler.files import loader
 from reconciler.files.loader import load_desired
 
 WalkEntry: TypeAlias = tuple[str, list[str], list[str]]
@@ -598,11 +597,31 @@ def test_references_are_not_checked_when_a_file_could_not_be_read(workdir: Path)
 def test_a_file_over_the_size_limit_is_refused_unread(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A file larger than MAX_FILE_BYTES is refused with its size, before it is read."""
-    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 2 * 1024 * 1024)
+    """A file larger than RECONCILER_MAX_FILE_BYTES is refused with its size, before it is read."""
+    monkeypatch.setenv("RECONCILER_MAX_FILE_BYTES", str(2 * 1024 * 1024))
     write(workdir, "big.yaml", b"#" * (2 * 1024 * 1024 + 1))
+    write(workdir, "odd.json", b" " * 1001)
     assert problems_of(["big.yaml"]) == [
-        "big.yaml: file is 2097153 bytes, over the 2 MiB limit; split it up"
+        "big.yaml: file is 2097153 bytes, over the 2 MiB limit (RECONCILER_MAX_FILE_BYTES); "
+        "split it up"
+    ]
+    monkeypatch.setenv("RECONCILER_MAX_FILE_BYTES", "1000")
+    assert problems_of(["odd.json"]) == [
+        "odd.json: file is 1001 bytes, over the 1000 bytes limit (RECONCILER_MAX_FILE_BYTES); "
+        "split it up"
+    ]
+
+
+def test_node_limits_are_read_from_the_environment(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RECONCILER_MAX_FILE_NODES bounds YAML nodes and JSON values; the problem names it."""
+    monkeypatch.setenv("RECONCILER_MAX_FILE_NODES", "5")
+    write(workdir, "a.yaml", "version: 1\nusers: [{userName: a@x.com}]\n")
+    write(workdir, "b.json", '{"version": 1, "users": [{"userName": "a@x.com"}, {}]}')
+    assert problems_of(["a.yaml", "b.json"]) == [
+        "a.yaml:2:9: more than 5 YAML nodes (RECONCILER_MAX_FILE_NODES); split the file",
+        "b.json:1:51: more than 5 JSON values (RECONCILER_MAX_FILE_NODES); split the file",
     ]
 
 

@@ -12,7 +12,6 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from reconciler.files import yamlcompose
 from reconciler.files.sourcemap import ParsedDocument
 from reconciler.files.yamlsafe import parse_yaml
 
@@ -204,13 +203,13 @@ def test_tags_other_than_core_are_refused_and_never_constructed(
 def test_positions_of_values_and_keys_are_one_based(libyaml: bool) -> None:
     """Values and mapping keys are recorded at their 1-based line and column."""
     doc = parse("version: 1\nusers:\n  - userName: a\n    emails: [{value: b}]\n", libyaml)
-    assert doc.values[()] == (1, 1)
-    assert doc.values[("users",)] == (3, 3)
-    assert doc.values[("users", 0)] == (3, 5)
-    assert doc.values[("users", 0, "userName")] == (3, 15)
-    assert doc.keys[("users", 0, "userName")] == (3, 5)
-    assert doc.values[("users", 0, "emails", 0, "value")] == (4, 22)
-    assert doc.keys[("users", 0, "emails", 0, "value")] == (4, 15)
+    assert doc.exact_position(()) == (1, 1)
+    assert doc.exact_position(("users",)) == (3, 3)
+    assert doc.exact_position(("users", 0)) == (3, 5)
+    assert doc.exact_position(("users", 0, "userName")) == (3, 15)
+    assert doc.key_position(("users", 0, "userName")) == (3, 5)
+    assert doc.exact_position(("users", 0, "emails", 0, "value")) == (4, 22)
+    assert doc.key_position(("users", 0, "emails", 0, "value")) == (4, 15)
 
 
 def test_sequences_become_tuples(libyaml: bool) -> None:
@@ -225,22 +224,24 @@ def test_a_repeated_key_keeps_the_first_value_and_names_both_lines(libyaml: bool
     assert messages(doc) == [
         'f.yaml:4:3: a.b: key "b" appears twice in one mapping, on lines 2 and 4'
     ]
-    assert ("a", "b", "d") not in doc.values
+    assert doc.exact_position(("a", "b", "d")) is None
 
 
 def test_an_alias_reuses_the_anchored_value_and_is_placed_at_the_alias(libyaml: bool) -> None:
     """An alias gives the anchored value; its position is the alias's own."""
     doc = parse("a: &x {k: [1, 2]}\nb: *x\n", libyaml)
     assert doc.data["a"] is doc.data["b"]
-    assert doc.values[("b",)] == (2, 4)
+    assert doc.exact_position(("b",)) == (2, 4)
     assert doc.position(("b", "k", 1)) == (2, 4)
+    assert doc.exact_position(("b", "k")) is None
+    assert doc.exact_position(("a", "k", 1)) == (1, 15)
 
 
 def test_aliases_past_the_budget_stop_parsing(
     libyaml: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Nodes reached through aliases count against MAX_ALIAS_NODES, subtree sizes included."""
-    monkeypatch.setattr(yamlcompose, "MAX_ALIAS_NODES", 10)
+    """Nodes reached through aliases count against the alias budget, subtree sizes included."""
+    monkeypatch.setenv("RECONCILER_MAX_ALIAS_NODES", "10")
     doc = parse("a: &x [1, 2, 3]\nb: [*x, *x]\nc: *x\n", libyaml)
     assert doc.complete is False
     assert messages(doc) == [
@@ -319,4 +320,4 @@ def test_an_empty_document_has_no_data_and_no_position(libyaml: bool) -> None:
     """Comments only, or a bare ---, parse to nothing, which the loader calls an empty file."""
     for text in ("", "# comment\n", "---\n"):
         doc = parse(text, libyaml)
-        assert (doc.data, doc.values, doc.problems, doc.complete) == (None, {}, [], True)
+        assert (doc.data, doc.position(()), doc.problems, doc.complete) == (None, None, [], True)

@@ -6,6 +6,8 @@ checks read the raw parsed data rather than the validated models, so that one
 file with a typo does not hide (or fake) problems in the others: a user declared
 in a file that fails validation still counts as declared when another file's
 group names it. Names are quoted as ``excerpt``s, like anything else from a file.
+A place (``file:line:column``) is looked up only when a problem names it: finding
+positions can mean reading a file again (``sourcemap``).
 """
 
 from __future__ import annotations
@@ -82,32 +84,33 @@ def _check_previous_names(
     (docs/identity.md), and a rename would take over the other entry's object.
     """
     what = section.removesuffix("s")
-    current: dict[str, tuple[str, int]] = {}
+    current: dict[str, tuple[ParsedDocument, NodePath, int]] = {}
     for index, (doc, path, entry) in enumerate(_entries(docs, section)):
         name = entry.get(attribute)
         if isinstance(name, str):
-            current.setdefault(name.lower(), (_place(doc, (*path, attribute)), index))
-    seen: dict[str, str] = {}
+            current.setdefault(name.lower(), (doc, (*path, attribute), index))
+    seen: dict[str, tuple[ParsedDocument, NodePath]] = {}
     for index, (doc, path, entry) in enumerate(_entries(docs, section)):
         for j, name in enumerate(_list(entry.get(previous))):
             if not isinstance(name, str):
                 continue
             at = (*path, previous, j)
             holder = current.get(name.lower())
-            if holder is not None and holder[1] != index:
+            if holder is not None and holder[2] != index:
                 message = (
-                    f'"{excerpt(name)}" is the {attribute} of another {what} (at {holder[0]}); '
+                    f'"{excerpt(name)}" is the {attribute} of another {what} '
+                    f"(at {_place(holder[0], holder[1])}); "
                     f"it cannot also be a previous name of this {what}"
                 )
                 doc.add_problem(doc.position(at), at, message)
             elif name.lower() in seen:
                 message = (
                     f'"{excerpt(name)}" is listed as a previous name twice: '
-                    f"also at {seen[name.lower()]}"
+                    f"also at {_place(*seen[name.lower()])}"
                 )
                 doc.add_problem(doc.position(at), at, message)
             else:
-                seen[name.lower()] = _place(doc, at)
+                seen[name.lower()] = (doc, at)
 
 
 def _check_references(
@@ -136,17 +139,18 @@ def _check_references(
 
 
 def _once_only(docs: Sequence[ParsedDocument], section: str) -> None:
-    first: str | None = None
+    first: ParsedDocument | None = None
     for doc in docs:
         if section not in doc.data:
             continue
         if first is None:
-            first = _place(doc, (section,), at_key=True)
+            first = doc
             continue
+        place = _place(first, (section,), at_key=True)
         doc.add_problem(
             doc.key_position((section,)),
             (section,),
-            f"{section} is already set at {first}; {section} may appear in one file only",
+            f"{section} is already set at {place}; {section} may appear in one file only",
         )
 
 
@@ -162,8 +166,8 @@ def _policy_user_key(docs: Sequence[ParsedDocument]) -> str:
 
 def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> set[str]:
     """Report users listed twice; return every user key, folded as members compare them."""
-    names: dict[str, tuple[str, str]] = {}
-    external_ids: dict[str, tuple[str, str]] = {}
+    names: dict[str, _Listed] = {}
+    external_ids: dict[str, _Listed] = {}
     for doc, path, user in _entries(docs, "users"):
         name = user.get("userName")
         if isinstance(name, str):
@@ -187,7 +191,7 @@ def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> set[str]:
 
 def _groups(docs: Sequence[ParsedDocument]) -> set[str]:
     """Report groups listed twice; return every displayName, case-folded."""
-    names: dict[str, tuple[str, str]] = {}
+    names: dict[str, _Listed] = {}
     for doc, path, group in _entries(docs, "groups"):
         name = group.get("displayName")
         if isinstance(name, str):
@@ -196,10 +200,14 @@ def _groups(docs: Sequence[ParsedDocument]) -> set[str]:
     return set(names)
 
 
+_Listed = tuple[ParsedDocument, NodePath, str]
+"""Where a name is first listed, and how it is spelled there."""
+
+
 def _first_or_twice(
     doc: ParsedDocument,
     path: NodePath,
-    seen: dict[str, tuple[str, str]],
+    seen: dict[str, _Listed],
     what: str,
     text: str,
     key: str,
@@ -208,9 +216,10 @@ def _first_or_twice(
     """Remember where ``key`` is first listed; report any later listing of it, naming both."""
     first = seen.get(key)
     if first is None:
-        seen[key] = (_place(doc, path), text)
+        seen[key] = (doc, path, text)
         return
-    place, first_text = first
+    first_doc, first_path, first_text = first
+    place = _place(first_doc, first_path)
     spelled = f' as "{excerpt(first_text)}"' if first_text != text else ""
     message = f'{what} "{excerpt(text)}" is listed twice: also at {place}{spelled} ({why})'
     doc.add_problem(doc.position(path), path, message)

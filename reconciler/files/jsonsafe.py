@@ -1,10 +1,15 @@
 """JSON desired-state files, parsed with the position of every node.
 
-Why not ``json.loads``: it keeps no positions and silently keeps the last of two
-equal keys. Why not the YAML parser (JSON is nearly YAML): PyYAML reads YAML 1.1,
-which refuses tabs between tokens, and a file named ``.json`` should mean exactly
-JSON (RFC 8259): no comments, no ``NaN``, no trailing commas. So this is a small
-recursive-descent parser; strings go through the standard library's
+Why not ``json.loads`` alone: it keeps no positions and silently keeps the last of
+two equal keys. Why not the YAML parser (JSON is nearly YAML): PyYAML reads YAML
+1.1, which refuses tabs between tokens, and a file named ``.json`` should mean
+exactly JSON (RFC 8259): no comments, no ``NaN``, no trailing commas.
+
+So a file goes first to ``json.loads`` with hooks that refuse anything it would
+read differently (``jsonfast``); nearly every file passes, and gets its positions
+only when a problem asks for one. Any other file is read by the small
+recursive-descent parser here, which records positions as it goes and says what
+is wrong and where. Its strings go through the standard library's
 ``json.decoder.scanstring``, so escapes (``\\/``, ``\\uD83D\\uDE00``) and control
 characters are handled exactly as ``json.loads`` does. Arrays become tuples, which
 is what the strict file models accept.
@@ -18,12 +23,15 @@ from json import JSONDecodeError
 from json import decoder as _json_decoder
 from typing import Any
 
+from reconciler.files.jsonfast import NotPlainError, load_plain, locate_plain
+from reconciler.files.sizelimits import FILE_NODES_VARIABLE, SizeLimits
 from reconciler.files.sourcemap import (
     MAX_DEPTH,
-    MAX_NODES,
+    NO_KEY,
     LineIndex,
     NodePath,
     ParsedDocument,
+    PositionTable,
     excerpt,
 )
 
@@ -43,10 +51,25 @@ class _NotJSONError(Exception):
         self.message = message
 
 
-def parse_json(text: str, file: str) -> ParsedDocument:
-    """Parse one JSON document into plain data, positions and problems."""
+def parse_json(text: str, file: str, *, limits: SizeLimits | None = None) -> ParsedDocument:
+    """Parse one JSON document into plain data, positions and problems.
+
+    ``limits`` default to ``SizeLimits.from_environment()``.
+    """
+    limits = SizeLimits.from_environment() if limits is None else limits
     doc = ParsedDocument(file)
-    parser = _Parser(text, doc)
+    try:
+        doc.data = load_plain(text, limits.file_nodes)
+    except NotPlainError:
+        pass  # out of this block first, so that what json.loads built can go
+    else:
+        doc.locate = lambda: locate_plain(text)
+        return doc
+    return _parse_with_positions(text, doc, limits.file_nodes)
+
+
+def _parse_with_positions(text: str, doc: ParsedDocument, max_values: int) -> ParsedDocument:
+    parser = _Parser(text, doc, max_values)
     try:
         start = parser.skip(0)
         if start < len(text):
@@ -62,10 +85,12 @@ def parse_json(text: str, file: str) -> ParsedDocument:
 
 
 class _Parser:
-    def __init__(self, text: str, doc: ParsedDocument) -> None:
+    def __init__(self, text: str, doc: ParsedDocument, max_values: int) -> None:
         self.text = text
         self.doc = doc
         self.lines = LineIndex(text)
+        self.table = doc.positions = PositionTable(self.lines.position)
+        self.max_values = max_values
         self.nodes = 0
 
     def fail(self, offset: int, expected: str) -> _NotJSONError:
@@ -82,21 +107,28 @@ class _Parser:
         assert match is not None  # the pattern matches the empty string
         return match.end()
 
-    def value(self, i: int, path: NodePath, depth: int, *, record: bool) -> tuple[Any, int]:
-        """Parse the value starting exactly at ``i``; return it and the offset after it."""
+    def value(
+        self, i: int, path: NodePath, depth: int, *, record: bool, key: int = NO_KEY
+    ) -> tuple[Any, int]:
+        """Parse the value starting exactly at ``i``; return it and the offset after it.
+
+        ``key`` is the offset of its key, when it is the value of an object member.
+        """
         self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _NotJSONError(i, f"more than {MAX_NODES} JSON values; split the file")
-        if record:
-            self.doc.values[path] = self.lines.position(i)
+        if self.nodes > self.max_values:
+            message = f"more than {self.max_values} JSON values ({FILE_NODES_VARIABLE})"
+            raise _NotJSONError(i, f"{message}; split the file")
+        ordinal = self.table.add(i, key) if record else -1
         text = self.text
         char = text[i : i + 1]
         if char in ("{", "["):
             if depth >= MAX_DEPTH:
                 raise _NotJSONError(i, f"nested more than {MAX_DEPTH} levels deep")
-            if char == "{":
-                return self.object(i, path, depth, record=record)
-            return self.array(i, path, depth, record=record)
+            parse = self.object if char == "{" else self.array
+            value, end = parse(i, path, depth, record=record)
+            if record:
+                self.table.close(ordinal)
+            return value, end
         if char == '"':
             return self.string(i)
         number = _NUMBER.match(text, i)
@@ -134,9 +166,9 @@ class _Parser:
             if not self.text.startswith(":", i):
                 raise self.fail(i, "':' after the key")
             child = (*path, key)
-            key_position = self.lines.position(key_offset)
             first = seen.get(key)
             if first is not None:
+                key_position = self.lines.position(key_offset)
                 self.doc.add_problem(
                     key_position,
                     child,
@@ -144,13 +176,11 @@ class _Parser:
                     f"on lines {self.lines.position(first)[0]} and {key_position[0]}",
                 )
             value, i = self.value(
-                self.skip(i + 1), child, depth + 1, record=record and first is None
+                self.skip(i + 1), child, depth + 1, record=record and first is None, key=key_offset
             )
             if first is None:
                 seen[key] = key_offset
                 items[key] = value
-                if record:
-                    self.doc.keys[child] = key_position
             i = self.skip(i)
             if self.text.startswith(",", i):
                 i = self.skip(i + 1)

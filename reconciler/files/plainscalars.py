@@ -12,6 +12,10 @@ anywhere else (``version``, ``active``, ``primary``, limits that are
 ``int | str``, unknown keys) it becomes its value, as before. The field types
 come from the models themselves, so a field added there is covered here.
 
+The lean path (``yamlfast``) knows the model while it composes and reads each
+plain scalar by its ``Shape`` on the spot; the walk is for the full path
+(``yamlcompose``) and for a model chosen from the composed data.
+
 Untouched: ``null``, ``~`` and nothing (always null), quoted scalars and explicit
 tags (``!!int 5`` is the number 5 everywhere), and lists or mappings in a text
 field, which validation still refuses.
@@ -37,19 +41,29 @@ class PlainScalar:
 
 
 @dataclass(frozen=True, slots=True)
-class _Shape:
+class Shape:
     """What the schema expects at one place in the file."""
 
     text: bool = False  # a string (or null): a plain scalar here is its text
     model: type[BaseModel] | None = None  # the model a mapping here is validated against
-    items: _Shape | None = None  # what a list's items are, for a list here
+    items: Shape | None = None  # what a list's items are, for a list here
 
-    def field(self, name: str) -> _Shape:
+    def field(self, name: str) -> Shape:
         """The shape of key ``name`` of a mapping here (unknown keys: no schema)."""
-        return _fields_of(self.model).get(name, _ANY) if self.model is not None else _ANY
+        return self.fields().get(name, ANY_SHAPE)
+
+    def fields(self) -> dict[str, Shape]:
+        """The shapes of the keys of a mapping here, by name (unknown keys are not in it)."""
+        return _fields_of(self.model) if self.model is not None else _NO_FIELDS
 
 
-_ANY = _Shape()  # no schema, or a place it does not describe: values as the core schema says
+ANY_SHAPE = Shape()  # no schema, or a place it does not describe: values as the core schema says
+_NO_FIELDS: dict[str, Shape] = {}
+
+
+def schema_shape(schema: type[BaseModel] | None) -> Shape:
+    """What ``schema`` expects of a whole document (``ANY_SHAPE`` without a schema)."""
+    return _shape_of(schema)
 
 
 def resolve_plain_scalars(data: Any, schema: type[BaseModel] | None) -> Any:
@@ -59,7 +73,7 @@ def resolve_plain_scalars(data: Any, schema: type[BaseModel] | None) -> Any:
     rebuilt, never changed in place; a container shared through YAML aliases is
     rebuilt once per expected shape, so an alias stays one object where it can.
     """
-    return _Resolver().resolve(data, _shape_of(schema))
+    return _Resolver().resolve(data, schema_shape(schema))
 
 
 _NESTED = (PlainScalar, dict, tuple)  # what the walk looks into; strings and null stay
@@ -69,7 +83,7 @@ class _Resolver:
     def __init__(self) -> None:
         self.done: dict[tuple[int, int], Any] = {}  # (id of container, id of shape)
 
-    def resolve(self, value: Any, shape: _Shape) -> Any:
+    def resolve(self, value: Any, shape: Shape) -> Any:
         if isinstance(value, PlainScalar):
             return value.text if shape.text else value.value
         if not isinstance(value, dict | tuple):
@@ -77,7 +91,7 @@ class _Resolver:
         key = (id(value), id(shape))  # both outlive the walk, so ids are stable
         if key not in self.done:
             if isinstance(value, tuple):
-                items = shape.items or _ANY
+                items = shape.items or ANY_SHAPE
                 self.done[key] = tuple(
                     self.resolve(item, items) if isinstance(item, _NESTED) else item
                     for item in value
@@ -93,16 +107,16 @@ class _Resolver:
 
 
 @functools.cache
-def _fields_of(model: type[BaseModel]) -> dict[str, _Shape]:
+def _fields_of(model: type[BaseModel]) -> dict[str, Shape]:
     return {name: _shape_of(field.annotation) for name, field in model.model_fields.items()}
 
 
-def _shape_of(annotation: Any) -> _Shape:
+def _shape_of(annotation: Any) -> Shape:
     members = _members(annotation)
     model = next((m for m in members if isinstance(m, type) and issubclass(m, BaseModel)), None)
     sequences = (typing.get_args(m) for m in members if typing.get_origin(m) in (tuple, list))
     items = next((_shape_of(args[0]) for args in sequences if args), None)
-    return _Shape(text=members == [str], model=model, items=items)
+    return Shape(text=members == [str], model=model, items=items)
 
 
 def _members(annotation: Any) -> list[Any]:

@@ -6,16 +6,20 @@ to 10**9 nodes. This composer works from the event stream, keeps no node objects
 and builds the data directly:
 
 * An alias reuses the anchored value (no copy) and adds the anchored subtree's
-  size to a per-file budget; past ``MAX_ALIAS_NODES`` parsing stops. An alias to
-  a node that contains it (a cycle) is refused. So are more than ``MAX_NODES``
-  nodes and nesting deeper than ``MAX_DEPTH``; all of it in time linear in the
-  file, and without recursion.
+  size to a per-file budget; past ``SizeLimits.alias_nodes`` parsing stops. An
+  alias to a node that contains it (a cycle) is refused. So are more nodes than
+  ``SizeLimits.file_nodes`` and nesting deeper than ``MAX_DEPTH``; all of it in
+  time linear in the file, and without recursion.
 * Scalars and tags go through ``yamlcore`` (YAML 1.2 core schema, core tags only).
   A plain scalar read as a number or boolean is kept as a ``PlainScalar``, with
   its text, until the schema says which of the two is meant (``plainscalars``).
 * A key repeated in one mapping is reported with both lines and its second value
   dropped; ``<<`` merge keys and non-scalar keys are refused.
 * Sequences become tuples, which is what the strict file models accept.
+* Every node's position goes into the document's ``PositionTable`` as it starts.
+
+This is the full path, for files that are not plain (``yamlfast`` takes the
+others): it reports everything the lean path only notices.
 """
 
 from __future__ import annotations
@@ -35,18 +39,19 @@ from yaml.events import (
 )
 
 from reconciler.files.plainscalars import PlainScalar
+from reconciler.files.sizelimits import FILE_NODES_VARIABLE, SizeLimits
 from reconciler.files.sourcemap import (
     MAX_DEPTH,
-    MAX_NODES,
+    NO_KEY,
     NodePath,
     ParsedDocument,
     Position,
+    PositionTable,
     excerpt,
+    pack_mark,
+    unpack_mark,
 )
 from reconciler.files.yamlcore import refuse_collection_tag, resolve_scalar
-
-MAX_ALIAS_NODES = 100_000
-"""Nodes reached through aliases in one file; real files reuse a few small lists."""
 
 
 class StopParsingError(Exception):
@@ -65,9 +70,19 @@ class EventStream(Protocol):
     def get_event(self) -> Any: ...
 
 
-def compose(events: EventStream, doc: ParsedDocument) -> None:
+def compose(events: EventStream, doc: ParsedDocument, limits: SizeLimits) -> None:
     """Fill ``doc`` (data, positions, problems) from ``events``; raise StopParsingError."""
-    _Composer(events, doc).run()
+    _Composer(events, doc, limits).run()
+
+
+def too_many_nodes(limit: int) -> str:
+    """The problem of a file with more than ``limit`` nodes."""
+    return f"more than {limit} YAML nodes ({FILE_NODES_VARIABLE}); split the file"
+
+
+def too_deep() -> str:
+    """The problem of a file nested deeper than ``MAX_DEPTH``."""
+    return f"nested more than {MAX_DEPTH} levels deep"
 
 
 def mark_position(mark: Any) -> Position:
@@ -88,6 +103,7 @@ class _Frame:
     path: NodePath
     record: bool  # False inside a refused key or value: nothing there gets a position
     position: Position
+    ordinal: int  # in the position table; -1 when not recorded
     anchor: str | None
     refused: bool = False
     size: int = 1  # nodes in this subtree, aliases expanded
@@ -95,15 +111,18 @@ class _Frame:
     key: str = ""
     drop: bool = False  # the value now expected belongs to a refused key
     key_position: Position = (0, 0)
+    key_mark: int = NO_KEY  # key_position, packed for the position table
     seen: dict[str, Position] = field(default_factory=dict)
 
 
 class _Composer:
     """Builds the data of one document from parser events, without recursion."""
 
-    def __init__(self, events: EventStream, doc: ParsedDocument) -> None:
+    def __init__(self, events: EventStream, doc: ParsedDocument, limits: SizeLimits) -> None:
         self.events = events
         self.doc = doc
+        self.limits = limits
+        self.table = doc.positions = PositionTable(unpack_mark)
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int] | None] = {}  # None: still being built
         self.nodes = 0
@@ -132,33 +151,34 @@ class _Composer:
             return
         assert isinstance(event, NodeEvent)
         position = mark_position(event.start_mark)
-        path, record = self._begin(position)
+        if not self.stack and isinstance(event, ScalarEvent) and _nothing(event):
+            self.done = True  # a document with nothing in it: the file is empty
+            return
+        path, record, key = self._begin(position)
+        ordinal = self.table.add(pack_mark(event.start_mark), key) if record else -1
         if isinstance(event, ScalarEvent):
             self._scalar(event, position, path, record)
         elif isinstance(event, AliasEvent):
             self._alias(event, position, path, record)
         else:
             assert isinstance(event, CollectionStartEvent)
-            self._open(event, position, path, record)
+            self._open(event, position, path, (record, ordinal))
 
-    def _begin(self, position: Position) -> tuple[NodePath, bool]:
-        """Count a new node; return its path and whether to record its position."""
+    def _begin(self, position: Position) -> tuple[NodePath, bool, int]:
+        """Count a new node; return its path, whether to record its position, and its key's."""
         self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise StopParsingError(position, f"more than {MAX_NODES} YAML nodes; split the file")
+        if self.nodes > self.limits.file_nodes:
+            raise StopParsingError(position, too_many_nodes(self.limits.file_nodes))
         if not self.stack:
-            return (), True
+            return (), True, NO_KEY
         top = self.stack[-1]
         if isinstance(top.items, list):
-            return (*top.path, len(top.items)), top.record
+            return (*top.path, len(top.items)), top.record, NO_KEY
         if top.expect_key:
-            return top.path, False
-        return (*top.path, top.key), top.record and not top.drop
+            return top.path, False, NO_KEY
+        return (*top.path, top.key), top.record and not top.drop, top.key_mark
 
     def _scalar(self, event: ScalarEvent, position: Position, path: NodePath, record: bool) -> None:
-        if not self.stack and event.tag is None and event.implicit[0] and not event.value:
-            self.done = True  # a document with nothing in it: the file is empty
-            return
         value: Any = None
         key: object = event.value
         tag = event.tag
@@ -171,7 +191,7 @@ class _Composer:
             key = _REFUSED
         if key == "<<" and tag is None and event.implicit[0]:  # plain, untagged
             key = _MERGE  # only read when this scalar is a mapping key
-        self._finish(value, 1, position, path, record, event.anchor, key)
+        self._finish(value, 1, position, event.anchor, key)
 
     def _alias(self, event: AliasEvent, position: Position, path: NodePath, record: bool) -> None:
         anchor = event.anchor or ""
@@ -185,21 +205,26 @@ class _Composer:
             entry = (None, 1)
         value, size = entry
         self.alias_nodes += size
-        if self.alias_nodes > MAX_ALIAS_NODES:
+        if self.alias_nodes > self.limits.alias_nodes:
             raise StopParsingError(
                 position,
-                f"aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing to load "
+                f"aliases expand to more than {self.limits.alias_nodes} nodes; refusing to load "
                 "what looks like an alias bomb (billion laughs)",
             )
-        self._finish(value, size, position, path, record, None, value)
+        self._finish(value, size, position, None, value)
 
     def _open(
-        self, event: CollectionStartEvent, position: Position, path: NodePath, record: bool
+        self,
+        event: CollectionStartEvent,
+        position: Position,
+        path: NodePath,
+        recorded: tuple[bool, int],
     ) -> None:
         if len(self.stack) >= MAX_DEPTH:
-            raise StopParsingError(position, f"nested more than {MAX_DEPTH} levels deep")
+            raise StopParsingError(position, too_deep())
         is_map = isinstance(event, MappingStartEvent)
-        frame = _Frame({} if is_map else [], path, record, position, event.anchor)
+        record, ordinal = recorded
+        frame = _Frame({} if is_map else [], path, record, position, ordinal, event.anchor)
         refusal = refuse_collection_tag(event.tag, "map" if is_map else "seq")
         if refusal is not None:
             self._refuse(position, path, record, refusal)
@@ -210,18 +235,18 @@ class _Composer:
 
     def _close(self) -> None:
         frame = self.stack.pop()
+        if frame.ordinal >= 0:
+            self.table.close(frame.ordinal)
         value: Any = frame.items if isinstance(frame.items, dict) else tuple(frame.items)
         if frame.refused:
             value = None
-        self._finish(value, frame.size, frame.position, frame.path, frame.record, frame.anchor)
+        self._finish(value, frame.size, frame.position, frame.anchor)
 
     def _finish(
         self,
         value: Any,
         size: int,
         position: Position,
-        path: NodePath,
-        record: bool,
         anchor: str | None,
         key: object = None,
     ) -> None:
@@ -230,27 +255,22 @@ class _Composer:
             self.anchors[anchor] = (value, size)
         if not self.stack:
             self.doc.data = value
-            self.doc.values[()] = position
             self.done = True
             return
         top = self.stack[-1]
         top.size += size
         if isinstance(top.items, list):
             top.items.append(value)
-            if record:
-                self.doc.values[path] = position
         elif top.expect_key:
             self._key(top, key, position)
         else:
             top.expect_key = True
             if not top.drop:
                 top.items[top.key] = value
-                if record:
-                    self.doc.values[path] = position
-                    self.doc.keys[path] = top.key_position
 
     def _key(self, top: _Frame, key: object, position: Position) -> None:
         top.key_position = position
+        top.key_mark = (position[0] - 1) << 32 | (position[1] - 1)
         top.drop, top.expect_key = True, False  # until the key proves good
         if key is _MERGE:
             message = "YAML merge keys (<<) are not supported; write the keys out"
@@ -274,6 +294,11 @@ class _Composer:
         self.doc.add_problem(position, path, message)
         if record:
             self.doc.refused.add(path)
+
+
+def _nothing(event: ScalarEvent) -> bool:
+    """Whether a root scalar is no node at all (``---`` and nothing after it)."""
+    return event.tag is None and bool(event.implicit[0]) and not event.value
 
 
 _REFUSED = object()  # a key whose scalar was refused (bad tag); already reported

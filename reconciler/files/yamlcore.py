@@ -33,7 +33,8 @@ _PATTERNS = {
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
     ),
 }
-_MAX_DIGITS = 1000
+MAX_DIGITS = 1000
+"""Longer numbers are refused: converting them costs time quadratic in their length."""
 
 
 def resolve_scalar(tag: str | None, plain: bool, text: str) -> object:
@@ -58,8 +59,8 @@ def resolve_scalar(tag: str | None, plain: bool, text: str) -> object:
         return None
     if name == "bool":
         return _TRUE.fullmatch(text) is not None
-    if len(text) > _MAX_DIGITS:
-        raise ValueError(f"a number of more than {_MAX_DIGITS} digits")
+    if len(text) > MAX_DIGITS:
+        raise ValueError(f"a number of more than {MAX_DIGITS} digits")
     if name == "int":
         base = {"0o": 8, "0x": 16}.get(text[:2], 10)
         return int(text if base == 10 else text[2:], base)

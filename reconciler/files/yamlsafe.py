@@ -4,7 +4,11 @@ Why not ``yaml.safe_load``: it forgets where values were, silently keeps the las
 of two equal keys, expands aliases without limit (a "billion laughs" document of a
 few hundred bytes asks for 10**9 nodes) and resolves YAML 1.1 scalars, in which
 ``yes``/``no``/``on``/``off`` are booleans and ``0123`` is octal 83. Here PyYAML's
-scanner and parser produce events and ``yamlcompose`` builds the data from them:
+scanner and parser produce events, and the data is built from them in one of two
+ways. A plain file (mappings, sequences, untagged scalars, no anchors, no key
+twice: nearly all of them) takes the lean path, ``yamlfast``: no positions until
+a problem asks for one. Any other file is read by ``yamlcompose``, which keeps
+every position as it goes and reports:
 
 * Scalars resolve by the YAML 1.2 core schema and only core tags are accepted
   (``yamlcore``): ``yes`` is the string "yes"; ``!!python/object`` is reported
@@ -16,9 +20,10 @@ scanner and parser produce events and ``yamlcompose`` builds the data from them:
 * Given the file's schema, a plain scalar in a field typed as text is its text as
   written: ``employeeNumber: 00018`` is "00018", not 18 (``plainscalars``).
 
-The events come from libyaml when PyYAML was built with it (five times faster:
-about 2 s for 10,000 users against 11 s), else from PyYAML's pure-Python parser.
-Both give the same positions; the wording of a few syntax errors differs.
+Both paths give the same data, positions and problems; a test compares them.
+The events come from libyaml when PyYAML was built with it (five times faster),
+else from PyYAML's pure-Python parser. Both give the same positions; the wording
+of a few syntax errors differs.
 """
 
 from __future__ import annotations
@@ -34,9 +39,11 @@ from yaml.parser import Parser
 from yaml.reader import Reader, ReaderError
 from yaml.scanner import Scanner
 
-from reconciler.files.plainscalars import resolve_plain_scalars
+from reconciler.files.plainscalars import Shape, resolve_plain_scalars, schema_shape
+from reconciler.files.sizelimits import SizeLimits
 from reconciler.files.sourcemap import LineIndex, ParsedDocument, Position, excerpt
 from reconciler.files.yamlcompose import EventStream, StopParsingError, compose, mark_position
+from reconciler.files.yamlfast import NotPlainError, compose_plain, locate_plain
 
 SchemaChoice: TypeAlias = type[BaseModel] | Callable[[Any], type[BaseModel] | None] | None
 """The model a document is for, or a function that picks it from the composed data."""
@@ -57,25 +64,61 @@ def _libyaml_events(text: str) -> EventStream:
     return CParser(text)
 
 
+def _events(text: str, libyaml: bool) -> EventStream:
+    return _libyaml_events(text) if libyaml else _PurePythonEvents(text)
+
+
 def parse_yaml(
     text: str,
     file: str,
     *,
     schema: SchemaChoice = None,
     libyaml: bool | None = None,
+    limits: SizeLimits | None = None,
 ) -> ParsedDocument:
     """Parse one YAML document into plain data, positions and problems.
 
     ``schema`` is the model the document is for: where it expects a string, a plain
     scalar is its text. It may be a function of the composed data (mappings with
     their keys, scalars not yet resolved) that returns the model. ``libyaml`` picks
-    the parser; by default libyaml when PyYAML has it.
+    the parser; by default libyaml when PyYAML has it. ``limits`` default to
+    ``SizeLimits.from_environment()``.
+
+    A plain file takes the lean path (``yamlfast``) and gets its positions only
+    when one is asked for; any other file is read with positions from the start.
     """
-    doc = ParsedDocument(file)
+    limits = SizeLimits.from_environment() if limits is None else limits
     fast = yaml.__with_libyaml__ if libyaml is None else libyaml
+    chooser: Callable[[Any], type[BaseModel] | None] | None = None
+    shape: Shape | None = None  # None: plain scalars wait for the chooser's model
+    if schema is None or isinstance(schema, type):
+        shape = schema_shape(schema)
+    else:
+        chooser = schema
+    doc = ParsedDocument(file)
     try:
-        events: EventStream = _libyaml_events(text) if fast else _PurePythonEvents(text)
-        compose(events, doc)
+        doc.data = compose_plain(_events(text, fast), shape, limits.file_nodes)
+    except StopParsingError as exc:  # a limit, met where the full path would meet it
+        doc.complete = False
+        doc.add_problem(exc.position, (), exc.message)
+        return doc
+    except (NotPlainError, yaml.YAMLError):
+        pass  # out of this block first, so that what the lean path built can go
+    else:
+        if chooser is not None:
+            doc.data = resolve_plain_scalars(doc.data, chooser(doc.data))
+        doc.locate = lambda: locate_plain(_events(text, fast))
+        return doc
+    return _parse_with_positions(text, file, schema, fast, limits)
+
+
+def _parse_with_positions(
+    text: str, file: str, schema: SchemaChoice, fast: bool, limits: SizeLimits
+) -> ParsedDocument:
+    """The full path (``yamlcompose``): positions as it goes, every problem reported."""
+    doc = ParsedDocument(file)
+    try:
+        compose(_events(text, fast), doc, limits)
     except ReaderError as exc:
         doc.complete = False
         # libyaml counts bytes, PyYAML characters: find the character again.
