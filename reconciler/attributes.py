@@ -10,7 +10,9 @@ operations (RFC 7644 section 3.5.2).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from reconciler.desired import UserSpec
@@ -42,22 +44,25 @@ NAME_ATTRIBUTES = (
 )
 ENTERPRISE_ATTRIBUTES = ("employeeNumber", "costCenter", "organization", "division", "department")
 MULTI_VALUED = ("emails", "phoneNumbers")
+# Every path the files can manage, in the order ``live_user_attributes`` lists them.
+LIVE_PATHS = (
+    *SIMPLE_ATTRIBUTES,
+    *(f"name.{a}" for a in NAME_ATTRIBUTES),
+    *(f"enterprise.{a}" for a in ENTERPRISE_ATTRIBUTES),
+    *MULTI_VALUED,
+)
 # Atlassian also accepts department and organization at the top level of a user.
 _TOP_LEVEL_ENTERPRISE = ("department", "organization")
+# Values that many users share (a department, an email's type): one string for all.
+_SHARED = frozenset(
+    {"title", "preferredLanguage", "locale", "timezone", "userType"}
+    | {f"enterprise.{a}" for a in ("costCenter", "organization", "division", "department")}
+)
 
 
 def _multi(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Canonical form of a multi-valued attribute: value/type/primary, sorted."""
-    canonical = [
-        {
-            "value": item.get("value"),
-            "type": item.get("type"),
-            "primary": _true(item.get("primary", False)),
-        }
-        for item in items
-        if isinstance(item, Mapping) and isinstance(item.get("value"), str)
-    ]
-    return sorted(canonical, key=lambda i: (str(i["value"]).lower(), str(i["type"]), i["primary"]))
+    return multi_dicts(_items(list(items), None)) or []
 
 
 def desired_user_attributes(user: UserSpec) -> dict[str, Any]:
@@ -102,25 +107,102 @@ def create_user_attributes(user: UserSpec) -> dict[str, Any]:
     return {path: value for path, value in attrs.items() if value is not None}
 
 
+def managed_paths(user: UserSpec) -> frozenset[str]:
+    """The paths of ``desired_user_attributes(user)``: what a plan reads of its account."""
+    mentioned = user.model_fields_set
+    paths = {"userName", *(a for a in SIMPLE_ATTRIBUTES[1:] if a in mentioned)}
+    paths.update(a for a in MULTI_VALUED if a in mentioned)
+    for nested, names in (("name", NAME_ATTRIBUTES), ("enterprise", ENTERPRISE_ATTRIBUTES)):
+        if nested in mentioned:
+            value = getattr(user, nested)
+            paths.update(
+                f"{nested}.{a}" for a in (names if value is None else value.model_fields_set)
+            )
+    return frozenset(paths)
+
+
 def live_user_attributes(resource: Mapping[str, Any]) -> dict[str, Any]:
     """Every attribute the files can manage, read from a SCIM user resource."""
-    attrs: dict[str, Any] = {attr: _string(resource.get(attr)) for attr in SIMPLE_ATTRIBUTES}
-    name = resource.get("name")
-    name = name if isinstance(name, Mapping) else {}
-    attrs.update({f"name.{a}": _string(name.get(a)) for a in NAME_ATTRIBUTES})
-    enterprise = resource.get(ENTERPRISE_URN)
-    enterprise = enterprise if isinstance(enterprise, Mapping) else {}
-    for attr in ENTERPRISE_ATTRIBUTES:
-        value = enterprise.get(attr)
-        if attr in _TOP_LEVEL_ENTERPRISE and resource.get(attr) is not None:
+    values = live_user_values(resource, LIVE_PATHS)
+    return {
+        path: multi_dicts(value) if path in MULTI_VALUED else value
+        for path, value in zip(LIVE_PATHS, values, strict=True)
+    }
+
+
+def live_user_values(resource: Mapping[str, Any], paths: tuple[str, ...]) -> tuple[Any, ...]:
+    """The values of ``paths`` (some of ``LIVE_PATHS``) in a SCIM user resource, compact.
+
+    What ``live_user_attributes`` reads, but multi-valued attributes as sorted tuples of
+    ``(value, type, primary)`` (``multi_dicts`` makes them the canonical lists again),
+    an email equal to the userName as the userName's own string, and values many users
+    share as one string: a directory of a million users is held in memory whole.
+    """
+    sources = (resource, _mapping(resource.get("name")), _mapping(resource.get(ENTERPRISE_URN)))
+    values: list[Any] = [None] * len(paths)
+    for i, source, key, top_level, shared in _readers(paths):
+        if source < 0:  # multi-valued
+            items = resource.get(key)
+            if isinstance(items, list) and items:
+                values[i] = _items(items, resource.get("userName"))
+            continue
+        value = sources[source].get(key)
+        if top_level and resource.get(key) is not None:
             # Atlassian's writable place (its extension is read-only); no standard
             # server has these at the top level, so there they come from the extension.
-            value = resource.get(attr)
-        attrs[f"enterprise.{attr}"] = _string(value)
-    for attr in MULTI_VALUED:
-        items = resource.get(attr)
-        attrs[attr] = _multi(items) if isinstance(items, list) and items else None
-    return attrs
+            value = resource.get(key)
+        if value is not None:
+            value = value if type(value) is str else _string(value)
+            values[i] = sys.intern(value) if shared and value is not None else value
+    return tuple(values)
+
+
+@lru_cache(maxsize=64)
+def _readers(paths: tuple[str, ...]) -> tuple[tuple[int, int, str, bool, bool], ...]:
+    """For each path: its index, where its value is (the resource 0, its name 1, its
+    enterprise extension 2, multi-valued -1), its key there, whether a top-level value
+    wins (Atlassian's department and organization), whether many users share values."""
+    found = []
+    for i, path in enumerate(paths):
+        where, _, key = path.rpartition(".")
+        source = -1 if path in MULTI_VALUED else ("", "name", "enterprise").index(where)
+        top_level = where == "enterprise" and key in _TOP_LEVEL_ENTERPRISE
+        found.append((i, source, key, top_level, path in _SHARED))
+    return tuple(found)
+
+
+def _items(items: list[Any], user_name: Any) -> tuple[tuple[str, Any, bool], ...]:
+    """A multi-valued attribute as ``_multi`` reads it, as tuples (``live_user_values``)."""
+    found = []
+    for item in items:
+        if not _is_mapping(item) or not isinstance(value := item.get("value"), str):
+            continue
+        kind = item.get("type")
+        found.append(
+            (
+                user_name if value == user_name else value,
+                sys.intern(kind) if type(kind) is str else kind,
+                _true(item.get("primary", False)),
+            )
+        )
+    if len(found) > 1:
+        found.sort(key=lambda i: (i[0].lower(), str(i[1]), i[2]))
+    return tuple(found)
+
+
+def multi_dicts(items: Any) -> list[dict[str, Any]] | None:
+    """Items as ``_items`` keeps them, as the canonical ``{value, type, primary}`` list."""
+    if items is None:
+        return None
+    return [{"value": value, "type": kind, "primary": primary} for value, kind, primary in items]
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # dict first: the common case
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if _is_mapping(value) else {}
 
 
 def _true(value: Any) -> bool:

@@ -1,19 +1,40 @@
-"""The live directory as read at one moment: users and groups, normalised.
+"""The live directory as read at one moment: users and groups, normalised and compact.
 
-Built from raw SCIM resources, leniently (servers deviate), and immutable. Each
-object keeps a fingerprint of everything it said, so a saved plan can tell later
-whether the object changed in any attribute since it was planned against.
+Built from raw SCIM resources, leniently (servers deviate). A directory of a million
+users is held whole beside its files, so each object keeps little:
+
+- The attributes the files can manage as a tuple of values beside a shared ``Layout``
+  (their paths): every path of ``attributes.LIVE_PATHS``, or, for a plan, only those
+  the files manage (``Layout.of``). ``attributes`` is a read-only view of them in the
+  shape the planner compares. Asking a narrowed user for a path it did not keep is a
+  programming error, and raises.
+- Fingerprints on demand. Each object can tell whether it changed since a plan in
+  any attribute (``fingerprint``: a sha256 of its sorted JSON, without bookkeeping),
+  but only the objects a plan acts on need one. What it hashes is kept per page,
+  marshalled and compressed (``Listed``); a group's members are not kept twice.
+  The hash is the one ``fingerprint(resource)`` gives, so saved plans verify.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import marshal
+import zlib
+from array import array
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
-from reconciler.attributes import live_active, live_user_attributes
+from reconciler.attributes import (
+    LIVE_PATHS,
+    MULTI_VALUED,
+    live_active,
+    live_user_values,
+    multi_dicts,
+)
 from reconciler.errors import ProtocolError
 
 # Attributes that say nothing about the object's own state: server bookkeeping, and
@@ -23,12 +44,57 @@ _NOT_FINGERPRINTED = frozenset({"meta", "schemas", "groups"})
 
 def fingerprint(resource: Mapping[str, Any]) -> str:
     """A stable hash of a resource's content, blind to member order and bookkeeping."""
+    return _digest(fingerprinted(resource))
+
+
+def fingerprinted(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``fingerprint`` hashes: the content, members as their sorted values."""
     content = {k: v for k, v in resource.items() if k not in _NOT_FINGERPRINTED}
     members = content.get("members")
     if isinstance(members, list):
         content["members"] = sorted(str(m.get("value")) for m in members if isinstance(m, Mapping))
+    return content
+
+
+def _digest(content: Mapping[str, Any]) -> str:
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Listed:
+    """What the fingerprints of one page's objects hash (``fingerprinted``), compressed.
+
+    Each object's content marshalled, one after the other, and the page deflated: a
+    small part of the page's JSON, and cheaper to make than the hashes. ``content``
+    unpacks one object (the last few pages inflated are kept: plans list actions by
+    key, which often follows the order of the read).
+    """
+
+    __slots__ = ("_blob", "_ends", "_plain")
+
+    def __init__(self, contents: Sequence[dict[str, Any]]) -> None:
+        self._plain: Sequence[dict[str, Any]] | None = None
+        try:
+            parts = [marshal.dumps(content) for content in contents]
+        except ValueError:  # not plain JSON data (a caller's own objects): keep it as is
+            self._blob, self._ends, self._plain = b"", array("I"), contents
+            return
+        self._ends = array("I", accumulate(map(len, parts)))
+        self._blob = zlib.compress(b"".join(parts), 1)
+
+    def content(self, index: int) -> dict[str, Any]:
+        """The fingerprinted content of the page's ``index``-th object."""
+        if self._plain is not None:
+            return self._plain[index]
+        start, end = self._ends[index - 1] if index else 0, self._ends[index]
+        # Only ever bytes that this class marshalled, never anything read from outside.
+        content: dict[str, Any] = marshal.loads(_inflated(self)[start:end])  # noqa: S302
+        return content
+
+
+@lru_cache(maxsize=8)
+def _inflated(listed: Listed) -> bytes:
+    return zlib.decompress(listed._blob)
 
 
 def _version(resource: Mapping[str, Any]) -> str | None:
@@ -40,7 +106,7 @@ def _version(resource: Mapping[str, Any]) -> str | None:
 def _require_id(resource: Mapping[str, Any], kind: str) -> str:
     rid = resource.get("id")
     if not isinstance(rid, str) or not rid:
-        raise ProtocolError(f"a listed {kind} has no id: {json.dumps(resource)[:200]}")
+        raise ProtocolError(f"a listed {kind} has no id: {json.dumps(resource, default=str)[:200]}")
     return rid
 
 
@@ -51,59 +117,209 @@ def _required_text(resource: Mapping[str, Any], attribute: str, what: str) -> st
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class LiveUser:
-    """One user as the directory holds it."""
+class Layout:
+    """Which attribute paths live users keep, and where each is in their values."""
 
-    id: str
-    userName: str
-    externalId: str | None
-    active: bool
-    attributes: Mapping[str, Any]
-    fingerprint: str
-    version: str | None = None  # meta.version, the ETag, where the server has them
+    __slots__ = ("index", "paths")
+
+    def __init__(self, paths: tuple[str, ...]) -> None:
+        self.paths = paths
+        self.index = {path: i for i, path in enumerate(paths)}
+
+    @staticmethod
+    @lru_cache(maxsize=16)
+    def of(keep: frozenset[str] | None = None) -> Layout:
+        """Every path the files can manage, or only the ones in ``keep``."""
+        return Layout(LIVE_PATHS if keep is None else tuple(p for p in LIVE_PATHS if p in keep))
+
+
+FULL = Layout.of()
+_ABSENT = object()
+
+
+class UserAttributes(Mapping[str, Any]):
+    """A live user's attributes by path, as ``attributes.live_user_attributes`` reads them."""
+
+    __slots__ = ("_layout", "_values")
+
+    def __init__(self, layout: Layout, values: tuple[Any, ...]) -> None:
+        self._layout = layout
+        self._values = values
+
+    def __getitem__(self, path: str) -> Any:
+        value = self.get(path, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(path)
+        return value
+
+    def get(self, path: str, default: Any = None) -> Any:
+        i = self._layout.index.get(path)
+        if i is None:
+            if path in FULL.index:
+                raise AssertionError(f"{path} was not kept for this read (Layout.of)")
+            return default
+        value = self._values[i]
+        return multi_dicts(value) if path in MULTI_VALUED else value
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._layout.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layout.paths)
+
+    def __len__(self) -> int:
+        return len(self._layout.paths)
+
+
+class LiveUser:
+    """One user as the directory holds it. Read-only: the reader makes it, nobody changes it."""
+
+    __slots__ = (
+        "_index",
+        "_layout",
+        "_listed",
+        "_values",
+        "active",
+        "externalId",
+        "id",
+        "userName",
+        "version",
+    )
+
+    def __init__(
+        self,
+        resource_id: str,
+        user_name: str,
+        resource: Mapping[str, Any],
+        layout: Layout,
+        listed: Listed,
+        index: int,
+    ) -> None:
+        self.id = resource_id
+        self.userName = user_name
+        external = resource.get("externalId")
+        self.externalId: str | None = external if isinstance(external, str) else None
+        self.active = live_active(resource)
+        self.version = _version(resource)  # meta.version, the ETag, where servers have them
+        self._layout = layout
+        self._values = live_user_values(resource, layout.paths)
+        self._listed = listed
+        self._index = index
 
     @classmethod
-    def from_scim(cls, resource: Mapping[str, Any]) -> LiveUser:
+    def from_scim(
+        cls,
+        resource: Mapping[str, Any],
+        *,
+        layout: Layout = FULL,
+        listed: Listed | None = None,
+        index: int = 0,
+    ) -> LiveUser:
+        """A user from its resource; ``listed``: its page's ``Listed``, where it is ``index``."""
         rid = _require_id(resource, "user")
         user_name = _required_text(resource, "userName", f"user {rid}")
-        external = resource.get("externalId")
-        return cls(
-            id=rid,
-            userName=user_name,
-            externalId=external if isinstance(external, str) else None,
-            active=live_active(resource),
-            attributes=live_user_attributes(resource),
-            fingerprint=fingerprint(resource),
-            version=_version(resource),
-        )
+        if listed is None:
+            listed, index = Listed([fingerprinted(resource)]), 0
+        return cls(rid, user_name, resource, layout, listed, index)
+
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        return UserAttributes(self._layout, self._values)
+
+    @property
+    def fingerprint(self) -> str:
+        return _digest(self._listed.content(self._index))
+
+    def narrow(self, layout: Layout) -> None:
+        """Keep only ``layout``'s paths, all of which this user has (the reader, before
+        anyone else sees the user)."""
+        if layout is not self._layout:
+            index = self._layout.index
+            self._values = tuple(self._values[index[path]] for path in layout.paths)
+            self._layout = layout
+
+    def __repr__(self) -> str:
+        return f"LiveUser(id={self.id!r}, userName={self.userName!r}, active={self.active!r})"
 
 
-@dataclass(frozen=True, slots=True)
 class LiveGroup:
-    """One group as the directory holds it; members by live user id."""
+    """One group as the directory holds it; members by live user id. Read-only."""
 
-    id: str
-    displayName: str
-    member_ids: frozenset[str]
-    fingerprint: str
-    version: str | None = None
+    __slots__ = (
+        "_index",
+        "_listed",
+        "_members_kept",
+        "displayName",
+        "id",
+        "member_ids",
+        "version",
+    )
+
+    def __init__(self, resource: Mapping[str, Any], ids: Mapping[str, str]) -> None:
+        """Everything but the fingerprint's content, which ``_listing`` hands on."""
+        self.id = _require_id(resource, "group")
+        self.displayName = _required_text(resource, "displayName", f"group {self.id}")
+        listed = resource.get("members")
+        values = [m.get("value") for m in listed or [] if isinstance(m, Mapping)]
+        # Member ids as the same strings as the users' own ids: one copy in memory.
+        self.member_ids = frozenset(ids.get(v, v) for v in map(str, filter(None, values)))
+        self.version = _version(resource)
+        # The fingerprint hashes the members' sorted values: when they are exactly the
+        # member ids, it takes them from there instead of keeping them twice.
+        self._members_kept = not (isinstance(listed, list) and _same_ids(values, self.member_ids))
+        self._listed = _NOTHING_LISTED
+        self._index = 0
+
+    def _listing(self, resource: Mapping[str, Any]) -> dict[str, Any]:
+        content = fingerprinted(resource)
+        if not self._members_kept:
+            del content["members"]
+        return content
 
     @classmethod
-    def from_scim(cls, resource: Mapping[str, Any]) -> LiveGroup:
-        rid = _require_id(resource, "group")
-        name = _required_text(resource, "displayName", f"group {rid}")
-        members = resource.get("members") or []
-        ids = frozenset(
-            str(m["value"]) for m in members if isinstance(m, Mapping) and m.get("value")
-        )
-        return cls(
-            id=rid,
-            displayName=name,
-            member_ids=ids,
-            fingerprint=fingerprint(resource),
-            version=_version(resource),
-        )
+    def from_scim(
+        cls, resource: Mapping[str, Any], *, ids: Mapping[str, str] | None = None
+    ) -> LiveGroup:
+        """A group from its resource; ``ids``: the users' ids, to share their strings."""
+        return groups_of_page([resource], ids or {})[0]
+
+    @property
+    def fingerprint(self) -> str:
+        content = self._listed.content(self._index)
+        if not self._members_kept:
+            content = {**content, "members": sorted(self.member_ids)}
+        return _digest(content)
+
+    def __repr__(self) -> str:
+        return f"LiveGroup(id={self.id!r}, displayName={self.displayName!r})"
+
+
+_NOTHING_LISTED = Listed([])
+
+
+def users_of_page(resources: Sequence[Mapping[str, Any]], layout: Layout = FULL) -> list[LiveUser]:
+    """The users of one page, sharing one ``Listed`` for their fingerprints."""
+    listed = Listed([fingerprinted(r) for r in resources])
+    return [
+        LiveUser.from_scim(r, layout=layout, listed=listed, index=i)
+        for i, r in enumerate(resources)
+    ]
+
+
+def groups_of_page(
+    resources: Sequence[Mapping[str, Any]], ids: Mapping[str, str]
+) -> list[LiveGroup]:
+    """The groups of one page, sharing one ``Listed``; ``ids`` as in ``from_scim``."""
+    groups = [LiveGroup(r, ids) for r in resources]
+    listed = Listed([g._listing(r) for g, r in zip(groups, resources, strict=True)])
+    for i, group in enumerate(groups):
+        group._listed, group._index = listed, i
+    return groups
+
+
+def _same_ids(values: Sequence[Any], ids: Collection[str]) -> bool:
+    """Whether ``values`` as strings are ``ids`` exactly, each once (no empty ones)."""
+    return len(values) == len(ids) and all(values) and set(map(str, values)) == ids
 
 
 @dataclass(frozen=True, slots=True)

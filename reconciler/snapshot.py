@@ -20,18 +20,29 @@ fails closed as any other. Only a listing read whole in one go is planned from.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import structlog
 
 from reconciler.errors import InconsistentReadError, ListingChangedError
-from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
-from reconciler.scim.client import ProgressCallback, ScimClient
+from reconciler.live import (
+    FULL,
+    Layout,
+    LiveGroup,
+    LiveSnapshot,
+    LiveUser,
+    groups_of_page,
+    users_of_page,
+)
+from reconciler.scim.client import ScimClient
+from reconciler.scim.listing import ProgressCallback
 
 T = TypeVar("T")
 READS = 3  # one read of a listing and at most two more when it changed while read
+# The attribute paths to keep of each user, or None while that is not known (yet).
+Keep = Callable[[], frozenset[str] | None]
 
 log = structlog.get_logger("reconciler.read")
 
@@ -42,37 +53,92 @@ def read_snapshot(
     page_size: int,
     progress: ProgressCallback | None = None,
     concurrency: int = 4,
+    keep: Keep | None = None,
 ) -> LiveSnapshot:
-    """Every user and group of the directory, read completely."""
+    """Every user and group of the directory, read completely.
+
+    Each page becomes live objects as it arrives. ``keep`` says which attribute paths
+    a plan will read (``Layout.of``); users read before it knows keep every path, and
+    are narrowed once it does (``narrow``). Without it, users keep every path.
+    """
     started = time.monotonic()
-    users = read_consistently(
-        "Users",
-        lambda: client.list_all(
-            "Users", page_size=page_size, progress=progress, concurrency=concurrency
-        ),
-    )
-    listed: list[dict[str, Any]] = []
-
-    def read_groups() -> list[dict[str, Any]]:
-        listed[:] = client.list_all(
-            "Groups", page_size=page_size, progress=progress, concurrency=concurrency
-        )
-        return with_members(client, listed, concurrency=concurrency)
-
-    groups = read_consistently("Groups", read_groups)
-    snapshot = LiveSnapshot(
-        users=tuple(LiveUser.from_scim(r) for r in users),
-        groups=tuple(LiveGroup.from_scim(r) for r in groups),
-    )
+    read = _Reading(client, page_size, progress, concurrency, keep or (lambda: None))
+    users = read_consistently("Users", read.users)
+    ids = {user.id: user.id for user in users}
+    groups = read_consistently("Groups", lambda: read.groups(ids))
+    snapshot = LiveSnapshot(users=tuple(users), groups=tuple(groups))
+    narrow(snapshot, read.keep())
     log.info(
         "read",
         users=len(snapshot.users),
         groups=len(snapshot.groups),
-        groups_read_alone=sum(1 for g in listed if "members" not in g),
+        groups_read_alone=read.alone,
         page_size=page_size,
         duration_ms=round((time.monotonic() - started) * 1000, 1),
     )
     return snapshot
+
+
+def narrow(snapshot: LiveSnapshot, keep: frozenset[str] | None) -> None:
+    """Make every user of a snapshot just read keep only the paths in ``keep``."""
+    if keep is not None:
+        layout = Layout.of(keep)
+        for user in snapshot.users:
+            user.narrow(layout)
+
+
+class _Reading:
+    """One snapshot's read: each listing page by page, made into live objects."""
+
+    def __init__(
+        self,
+        client: ScimClient,
+        page_size: int,
+        progress: ProgressCallback | None,
+        concurrency: int,
+        keep: Keep,
+    ) -> None:
+        self.client = client
+        self.page_size = page_size
+        self.progress = progress
+        self.concurrency = concurrency
+        self.keep = keep
+        self.alone = 0  # groups listed without members, read one by one
+
+    def each_page(self, resource_type: str, accept: Callable[[Sequence[Any]], None]) -> None:
+        self.client.each_page(
+            resource_type,
+            accept,
+            page_size=self.page_size,
+            progress=self.progress,
+            concurrency=self.concurrency,
+        )
+
+    def users(self) -> list[LiveUser]:
+        users: list[LiveUser] = []
+
+        def accept(page: Sequence[dict[str, Any]]) -> None:
+            keep = self.keep()
+            users.extend(users_of_page(page, FULL if keep is None else Layout.of(keep)))
+
+        self.each_page("Users", accept)
+        return users
+
+    def groups(self, ids: Mapping[str, str]) -> list[LiveGroup]:
+        """The groups, with ``with_members`` for those listed without members."""
+        groups: list[LiveGroup | dict[str, Any]] = []
+
+        def accept(page: Sequence[dict[str, Any]]) -> None:
+            listed = [r for r in page if "members" in r]
+            made = iter(groups_of_page(listed, ids))
+            groups.extend(next(made) if "members" in r else r for r in page)
+
+        self.each_page("Groups", accept)
+        missing = [g for g in groups if isinstance(g, dict)]
+        self.alone = len(missing)
+        read = with_members(self.client, missing, concurrency=self.concurrency)
+        alone = iter(groups_of_page(read, ids) if read else [])
+        return [next(alone) if isinstance(g, dict) else g for g in groups]
 
 
 def read_consistently(resource_type: str, read: Callable[[], T], *, reads: int = READS) -> T:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 
+from reconciler.attributes import live_user_attributes
 from reconciler.errors import ProtocolError
-from reconciler.live import LiveGroup, LiveSnapshot, LiveUser, fingerprint
+from reconciler.live import (
+    Layout,
+    LiveGroup,
+    LiveSnapshot,
+    LiveUser,
+    fingerprint,
+    groups_of_page,
+    users_of_page,
+)
 
 
 def test_fingerprint_ignores_bookkeeping_and_member_order() -> None:
@@ -73,3 +85,96 @@ def test_snapshot_finds_users_by_id() -> None:
     snapshot = LiveSnapshot(users=(user,))
     assert snapshot.user_by_id("u1") is user
     assert snapshot.user_by_id("nope") is None
+
+
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+USERS = [
+    pytest.param({"id": "u", "userName": "a@example.com"}, id="bare"),
+    pytest.param(
+        {
+            "id": "u",
+            "userName": "a@example.com",
+            "name": {"givenName": "A", "familyName": "B"},
+            "emails": [{"value": "a@example.com", "type": "work", "primary": True}],
+            ENTERPRISE: {"department": "R&D", "employeeNumber": 7},
+            "title": 1.5,
+            "meta": {"version": 'W/"1"'},
+            "groups": [{"value": "g"}],
+            "urn:example:other": {"nested": [1, None, {"x": "\ud800"}]},
+        },
+        id="full",
+    ),
+]
+GROUPS = [
+    pytest.param({"id": "g", "displayName": "eng"}, id="members-absent"),
+    pytest.param({"id": "g", "displayName": "eng", "members": None}, id="members-null"),
+    pytest.param({"id": "g", "displayName": "eng", "members": []}, id="members-empty"),
+    pytest.param(
+        {"id": "g", "displayName": "eng", "members": [{"value": "2"}, {"value": "1"}]},
+        id="members-plain",
+    ),
+    pytest.param(
+        {
+            "id": "g",
+            "displayName": "eng",
+            "members": [{"value": "1"}, {"value": "1"}, {"display": "x"}, "junk", {"value": 0}],
+        },
+        id="members-odd",
+    ),
+]
+
+
+@pytest.mark.parametrize("resource", USERS)
+def test_a_users_fingerprint_is_the_fingerprint_of_its_resource(resource: dict[str, Any]) -> None:
+    """Fingerprints come from a compressed copy, yet equal what saved plans recompute."""
+    expected = fingerprint(resource)
+    assert LiveUser.from_scim(resource).fingerprint == expected
+    others = [{"id": f"o{i}", "userName": f"o{i}@example.com"} for i in range(3)]
+    page = users_of_page([*others, resource], Layout.of(frozenset({"userName"})))
+    assert page[-1].fingerprint == expected
+    assert [u.fingerprint for u in page[:-1]] == [fingerprint(o) for o in others]
+
+
+@pytest.mark.parametrize("resource", GROUPS)
+def test_a_groups_fingerprint_is_the_fingerprint_of_its_resource(resource: dict[str, Any]) -> None:
+    """Whatever the members look like, the group's fingerprint is its resource's."""
+    assert LiveGroup.from_scim(resource).fingerprint == fingerprint(resource)
+    (group,) = groups_of_page([resource], {})
+    assert group.fingerprint == fingerprint(resource)
+
+
+def test_objects_that_are_not_json_still_fingerprint() -> None:
+    """A resource holding other Python objects (a caller's own) is kept as it is."""
+    resource = {"id": "u", "userName": "a", "when": datetime(2026, 1, 1, tzinfo=UTC)}
+    assert LiveUser.from_scim(resource).fingerprint == fingerprint(resource)
+
+
+def test_members_share_the_users_id_strings() -> None:
+    """A member id is the user's own id string: one copy of each id in memory."""
+    user = LiveUser.from_scim({"id": "".join(["u", "1"]), "userName": "a"})
+    group = LiveGroup.from_scim(
+        {"id": "g", "displayName": "eng", "members": [{"value": "".join(["u", "1"])}]},
+        ids={user.id: user.id},
+    )
+    assert next(iter(group.member_ids)) is user.id
+
+
+def test_a_narrowed_user_keeps_only_its_paths_and_refuses_the_others() -> None:
+    """Only the kept paths are attributes; asking for another manageable path is a bug."""
+    resource = {
+        "id": "u",
+        "userName": "a@example.com",
+        "title": "Boss",
+        "emails": [{"value": "a@example.com", "primary": True}],
+    }
+    user = LiveUser.from_scim(resource)
+    assert user.attributes == live_user_attributes(resource)
+    user.narrow(Layout.of(frozenset({"userName", "emails"})))
+    assert dict(user.attributes) == {
+        "userName": "a@example.com",
+        "emails": [{"value": "a@example.com", "type": None, "primary": True}],
+    }
+    assert "title" not in user.attributes
+    with pytest.raises(AssertionError, match="title"):
+        user.attributes.get("title")
+    assert user.attributes.get("active") is None  # not an attribute path at all

@@ -340,3 +340,30 @@ def test_a_contradiction_no_change_explains_is_not_read_again() -> None:
     assert not isinstance(caught.value, ListingChangedError)
     assert len(requests) == 1
     assert not [e for e in events if e["event"] == "scim.reread"]
+
+
+# -- what each user keeps --------------------------------------------------------------
+
+
+def test_users_keep_only_the_paths_a_plan_reads(tmp_path: Path) -> None:
+    """With ``keep``, users keep those attribute paths only: those read before it knew
+    are narrowed when the read ends, those read after are made narrow."""
+    db = tmp_path / "s.db"
+    with SandboxStore(db) as store:
+        store.seed_users(25, prefix="u", domain="example.com")
+    kept = frozenset({"userName", "emails"})
+    known: list[frozenset[str] | None] = [None]
+
+    def progress(what: str, done: int, total: int) -> None:
+        known[0] = kept  # the files are loaded once the first page is in
+
+    with ScimClient(sandbox_base_url(), transport=sandbox_transport(db)) as client:
+        live = read_snapshot(client, page_size=10, progress=progress, keep=lambda: known[0])
+        full = read_snapshot(client, page_size=10)
+    assert len(live.users) == 25
+    assert all(set(u.attributes) == kept for u in live.users)
+    assert {u.id: u.fingerprint for u in live.users} == {u.id: u.fingerprint for u in full.users}
+    assert all("displayName" in u.attributes for u in full.users)
+    assert [u.attributes["emails"] for u in live.users] == [
+        u.attributes["emails"] for u in full.users
+    ]

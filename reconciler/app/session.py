@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.app.loading import load_files
+from reconciler.app.pipeline import kept_paths, read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
 from reconciler.files.dialectcheck import check_dialect_attributes
@@ -52,16 +52,31 @@ def opened(
         connection.client.close()
 
 
-def read_live(session: Session, runtime: Runtime) -> LiveSnapshot:
-    """The whole live directory, consistently, with progress."""
+def read_live(
+    session: Session, runtime: Runtime, keep: frozenset[str] | None = None
+) -> LiveSnapshot:
+    """The whole live directory, consistently, with progress; users keep the attribute
+    paths in ``keep`` only, when given (``read_snapshot``)."""
     connection = session.connection
     with runtime.progress("Reading the directory", None) as bar:
-        return read_snapshot(connection.client, page_size=connection.page_size, progress=bar.update)
+        return read_snapshot(
+            connection.client,
+            page_size=connection.page_size,
+            progress=bar.update,
+            keep=None if keep is None else lambda: keep,
+        )
 
 
 def plan_in(session: Session, desired: DesiredState, runtime: Runtime) -> Plan:
     """Read the directory and plan; on Atlassian, warn about emails linked elsewhere."""
-    live = read_live(session, runtime)
+    live = read_live(session, runtime, kept_paths(desired))
+    return plan_live(session, desired, live, runtime)
+
+
+def plan_live(
+    session: Session, desired: DesiredState, live: LiveSnapshot, runtime: Runtime
+) -> Plan:
+    """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
     target = session.target
     token_env = None if target.is_sandbox else target.token_env
     connection = session.connection
@@ -96,10 +111,10 @@ class Planned:
 
 
 def run_plan(paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime) -> Planned:
-    """Load the files, read the directory, plan. Sends no writes."""
-    desired = load_files(paths)
-    with opened(desired, cli_target, runtime, paths=paths) as session:
-        return Planned(session.target, plan_in(session, desired, runtime))
+    """Load the files while the directory is read (``pipeline``), plan. Sends no writes."""
+    with read_while_loading(paths, cli_target, runtime) as run:
+        session = Session(run.target, run.connection)
+        return Planned(run.target, plan_live(session, run.desired, run.live, runtime))
 
 
 def run_export(cli_target: str | None, runtime: Runtime) -> tuple[Target, LiveSnapshot]:

@@ -149,8 +149,9 @@ def _create(spec: UserSpec, key: str) -> Action:
 def _changes(spec: UserSpec, account: LiveUser) -> list[Change]:
     """Every attribute the file manages that the account has otherwise (field ownership)."""
     changes: list[Change] = []
+    live = account.attributes
     for path, wanted in sorted(desired_user_attributes(spec).items()):
-        have = account.attributes.get(path)
+        have = live.get(path)
         if not same_value(path, have, wanted):
             changes.append(Change(path=path, before=have, after=wanted))
     return changes

@@ -9,8 +9,7 @@ how the embedded sandbox and the fault-injection tests use this very client.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -28,6 +27,7 @@ from reconciler.errors import (
     TransportError,
 )
 from reconciler.redaction import remember
+from reconciler.scim.listing import ProgressCallback, read_listing
 from reconciler.scim.paging import Pager
 from reconciler.scim.protocol import (
     Answer,
@@ -44,7 +44,6 @@ from reconciler.scim.writes import WriteRequest, WriteResult
 from reconciler.version import __version__
 
 T = TypeVar("T")
-ProgressCallback = Callable[[str, int, int], None]  # resource type, arrived, total
 
 log = structlog.get_logger("reconciler.scim")
 
@@ -138,12 +137,7 @@ class ScimClient:
             status=response.status_code,
             duration_ms=round((time.monotonic() - started) * 1000, 1),
         )
-        return Answer(
-            status=response.status_code,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            body=response.content,
-            what=what,
-        )
+        return _answer(response, what)
 
     def _retrying(
         self,
@@ -169,56 +163,35 @@ class ScimClient:
         progress: ProgressCallback | None = None,
         concurrency: int = 1,
     ) -> list[dict[str, Any]]:
-        """Every resource of a type, or an error: never a partial listing.
-
-        Once ``totalResults`` have arrived, one more page is asked for past the end;
-        resources there that the listing did not count fail the read.
-
-        With ``concurrency`` above 1, the pages after the first are fetched in
-        parallel (a 100k-user directory is a thousand round trips), but only when the
-        server pages uniformly: every page must hold exactly as many resources as
-        the first did. Otherwise the parallel pages are dropped and the rest is read
-        one page at a time. Either way every page goes through the same ``Pager``,
-        in order, so every consistency check still applies.
-        """
-        pager = Pager(resource_type, page_size)
-
-        def accept(page: ListPage) -> None:
-            pager.accept(page)
-            if progress is not None:
-                progress(resource_type, len(pager.resources), pager.total or 0)
-
-        if concurrency > 1 and (request := pager.next_request()) is not None:
-            accept(self._list_page(resource_type, *request))
-            for page in self._pages_in_parallel(resource_type, pager, concurrency):
-                accept(page)
-        while (request := pager.next_request()) is not None:
-            accept(self._list_page(resource_type, *request))
-        if (request := pager.probe_request()) is not None:
-            # One page past the announced end: a totalResults too small from the first
-            # page on contradicts nothing else, but leaves resources unread.
-            pager.accept_probe(self._list_page(resource_type, *request))
-        return pager.resources
-
-    def _pages_in_parallel(
-        self, resource_type: str, pager: Pager, concurrency: int
-    ) -> list[ListPage]:
-        """The remaining pages, fetched in parallel; empty when they are not uniform."""
-        step = len(pager.resources)  # what the server really serves per page
-        total = pager.total or 0
-        if pager.done or step == 0:
-            return []
-        starts = range(pager.start_index, total + 1, step)
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            pages = list(pool.map(lambda i: self._list_page(resource_type, i, step), starts))
-        uniform = all(
-            len(page.resources) == min(step, total - start + 1)
-            for start, page in zip(starts, pages, strict=True)
+        """Every resource of a type, or an error: never a partial listing (``each_page``)."""
+        resources: list[dict[str, Any]] = []
+        self.each_page(
+            resource_type,
+            resources.extend,
+            page_size=page_size,
+            progress=progress,
+            concurrency=concurrency,
         )
-        if not uniform:
-            log.info("scim.paging_not_uniform", resource_type=resource_type, page_size=step)
-            return []
-        return pages
+        return resources
+
+    def each_page(
+        self,
+        resource_type: str,
+        accept: Callable[[Sequence[dict[str, Any]]], None],
+        *,
+        page_size: int,
+        progress: ProgressCallback | None = None,
+        concurrency: int = 1,
+    ) -> None:
+        """Hand every page of a listing to ``accept``, in order, or raise; nothing is kept
+        here (``reconciler.scim.listing.read_listing``)."""
+        read_listing(
+            lambda start, count: self._list_page(resource_type, start, count),
+            Pager(resource_type, page_size, keep=False),
+            accept,
+            progress=progress,
+            concurrency=concurrency,
+        )
 
     def _list_page(self, resource_type: str, start: int, count: int) -> ListPage:
         """One page of a listing, under the retry policy."""
@@ -288,6 +261,23 @@ class ScimClient:
         else:
             checked = check(answer)
         return answer.status, checked if isinstance(checked, dict) else None
+
+
+def _answer(response: httpx.Response, what: str) -> Answer:
+    """What a server answered, read whole; the response itself is let go.
+
+    httpx keeps a read response in a reference cycle (its stream points back at it):
+    without its stream it goes, page and all, as soon as it is dropped, not at the next
+    cyclic collection, which loading the files pauses while a read goes on.
+    """
+    answer = Answer(
+        status=response.status_code,
+        headers={k.lower(): v for k, v in response.headers.items()},
+        body=response.content,
+        what=what,
+    )
+    response.stream = httpx.ByteStream(b"")
+    return answer
 
 
 def _found_before_retry(

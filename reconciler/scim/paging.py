@@ -31,7 +31,9 @@ from reconciler.scim.protocol import ListPage
 class Pager:
     """Collects every resource of one listing by ``startIndex``/``count``."""
 
-    def __init__(self, resource_type: str, page_size: int) -> None:
+    def __init__(self, resource_type: str, page_size: int, *, keep: bool = True) -> None:
+        """``keep``: collect the resources in ``resources``; without it, the caller takes
+        each page's resources as the pager accepts it."""
         if page_size < 1:
             raise ValueError("page_size must be positive")
         self.resource_type = resource_type
@@ -39,12 +41,14 @@ class Pager:
         self.start_index = 1
         self.total: int | None = None
         self.first_id: str | None = None
+        self.arrived = 0
         self.resources: list[dict[str, Any]] = []
+        self._keep = keep
         self._seen: set[str] = set()
 
     @property
     def done(self) -> bool:
-        return self.total is not None and len(self.resources) >= self.total
+        return self.total is not None and self.arrived >= self.total
 
     def next_request(self) -> tuple[int, int] | None:
         """The next ``(startIndex, count)`` to ask for, or None when complete."""
@@ -63,11 +67,11 @@ class Pager:
                 "while paging (the directory changed during the read, or the server is wrong)"
             )
         if not page.resources:
-            if len(self.resources) == self.total:
+            if self.arrived == self.total:
                 return  # an empty directory: one empty page is the whole listing
             # Deletes shift what is left below the cursor.
             raise ListingChangedError(
-                f"{where}: empty page, but only {len(self.resources)} of {self.total} arrived"
+                f"{where}: empty page, but only {self.arrived} of {self.total} arrived"
             )
         if len(page.resources) > self.page_size:
             # RFC 7644 section 3.4.2.4: count is the most a page may hold. A server
@@ -84,17 +88,19 @@ class Pager:
                 if self.start_index > 1 and rid == self.first_id:
                     raise InconsistentReadError(
                         f"{where}: the server returned the first page again "
-                        f"after {len(self.resources)} of {self.total}"
+                        f"after {self.arrived} of {self.total}"
                     )
                 # An insert before the cursor shifts the pages: one is served again.
                 raise ListingChangedError(f"{where}: id {rid} was listed twice")
             if self.first_id is None:
                 self.first_id = rid
             self._seen.add(rid)
-            self.resources.append(resource)
-        if len(self.resources) > self.total:
+            self.arrived += 1
+            if self._keep:
+                self.resources.append(resource)
+        if self.arrived > self.total:
             raise ListingChangedError(
-                f"{where}: {len(self.resources)} resources arrived but totalResults is {self.total}"
+                f"{where}: {self.arrived} resources arrived but totalResults is {self.total}"
             )
         # Page on what actually arrived: itemsPerPage is unreliable, and servers may
         # send fewer than asked for (their own maximum) without saying so.
@@ -106,7 +112,7 @@ class Pager:
         An empty first page is the whole of an empty listing: past its end is the
         same request again.
         """
-        if not self.done or not self.resources:
+        if not self.done or not self.arrived:
             return None
         return self.start_index, self.page_size
 

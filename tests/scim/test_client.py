@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable
 from typing import Any
@@ -389,3 +390,21 @@ def test_create_is_not_retried_when_the_lookup_for_a_landed_post_fails() -> None
     )
     assert isinstance(result.error, ScimError)
     assert len(groups) == 1, f"{len(groups)} groups named eng were created"
+
+
+def test_a_read_leaves_no_response_waiting_for_the_collector() -> None:
+    """A response is freed once read, with its page, not left in a reference cycle for the
+    cyclic collector, which the loader of the files pauses while a read goes on."""
+    script = Script(lambda r: users_page(r, total=250, per_page=100))
+    gc.collect()
+    gc.disable()
+    try:
+        before = {id(o) for o in gc.get_objects() if isinstance(o, httpx.Response)}
+        with client_for(script) as client:
+            assert len(client.list_all("Users", page_size=100)) == 250
+            alive = [
+                o for o in gc.get_objects() if isinstance(o, httpx.Response) and id(o) not in before
+            ]
+    finally:
+        gc.enable()
+    assert alive == []

@@ -1,0 +1,158 @@
+"""Loading the files while the directory is read: the same plan, file problems first, the
+read used only when it is of the target the files name (docs/design.md "Data flow")."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+import reconciler.app.pipeline as pipeline
+from reconciler.app.pipeline import read_while_loading
+from reconciler.app.runtime import Runtime
+from reconciler.app.session import run_plan
+from reconciler.desired import TargetSpec
+from reconciler.errors import DesiredStateError, ServerError
+from reconciler.planner import PlanContext, plan
+from reconciler.sandbox import SandboxStore, sandbox_transport
+from reconciler.scim.retry import RetryPolicy
+from reconciler.snapshot import read_snapshot
+
+SERVED = "http://127.0.0.1:9/scim/directory/sandbox"  # answered in-process, see served()
+FILES = """\
+version: 1
+users:
+- userName: u000001@example.com
+  displayName: Renamed
+- userName: new@example.com
+groups:
+  - displayName: eng
+    members: [u000001@example.com]
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+class Served(httpx.BaseTransport):
+    """The sandbox behind an http:// loopback URL, remembering the requests; ``slow``
+    holds each listing page that long, ``broken`` answers listings with a 503."""
+
+    def __init__(self, db: Path, *, slow: float = 0.0, broken: bool = False) -> None:
+        self.inner = sandbox_transport(db)
+        self.slow = slow
+        self.broken = broken
+        self.requests: list[str] = []
+        self.threads: set[str] = set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(f"{request.url.path.rsplit('/', 1)[-1]}?{request.url.query.decode()}")
+        self.threads.add(threading.current_thread().name)
+        listing = request.url.path.endswith(("/Users", "/Groups"))
+        if listing and self.slow:
+            time.sleep(self.slow)
+        if listing and self.broken:
+            return httpx.Response(503, json={"detail": "down for maintenance"})
+        return self.inner.handle_request(request)
+
+
+def served(tmp_path: Path, **faults: float | bool) -> tuple[Served, Runtime]:
+    db = tmp_path / "s.db"
+    with SandboxStore(db) as store:
+        ids = store.seed_users(3, prefix="u", domain="example.com")
+        store.create_group({"displayName": "eng"}, ids)
+    transport = Served(db, **faults)  # type: ignore[arg-type]
+    retry = RetryPolicy(attempts=2, base_delay=0.0, sleep=lambda s: None)
+    return transport, Runtime(env={}, transport=lambda inner: transport, retry=retry)
+
+
+def test_the_plan_is_the_one_made_after_loading(tmp_path: Path) -> None:
+    """Read while loading or after, the plan is the same; the read ran on its own thread."""
+    files = write(tmp_path, "users.yaml", FILES)
+    transport, runtime = served(tmp_path)
+    gc_before = gc.get_threshold()
+    pipelined = run_plan((files,), SERVED, runtime).plan
+    assert "reconciler-read" in transport.threads
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (gc_before, 0)
+    monkeypatched = pytest.MonkeyPatch()
+    monkeypatched.setattr(pipeline, "early_target_spec", lambda paths: None)
+    with monkeypatched.context():
+        transport.threads.clear()
+        after = run_plan((files,), SERVED, runtime).plan
+    monkeypatched.undo()
+    assert "reconciler-read" not in transport.threads
+    assert pipelined.to_dict() == after.to_dict()
+    assert pipelined.summary == {
+        "create": 1,
+        "update": 2,
+        "deactivate": 0,
+        "reactivate": 0,
+        "delete": 0,
+    }
+
+
+def test_file_problems_stop_the_read_and_are_what_is_reported(tmp_path: Path) -> None:
+    """Bad files are the error, not a read still running or failing; the read stops at
+    its next page and nothing is written."""
+    files = write(tmp_path, "users.yaml", "version: 1\nusers:\n  - userName: a\n    titel: x\n")
+    transport, runtime = served(tmp_path, slow=0.3)
+    with pytest.raises(DesiredStateError, match="titel"):
+        run_plan((files,), SERVED, runtime)
+    assert transport.requests == ["ServiceProviderConfig?", "Users?startIndex=1&count=100"]
+
+
+def test_file_problems_come_before_a_failing_read(tmp_path: Path) -> None:
+    """A directory that cannot be read does not hide what is wrong with the files."""
+    files = write(tmp_path, "users.yaml", "version: 1\nusers:\n  - userName: a\n    titel: x\n")
+    _, runtime = served(tmp_path, broken=True)
+    with pytest.raises(DesiredStateError, match="titel"):
+        run_plan((files,), SERVED, runtime)
+
+
+def test_a_failing_read_is_the_error_when_the_files_are_good(tmp_path: Path) -> None:
+    """Good files, a broken directory: the read's own error ends the run."""
+    files = write(tmp_path, "users.yaml", FILES)
+    _, runtime = served(tmp_path, broken=True)
+    with pytest.raises(ServerError, match="maintenance"):
+        run_plan((files,), SERVED, runtime)
+
+
+def test_a_wrong_first_look_reads_again_from_the_target_the_files_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read of any target but the one the loaded files resolve to is dropped."""
+    files = write(tmp_path, "users.yaml", FILES + "target: {url: " + SERVED + "}\n")
+    elsewhere = TargetSpec(url="http://127.0.0.1:9/scim/directory/elsewhere")
+    monkeypatch.setattr(pipeline, "early_target_spec", lambda paths: elsewhere)
+    _, runtime = served(tmp_path)
+    with read_while_loading((files,), None, runtime) as run:
+        assert run.target.url == SERVED
+        assert {u.userName for u in run.live.users} == {f"u00000{i}@example.com" for i in (1, 2, 3)}
+        assert all(
+            set(u.attributes) == {"userName", "displayName", "emails"} for u in run.live.users
+        )
+
+
+def test_users_narrowed_to_what_the_files_manage_plan_as_whole_ones(tmp_path: Path) -> None:
+    """Keeping only the paths the files manage changes nothing in the plan."""
+    more = "- userName: u000002@example.com\n  name: null\n  emails: null\n  title: Boss\n"
+    files = write(tmp_path, "users.yaml", FILES.replace("groups:", more + "groups:"))
+    _, runtime = served(tmp_path)
+    with read_while_loading((files,), SERVED, runtime) as run:
+        client, page_size = run.connection.client, run.connection.page_size
+        whole = read_snapshot(client, page_size=page_size)
+        context = PlanContext(run.target.url, run.connection.dialect)
+        narrowed = plan(run.desired, run.live, context)
+        assert narrowed.to_dict() == plan(run.desired, whole, context).to_dict()
+    assert len(narrowed.actions) == 4  # a create, two user updates, a group update
+    assert all(
+        len(set(u.attributes)) < len(set(w.attributes))
+        for u, w in zip(run.live.users, whole.users, strict=True)
+    )
