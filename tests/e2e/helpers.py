@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +18,7 @@ from click.testing import CliRunner
 
 from reconciler.app import Runtime
 from reconciler.cli import main
+from tests.conftest import free_port
 
 
 @dataclass
@@ -102,3 +108,31 @@ class Directory:
             "Operations": list(ops),
         }
         self.http.patch(f"{resource_type}/{rid}", json=body).raise_for_status()
+
+
+@contextmanager
+def served_sandbox(db: Path, *options: str) -> Iterator[str]:
+    """``reconciler sandbox serve`` in its own process on a free loopback port, with
+    ``options``; yields its base URL once it answers, and stops it after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "sandbox", "serve",
+         "--db", str(db), "--port", str(port), "-q", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/scim/directory/sandbox"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/ServiceProviderConfig", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -10,22 +10,17 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 import reconciler.sandbox as sandbox
 from reconciler.app import Runtime
 from reconciler.sandbox import FaultConfig, FaultInjectingTransport, SandboxStore
 from reconciler.scim.retry import RetryPolicy
-from tests.conftest import free_port
-from tests.e2e.helpers import Run, reconciler, write
+from tests.e2e.helpers import Run, reconciler, served_sandbox, write
 
 TOKEN = "hostile-test-token-6f1c2a"
 WRONG_TOKEN = "hostile-wrong-token-9d3e7b"
@@ -152,31 +147,9 @@ def echoing_server(tmp_path: Path) -> Iterator[str]:
                 "active": True,
             }
         )
-    port = free_port()
     knobs = ["--echo-auth", "--error-rate", "1", "--writes-only", "--seed", "1"]
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db)),
-            *("--port", str(port), "--token", TOKEN, "-q", *knobs),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/scim/directory/sandbox"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/ServiceProviderConfig", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+    with served_sandbox(db, "--token", TOKEN, *knobs) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def runs_against(url: str, files: Path, saved: Path, monkeypatch: pytest.MonkeyPatch) -> list[Run]:

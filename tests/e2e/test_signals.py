@@ -20,8 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.helpers import write
+from tests.e2e.helpers import served_sandbox, write
 
 TOKEN = "sigterm-test-token"
 USERS = 40
@@ -30,31 +29,8 @@ USERS = 40
 @pytest.fixture
 def slow_sandbox(tmp_path: Path) -> Iterator[str]:
     """The sandbox served on loopback, 150 ms per answer: an apply takes seconds."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "reconciler", "sandbox", "serve",
-            "--db", str(tmp_path / "served.db"), "--port", str(port),
-            "--token", TOKEN, "--latency-ms", "150", "-q",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/scim/directory/sandbox"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/ServiceProviderConfig", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+    with served_sandbox(tmp_path / "served.db", "--token", TOKEN, "--latency-ms", "150") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _live_user_names(url: str) -> set[str]:
