@@ -160,7 +160,6 @@ def _execute(
             writer,
             dialect=connection.dialect,
             concurrency=request.concurrency,
-            use_etags=connection.etags,
             on_result=lambda _result: bar.advance(),
         )
         return executor.execute(plan_, dry_run=request.dry_run)

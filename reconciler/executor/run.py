@@ -38,15 +38,13 @@ class Executor:
         dialect: Dialect,
         concurrency: int = 4,
         member_chunk: int | None = None,
-        use_etags: bool = False,
         on_result: Callable[[ActionResult], None] | None = None,
     ) -> None:
         self.writer = writer
         self.dialect = dialect
-        # Servers with ETags (generic dialect, /ServiceProviderConfig etag.supported)
-        # get If-Match on the first write of each action: a concurrent change by
-        # someone else fails the action with 412 rather than being overwritten.
-        self.use_etags = use_etags
+        # Servers with ETags (dialect.etags, from /ServiceProviderConfig) get If-Match
+        # on the first write of each action: a concurrent change by someone else
+        # fails the action with 412 rather than being overwritten.
         self.concurrency = max(1, concurrency)
         # Member references per PATCH; None: no cap but the server's 413 (batching).
         self.member_chunk = None if member_chunk is None else max(1, member_chunk)
@@ -103,7 +101,7 @@ class Executor:
         )
 
     def _run(self, index: int, action: Action) -> ActionResult:
-        writes = ActionWrites(self.writer, action.version if self.use_etags else None)
+        writes = ActionWrites(self.writer, action.version if self.dialect.etags else None)
         started = time.monotonic()
         new_id: str | None = None
         try:

@@ -240,9 +240,7 @@ def test_a_change_made_after_the_read_is_not_overwritten(
         directory.patch(
             "Users", alice["id"], {"op": "replace", "path": "displayName", "value": "Alice From HR"}
         )
-        executor = Executor(
-            ScimWriter(connection.client), dialect=connection.dialect, use_etags=True
-        )
+        executor = Executor(ScimWriter(connection.client), dialect=connection.dialect)
         report = executor.execute(the_plan)
     finally:
         connection.client.close()
