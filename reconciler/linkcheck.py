@@ -42,8 +42,8 @@ def link_warnings(
     plan: Plan, lookup: Callable[[str], list[ScimLink]], directory_id: str | None
 ) -> tuple[PlanWarning, ...]:
     """Warnings for the planned emails already linked in another directory."""
-    links = {email: lookup(email) for email in planned_emails(plan)}
-    return _warnings(planned_emails(plan), links, directory_id)
+    emails = planned_emails(plan)
+    return _warnings(emails, {email: lookup(email) for email in emails}, directory_id)
 
 
 def _warnings(

@@ -182,23 +182,22 @@ class _UserMatcher:
         return done, pending
 
     def candidates(self, spec: UserSpec) -> list[tuple[LiveUser, Identity, str]]:
-        """Accounts that the file's non-key identifiers name, with how they were found."""
-        key = self.key(spec)
+        """Accounts that the file's non-key identifiers name, with how they were found.
+
+        (``mark_reached`` has already recorded every one of them as reached.)
+        """
         found: list[tuple[LiveUser, Identity, str]] = []
         if self.key_attribute == "userName" and spec.externalId:
             for user in self.index.by_external_id.get(spec.externalId, []):
-                self.reached.setdefault(user.id, key)
                 found.append((user, Identity.REKEYED, f"externalId {spec.externalId}"))
         if self.key_attribute == "externalId":
             for user in self.index.by_name.get(spec.userName.lower(), []):
-                self.reached.setdefault(user.id, key)
                 # A recycled userName of a deactivated or never-keyed account is a
                 # takeover (collides, maybe adopted), not a re-key of the same person.
                 if user.active and user.externalId is not None:
                     found.append((user, Identity.REKEYED, f"userName {user.userName}"))
         for previous in spec.previousUserNames:
             for user in self.index.by_name.get(previous.lower(), []):
-                self.reached.setdefault(user.id, key)
                 found.append((user, Identity.RENAMED, f"previous userName {previous}"))
         # One account found two ways is one candidate; an explicit rename wins the label.
         best: dict[str, tuple[LiveUser, Identity, str]] = {}

@@ -8,6 +8,7 @@ real question. One line per person, in every plan view; groups that
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.plan import ActionKind, Plan, Resource
@@ -62,8 +63,8 @@ def access_changes(plan: Plan) -> tuple[AccessChange, ...]:
     )
 
 
-def _sorted(names: object) -> tuple[str, ...]:
-    return tuple(sorted(set(names), key=lambda n: (n.lower(), n)))  # type: ignore[call-overload]
+def _sorted(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(names), key=lambda n: (n.lower(), n)))
 
 
 def access_line(change: AccessChange) -> str:

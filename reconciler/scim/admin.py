@@ -18,7 +18,6 @@ import httpx
 
 from reconciler.errors import ProtocolError
 from reconciler.scim.client import ScimClient
-from reconciler.scim.protocol import check
 from reconciler.scim.retry import RetryPolicy
 
 ADMIN_PATH = "/admin/user-provisioning/v1/org"
@@ -75,9 +74,7 @@ class AdminClient:
         self.close()
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        client = self._client
-        # The SCIM client's one retry policy and error mapping (reconciler.scim.client).
-        return client._retrying(lambda: check(client._send(method, path, body=body)))
+        return self._client.call(method, path, body)
 
     def links_for_email(self, email: str) -> list[ScimLink]:
         """The SCIM links of the account that holds ``email`` (none: no linked account)."""

@@ -149,6 +149,13 @@ class ScimClient:
         """Run ``call`` under the client's one retry policy (``RetryPolicy.run``)."""
         return self.retry.run(call, before_retry=before_retry, attempts=attempts)
 
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """One request under the retry policy; its JSON body, or None for an empty one.
+
+        For endpoints beside SCIM that answer in its way (Atlassian's Admin API).
+        """
+        return self._retrying(lambda: check(self._send(method, path, body=body)))
+
     # -- reading ------------------------------------------------------------------------
 
     def service_provider_config(self) -> dict[str, Any]:
