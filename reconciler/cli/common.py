@@ -85,6 +85,7 @@ class Output:
         self.json_logs = json_logs
         self._runtime: Runtime | None = None  # set per run by global_options
         self.annotate = False  # also print file problems as GitHub annotations
+        self.events_json = json_logs  # log events are JSON (set per run)
 
     def out(self, text: str) -> None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -135,6 +136,8 @@ def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color:
     # default (JSON logs because stderr is no terminal, as in CI) errors stay
     # the plain file:line:column lines people read in a job log.
     output = Output(no_color=no_color, quiet=quiet, json_logs=log_format == "json")
+    # Whether log events come out as JSON at all (also by default, off a terminal).
+    output.events_json = (log_format or ("console" if sys.stderr.isatty() else "json")) == "json"
     # The outside world comes from the caller (tests pass their own as click's obj).
     given = click.get_current_context().find_root().obj
     output.runtime = replace(
@@ -169,7 +172,7 @@ def _report_error(error: ReconcilerError, output: Output) -> None:
     if isinstance(error, DesiredStateError):
         for problem in error.problems:
             # One structured event per problem, for a log pipeline to count and route.
-            if output.json_logs:
+            if output.events_json:
                 _log().error(
                     "file_problem", file=problem.file, line=problem.line,
                     column=problem.column, path=problem.path, message=problem.message,

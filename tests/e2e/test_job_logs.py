@@ -48,3 +48,25 @@ def test_file_problems_are_one_event_each_and_github_annotations(tmp_path: Path)
     (annotation,) = run.stdout.splitlines()
     assert annotation.startswith("::error file=")
     assert ",line=4,col=5,title=reconciler::users[0].titel: unknown key" in annotation
+
+
+def test_off_a_terminal_problems_are_events_and_inside_github_actions_annotations(
+    tmp_path: Path,
+) -> None:
+    """With no --log-format, a job's JSON logs still carry one event per problem, and
+    inside GitHub Actions a plan that meets file problems prints them as annotations."""
+    files = write(
+        tmp_path / "files",
+        "users.yaml",
+        "version: 1\nusers:\n  - userName: ann@example.com\n    titel: Boss\n",
+    ).parent
+    run = reconciler(
+        "plan", str(files), "--target", f"sandbox:{tmp_path / 's.db'}",
+        env={"GITHUB_ACTIONS": "true"},
+    )  # fmt: skip
+    assert run.exit_code == 1
+    assert [e["path"] for e in _events(run.stderr) if e["event"] == "file_problem"] == [
+        "users[0].titel"
+    ]
+    assert run.stdout.startswith("::error file=")
+    assert "users.yaml:4:5: users[0].titel" in run.stderr  # the plain line people read
