@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.attributes import create_user_attributes, user_create_body
+from reconciler.attributes import user_create_body
 from reconciler.desired import UserSpec
+from reconciler.ownership import create_user_attributes
 from reconciler.sandbox import SandboxStore
 from reconciler.sandbox.bulk import BulkGroup, load_directory
 from reconciler.sandbox.resources import check_user, clean_attributes

@@ -2,10 +2,10 @@
 
 The planner compares users as flat mappings from a *path* in the file's vocabulary
 (``displayName``, ``name.givenName``, ``emails``, ``enterprise.department``) to a
-JSON value. This module builds those mappings from a ``UserSpec`` (only what the
-file mentions: field ownership) and from a SCIM resource (leniently: servers
-deviate), and turns planned changes back into SCIM request bodies and PATCH
-operations (RFC 7644 section 3.5.2).
+JSON value. This module names the paths, reads them from a SCIM resource
+(leniently: servers deviate), and turns planned changes back into SCIM request
+bodies and PATCH operations (RFC 7644 section 3.5.2). Which paths a file user
+manages, and their values, is ``reconciler.ownership``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import sys
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
-
-from reconciler.desired import UserSpec
 
 ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -60,65 +58,14 @@ _SHARED = frozenset(
 )
 
 
-def _multi(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def canonical_items(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Canonical form of a multi-valued attribute: value/type/primary, sorted."""
-    return multi_dicts(_items(list(items), None)) or []
+    return multi_dicts(canonical_tuples(items)) or []
 
 
-def desired_user_attributes(user: UserSpec) -> dict[str, Any]:
-    """The attributes a file manages for one user, by path (field ownership).
-
-    ``active`` and ``groups`` are left out: the planner handles them as actions and
-    memberships. A key written as ``null`` in the file is managed as "absent".
-    """
-    mentioned = user.model_fields_set
-    attrs: dict[str, Any] = {"userName": user.userName}
-    for attr in SIMPLE_ATTRIBUTES[1:]:
-        if attr in mentioned:
-            attrs[attr] = getattr(user, attr)
-    if "name" in mentioned:
-        if user.name is None:
-            attrs.update({f"name.{a}": None for a in NAME_ATTRIBUTES})
-        else:
-            attrs.update({f"name.{a}": getattr(user.name, a) for a in user.name.model_fields_set})
-    if "enterprise" in mentioned:
-        if user.enterprise is None:
-            attrs.update({f"enterprise.{a}": None for a in ENTERPRISE_ATTRIBUTES})
-        else:
-            ent = user.enterprise
-            attrs.update({f"enterprise.{a}": getattr(ent, a) for a in ent.model_fields_set})
-    for attr in MULTI_VALUED:
-        if attr in mentioned:
-            items = getattr(user, attr)
-            attrs[attr] = None if items is None else _multi(i.model_dump() for i in items)
-    return attrs
-
-
-def create_user_attributes(user: UserSpec) -> dict[str, Any]:
-    """What a create sends: the managed attributes plus the defaults of a new account."""
-    attrs = desired_user_attributes(user)
-    if "emails" not in user.model_fields_set:
-        # docs/design.md "Desired-state file", field ownership: with no emails in the
-        # file, the userName is the one primary work email, on create only (Atlassian
-        # requires exactly one primary email).
-        attrs["emails"] = [{"value": user.userName, "type": "work", "primary": True}]
-    if not user.active:
-        attrs["active"] = False
-    return {path: value for path, value in attrs.items() if value is not None}
-
-
-def managed_paths(user: UserSpec) -> frozenset[str]:
-    """The paths of ``desired_user_attributes(user)``: what a plan reads of its account."""
-    mentioned = user.model_fields_set
-    paths = {"userName", *(a for a in SIMPLE_ATTRIBUTES[1:] if a in mentioned)}
-    paths.update(a for a in MULTI_VALUED if a in mentioned)
-    for nested, names in (("name", NAME_ATTRIBUTES), ("enterprise", ENTERPRISE_ATTRIBUTES)):
-        if nested in mentioned:
-            value = getattr(user, nested)
-            paths.update(
-                f"{nested}.{a}" for a in (names if value is None else value.model_fields_set)
-            )
-    return frozenset(paths)
+def canonical_tuples(items: Iterable[Mapping[str, Any]]) -> tuple[tuple[str, Any, bool], ...]:
+    """``canonical_items`` as the ``(value, type, primary)`` tuples live users keep."""
+    return _items(list(items), None)
 
 
 def live_user_attributes(resource: Mapping[str, Any]) -> dict[str, Any]:
@@ -172,7 +119,7 @@ def _readers(paths: tuple[str, ...]) -> tuple[tuple[int, int, str, bool, bool], 
 
 
 def _items(items: list[Any], user_name: Any) -> tuple[tuple[str, Any, bool], ...]:
-    """A multi-valued attribute as ``_multi`` reads it, as tuples (``live_user_values``)."""
+    """A multi-valued attribute as ``canonical_items`` reads it, as sorted tuples."""
     found = []
     for item in items:
         if not _is_mapping(item) or not isinstance(value := item.get("value"), str):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -290,6 +291,32 @@ class DesiredState(BaseModel):
     def fold_user_key(self, key: str) -> str:
         """Normalise a user key for comparison (userName is case-insensitive)."""
         return fold_user_key(key, self.policy.users.key)
+
+
+def share_common_parts(users: Iterable[UserSpec]) -> None:
+    """Make users just validated share what they have in common, in place.
+
+    A directory is held whole (a million users is gigabytes), and pydantic gives each
+    model its own set of the fields it was given, a third of a user's memory, although
+    a directory has only a handful of distinct ones: users (and their names, emails,
+    enterprise parts) with equal field sets get one frozen set, and equal group names
+    in ``groups`` one string. Nothing a model says changes; only the loader calls this,
+    on models nobody else holds yet.
+    """
+    field_sets: dict[frozenset[str], frozenset[str]] = {}
+    names: dict[str, str] = {}
+
+    def share(model: BaseModel) -> None:
+        fields = frozenset(model.model_fields_set)
+        object.__setattr__(model, "__pydantic_fields_set__", field_sets.setdefault(fields, fields))
+
+    for user in users:
+        share(user)
+        for part in (user.name, user.enterprise, *(user.emails or ()), *(user.phoneNumbers or ())):
+            if part is not None:
+                share(part)
+        if user.groups:
+            user.__dict__["groups"] = tuple(names.setdefault(g, g) for g in user.groups)
 
 
 def fold_user_key(key: str, key_attribute: str) -> str:

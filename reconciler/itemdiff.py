@@ -1,7 +1,7 @@
 """Item-level differences of a multi-valued attribute (``emails``, ``phoneNumbers``).
 
 A plan records a multi-valued attribute whole: ``before`` and ``after`` are lists of
-``{value, type, primary}`` items (``attributes._multi``). A reviewer needs to know
+``{value, type, primary}`` items (``attributes.canonical_items``). A reviewer needs to know
 which item is added, removed or changed, so this module pairs the items of the two
 lists by their ``value`` (email addresses case-insensitively, as the directory
 compares them: ``attributes.same_value``) and diffs the fields of each pair with

@@ -22,11 +22,12 @@ import json
 import marshal
 import zlib
 from array import array
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 from reconciler.attributes import (
     LIVE_PATHS,
@@ -52,8 +53,12 @@ def fingerprinted(resource: Mapping[str, Any]) -> dict[str, Any]:
     content = {k: v for k, v in resource.items() if k not in _NOT_FINGERPRINTED}
     members = content.get("members")
     if isinstance(members, list):
-        content["members"] = sorted(str(m.get("value")) for m in members if isinstance(m, Mapping))
+        content["members"] = sorted(str(m.get("value")) for m in members if _is_mapping(m))
     return content
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # dict first: the common case
 
 
 def _digest(content: Mapping[str, Any]) -> str:
@@ -171,6 +176,19 @@ class UserAttributes(Mapping[str, Any]):
         return len(self._layout.paths)
 
 
+@lru_cache(maxsize=256)
+def _picker(layout: Layout, paths: tuple[str, ...]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """What takes ``paths`` out of a user's values of ``layout``, as a tuple."""
+    missing = [path for path in paths if path not in layout.index]
+    if missing:
+        raise AssertionError(f"{', '.join(missing)} was not kept for this read (Layout.of)")
+    indices = [layout.index[path] for path in paths]
+    if len(indices) == 1:
+        (only,) = indices
+        return lambda values: (values[only],)
+    return cast(Callable[[tuple[Any, ...]], tuple[Any, ...]], itemgetter(*indices))
+
+
 class LiveUser:
     """One user as the directory holds it. Read-only: the reader makes it, nobody changes it."""
 
@@ -226,6 +244,10 @@ class LiveUser:
     def attributes(self) -> Mapping[str, Any]:
         return UserAttributes(self._layout, self._values)
 
+    def values_at(self, paths: tuple[str, ...]) -> tuple[Any, ...]:
+        """The compact values (``live_user_values``) of these kept paths, in their order."""
+        return _picker(self._layout, paths)(self._values)
+
     @property
     def fingerprint(self) -> str:
         return _digest(self._listed.content(self._index))
@@ -260,7 +282,7 @@ class LiveGroup:
         self.id = _require_id(resource, "group")
         self.displayName = _required_text(resource, "displayName", f"group {self.id}")
         listed = resource.get("members")
-        values = [m.get("value") for m in listed or [] if isinstance(m, Mapping)]
+        values = [m.get("value") for m in listed or [] if _is_mapping(m)]
         # Member ids as the same strings as the users' own ids: one copy in memory.
         self.member_ids = frozenset(ids.get(v, v) for v in map(str, filter(None, values)))
         self.version = _version(resource)

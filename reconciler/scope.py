@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+import re
+from collections.abc import Callable
+from fnmatch import translate
+from functools import lru_cache
 
 from reconciler.desired import DesiredState
 
 
 def in_scope(name: str, patterns: tuple[str, ...]) -> bool:
     """Whether a userName or displayName matches one of the globs, case-insensitively."""
-    folded = name.lower()
-    return any(fnmatchcase(folded, p.lower()) for p in patterns)
+    return _matcher(patterns)(name.lower())
+
+
+@lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a folded name matches one of ``patterns``: one regular expression for all
+    of them (``fnmatch``'s translation of each, folded), asked of every user."""
+    if not patterns:
+        return lambda _: False
+    if "*" in patterns:
+        return lambda _: True
+    regex = re.compile("|".join(translate(p.lower()) for p in patterns))
+    return lambda folded: regex.match(folded) is not None
+
+
+@lru_cache(maxsize=64)
+def _folded(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(name.lower() for name in names)
 
 
 def left_alone_reason(
@@ -22,7 +41,7 @@ def left_alone_reason(
     """
     if not in_scope(name, scope):
         return f"outside policy.{section}.scope"
-    if any(name.lower() == p.lower() for p in protect):
+    if protect and name.lower() in _folded(protect):
         return f"protected by policy.{section}.protect"
     return None
 

@@ -11,8 +11,6 @@ from reconciler.attributes import (
     GROUP_SCHEMA,
     PATCH_SCHEMA,
     USER_SCHEMA,
-    create_user_attributes,
-    desired_user_attributes,
     eq_filter,
     group_create_body,
     group_patch_operations,
@@ -25,7 +23,6 @@ from reconciler.attributes import (
     user_create_body,
     user_patch_operations,
 )
-from reconciler.desired import Email, Enterprise, Name, PhoneNumber, UserSpec
 
 
 def email(value: str, type_: str | None = "work", *, primary: bool = False) -> dict[str, Any]:
@@ -127,104 +124,6 @@ def test_live_emails_are_canonical(emails: Any, expected: Any) -> None:
 def test_live_active(resource: dict[str, Any], expected: bool) -> None:
     """``active`` defaults to true (one Atlassian response omitted it); "false" is false."""
     assert live_active(resource) is expected
-
-
-# --- what the files manage ------------------------------------------------------------
-
-
-def test_desired_attributes_hold_only_what_the_file_mentions() -> None:
-    """Field ownership: only mentioned attributes are managed, userName always."""
-    user = UserSpec(
-        userName="alice@example.com",
-        displayName="Alice",
-        name=Name(givenName="Alice"),
-        enterprise=Enterprise(department="R&D"),
-    )
-    assert desired_user_attributes(user) == {
-        "userName": "alice@example.com",
-        "displayName": "Alice",
-        "name.givenName": "Alice",
-        "enterprise.department": "R&D",
-    }
-
-
-@pytest.mark.parametrize(
-    ("user", "expected"),
-    [
-        pytest.param(
-            UserSpec(userName="a", title=None), {"userName": "a", "title": None}, id="simple"
-        ),
-        pytest.param(
-            UserSpec(userName="a", name=None),
-            {"userName": "a", **{f"name.{n}": None for n in Name.model_fields}},
-            id="whole-name",
-        ),
-        pytest.param(
-            UserSpec(userName="a", enterprise=None),
-            {"userName": "a", **{f"enterprise.{n}": None for n in Enterprise.model_fields}},
-            id="whole-enterprise",
-        ),
-        pytest.param(
-            UserSpec(userName="a", name=Name(familyName=None)),
-            {"userName": "a", "name.familyName": None},
-            id="one-name-part",
-        ),
-        pytest.param(
-            UserSpec(userName="a", emails=None), {"userName": "a", "emails": None}, id="emails"
-        ),
-    ],
-)
-def test_explicit_null_is_managed_as_absent(user: UserSpec, expected: dict[str, Any]) -> None:
-    """A key written as null is managed: the planner removes it from the server."""
-    assert desired_user_attributes(user) == expected
-
-
-def test_desired_multi_valued_attributes_are_canonical() -> None:
-    """Emails and phone numbers compare in the same canonical form as live ones."""
-    user = UserSpec(
-        userName="a@example.com",
-        emails=(
-            Email(value="b@example.com", type="home"),
-            Email(value="a@example.com", type="work", primary=True),
-        ),
-        phoneNumbers=(PhoneNumber(value="+1 555 0100"),),
-    )
-    attributes = desired_user_attributes(user)
-    assert attributes["emails"] == [
-        email("a@example.com", primary=True),
-        email("b@example.com", "home"),
-    ]
-    assert attributes["phoneNumbers"] == [{"value": "+1 555 0100", "type": None, "primary": False}]
-
-
-@pytest.mark.parametrize(
-    ("user", "expected"),
-    [
-        pytest.param(
-            UserSpec(userName="alice@example.com"),
-            {"userName": "alice@example.com", "emails": [email("alice@example.com", primary=True)]},
-            id="default-email",
-        ),
-        pytest.param(
-            UserSpec(userName="a@example.com", active=False, title=None, displayName="A"),
-            {
-                "userName": "a@example.com",
-                "displayName": "A",
-                "active": False,
-                "emails": [email("a@example.com", primary=True)],
-            },
-            id="inactive-and-null-dropped",
-        ),
-        pytest.param(
-            UserSpec(userName="a@example.com", emails=None),
-            {"userName": "a@example.com"},
-            id="explicitly-null-emails",
-        ),
-    ],
-)
-def test_create_attributes(user: UserSpec, expected: dict[str, Any]) -> None:
-    """A create sends what the file says, the default email when it has none, and no nulls."""
-    assert create_user_attributes(user) == expected
 
 
 # --- comparing ----------------------------------------------------------------------

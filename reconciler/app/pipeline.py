@@ -39,11 +39,11 @@ from pathlib import Path
 from reconciler.app.firstlook import early_target_spec
 from reconciler.app.loading import load_files
 from reconciler.app.runtime import Runtime
-from reconciler.attributes import managed_paths
 from reconciler.desired import DesiredState
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.live import LiveSnapshot
+from reconciler.ownership import shape_paths, shapes_of
 from reconciler.snapshot import narrow, read_snapshot
 from reconciler.target import Connection, Target, connect, resolve_target
 
@@ -131,7 +131,8 @@ def _early_target(
 
 def kept_paths(desired: DesiredState) -> frozenset[str]:
     """The attribute paths a plan reads of live users (``planner.users``, ``match_users``)."""
-    return frozenset({"userName", "emails"}.union(*(managed_paths(u) for u in desired.users)))
+    paths = (shape_paths(shape) for shape in shapes_of(desired.users))
+    return frozenset({"userName", "emails"}.union(*paths))
 
 
 def _connect(target: Target, runtime: Runtime) -> Connection:

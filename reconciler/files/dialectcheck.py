@@ -10,33 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from reconciler.desired import DesiredState, UserSpec
+from reconciler.desired import DesiredState
 from reconciler.dialect import Dialect
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.loader import read_documents
 from reconciler.files.sourcemap import NodePath, ParsedDocument
+from reconciler.ownership import mentioned_paths, shapes_of
 
 _NESTED = ("name", "enterprise")
 _NOT_ATTRIBUTES = frozenset({"groups", "previousUserNames"})
-
-
-def mentioned_paths(user: UserSpec) -> frozenset[str]:
-    """The attribute paths a file user mentions (``enterprise.department``, ``title``)."""
-    paths: set[str] = set()
-    for field in user.model_fields_set - _NOT_ATTRIBUTES:
-        value = getattr(user, field)
-        if field in _NESTED and value is not None:
-            paths.update(f"{field}.{sub}" for sub in value.model_fields_set)
-        elif field not in _NESTED:
-            paths.add(field)
-    return frozenset(paths)
 
 
 def check_dialect_attributes(
     desired: DesiredState, paths: Sequence[str | Path], dialect: Dialect
 ) -> None:
     """Raise ``DesiredStateError`` naming every user attribute ``dialect`` does not have."""
-    if not any(dialect.unsupported(mentioned_paths(u)) for u in desired.users):
+    shapes = shapes_of(desired.users)
+    if not any(dialect.unsupported(mentioned_paths(shape)) for shape in shapes):
         return
     problems: list[Problem] = []
     for doc in read_documents(paths, problems):
@@ -52,7 +42,7 @@ def check_dialect_attributes(
         problems.extend(doc.problems)
     if not problems:  # the files changed since they were loaded: say it without a place
         unsupported = sorted(
-            set().union(*(dialect.unsupported(mentioned_paths(u)) for u in desired.users))
+            set().union(*(dialect.unsupported(mentioned_paths(shape)) for shape in shapes))
         )
         message = f"{dialect.label} has no {', '.join(unsupported)} attribute"
         problems.append(

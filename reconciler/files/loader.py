@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler.desired import DesiredFile, DesiredState, Policy, TargetSpec
+from reconciler.desired import DesiredFile, DesiredState, Policy, TargetSpec, share_common_parts
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.crossfile import check_across_files
 from reconciler.files.finding import SUFFIXES, find_files
@@ -206,4 +206,7 @@ def _validate(doc: ParsedDocument) -> DesiredFile | None:
     except ValidationError as exc:
         report_validation_error(exc, doc)
         return None
-    return None if doc.problems else model
+    if doc.problems:
+        return None
+    share_common_parts(model.users)
+    return model

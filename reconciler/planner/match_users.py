@@ -8,8 +8,9 @@ identifier and previous userNames; then who holds the identity a file user wants
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from reconciler.desired import UserSpec, fold_user_key
 from reconciler.live import LiveUser
@@ -26,8 +27,11 @@ from reconciler.planner.identity import (
 
 def live_emails(user: LiveUser) -> list[str]:
     """The email addresses of a live user, folded (addresses compare case-insensitively)."""
-    items = user.attributes.get("emails") or []
-    return [str(item["value"]).lower() for item in items]
+    (items,) = user.values_at(_EMAILS)
+    return [value.lower() for value, _, _ in items or ()]
+
+
+_EMAILS = ("emails",)
 
 
 def wanted_emails(spec: UserSpec) -> list[str]:
@@ -35,6 +39,10 @@ def wanted_emails(spec: UserSpec) -> list[str]:
     if spec.emails is None:
         return [spec.userName.lower()] if "emails" not in spec.model_fields_set else []
     return [email.value.lower() for email in spec.emails]
+
+
+def _external_id(spec: UserSpec) -> str:
+    return spec.externalId or ""
 
 
 def _order(user: LiveUser) -> tuple[str, str]:
@@ -51,9 +59,22 @@ class _UserIndex:
 
     @classmethod
     def of(cls, live: Sequence[LiveUser], emails_unique: bool) -> _UserIndex:
+        by_name: dict[str, list[LiveUser]] = {}
+        by_external_id: dict[str, list[LiveUser]] = {}
+        for user in live:  # one pass, no call per user: a directory has millions
+            name = user.userName.lower()
+            if (same_name := by_name.get(name)) is None:
+                by_name[name] = [user]
+            else:
+                same_name.append(user)
+            if external := user.externalId:
+                if (same_external := by_external_id.get(external)) is None:
+                    by_external_id[external] = [user]
+                else:
+                    same_external.append(user)
         return cls(
-            by_name=index_by(live, lambda u: [u.userName.lower()]),
-            by_external_id=index_by(live, lambda u: [u.externalId] if u.externalId else []),
+            by_name=by_name,
+            by_external_id=by_external_id,
             by_email=index_by(live, live_emails) if emails_unique else {},
         )
 
@@ -94,11 +115,9 @@ class _UserMatcher:
             user.id for users in primary.values() if len(users) > 1 for user in users
         }
         self.reached: dict[str, str] = {}  # live id -> key of a file user that names it
-
-    def key(self, spec: UserSpec) -> str:
-        if self.key_attribute == "externalId":
-            return spec.externalId or ""
-        return spec.userName
+        self.key: Callable[[UserSpec], str] = (
+            _external_id if key_attribute == "externalId" else attrgetter("userName")
+        )
 
     def by_key(self, key: str) -> list[LiveUser]:
         if self.key_attribute == "externalId":
@@ -106,8 +125,7 @@ class _UserMatcher:
         return self.index.by_name.get(fold_user_key(key, "userName"), [])
 
     def run(self, specs: list[UserSpec]) -> list[FileUserMatch]:
-        for spec in specs:
-            self.mark_reached(spec)
+        self.mark_reached(specs)
         done, pending = self.primary(specs)
         claimed = {m.account.id for m in done if m.account is not None}
         more, pending = self.secondary(pending, claimed)
@@ -117,34 +135,47 @@ class _UserMatcher:
         done += [self.holder_match(spec, owners) for spec in pending]
         return self.refuse_shared_holders(self.check_wanted(done, owners))
 
-    def mark_reached(self, spec: UserSpec) -> None:
-        """Every account any identifier of this file user names: never unmatched."""
-        key = self.key(spec)
-        names = (spec.userName, *spec.previousUserNames)
-        found = [u for name in names for u in self.index.by_name.get(name.lower(), [])]
-        if spec.externalId:
-            found += self.index.by_external_id.get(spec.externalId, [])
-        for user in found:
-            self.reached.setdefault(user.id, key)
+    def mark_reached(self, specs: list[UserSpec]) -> None:
+        """Every account any identifier of a file user names: never unmatched."""
+        reached, by_name, by_external_id = (
+            self.reached,
+            self.index.by_name,
+            self.index.by_external_id,
+        )
+        for spec in specs:
+            key = self.key(spec)
+            for user in by_name.get(spec.userName.lower(), ()):
+                reached.setdefault(user.id, key)
+            for name in spec.previousUserNames:
+                for user in by_name.get(name.lower(), ()):
+                    reached.setdefault(user.id, key)
+            for user in by_external_id.get(spec.externalId, ()) if spec.externalId else ():
+                reached.setdefault(user.id, key)
 
     def primary(self, specs: list[UserSpec]) -> tuple[list[FileUserMatch], list[UserSpec]]:
         """Round 1: the policy's key."""
-        claims: dict[str, list[tuple[UserSpec, LiveUser]]] = defaultdict(list)
+        claims: dict[str, list[tuple[UserSpec, str, LiveUser]]] = {}
         done: list[FileUserMatch] = []
         pending: list[UserSpec] = []
         for spec in specs:
-            found = self.by_key(self.key(spec))
+            key = self.key(spec)
+            found = self.by_key(key)
             if len(found) > 1:
                 self.ambiguous.update(u.id for u in found)
                 done.append(self.ambiguous_match(spec, SHARED_KEY))
             elif found:
-                claims[found[0].id].append((spec, found[0]))
+                account = found[0]
+                if (same := claims.get(account.id)) is None:
+                    claims[account.id] = [(spec, key, account)]
+                else:
+                    same.append((spec, key, account))
             else:
                 pending.append(spec)
+        matched = Identity.MATCHED
         for pairs in claims.values():
-            for spec, account in pairs:
+            for spec, key, account in pairs:
                 if len(pairs) == 1:
-                    done.append(FileUserMatch(spec, self.key(spec), Identity.MATCHED, account))
+                    done.append(FileUserMatch(spec, key, matched, account))
                 else:
                     self.ambiguous.add(account.id)
                     done.append(self.ambiguous_match(spec, "several file users match this account"))
@@ -208,10 +239,13 @@ class _UserMatcher:
 
     def holders(self, spec: UserSpec, own: LiveUser | None) -> list[tuple[LiveUser, str]]:
         """Other live accounts that hold the userName or an email this file user wants."""
-        held: dict[str, tuple[LiveUser, str]] = {}
-        for user in self.index.by_name.get(spec.userName.lower(), []):
-            held.setdefault(user.id, (user, f"userName {user.userName}"))
+        named = self.index.by_name.get(spec.userName.lower(), [])
         emails = wanted_emails(spec) if own is None or spec.emails is not None else []
+        if not emails and all(user is own for user in named):
+            return []  # the common case: an account that keeps its own identity
+        held: dict[str, tuple[LiveUser, str]] = {}
+        for user in named:
+            held.setdefault(user.id, (user, f"userName {user.userName}"))
         for email in emails:
             for user in self.index.by_email.get(email, []):
                 held.setdefault(user.id, (user, f"email {email}"))

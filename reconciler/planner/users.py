@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.attributes import create_user_attributes, desired_user_attributes, same_value
+from reconciler.attributes import same_value
 from reconciler.desired import UserSpec, UsersPolicy, fold_user_key
 from reconciler.live import LiveUser
+from reconciler.ownership import (
+    create_user_attributes,
+    desired_user_attributes,
+    desired_user_values,
+)
 from reconciler.plan import Action, ActionKind, Change, PlanWarning, Resource
 from reconciler.planner.context import PlanContext
 from reconciler.planner.identity import (
@@ -147,10 +152,17 @@ def _create(spec: UserSpec, key: str) -> Action:
 
 
 def _changes(spec: UserSpec, account: LiveUser) -> list[Change]:
-    """Every attribute the file manages that the account has otherwise (field ownership)."""
+    """Every attribute the file manages that the account has otherwise (field ownership).
+
+    Most accounts are as the files want them: equal compact values (``ownership``)
+    say so at once; only the others are compared attribute by attribute.
+    """
+    paths, wanted = desired_user_values(spec)
+    if account.values_at(paths) == wanted:
+        return []
     changes: list[Change] = []
     live = account.attributes
-    for path, wanted in sorted(desired_user_attributes(spec).items()):
+    for path, wanted in desired_user_attributes(spec).items():
         have = live.get(path)
         if not same_value(path, have, wanted):
             changes.append(Change(path=path, before=have, after=wanted))

@@ -26,11 +26,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reconciler.attributes import create_user_attributes, user_create_body
+from reconciler.attributes import user_create_body
 from reconciler.desired import DesiredFile, DesiredState
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.loader import merge_documents, read_documents
 from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
+from reconciler.ownership import create_user_attributes
 from reconciler.sandbox.bulk import BulkGroup, clear_directory, load_directory
 from reconciler.sandbox.fixture import (
     Listed,

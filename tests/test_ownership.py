@@ -1,0 +1,220 @@
+"""Field ownership: what a file user manages, its values, and shared shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.attributes import live_user_values
+from reconciler.desired import (
+    Email,
+    Enterprise,
+    Name,
+    PhoneNumber,
+    UserSpec,
+    share_common_parts,
+)
+from reconciler.ownership import (
+    create_user_attributes,
+    desired_user_attributes,
+    desired_user_values,
+    managed_paths,
+    mentioned_paths,
+    shapes_of,
+    user_shape,
+)
+
+
+def email(value: str, type_: str | None = "work", *, primary: bool = False) -> dict[str, Any]:
+    return {"value": value, "type": type_, "primary": primary}
+
+
+# --- what the files manage ------------------------------------------------------------
+
+
+def test_desired_attributes_hold_only_what_the_file_mentions() -> None:
+    """Field ownership: only mentioned attributes are managed, userName always."""
+    user = UserSpec(
+        userName="alice@example.com",
+        displayName="Alice",
+        name=Name(givenName="Alice"),
+        enterprise=Enterprise(department="R&D"),
+    )
+    assert desired_user_attributes(user) == {
+        "userName": "alice@example.com",
+        "displayName": "Alice",
+        "name.givenName": "Alice",
+        "enterprise.department": "R&D",
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        pytest.param(
+            UserSpec(userName="a", title=None), {"userName": "a", "title": None}, id="simple"
+        ),
+        pytest.param(
+            UserSpec(userName="a", name=None),
+            {"userName": "a", **{f"name.{n}": None for n in Name.model_fields}},
+            id="whole-name",
+        ),
+        pytest.param(
+            UserSpec(userName="a", enterprise=None),
+            {"userName": "a", **{f"enterprise.{n}": None for n in Enterprise.model_fields}},
+            id="whole-enterprise",
+        ),
+        pytest.param(
+            UserSpec(userName="a", name=Name(familyName=None)),
+            {"userName": "a", "name.familyName": None},
+            id="one-name-part",
+        ),
+        pytest.param(
+            UserSpec(userName="a", emails=None), {"userName": "a", "emails": None}, id="emails"
+        ),
+    ],
+)
+def test_explicit_null_is_managed_as_absent(user: UserSpec, expected: dict[str, Any]) -> None:
+    """A key written as null is managed: the planner removes it from the server."""
+    assert desired_user_attributes(user) == expected
+
+
+def test_desired_multi_valued_attributes_are_canonical() -> None:
+    """Emails and phone numbers compare in the same canonical form as live ones."""
+    user = UserSpec(
+        userName="a@example.com",
+        emails=(
+            Email(value="b@example.com", type="home"),
+            Email(value="a@example.com", type="work", primary=True),
+        ),
+        phoneNumbers=(PhoneNumber(value="+1 555 0100"),),
+    )
+    attributes = desired_user_attributes(user)
+    assert attributes["emails"] == [
+        email("a@example.com", primary=True),
+        email("b@example.com", "home"),
+    ]
+    assert attributes["phoneNumbers"] == [{"value": "+1 555 0100", "type": None, "primary": False}]
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        pytest.param(
+            UserSpec(userName="alice@example.com"),
+            {"userName": "alice@example.com", "emails": [email("alice@example.com", primary=True)]},
+            id="default-email",
+        ),
+        pytest.param(
+            UserSpec(userName="a@example.com", active=False, title=None, displayName="A"),
+            {
+                "userName": "a@example.com",
+                "displayName": "A",
+                "active": False,
+                "emails": [email("a@example.com", primary=True)],
+            },
+            id="inactive-and-null-dropped",
+        ),
+        pytest.param(
+            UserSpec(userName="a@example.com", emails=None),
+            {"userName": "a@example.com"},
+            id="explicitly-null-emails",
+        ),
+    ],
+)
+def test_create_attributes(user: UserSpec, expected: dict[str, Any]) -> None:
+    """A create sends what the file says, the default email when it has none, and no nulls."""
+    assert create_user_attributes(user) == expected
+
+
+# --- shapes -------------------------------------------------------------------------
+
+
+def test_users_of_one_shape_share_their_field_sets_once_loaded() -> None:
+    """The loader's compaction: equal field sets become one frozen set, and equal
+    group names one string; what each model says is unchanged."""
+    users = [
+        UserSpec(
+            userName=f"u{i}@example.com",
+            title="Engineer",
+            name=Name(givenName="U", familyName=f"N{i}"),
+            emails=(Email(value=f"u{i}@example.com", primary=True),),
+            groups=tuple("team-" + str(n) for n in (1, 2)),
+        )
+        for i in range(3)
+    ]
+    before = [u.model_dump() for u in users]
+    share_common_parts(users)
+    assert [u.model_dump() for u in users] == before
+    assert all(u.model_fields_set is users[0].model_fields_set for u in users)
+    assert isinstance(users[0].model_fields_set, frozenset)
+    assert all(u.name is not None and u.name.model_fields_set is users[0].name.model_fields_set
+               for u in users)  # fmt: skip
+    assert all(u.groups[1] is users[0].groups[1] for u in users)
+    assert len(shapes_of(users)) == 1
+
+
+def test_a_shape_tells_what_a_user_manages_and_mentions() -> None:
+    """A name written as null manages every name part but mentions none of them."""
+    user = UserSpec(userName="a@example.com", active=False, name=None, title="T")
+    assert managed_paths(user) == {"userName", "title"} | {
+        f"name.{part}" for part in Name.model_fields
+    }
+    assert mentioned_paths(user_shape(user)) == {"userName", "active", "title"}
+
+
+_texts = st.none() | st.text(min_size=1, max_size=4)
+
+
+@st.composite
+def _users(draw: st.DrawFn) -> UserSpec:
+    fields: dict[str, Any] = {"userName": draw(st.sampled_from(["a@x.io", "B@x.io"]))}
+    for field in ("displayName", "title", "externalId"):
+        if draw(st.booleans()):
+            fields[field] = draw(_texts)
+    if draw(st.booleans()):
+        fields["name"] = draw(st.none() | st.builds(Name, givenName=_texts, familyName=_texts))
+    if draw(st.booleans()):
+        fields["enterprise"] = draw(st.none() | st.builds(Enterprise, department=_texts))
+    if draw(st.booleans()):
+        value = draw(st.sampled_from(["a@x.io", "A@X.IO", "c@x.io"]))
+        fields["emails"] = (Email(value=value, primary=True),)
+    return UserSpec(**fields)
+
+
+@given(_users(), _users())
+def test_equal_compact_values_mean_nothing_to_change(wanted: UserSpec, other: UserSpec) -> None:
+    """The planner's shortcut is sound: when a live user's compact values equal the
+    file's, every managed attribute compares equal the long way too."""
+    paths, values = desired_user_values(wanted)
+    assert tuple(desired_user_attributes(wanted)) == paths == tuple(sorted(paths))
+    resource = _resource(other)
+    have = live_user_values(resource, paths)
+    if have == values:
+        live_attributes = dict(zip(paths, have, strict=True))
+        for path, value in desired_user_attributes(wanted).items():
+            if path in ("emails", "phoneNumbers"):
+                assert sorted(i["value"] for i in value or []) == sorted(
+                    v for v, _, _ in live_attributes[path] or ()
+                )
+            else:
+                assert live_attributes[path] == value
+
+
+def _resource(user: UserSpec) -> dict[str, Any]:
+    """A SCIM resource holding what ``user`` creates."""
+    attrs = create_user_attributes(user)
+    resource: dict[str, Any] = {}
+    for path, value in attrs.items():
+        where, _, key = path.rpartition(".")
+        if where == "name":
+            resource.setdefault("name", {})[key] = value
+        elif where == "enterprise":
+            urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+            resource.setdefault(urn, {})[key] = value
+        else:
+            resource[path] = value
+    return resource
