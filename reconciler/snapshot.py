@@ -54,15 +54,19 @@ def read_snapshot(
     progress: ProgressCallback | None = None,
     concurrency: int = 4,
     keep: Keep | None = None,
+    users_without: tuple[str, ...] = (),
 ) -> LiveSnapshot:
     """Every user and group of the directory, read completely.
 
     Each page becomes live objects as it arrives. ``keep`` says which attribute paths
     a plan will read (``Layout.of``); users read before it knows keep every path, and
     are narrowed once it does (``narrow``). Without it, users keep every path.
+    ``users_without``: attributes the users listing asks the server to leave out
+    (``Dialect.users_listed_without``); none that a snapshot keeps.
     """
     started = time.monotonic()
     read = _Reading(client, page_size, progress, concurrency, keep or (lambda: None))
+    read.users_without = users_without
     users = read_consistently("Users", read.users)
     ids = {user.id: user.id for user in users}
     groups = read_consistently("Groups", lambda: read.groups(ids))
@@ -104,6 +108,9 @@ class _Reading:
         self.concurrency = concurrency
         self.keep = keep
         self.alone = 0  # groups listed without members, read one by one
+        # Users listed without these (read_snapshot): ``live`` keeps none of them, and
+        # a fingerprint hashes none of them (``groups``), so saved plans still verify.
+        self.users_without: tuple[str, ...] = ()
 
     def each_page(self, resource_type: str, accept: Callable[[Sequence[Any]], None]) -> None:
         self.client.each_page(
@@ -112,6 +119,7 @@ class _Reading:
             page_size=self.page_size,
             progress=self.progress,
             concurrency=self.concurrency,
+            leave_out=self.users_without if resource_type == "Users" else (),
         )
 
     def users(self) -> list[LiveUser]:

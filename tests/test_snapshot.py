@@ -33,9 +33,11 @@ class Counting(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
         self.paths: list[str] = []
+        self.queries: list[str] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.paths.append(request.url.path.removeprefix("/scim/directory/sandbox"))
+        self.queries.append(request.url.query.decode())
         return self.inner.handle_request(request)
 
     def close(self) -> None:
@@ -367,3 +369,28 @@ def test_users_keep_only_the_paths_a_plan_reads(tmp_path: Path) -> None:
     assert [u.attributes["emails"] for u in live.users] == [
         u.attributes["emails"] for u in full.users
     ]
+
+
+def test_users_listed_without_their_groups_read_as_the_same_snapshot(tmp_path: Path) -> None:
+    """Atlassian's listing leaves out what no plan reads (``groups``): the users, their
+    fingerprints and the memberships are the same as from the whole listing."""
+    seeded(tmp_path / "s.db", empty_group=False)
+
+    def snapshot(users_without: tuple[str, ...]) -> tuple[LiveSnapshot, list[str]]:
+        transport = Counting(sandbox_transport(tmp_path / "s.db"))
+        with ScimClient(sandbox_base_url(), transport=transport) as client:
+            live = read_snapshot(client, page_size=100, users_without=users_without)
+        asked = zip(transport.paths, transport.queries, strict=True)
+        return live, [f"{path}?{query}" for path, query in asked]
+
+    whole, _ = snapshot(())
+    lean, lean_queries = snapshot(("groups",))
+    assert [(u.id, u.attributes, u.fingerprint) for u in lean.users] == [
+        (u.id, u.attributes, u.fingerprint) for u in whole.users
+    ]
+    assert [(g.member_ids, g.fingerprint) for g in lean.groups] == [
+        (g.member_ids, g.fingerprint) for g in whole.groups
+    ]
+    assert all("excludedAttributes=groups" in q for q in lean_queries if q.startswith("/Users"))
+    assert not any("excludedAttributes" in q for q in lean_queries if q.startswith("/Groups"))
+    assert any(q.startswith("/Users?") for q in lean_queries)

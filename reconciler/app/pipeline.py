@@ -153,7 +153,11 @@ def _read(
             bar.update(what, done, total)
 
         return read_snapshot(
-            connection.client, page_size=connection.page_size, progress=progress, keep=keep
+            connection.client,
+            page_size=connection.page_size,
+            progress=progress,
+            keep=keep,
+            users_without=connection.dialect.users_listed_without,
         )
 
 

@@ -64,6 +64,7 @@ def read_live(
             page_size=connection.page_size,
             progress=bar.update,
             keep=None if keep is None else lambda: keep,
+            users_without=connection.dialect.users_listed_without,
         )
 
 

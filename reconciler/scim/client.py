@@ -189,20 +189,25 @@ class ScimClient:
         page_size: int,
         progress: ProgressCallback | None = None,
         concurrency: int = 1,
+        leave_out: tuple[str, ...] = (),
     ) -> None:
         """Hand every page of a listing to ``accept``, in order, or raise; nothing is kept
-        here (``reconciler.scim.listing.read_listing``)."""
+        here (``reconciler.scim.listing.read_listing``). ``leave_out``: attributes the
+        server is asked not to send (``excludedAttributes``; it may send them anyway)."""
+        extra = {"excludedAttributes": ",".join(leave_out)} if leave_out else {}
         read_listing(
-            lambda start, count: self._list_page(resource_type, start, count),
+            lambda start, count: self._list_page(resource_type, start, count, extra),
             Pager(resource_type, page_size, keep=False),
             accept,
             progress=progress,
             concurrency=concurrency,
         )
 
-    def _list_page(self, resource_type: str, start: int, count: int) -> ListPage:
+    def _list_page(
+        self, resource_type: str, start: int, count: int, extra: Mapping[str, str]
+    ) -> ListPage:
         """One page of a listing, under the retry policy."""
-        params: dict[str, str | int] = {"startIndex": start, "count": count}
+        params: dict[str, str | int] = {"startIndex": start, "count": count, **extra}
         return self._retrying(lambda: check_list(self._send("GET", resource_type, params=params)))
 
     def get(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:

@@ -147,6 +147,28 @@ def test_list_page_that_is_not_a_list_response_is_a_protocol_error(body: bytes) 
         check_list(answer(200, body))
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(b'{"id": "1", "n": %d}' % 10**30, 10**30, id="big-int"),
+        pytest.param(b'{"id": "1", "n": 1.5}', 1.5, id="float"),
+        pytest.param(b'{"id": "1", "n": "Zo\\u00eb"}', "Zoë", id="unicode"),
+    ],
+)
+def test_bodies_are_read_exactly(body: bytes, expected: object) -> None:
+    """Numbers and text arrive as sent: an integer beyond 64 bits is not made a float
+    (as orjson, tried for speed, does), so a count is never silently rounded."""
+    resource = check(answer(200, body))
+    assert isinstance(resource, dict)
+    assert resource["n"] == expected
+    assert type(resource["n"]) is type(expected)
+
+
+def test_invalid_json_names_the_standard_library_error() -> None:
+    with pytest.raises(ProtocolError, match=r"not valid JSON \(Expecting"):
+        check(answer(200, b'{"id": '))
+
+
 def test_html_content_type_is_refused_even_when_parseable() -> None:
     """A body labelled text/html is not SCIM, whatever it contains."""
     with pytest.raises(ProtocolError, match="HTML"):
