@@ -21,11 +21,9 @@ import hashlib
 import json
 import marshal
 import zlib
-from array import array
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
 from operator import itemgetter
 from typing import Any, cast
 
@@ -67,39 +65,37 @@ def _digest(content: Mapping[str, Any]) -> str:
 
 
 class Listed:
-    """What the fingerprints of one page's objects hash (``fingerprinted``), compressed.
+    """What the fingerprints of one page's objects hash, compressed.
 
-    Each object's content marshalled, one after the other, and the page deflated: a
-    small part of the page's JSON, and cheaper to make than the hashes. ``content``
-    unpacks one object (the last few pages inflated are kept: plans list actions by
-    key, which often follows the order of the read).
+    The page's objects marshalled in one go and deflated: a small part of the page's
+    JSON, and far cheaper to make than the hashes. With ``raw``, the objects are the
+    resources as listed and ``content`` takes out what a fingerprint hashes
+    (``fingerprinted``) when asked; otherwise they are that content already. The
+    last few pages unpacked are kept: plans list actions by key, which often
+    follows the order of the read.
     """
 
-    __slots__ = ("_blob", "_ends", "_plain")
+    __slots__ = ("_blob", "_plain", "_raw")
 
-    def __init__(self, contents: Sequence[dict[str, Any]]) -> None:
-        self._plain: Sequence[dict[str, Any]] | None = None
+    def __init__(self, contents: Sequence[Mapping[str, Any]], *, raw: bool = False) -> None:
+        self._raw = raw
+        self._plain: Sequence[Mapping[str, Any]] | None = None
         try:
-            parts = [marshal.dumps(content) for content in contents]
+            self._blob = zlib.compress(marshal.dumps(list(contents)), 1)
         except ValueError:  # not plain JSON data (a caller's own objects): keep it as is
-            self._blob, self._ends, self._plain = b"", array("I"), contents
-            return
-        self._ends = array("I", accumulate(map(len, parts)))
-        self._blob = zlib.compress(b"".join(parts), 1)
+            self._blob, self._plain = b"", contents
 
     def content(self, index: int) -> dict[str, Any]:
         """The fingerprinted content of the page's ``index``-th object."""
-        if self._plain is not None:
-            return self._plain[index]
-        start, end = self._ends[index - 1] if index else 0, self._ends[index]
-        # Only ever bytes that this class marshalled, never anything read from outside.
-        content: dict[str, Any] = marshal.loads(_inflated(self)[start:end])  # noqa: S302
-        return content
+        item = (self._plain if self._plain is not None else _unpacked(self))[index]
+        return fingerprinted(item) if self._raw else dict(item)
 
 
 @lru_cache(maxsize=8)
-def _inflated(listed: Listed) -> bytes:
-    return zlib.decompress(listed._blob)
+def _unpacked(listed: Listed) -> list[dict[str, Any]]:
+    # Only ever bytes that Listed marshalled, never anything read from outside.
+    page: list[dict[str, Any]] = marshal.loads(zlib.decompress(listed._blob))  # noqa: S302
+    return page
 
 
 def _version(resource: Mapping[str, Any]) -> str | None:
@@ -237,7 +233,7 @@ class LiveUser:
         rid = _require_id(resource, "user")
         user_name = _required_text(resource, "userName", f"user {rid}")
         if listed is None:
-            listed, index = Listed([fingerprinted(resource)]), 0
+            listed, index = Listed([resource], raw=True), 0
         return cls(rid, user_name, resource, layout, listed, index)
 
     @property
@@ -321,7 +317,7 @@ _NOTHING_LISTED = Listed([])
 
 def users_of_page(resources: Sequence[Mapping[str, Any]], layout: Layout = FULL) -> list[LiveUser]:
     """The users of one page, sharing one ``Listed`` for their fingerprints."""
-    listed = Listed([fingerprinted(r) for r in resources])
+    listed = Listed(resources, raw=True)
     return [
         LiveUser.from_scim(r, layout=layout, listed=listed, index=i)
         for i, r in enumerate(resources)
