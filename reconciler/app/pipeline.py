@@ -95,7 +95,8 @@ def read_while_loading(
 @contextmanager
 def _long_lived() -> Iterator[None]:
     """Build what lives as long as the run with the cyclic garbage collector off, and
-    keep it off that after (``gc.freeze``); as it was for what comes later (the plan).
+    keep it off that after (``gc.freeze``); as it was for what comes later (the plan,
+    which pauses it again: ``session.plan_live``).
 
     The files' models and the snapshot make next to no cycles (nor does the read: see
     ``ScimClient``), and every collection walks every object there is: at 100k users,

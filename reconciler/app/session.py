@@ -11,6 +11,7 @@ from reconciler.app.pipeline import kept_paths, read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
 from reconciler.files.dialectcheck import check_dialect_attributes
+from reconciler.files.loader import collector_paused
 from reconciler.linkcheck import link_warnings, planned_emails
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Plan
@@ -82,7 +83,11 @@ def plan_live(
     token_env = None if target.is_sandbox else target.token_env
     connection = session.connection
     rate = connection.client.limiter.rate
-    planned = plan(desired, live, PlanContext(target.url, connection.dialect, token_env, rate))
+    context = PlanContext(target.url, connection.dialect, token_env, rate)
+    # Planning makes millions of objects and next to no cycles; the collector would walk
+    # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
+    with collector_paused():
+        planned = plan(desired, live, context)
     return with_link_checks(planned, target, runtime)
 
 
