@@ -277,15 +277,17 @@ class DesiredState(BaseModel):
         Keys are folded to lower case where the user key is the userName, because
         userNames compare case-insensitively.
         """
-        by_name = {g.displayName.lower(): g for g in self.groups}
+        key_attribute = self.policy.users.key
         members: dict[str, set[str]] = {
-            g.displayName: {self.fold_user_key(m) for m in g.members} for g in self.groups
+            g.displayName: {fold_user_key(m, key_attribute) for m in g.members} for g in self.groups
         }
+        by_name = {g.displayName.lower(): members[g.displayName] for g in self.groups}
         for user in self.users:
-            for group_name in user.groups:
-                group = by_name.get(group_name.lower())
-                if group is not None:
-                    members[group.displayName].add(self.fold_user_key(self.user_key(user)))
+            if user.groups:  # one lookup per membership: a directory has millions
+                key = fold_user_key(self.user_key(user), key_attribute)
+                for group_name in user.groups:
+                    if (named := by_name.get(group_name.lower())) is not None:
+                        named.add(key)
         return {name: frozenset(keys) for name, keys in members.items()}
 
     def fold_user_key(self, key: str) -> str:
