@@ -21,9 +21,11 @@ import hashlib
 import json
 import marshal
 import zlib
+from array import array
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from operator import itemgetter
 from typing import Any, cast
 
@@ -67,35 +69,46 @@ def _digest(content: Mapping[str, Any]) -> str:
 class Listed:
     """What the fingerprints of one page's objects hash, compressed.
 
-    The page's objects marshalled in one go and deflated: a small part of the page's
-    JSON, and far cheaper to make than the hashes. With ``raw``, the objects are the
-    resources as listed and ``content`` takes out what a fingerprint hashes
-    (``fingerprinted``) when asked; otherwise they are that content already. The
-    last few pages unpacked are kept: plans list actions by key, which often
-    follows the order of the read.
+    Each object marshalled, one after the other, and the page deflated: a small part
+    of the page's JSON, and far cheaper to make than the hashes. With ``raw``, the
+    objects are the resources as listed and ``content`` takes out what a fingerprint
+    hashes (``fingerprinted``) when asked, so that the read, which every object goes
+    through, does no more than marshal; otherwise they are that content already.
+    ``content`` unpacks one object (the last few pages inflated are kept: plans list
+    actions by key, which often follows the order of the read).
     """
 
-    __slots__ = ("_blob", "_plain", "_raw")
+    __slots__ = ("_blob", "_ends", "_plain", "_raw")
 
     def __init__(self, contents: Sequence[Mapping[str, Any]], *, raw: bool = False) -> None:
         self._raw = raw
         self._plain: Sequence[Mapping[str, Any]] | None = None
         try:
-            self._blob = zlib.compress(marshal.dumps(list(contents)), 1)
+            parts = [_marshalled(content) for content in contents]
         except ValueError:  # not plain JSON data (a caller's own objects): keep it as is
-            self._blob, self._plain = b"", contents
+            self._blob, self._ends, self._plain = b"", array("I"), contents
+            return
+        self._ends = array("I", accumulate(map(len, parts)))
+        self._blob = zlib.compress(b"".join(parts), 1)
 
     def content(self, index: int) -> dict[str, Any]:
         """The fingerprinted content of the page's ``index``-th object."""
-        item = (self._plain if self._plain is not None else _unpacked(self))[index]
+        if self._plain is not None:
+            item = self._plain[index]
+        else:
+            start, end = self._ends[index - 1] if index else 0, self._ends[index]
+            # Only ever bytes that this class marshalled, never anything read from outside.
+            item = marshal.loads(_inflated(self)[start:end])  # noqa: S302
         return fingerprinted(item) if self._raw else dict(item)
 
 
+def _marshalled(content: Any) -> bytes:
+    return marshal.dumps(content)  # ValueError for anything but plain data
+
+
 @lru_cache(maxsize=8)
-def _unpacked(listed: Listed) -> list[dict[str, Any]]:
-    # Only ever bytes that Listed marshalled, never anything read from outside.
-    page: list[dict[str, Any]] = marshal.loads(zlib.decompress(listed._blob))  # noqa: S302
-    return page
+def _inflated(listed: Listed) -> bytes:
+    return zlib.decompress(listed._blob)
 
 
 def _version(resource: Mapping[str, Any]) -> str | None:

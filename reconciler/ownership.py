@@ -11,9 +11,10 @@ frozen set of fields (``desired.share_common_parts``), so the shapes compare fas
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from reconciler.attributes import (
@@ -115,17 +116,38 @@ def desired_user_values(user: UserSpec) -> tuple[tuple[str, ...], tuple[Any, ...
     form live users keep (``attributes.live_user_values``): equal values are equal
     tuples, so an unchanged user is one comparison (``planner.users``)."""
     readers = _readers(user_shape(user))
-    sources = (user, user.name, user.enterprise)
-    values: list[Any] = []
-    for _, where, attr in readers:
-        if where == _MULTI:
-            items = getattr(user, attr)
-            values.append(None if items is None else canonical_tuples(_dumped(items)))
-        elif where == _NULL:
-            values.append(None)
-        else:
-            values.append(getattr(sources[where], attr))
-    return _paths(readers), tuple(values)
+    return _paths(readers), _values_getter(readers)(user)
+
+
+@lru_cache(maxsize=1024)
+def _values_getter(
+    readers: tuple[tuple[str, int, str], ...],
+) -> Callable[[UserSpec], tuple[Any, ...]]:
+    """What reads a user's values of these readers: one ``attrgetter`` for the usual
+    shape (plain attributes, on the user, its name or its enterprise part)."""
+    dotted = [
+        attr if where in (_USER, _MULTI) else f"{('', 'name', 'enterprise')[where]}.{attr}"
+        for _, where, attr in readers
+        if where != _NULL
+    ]
+    get = attrgetter(*dotted)
+    if all(where in (_USER, _NAME, _ENTERPRISE) for _, where, _ in readers):
+        return get if len(dotted) > 1 else lambda user: (get(user),)
+    kinds = [where for _, where, _ in readers]
+
+    def values(user: UserSpec) -> tuple[Any, ...]:
+        got = iter(get(user) if len(dotted) > 1 else (get(user),))
+        found: list[Any] = []
+        for where in kinds:
+            value = None if where == _NULL else next(got)
+            found.append(_compact(value) if where == _MULTI and value is not None else value)
+        return tuple(found)
+
+    return values
+
+
+def _compact(items: Iterable[Any]) -> tuple[tuple[str, Any, bool], ...]:
+    return canonical_tuples(_dumped(items))
 
 
 @lru_cache(maxsize=1024)

@@ -168,8 +168,9 @@ class _Members:
 
 def _member_diff(spec: GroupSpec, group: LiveGroup, inputs: _Inputs) -> _Members:
     users = inputs.users
-    wanted = {k for k in inputs.wanted[spec.displayName] if k in users.members}
-    live = {users.key_of_id[i] for i in group.member_ids if i in users.key_of_id}
+    key_of_id = users.key_of_id  # set operations, not a loop per member: groups are big
+    wanted = inputs.wanted[spec.displayName] & users.members.keys()
+    live = set(map(key_of_id.__getitem__, group.member_ids & key_of_id.keys()))
     extra = live - wanted
     authoritative = inputs.policy.members == "authoritative"
     return _Members(
