@@ -17,7 +17,10 @@ side by side:
 * the apply rate: the saved plan applied (``apply --plan``, which re-reads each
   object it touches first) against the sandbox served with ``--rate-limit R``, the
   client asked for the same ``--rate R``; the rate of its writes is read from the
-  sandbox's request log, next to R.
+  sandbox's request log, next to R;
+* the plan of the same files once the apply is done, which must be empty (a plan
+  applied and planned again has nothing left to do): the time of a plan of an
+  unchanged directory.
 
 With ``--repeat K``, the floor and the plan each run K times and the fastest run
 of each is shown (on a shared machine, the others are mostly someone else's load).
@@ -217,22 +220,44 @@ def measure_plan(
     files: list[Path], db: Path, port: int, work: Path, directory: Directory
 ) -> tuple[Run, int, Path]:
     """Run and check ``reconciler plan``: the run, the requests it made, the saved plan."""
-    saved = work / "plan.json"
-    with serve(db, port, work / "plan-serve.log") as served:
-        run = run_measured(
-            [*CLI, "plan", *map(str, files), "--target", served.base_url, "--format", "json",
-             "--out", str(saved), "--log-format", "json"],
-            work / "plan.out",
-            work / "plan.err",
-        )  # fmt: skip
-        time.sleep(0.2)  # the last access-log lines
-        requests = len(served.requests())
-    if run.code != 0:
-        raise SystemExit(f"plan exited {run.code}: {(work / 'plan.err').read_text()[-2000:]}")
+    run, requests, saved = run_plan(files, db, port, work, "plan")
     problems = check_plan(json.loads(saved.read_text(encoding="utf-8")), directory)
     if problems:
         raise SystemExit("the plan is not the one the files were built for: " + "; ".join(problems))
     return run, requests, saved
+
+
+def run_plan(
+    files: list[Path], db: Path, port: int, work: Path, name: str
+) -> tuple[Run, int, Path]:
+    """``reconciler plan`` of the files against the served sandbox: the run, the requests
+    the sandbox logged, and the saved plan (``name``.json)."""
+    saved = work / f"{name}.json"
+    with serve(db, port, work / f"{name}-serve.log") as served:
+        run = run_measured(
+            [*CLI, "plan", *map(str, files), "--target", served.base_url, "--format", "json",
+             "--out", str(saved), "--log-format", "json"],
+            work / f"{name}.out",
+            work / f"{name}.err",
+        )  # fmt: skip
+        time.sleep(0.2)  # the last access-log lines
+        requests = len(served.requests())
+    if run.code != 0:
+        raise SystemExit(f"{name} exited {run.code}: {(work / f'{name}.err').read_text()[-2000:]}")
+    return run, requests, saved
+
+
+def measure_replan(files: list[Path], db: Path, port: int, work: Path) -> str:
+    """Plan the files again once the apply is done: nothing may be left to do."""
+    run, _, saved = run_plan(files, db, port, work, "replan")
+    actions = json.loads(saved.read_text(encoding="utf-8"))["actions"]
+    if actions:
+        left = ", ".join(f"{a['action']} {a['key']}" for a in actions[:5])
+        raise SystemExit(f"planned again after the apply, {len(actions)} actions remain: {left}")
+    return (
+        f"plan again after the apply: 0 actions (an unchanged directory), {run.wall:.1f} s wall,"
+        f" {run.cpu:.1f} s CPU, peak RSS {run.rss_mb:.0f} MB"
+    )
 
 
 def measure_apply(saved: Path, db: Path, port: int, work: Path, rate: float) -> str:
@@ -287,6 +312,7 @@ def main(argv: list[str] | None = None) -> None:
                 profile(files, served.base_url, args.profile, work)
         if not args.no_apply:
             print(measure_apply(saved, db, port, work, args.rate_limit))
+            print(measure_replan(files, db, port, work))
 
 
 def print_side_by_side(

@@ -317,8 +317,8 @@ def share_common_parts(users: Iterable[UserSpec]) -> None:
         for part in (user.name, user.enterprise, *(user.emails or ()), *(user.phoneNumbers or ())):
             if part is not None:
                 share(part)
-        if user.groups:
-            user.__dict__["groups"] = tuple(names.setdefault(g, g) for g in user.groups)
+        if groups := user.groups:
+            user.__dict__["groups"] = tuple(map(names.setdefault, groups, groups))
 
 
 def fold_user_key(key: str, key_attribute: str) -> str:

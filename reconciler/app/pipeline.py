@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +43,7 @@ from reconciler.desired import DesiredState
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.live import LiveSnapshot
-from reconciler.ownership import shape_paths, shapes_of
+from reconciler.ownership import Shape, shape_paths, shapes_of
 from reconciler.snapshot import narrow, read_snapshot
 from reconciler.target import Connection, Target, connect, resolve_target
 
@@ -71,8 +71,9 @@ def read_while_loading(
         try:
             desired = load_files(paths)
             target = resolve_target(cli_target, desired.target, runtime.env)
-            check_dialect_attributes(desired, paths, target.dialect)
-            keep = kept_paths(desired)
+            shapes = shapes_of(desired.users)  # once: both ask it of every user
+            check_dialect_attributes(desired, paths, target.dialect, shapes=shapes)
+            keep = kept_paths(desired, shapes)
             if reader is not None and reader.target == target:
                 reader.keep = keep  # users read from now on keep only these
                 connection, live = reader.result()
@@ -130,9 +131,11 @@ def _early_target(
     return None if target.is_sandbox else target
 
 
-def kept_paths(desired: DesiredState) -> frozenset[str]:
-    """The attribute paths a plan reads of live users (``planner.users``, ``match_users``)."""
-    paths = (shape_paths(shape) for shape in shapes_of(desired.users))
+def kept_paths(desired: DesiredState, shapes: Collection[Shape] | None = None) -> frozenset[str]:
+    """The attribute paths a plan reads of live users (``planner.users``, ``match_users``);
+    ``shapes``: the users' shapes, when known already."""
+    shapes = shapes_of(desired.users) if shapes is None else shapes
+    paths = (shape_paths(shape) for shape in shapes)
     return frozenset({"userName", "emails"}.union(*paths))
 
 

@@ -83,6 +83,8 @@ def _check_previous_names(
     Otherwise the planner could not tell which entry a live object under that name is
     (docs/identity.md), and a rename would take over the other entry's object.
     """
+    if not any(entry.get(previous) for _, _, entry in _entries(docs, section)):
+        return  # the usual case: nobody was renamed, and nothing need be indexed
     what = section.removesuffix("s")
     current: dict[str, tuple[ParsedDocument, NodePath, int]] = {}
     for index, (doc, path, entry) in enumerate(_entries(docs, section)):
@@ -119,7 +121,10 @@ def _check_references(
     """Report group members that name no user, and user groups that name no group."""
     what = "externalId" if by_external_id else "userName"
     for doc, path, group in _entries(docs, "groups"):
-        for j, member in enumerate(_list(group.get("members"))):
+        members = _list(group.get("members"))
+        if _all_in(user_keys, members, fold=not by_external_id):
+            continue
+        for j, member in enumerate(members):
             if isinstance(member, str) and fold_user_key(member, what) not in user_keys:
                 doc.add_problem(
                     doc.position((*path, "members", j)),
@@ -127,7 +132,10 @@ def _check_references(
                     f'unknown member "{excerpt(member)}": no user in the files has this {what}',
                 )
     for doc, path, user in _entries(docs, "users"):
-        for j, name in enumerate(_list(user.get("groups"))):
+        names = _list(user.get("groups"))
+        if _all_in(group_names, names, fold=True):
+            continue
+        for j, name in enumerate(names):
             if isinstance(name, str) and name.lower() not in group_names:
                 close = difflib.get_close_matches(name.lower(), sorted(group_names), n=1)
                 hint = f' (did you mean "{excerpt(close[0])}"?)' if close else ""
@@ -136,6 +144,15 @@ def _check_references(
                     (*path, "groups", j),
                     f'unknown group "{excerpt(name)}": no file declares it under groups:{hint}',
                 )
+
+
+def _all_in(known: set[str], names: tuple[Any, ...], *, fold: bool) -> bool:
+    """Whether every one of ``names`` is text in ``known`` (folded to lower case): the
+    common case, checked at once; else each name is looked at for the problem."""
+    try:
+        return known.issuperset(map(str.lower, names) if fold else names)
+    except TypeError:  # a name that is not text: validation reports it
+        return False
 
 
 def _once_only(docs: Sequence[ParsedDocument], section: str) -> None:

@@ -7,7 +7,7 @@ again, to say where: the common case costs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from reconciler.desired import DesiredState
@@ -15,17 +15,22 @@ from reconciler.dialect import Dialect
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.loader import read_documents
 from reconciler.files.sourcemap import NodePath, ParsedDocument
-from reconciler.ownership import mentioned_paths, shapes_of
+from reconciler.ownership import Shape, mentioned_paths, shapes_of
 
 _NESTED = ("name", "enterprise")
 _NOT_ATTRIBUTES = frozenset({"groups", "previousUserNames"})
 
 
 def check_dialect_attributes(
-    desired: DesiredState, paths: Sequence[str | Path], dialect: Dialect
+    desired: DesiredState,
+    paths: Sequence[str | Path],
+    dialect: Dialect,
+    *,
+    shapes: Collection[Shape] | None = None,
 ) -> None:
-    """Raise ``DesiredStateError`` naming every user attribute ``dialect`` does not have."""
-    shapes = shapes_of(desired.users)
+    """Raise ``DesiredStateError`` naming every user attribute ``dialect`` does not have;
+    ``shapes``: the users' shapes, when known already."""
+    shapes = shapes_of(desired.users) if shapes is None else shapes
     if not any(dialect.unsupported(mentioned_paths(shape)) for shape in shapes):
         return
     problems: list[Problem] = []

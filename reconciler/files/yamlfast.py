@@ -89,7 +89,11 @@ def compose_plain(events: EventStream, schema: Shape | None, max_nodes: int) -> 
             if kind is ScalarEvent:
                 text = event.value
                 if want_key:
-                    if text in container or (event.implicit[0] and _odd_key(text)):
+                    # A merge key, or a plain key perhaps a number too long to read:
+                    # the full path reads those otherwise (inline: every key comes here).
+                    if text in container or (
+                        event.implicit[0] and (text == "<<" or len(text) > MAX_DIGITS)
+                    ):
                         raise NotPlainError
                     key, want_key = intern(text), False  # one "userName" for all users
                     continue
@@ -112,11 +116,6 @@ def compose_plain(events: EventStream, schema: Shape | None, max_nodes: int) -> 
         else:
             container[key] = value
             want_key = True
-
-
-def _odd_key(text: str) -> bool:
-    """A plain key the full path reads otherwise: a merge key, or perhaps a number too long."""
-    return text == "<<" or len(text) > MAX_DIGITS
 
 
 def _special(text: str, shape: Shape, wrap: bool) -> Any:

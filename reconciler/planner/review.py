@@ -31,15 +31,16 @@ def deactivated_members(
         change = action.member_change
         if action.resource is Resource.GROUP and change is not None and action.id:
             removed[action.id].update(fold_user_key(k, key_attribute) for k in change.remove)
+    deactivated = {user.id for user, _ in users.deactivated}
+    groups_of: dict[str, list[LiveGroup]] = defaultdict(list)  # one pass over the groups,
+    for group in live_groups:  # not one per deactivated user: both can be thousands
+        for member in group.member_ids & deactivated:
+            groups_of[member].append(group)
     warnings = []
     for user, key in users.deactivated:
         folded = fold_user_key(key, key_attribute)
         kept = _sorted_names(
-            [
-                g.displayName
-                for g in live_groups
-                if user.id in g.member_ids and folded not in removed[g.id]
-            ]
+            [g.displayName for g in groups_of[user.id] if folded not in removed[g.id]]
         )
         if kept:
             shown = ", ".join(kept[:GROUPS_NAMED])
