@@ -6,21 +6,26 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 
 import reconciler.app.pipeline as pipeline
+from reconciler.app.apply import ApplyRequest, run_apply
 from reconciler.app.pipeline import read_while_loading
-from reconciler.app.runtime import Runtime
+from reconciler.app.runtime import ProgressBar, Runtime
 from reconciler.app.session import run_plan
 from reconciler.desired import TargetSpec
 from reconciler.errors import DesiredStateError, ServerError
+from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
+from reconciler.report import Outcome
 from reconciler.sandbox import SandboxStore, sandbox_transport
 from reconciler.scim.retry import RetryPolicy
 from reconciler.snapshot import read_snapshot
+from reconciler.target import Target
 
 SERVED = "http://127.0.0.1:9/scim/directory/sandbox"  # answered in-process, see served()
 FILES = """\
@@ -157,3 +162,48 @@ def test_users_narrowed_to_what_the_files_manage_plan_as_whole_ones(tmp_path: Pa
         len(set(u.attributes)) < len(set(w.attributes))
         for u, w in zip(run.live.users, whole.users, strict=True)
     )
+
+
+class _Going:
+    """Apply hooks that show nothing and never ask (``--auto-approve``)."""
+
+    def planned(self, plan_: Plan, target: Target) -> None:
+        self.plan = plan_
+
+    def refused(self, plan_: Plan, target: Target) -> None:
+        raise AssertionError("no limit refuses this plan")
+
+    def confirm(self, plan_: Plan, target: Target) -> None:
+        raise AssertionError("--auto-approve does not ask")
+
+    def applying(self, total: int) -> AbstractContextManager[ProgressBar]:
+        return Runtime().progress("Applying", total)
+
+
+def test_apply_from_files_reads_while_loading_and_applies_that_plan(tmp_path: Path) -> None:
+    """``apply PATH`` plans as ``plan`` does (the read on its own thread while the files
+    load) and applies exactly that plan; planned again, nothing is left to do."""
+    files = write(tmp_path, "users.yaml", FILES)
+    transport, runtime = served(tmp_path)
+    shown = run_plan((files,), SERVED, runtime).plan  # over a limit: approved by digest
+    transport.threads.clear()
+    hooks = _Going()
+    request = ApplyRequest(
+        paths=(files,), target=SERVED, approve=shown.digest, auto_approve=True, rate=50.0
+    )
+    report = run_apply(request, runtime, hooks)
+    assert "reconciler-read" in transport.threads
+    assert report.digest == hooks.plan.digest == shown.digest
+    assert {r.key for r in report.results} == {a.key for a in shown.actions}
+    assert report.count(Outcome.APPLIED) == len(report.results)
+    assert run_plan((files,), SERVED, runtime).plan.is_empty
+
+
+def test_apply_with_file_problems_reads_no_further_and_writes_nothing(tmp_path: Path) -> None:
+    files = write(tmp_path, "users.yaml", "version: 1\nusers:\n  - userName: a\n    titel: x\n")
+    transport, runtime = served(tmp_path, slow=0.3)
+    request = ApplyRequest(paths=(files,), target=SERVED, auto_approve=True)
+    with pytest.raises(DesiredStateError, match="titel"):
+        run_apply(request, runtime, _Going())
+    first_page = "Users?startIndex=1&count=100&excludedAttributes=groups"
+    assert transport.requests == ["ServiceProviderConfig?", first_page]

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
         Planned,
         Session,
         opened,
-        plan_in,
         read_live,
         run_export,
         run_plan,
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 _FROM = {
     "ApplyHooks": "apply", "ApplyRequest": "apply", "run_apply": "apply",
     "load_files": "loading", "Planned": "session", "ProgressBar": "runtime",
-    "Runtime": "runtime", "Session": "session", "opened": "session", "plan_in": "session",
+    "Runtime": "runtime", "Session": "session", "opened": "session",
     "read_live": "session", "run_export": "session", "run_plan": "session",
 }  # fmt: skip
 
@@ -51,7 +50,6 @@ __all__ = [
     "Session",
     "load_files",
     "opened",
-    "plan_in",
     "read_live",
     "run_apply",
     "run_export",

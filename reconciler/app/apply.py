@@ -8,19 +8,16 @@ apply itself, whose report is returned (or carried by ``ApplyInterruptedError``)
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from reconciler.app.loading import load_files
+from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import ProgressBar, Runtime
-from reconciler.app.session import (
-    Session,
-    opened,
-    plan_in,
-    read_live,
-)
+from reconciler.app.session import Session, opened, plan_live, read_live
 from reconciler.desired import DesiredState
 from reconciler.errors import ApprovalError, ConfigError, LimitExceededError
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
@@ -64,11 +61,7 @@ class ApplyHooks(Protocol):
 
 def run_apply(request: ApplyRequest, runtime: Runtime, hooks: ApplyHooks) -> ApplyReport:
     """Plan (or take the saved plan), check it may go, apply it; the report."""
-    desired, fallback = _desired(request, runtime)
-    with opened(
-        desired, request.target, runtime, paths=request.paths, rate=request.rate, fallback=fallback
-    ) as session:
-        plan_ = _the_plan(request, desired, session, runtime)
+    with _planned(request, runtime) as (session, plan_):
         hooks.planned(plan_, session.target)
         try:
             check_approval(plan_, request.approve)
@@ -82,17 +75,32 @@ def run_apply(request: ApplyRequest, runtime: Runtime, hooks: ApplyHooks) -> App
         return _execute(plan_, session, request, hooks)
 
 
+@contextmanager
+def _planned(request: ApplyRequest, runtime: Runtime) -> Iterator[tuple[Session, Plan]]:
+    """The session to apply in and the plan to apply: made from the files while the
+    directory is read (``pipeline``, as ``plan`` makes it), or the saved plan, verified."""
+    if request.saved is None:
+        if not request.paths:
+            raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
+        with read_while_loading(request.paths, request.target, runtime, rate=request.rate) as run:
+            session = Session(run.target, run.connection)
+            yield session, plan_live(session, run.desired, run.live, runtime)
+        return
+    desired, fallback = _desired(request, runtime)
+    with opened(
+        desired, request.target, runtime, paths=request.paths, rate=request.rate, fallback=fallback
+    ) as session:
+        yield session, _the_plan(request, desired, session, runtime)
+
+
 def _desired(request: ApplyRequest, runtime: Runtime) -> tuple[DesiredState, str | None]:
-    """The files (optional with a saved plan), and the saved plan's target as a fallback.
+    """The files given with a saved plan (optional), and its target as a fallback.
 
     A saved plan also lends its token variable when the files name none, and a plan
     made for another directory is refused before anything is opened.
     """
     saved = request.saved
-    if saved is None:
-        if not request.paths:
-            raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
-        return load_files(request.paths), None
+    assert saved is not None, "a plan from files is made while the directory is read"
     desired = load_files(request.paths) if request.paths else DesiredState()
     if saved.token_env is not None and "token_env" not in desired.target.model_fields_set:
         spec = desired.target.model_copy(update={"token_env": saved.token_env})
@@ -106,8 +114,7 @@ def _the_plan(
     request: ApplyRequest, desired: DesiredState, session: Session, runtime: Runtime
 ) -> Plan:
     saved = request.saved
-    if saved is None:
-        return plan_in(session, desired, runtime)
+    assert saved is not None, "a plan from files is made while the directory is read"
     verify_saved_plan(saved, session.connection.client, session.target.url)
     if request.paths:
         recheck_limits(saved, desired, session, runtime, request.approve)

@@ -62,12 +62,20 @@ class Loaded:
 
 @contextmanager
 def read_while_loading(
-    paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime
+    paths: tuple[Path, ...],
+    cli_target: str | None,
+    runtime: Runtime,
+    *,
+    rate: float | None = None,
 ) -> Iterator[Loaded]:
-    """Read the directory while the files load (module docstring); close after."""
+    """Read the directory while the files load (module docstring); close after.
+
+    ``rate``: requests per second for the connection (``apply --rate``), which the
+    caller goes on using after the read.
+    """
     with _long_lived():
         early = _early_target(paths, cli_target, runtime)
-        reader = None if early is None else _Reader(early, runtime)
+        reader = None if early is None else _Reader(early, runtime, rate)
         try:
             desired = load_files(paths)
             target = resolve_target(cli_target, desired.target, runtime.env)
@@ -81,7 +89,7 @@ def read_while_loading(
             else:
                 if reader is not None:
                     reader.stop()  # the first look was wrong: read again, after the files
-                connection, live = _read_after(target, runtime, keep)
+                connection, live = _read_after(target, runtime, keep, rate)
         except BaseException:
             if reader is not None:
                 reader.stop()
@@ -139,8 +147,10 @@ def kept_paths(desired: DesiredState, shapes: Collection[Shape] | None = None) -
     return frozenset({"userName", "emails"}.union(*paths))
 
 
-def _connect(target: Target, runtime: Runtime) -> Connection:
-    connection = connect(target, runtime.env, retry=runtime.retry, wrap_transport=runtime.transport)
+def _connect(target: Target, runtime: Runtime, rate: float | None) -> Connection:
+    connection = connect(
+        target, runtime.env, rate=rate, retry=runtime.retry, wrap_transport=runtime.transport
+    )
     if connection.note is not None:
         runtime.note(connection.note)
     return connection
@@ -166,10 +176,10 @@ def _read(
 
 
 def _read_after(
-    target: Target, runtime: Runtime, keep: frozenset[str]
+    target: Target, runtime: Runtime, keep: frozenset[str], rate: float | None
 ) -> tuple[Connection, LiveSnapshot]:
     """The read as it always went: after the files, on this thread."""
-    connection = _connect(target, runtime)
+    connection = _connect(target, runtime, rate)
     try:
         return connection, _read(connection, runtime, _Keep(keep))
     except BaseException:
@@ -198,13 +208,13 @@ class _Reader:
     stopped, or fails, closes it. Whatever the thread raises is kept for ``result``.
     """
 
-    def __init__(self, target: Target, runtime: Runtime) -> None:
+    def __init__(self, target: Target, runtime: Runtime, rate: float | None) -> None:
         self.target = target
         self._keep = _Keep()
         self._stopping = threading.Event()
         self._outcome: tuple[Connection, LiveSnapshot] | BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(target, runtime), name="reconciler-read", daemon=True
+            target=self._run, args=(target, runtime, rate), name="reconciler-read", daemon=True
         )
         self._thread.start()
 
@@ -216,9 +226,9 @@ class _Reader:
     def keep(self, paths: frozenset[str] | None) -> None:
         self._keep.paths = paths
 
-    def _run(self, target: Target, runtime: Runtime) -> None:
+    def _run(self, target: Target, runtime: Runtime, rate: float | None) -> None:
         try:
-            connection = _connect(target, runtime)
+            connection = _connect(target, runtime, rate)
         except BaseException as error:  # noqa: BLE001 - handed to result()
             self._outcome = error
             return

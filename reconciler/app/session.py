@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.app.pipeline import kept_paths, read_while_loading
+from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
 from reconciler.files.dialectcheck import check_dialect_attributes
@@ -67,12 +67,6 @@ def read_live(
             keep=None if keep is None else lambda: keep,
             users_without=connection.dialect.users_listed_without,
         )
-
-
-def plan_in(session: Session, desired: DesiredState, runtime: Runtime) -> Plan:
-    """Read the directory and plan; on Atlassian, warn about emails linked elsewhere."""
-    live = read_live(session, runtime, kept_paths(desired))
-    return plan_live(session, desired, live, runtime)
 
 
 def plan_live(
