@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from reconciler.desired import (
@@ -18,6 +20,7 @@ from reconciler.desired import (
     UserSpec,
     UsersPolicy,
     json_schema,
+    lowered,
     render_schema,
 )
 from reconciler.files.yamlsafe import parse_yaml
@@ -157,3 +160,11 @@ def test_render_schema_is_sorted_indented_json_of_json_schema() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["required"] == ["version"]
     assert schema["additionalProperties"] is False
+
+
+@given(st.text(max_size=12))
+def test_lowered_is_lower_without_a_copy_when_already_lower(text: str) -> None:
+    """The shared-string shortcut never changes what a key folds to."""
+    assert lowered(text) == text.lower()
+    if text.islower():
+        assert lowered(text) is text

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from reconciler.desired import UserSpec, fold_user_key
+from reconciler.desired import UserSpec, fold_user_key, lowered
 from reconciler.live import LiveUser
 from reconciler.planner.identity import (
     CLAIMING,
@@ -28,7 +28,7 @@ from reconciler.planner.identity import (
 def live_emails(user: LiveUser) -> list[str]:
     """The email addresses of a live user, folded (addresses compare case-insensitively)."""
     (items,) = user.values_at(_EMAILS)
-    return [value.lower() for value, _, _ in items or ()]
+    return [lowered(value) for value, _, _ in items or ()]
 
 
 _EMAILS = ("emails",)
@@ -46,7 +46,7 @@ def _external_id(spec: UserSpec) -> str:
 
 
 def _order(user: LiveUser) -> tuple[str, str]:
-    return (user.userName.lower(), user.id)
+    return (lowered(user.userName), user.id)
 
 
 @dataclass
@@ -62,7 +62,7 @@ class _UserIndex:
         by_name: dict[str, list[LiveUser]] = {}
         by_external_id: dict[str, list[LiveUser]] = {}
         for user in live:  # one pass, no call per user: a directory has millions
-            name = user.userName.lower()
+            name = lowered(user.userName)
             if (same_name := by_name.get(name)) is None:
                 by_name[name] = [user]
             else:
@@ -93,11 +93,11 @@ def match_users(
     """
     index = _UserIndex.of(live, emails_unique)
     matcher = _UserMatcher(index, key_attribute)
-    files = matcher.run(sorted(specs, key=lambda s: (matcher.key(s).lower(), matcher.key(s))))
+    files = matcher.run(sorted(specs, key=lambda s: (lowered(matcher.key(s)), matcher.key(s))))
     live_matches = _live_user_matches(live, files, matcher.ambiguous, matcher.reached)
     return UserMatches(
         key_attribute=key_attribute,
-        files=tuple(sorted(files, key=lambda m: (m.key.lower(), m.key))),
+        files=tuple(sorted(files, key=lambda m: (lowered(m.key), m.key))),
         live=live_matches,
         by_id={m.account.id: m for m in live_matches},
     )
