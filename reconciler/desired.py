@@ -301,16 +301,19 @@ def share_common_parts(users: Iterable[UserSpec]) -> None:
     A directory is held whole (a million users is gigabytes), and pydantic gives each
     model its own set of the fields it was given, a third of a user's memory, although
     a directory has only a handful of distinct ones: users (and their names, emails,
-    enterprise parts) with equal field sets get one frozen set, and equal group names
-    in ``groups`` one string. Nothing a model says changes; only the loader calls this,
-    on models nobody else holds yet.
+    enterprise parts) with equal field sets get one set, and equal group names in
+    ``groups`` one string. Nothing a model says changes: the set stays a ``set`` (what
+    pydantic expects), nothing adds to the set of a frozen model, and ``model_copy``
+    copies it before adding to it. Only the loader calls this, on models nobody else
+    holds yet.
     """
-    field_sets: dict[frozenset[str], frozenset[str]] = {}
+    field_sets: dict[frozenset[str], set[str]] = {}
     names: dict[str, str] = {}
 
     def share(model: BaseModel) -> None:
-        fields = frozenset(model.model_fields_set)
-        object.__setattr__(model, "__pydantic_fields_set__", field_sets.setdefault(fields, fields))
+        fields = model.model_fields_set
+        shared = field_sets.setdefault(frozenset(fields), fields)
+        object.__setattr__(model, "__pydantic_fields_set__", shared)
 
     for user in users:
         share(user)

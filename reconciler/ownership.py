@@ -6,7 +6,7 @@ sub-fields of its ``name`` and ``enterprise``. A directory of a hundred thousand
 users has a handful of shapes, so everything that depends on the shape alone (the
 paths, the order they are compared in, where each value is read from) is worked
 out once per shape and cached; the loader makes users of one shape share one
-frozen set of fields (``desired.share_common_parts``), so the shapes compare fast.
+set of fields (``desired.share_common_parts``).
 """
 
 from __future__ import annotations
