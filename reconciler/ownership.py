@@ -12,7 +12,6 @@ set of fields (``desired.share_common_parts``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
@@ -42,14 +41,10 @@ def user_shape(user: UserSpec) -> Shape:
     """What decides the paths a file user manages (module docstring)."""
     name, enterprise = user.name, user.enterprise
     return (
-        _frozen(user.model_fields_set),
-        None if name is None else _frozen(name.model_fields_set),
-        None if enterprise is None else _frozen(enterprise.model_fields_set),
+        frozenset(user.model_fields_set),
+        None if name is None else frozenset(name.model_fields_set),
+        None if enterprise is None else frozenset(enterprise.model_fields_set),
     )
-
-
-def _frozen(fields: AbstractSet[str]) -> frozenset[str]:
-    return fields if type(fields) is frozenset else frozenset(fields)
 
 
 def shapes_of(users: Iterable[UserSpec]) -> set[Shape]:

@@ -65,8 +65,7 @@ def read_snapshot(
     (``Dialect.users_listed_without``); none that a snapshot keeps.
     """
     started = time.monotonic()
-    read = _Reading(client, page_size, progress, concurrency, keep or (lambda: None))
-    read.users_without = users_without
+    read = _Reading(client, page_size, progress, concurrency, keep or (lambda: None), users_without)
     users = read_consistently("Users", read.users)
     ids = {user.id: user.id for user in users}
     groups = read_consistently("Groups", lambda: read.groups(ids))
@@ -101,6 +100,7 @@ class _Reading:
         progress: ProgressCallback | None,
         concurrency: int,
         keep: Keep,
+        users_without: tuple[str, ...],
     ) -> None:
         self.client = client
         self.page_size = page_size
@@ -110,7 +110,7 @@ class _Reading:
         self.alone = 0  # groups listed without members, read one by one
         # Users listed without these (read_snapshot): ``live`` keeps none of them, and
         # a fingerprint hashes none of them (``groups``), so saved plans still verify.
-        self.users_without: tuple[str, ...] = ()
+        self.users_without = users_without
 
     def each_page(self, resource_type: str, accept: Callable[[Sequence[Any]], None]) -> None:
         self.client.each_page(
