@@ -11,7 +11,9 @@ A limit is a count, or a percentage of what the plan could still change (its
   over all groups together;
 - ``max_adoptions``: managed live users, active or not;
 - ``max_sensitive_changes``: memberships of managed users in managed groups that
-  ``policy.groups.sensitive`` marks; adds and removes both count.
+  ``policy.groups.sensitive`` marks; what it counts is every gain and loss of such a
+  group by a person (``Plan.sensitive_changes``): adds, removes, deleted groups,
+  renames and nested groups alike.
 
 *Managed* means the policy lets the plan change it: in scope, not protected, and
 matchable (not one of several live objects that share a key).
@@ -64,7 +66,6 @@ def planned_counts(plan: Plan) -> dict[str, int]:
         ),
         0,
     )
-    sensitive = {name.lower() for name in plan.sensitive_groups}
     for action in plan.actions:
         if action.resource is Resource.USER:
             after = {c.path: c.after for c in action.attribute_changes}.get("active")
@@ -74,9 +75,8 @@ def planned_counts(plan: Plan) -> dict[str, int]:
             counts["max_group_deletions"] += 1
         change = action.member_change
         if change is not None:
-            counts["max_member_removals"] += len(change.remove)
-            if action.key.lower() in sensitive:
-                counts["max_sensitive_changes"] += len(change.add) + len(change.remove)
+            counts["max_member_removals"] += change.removes
+    counts["max_sensitive_changes"] = plan.sensitive_changes
     return counts
 
 

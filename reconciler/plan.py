@@ -18,7 +18,14 @@ import json
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from reconciler.errors import ConfigError
 
@@ -91,12 +98,36 @@ class Change(_Frozen):
     after: Any = None
 
 
+class OtherMember(_Frozen):
+    """A live member of a group that is not a user: a nested group, or an unknown id."""
+
+    id: str
+    # The nested group's displayName; None when the id names nothing the read found.
+    group: str | None = None
+
+
 class MemberChange(_Frozen):
     """Members a group gains and loses, by user key."""
 
     path: Literal["members"] = "members"
     add: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
+    # Live members that are not users, removed by id (policy.groups.members:
+    # authoritative). Left out of the JSON when empty, so plans without any keep
+    # the form (and digest) they always had.
+    remove_other: tuple[OtherMember, ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_empty_other(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.remove_other:
+            data.pop("remove_other", None)
+        return data
+
+    @property
+    def removes(self) -> int:
+        """Members removed, users and others."""
+        return len(self.remove) + len(self.remove_other)
 
 
 class Action(_Frozen):
@@ -156,6 +187,33 @@ class LeftAlone(_Frozen):
     keys: tuple[str, ...] = Field(default=(), description="The first few keys, sorted.")
 
 
+class AccessChange(_Frozen):
+    """One person's change of access, as the review shows it (docs/design.md "The access
+    review"): computed once by the planner, shown by every view."""
+
+    # The user key; a live person no key names (no externalId under key: externalId)
+    # is named by userName.
+    key: str
+    # The userName beside an opaque key (policy.users.key: externalId), else None.
+    userName: str | None = None
+    gains: tuple[str, ...] = ()
+    loses: tuple[str, ...] = ()
+    # Group -> the nested group through which it is gained or was held.
+    via: dict[str, str] = Field(default_factory=dict)
+    # What happens to the person's access as a whole (deactivated, reactivated, ...).
+    status: str | None = None
+    # The gained or lost groups that policy.groups.sensitive marks.
+    sensitive: tuple[str, ...] = ()
+
+
+class Holders(_Frozen):
+    """How many people hold a sensitive group before and after the plan."""
+
+    group: str
+    before: int
+    after: int
+
+
 class Plan(_Frozen):
     """The difference between the files and the directory, as actions to take."""
 
@@ -181,6 +239,16 @@ class Plan(_Frozen):
     # Requests per second the apply will be held to (--rate or the dialect's default),
     # None for no limit: with ``requests``, what the apply costs.
     rate: float | None = None
+    # Who gains and who loses access, per person; computed by the planner from the
+    # actions and the live memberships (deleted groups, renames, nested groups).
+    access: tuple[AccessChange, ...] = ()
+    # People holding each sensitive group the plan changes, before and after.
+    holders: tuple[Holders, ...] = ()
+
+    @property
+    def sensitive_changes(self) -> int:
+        """Gains and losses of sensitive groups, one per person and group."""
+        return sum(len(change.sensitive) for change in self.access)
 
     @property
     def requests(self) -> int:
@@ -214,6 +282,10 @@ class Plan(_Frozen):
         if self.token_env is not None:
             # Covered: an edited plan must not send another variable's secret.
             body["token_env"] = self.token_env
+        if self.access or self.holders:
+            # Covered: what a reviewer approved includes who gains and loses access.
+            body["access"] = [a.model_dump(mode="json") for a in self.access]
+            body["holders"] = [h.model_dump(mode="json") for h in self.holders]
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -235,6 +307,9 @@ class Plan(_Frozen):
             "user_names": dict(sorted(self.user_names.items())),
             "sensitive_groups": list(self.sensitive_groups),
             "cost": {"requests": self.requests, "rate": self.rate},
+            "access": [a.model_dump(mode="json") for a in self.access],
+            "holders": [h.model_dump(mode="json") for h in self.holders],
+            "sensitive_changes": self.sensitive_changes,
         }
 
     def to_json(self) -> str:
@@ -253,6 +328,7 @@ class Plan(_Frozen):
             raise ConfigError(f"{source}: plan format_version must be {FORMAT_VERSION}")
         written_digest = data.pop("digest", None)
         data.pop("summary", None)
+        data.pop("sensitive_changes", None)  # derived from access
         cost = data.pop("cost", None)
         if isinstance(cost, dict):
             data["rate"] = cost.get("rate")

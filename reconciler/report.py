@@ -58,6 +58,8 @@ class ApplyReport(BaseModel):
     digest: str
     dry_run: bool
     results: tuple[ActionResult, ...] = ()
+    # userName of each opaque user key (policy.users.key: externalId), from the plan.
+    user_names: dict[str, str] = {}
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
@@ -74,6 +76,11 @@ class ApplyReport(BaseModel):
                     "resource": r.resource.value,
                     "action": r.kind.value,
                     "key": r.key,
+                    **(
+                        {"userName": self.user_names[r.key]}
+                        if r.resource is Resource.USER and r.key in self.user_names
+                        else {}
+                    ),
                     "id": r.live_id,
                     "outcome": r.outcome.value,
                     "reason": r.reason,

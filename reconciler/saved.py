@@ -144,6 +144,10 @@ def _group_differences(plan: Plan, action: Action, group: LiveGroup) -> list[str
         user_id = plan.user_ids.get(key)
         if user_id is not None and user_id not in group.member_ids:
             found.append(f"{_text(key)} is no longer a member (the plan removes it)")
+    for other in members.remove_other:
+        if other.id not in group.member_ids:
+            what = f"group {_text(other.group)}" if other.group is not None else _text(other.id)
+            found.append(f"{what} is no longer a member (the plan removes it)")
     return found
 
 

@@ -160,6 +160,8 @@ class ActionApplier:
         members = action.member_change
         add = self.users.of(members.add) if members else []
         remove = self.users.of(members.remove) if members else []
+        if members is not None:  # nested groups and unknown ids, removed by id
+            remove += [other.id for other in members.remove_other]
         if action.action is ActionKind.DELETE:
             writes.send(self._delete_group(action, writes, "delete group"))
             return None

@@ -85,7 +85,13 @@ class Executor:
             self._ended.get(i) or ActionResult(action=a, outcome=Outcome.SKIPPED, reason=NOT_SENT)
             for i, a in enumerate(plan.actions)
         )
-        return ApplyReport(target=plan.target, digest=plan.digest, dry_run=dry_run, results=results)
+        return ApplyReport(
+            target=plan.target,
+            digest=plan.digest,
+            dry_run=dry_run,
+            results=results,
+            user_names=plan.user_names,
+        )
 
     def _interrupted(self, plan: Plan, dry_run: bool, signum: int) -> ApplyInterruptedError:
         report = self._report(plan, dry_run)

@@ -8,6 +8,7 @@ stages, each a function from frozen inputs to a frozen result:
     users  → user actions (planner.users)
     groups → group actions and memberships (planner.groups)
     review → warnings about combinations of actions (planner.review)
+    access → who gains and loses which group, however the plan does it (planner.access)
     limits → the safety limits the plan exceeds (reconciler.limits)
 
 Only ``match`` relates file entries to live objects; the identity rules are in
@@ -18,15 +19,18 @@ counted in ``Plan.left_alone``; file entries it leaves alone are also warned abo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from reconciler.desired import DesiredState
 from reconciler.limits import LimitBases, check_limits
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Action, LeftAlone, Plan, Resource
+from reconciler.planner.access import AccessReview, review_access
 from reconciler.planner.context import PlanContext
 from reconciler.planner.groups import GroupPlan, plan_groups
+from reconciler.planner.identity import UserMatches
 from reconciler.planner.match_groups import match_groups
 from reconciler.planner.match_users import match_users
 from reconciler.planner.review import deactivated_members, inactive_joiners
@@ -39,9 +43,14 @@ __all__ = ["LEFT_ALONE_KEYS_KEPT", "PlanContext", "limit_bases", "plan"]
 LEFT_ALONE_KEYS_KEPT = 20
 
 
-def _stages(
-    desired: DesiredState, live: LiveSnapshot, context: PlanContext
-) -> tuple[UserPlan, GroupPlan]:
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    user_matches: UserMatches
+    users: UserPlan
+    groups: GroupPlan
+
+
+def _stages(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> _Staged:
     """match → users → groups."""
     policy = desired.policy
     user_matches = match_users(
@@ -52,9 +61,15 @@ def _stages(
     )
     users = plan_users(user_matches, policy.users, context)
     groups = plan_groups(
-        group_matches, desired.group_members(), policy.groups, users, user_matches, context
+        group_matches,
+        desired.group_members(),
+        policy.groups,
+        users,
+        user_matches,
+        context,
+        live,
     )
-    return users, groups
+    return _Staged(user_matches, users, groups)
 
 
 def limit_bases(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> LimitBases:
@@ -63,13 +78,15 @@ def limit_bases(desired: DesiredState, live: LiveSnapshot, context: PlanContext)
     ``apply --plan`` with the files re-checks a saved plan against the limits the
     files set, so a plan edited after review cannot pass them.
     """
-    return _bases(*_stages(desired, live, context))
+    staged = _stages(desired, live, context)
+    return _bases(staged.users, staged.groups)
 
 
 def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Plan:
     """Plan the actions that make ``live`` look like ``desired`` under ``desired.policy``."""
     policy = desired.policy
-    users, groups = _stages(desired, live, context)
+    staged = _stages(desired, live, context)
+    users, groups = staged.users, staged.groups
     actions = sorted(
         (*users.actions, *groups.actions), key=lambda a: (a.phase, a.key.lower(), a.key)
     )
@@ -80,6 +97,17 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
         *deactivated_members(actions, users, live.groups, key_attribute),
         *inactive_joiners(actions, desired.users, key_attribute, groups.moved),
     )
+    left_alone = _left_alone((*users.left_alone, *groups.left_alone))
+    names = _UserNames(desired, live) if key_attribute == "externalId" else None
+    globs = policy.groups.sensitive
+    review = review_access(
+        actions,
+        live,
+        users,
+        staged.user_matches,
+        lambda name: is_sensitive(name, globs),
+        names or {},
+    )
     result = Plan(
         target=context.target,
         dialect=context.dialect.name,
@@ -88,12 +116,14 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
         rate=context.rate,
         actions=tuple(actions),
         warnings=tuple(sorted(set(warnings), key=lambda w: (w.key.lower(), w.key, w.message))),
-        left_alone=_left_alone((*users.left_alone, *groups.left_alone)),
+        left_alone=left_alone,
         user_ids=_referenced_ids(actions, {**groups.carried_ids, **users.ids}),
-        user_names=_user_names(actions, desired, live) if key_attribute == "externalId" else {},
-        sensitive_groups=_sensitive(actions, policy.groups.sensitive),
+        user_names=names.of(_named_users(actions, left_alone, review)) if names else {},
+        sensitive_groups=_sensitive(actions, review, globs),
+        access=review.access,
+        holders=review.holders,
     )
-    bases = _bases(users, groups, policy.groups.sensitive)
+    bases = _bases(users, groups, globs)
     blocked = check_limits(result, policy.limits, bases)
     return result.model_copy(update={"blocked": blocked}) if blocked else result
 
@@ -141,29 +171,64 @@ def is_sensitive(name: str, globs: tuple[str, ...]) -> bool:
     return any(fnmatchcase(folded, glob.lower()) for glob in globs)
 
 
-def _sensitive(actions: Iterable[Action], globs: tuple[str, ...]) -> tuple[str, ...]:
-    """The groups of the actions that grant power, sorted."""
+def _sensitive(
+    actions: Iterable[Action], review: AccessReview, globs: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The groups of the actions, and those whose access they change, that grant power."""
     names: set[str] = set()
     for action in actions:
         if action.resource is Resource.GROUP:
             named = [action.key, *(str(c.before) for c in action.attribute_changes if c.before)]
             names.update(n for n in named if is_sensitive(n, globs))
+    for change in review.access:
+        names.update(change.sensitive)
     return tuple(sorted(names, key=lambda n: (n.lower(), n)))
 
 
-def _user_names(
-    actions: Iterable[Action], desired: DesiredState, live: LiveSnapshot
-) -> dict[str, str]:
-    """externalId -> userName for the users the actions name (views show both)."""
-    named: set[str] = set()
+class _UserNames(Mapping[str, str]):
+    """externalId -> userName, from the files first, then the directory; built on first use."""
+
+    def __init__(self, desired: DesiredState, live: LiveSnapshot) -> None:
+        self._desired, self._live = desired, live
+        self._names: dict[str, str] | None = None
+
+    def _table(self) -> dict[str, str]:
+        if self._names is None:
+            names = {u.externalId: u.userName for u in self._desired.users if u.externalId}
+            for user in self._live.users:
+                if user.externalId:
+                    names.setdefault(user.externalId, user.userName)
+            self._names = names
+        return self._names
+
+    def __getitem__(self, key: str) -> str:
+        return self._table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def of(self, keys: Iterable[str]) -> dict[str, str]:
+        """The userNames of these keys (views show both), sorted by key."""
+        table = self._table()
+        return {key: table[key] for key in sorted(set(keys)) if key in table}
+
+
+def _named_users(
+    actions: Iterable[Action], left_alone: Iterable[LeftAlone], review: AccessReview
+) -> Iterator[str]:
+    """Every user key a view names: the actions', their members', left alone, access."""
     for action in actions:
         if action.resource is Resource.USER:
-            named.add(action.key)
+            yield action.key
         change = action.member_change
         if change is not None:
-            named.update(change.add, change.remove)
-    names = {u.externalId: u.userName for u in desired.users if u.externalId}
-    for user in live.users:
-        if user.externalId:
-            names.setdefault(user.externalId, user.userName)
-    return {key: names[key] for key in sorted(named) if key in names}
+            yield from change.add
+            yield from change.remove
+    for entry in left_alone:
+        if entry.resource is Resource.USER:
+            yield from entry.keys
+    for person in review.access:
+        yield person.key

@@ -11,8 +11,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.desired import GroupSpec, GroupsPolicy
-from reconciler.live import LiveGroup
-from reconciler.plan import Action, ActionKind, Change, MemberChange, PlanWarning, Resource
+from reconciler.live import LiveGroup, LiveSnapshot
+from reconciler.plan import (
+    Action,
+    ActionKind,
+    Change,
+    MemberChange,
+    OtherMember,
+    PlanWarning,
+    Resource,
+)
 from reconciler.planner.context import PlanContext
 from reconciler.planner.identity import (
     FileGroupMatch,
@@ -26,6 +34,10 @@ from reconciler.scope import left_alone_reason
 
 PREVIOUS_NAME_HELD = "has a previous name of a group in the files (see warnings)"
 ADDITIVE_KEPT = "has members the files do not list (policy.groups.members: additive)"
+OTHERS_KEPT = (
+    "has members that are not users: nested groups or unknown ids (policy.groups.members: additive)"
+)
+OTHERS_SHOWN = 5  # non-user members named in one warning; the count is always complete
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,8 @@ class _Inputs:
     users: UserPlan
     user_matches: UserMatches
     wanted: Mapping[str, frozenset[str]]  # displayName -> folded member keys
+    live: LiveSnapshot
+    group_names: Mapping[str, str]  # live group id -> displayName
 
 
 def plan_groups(
@@ -73,15 +87,17 @@ def plan_groups(
     users: UserPlan,
     user_matches: UserMatches,
     context: PlanContext,
+    live: LiveSnapshot,
 ) -> GroupPlan:
     """Group actions for every file group and every live group, as the policy says."""
-    inputs = _Inputs(policy, context, users, user_matches, wanted)
+    group_names = {group.id: group.displayName for group in live.groups}
+    inputs = _Inputs(policy, context, users, user_matches, wanted, live, group_names)
     out = _Outcome()
     for match in matches.files:
         _file_group(match, inputs, out)
     shared: dict[str, list[str]] = {}
-    for live in matches.live:
-        _live_group(live, policy, out, shared)
+    for live_match in matches.live:
+        _live_group(live_match, policy, out, shared)
     for names in shared.values():
         if len(names) > 1:
             out.warn(min(names), "several live groups share this name; they are left alone")
@@ -164,20 +180,50 @@ class _Members:
     add: tuple[str, ...]
     remove: tuple[str, ...]
     kept: tuple[str, ...]  # manageable live members the files do not list, kept (additive)
+    # Live members that are not users (nested groups, unknown ids): removed under
+    # authoritative, kept (and warned about) under additive.
+    others: tuple[OtherMember, ...] = ()
 
 
 def _member_diff(spec: GroupSpec, group: LiveGroup, inputs: _Inputs) -> _Members:
     users = inputs.users
     key_of_id = users.key_of_id  # set operations, not a loop per member: groups are big
     wanted = inputs.wanted[spec.displayName] & users.members.keys()
-    live = set(map(key_of_id.__getitem__, group.member_ids & key_of_id.keys()))
+    managed = group.member_ids & key_of_id.keys()
+    live = set(map(key_of_id.__getitem__, managed))
     extra = live - wanted
     authoritative = inputs.policy.members == "authoritative"
     return _Members(
         add=_shown(users.members[k] for k in wanted - live),
         remove=_shown(users.members[k] for k in extra) if authoritative else (),
         kept=() if authoritative else _shown(users.members[k] for k in extra),
+        others=_others(group, managed, inputs) if len(managed) < len(group.member_ids) else (),
     )
+
+
+def _others(group: LiveGroup, managed: frozenset[str], inputs: _Inputs) -> tuple[OtherMember, ...]:
+    """The group's live members that are not users, nested groups by name first."""
+    found = [
+        OtherMember(id=member, group=inputs.group_names.get(member))
+        for member in group.member_ids - managed
+        if inputs.live.user_by_id(member) is None
+    ]
+    return tuple(sorted(found, key=lambda o: (o.group is None, (o.group or "").lower(), o.id)))
+
+
+def _warn_others(name: str, others: tuple[OtherMember, ...], out: _Outcome) -> None:
+    """Under additive, members that are not users stay: say so, for they hold access."""
+    named = [f"group {o.group}" if o.group is not None else f"id {o.id}" for o in others]
+    shown = ", ".join(named[:OTHERS_SHOWN])
+    if len(named) > OTHERS_SHOWN:
+        shown += f" and {len(named) - OTHERS_SHOWN} more"
+    out.warn(
+        name,
+        f"has {len(others)} member(s) that are not users of the directory ({shown}); "
+        "policy.groups.members: additive leaves them, and whoever they hold keeps the "
+        "group's access",
+    )
+    out.left_alone.append((Resource.GROUP, OTHERS_KEPT, name))
 
 
 def _update(
@@ -199,8 +245,13 @@ def _update(
     diff = _member_diff(spec, group, inputs)
     if diff.kept:
         out.left_alone.append((Resource.GROUP, ADDITIVE_KEPT, name))
-    if diff.add or diff.remove:
-        changes.append(MemberChange(add=diff.add, remove=diff.remove))
+    others: tuple[OtherMember, ...] = ()
+    if diff.others and inputs.policy.members == "authoritative":
+        others = diff.others
+    elif diff.others:
+        _warn_others(name, diff.others, out)
+    if diff.add or diff.remove or others:
+        changes.append(MemberChange(add=diff.add, remove=diff.remove, remove_other=others))
     if changes:
         out.actions.append(_on_group(ActionKind.UPDATE, name, group, changes))
 
@@ -225,7 +276,10 @@ def _rename_by_create(spec: GroupSpec, old: LiveGroup, inputs: _Inputs, out: _Ou
     users = inputs.users
     diff = _member_diff(spec, old, inputs)
     carried: dict[str, str] = {}
-    for member_id in sorted(old.member_ids - users.key_of_id.keys()):
+    authoritative = inputs.policy.members == "authoritative"
+    # Under authoritative, members that are not users stay behind with the old group.
+    others = {o.id for o in diff.others} if authoritative else set()
+    for member_id in sorted(old.member_ids - users.key_of_id.keys() - others):
         key = inputs.user_matches.carry_key(member_id)
         if key is None or key in users.ids or key in carried:
             out.warn(
@@ -248,7 +302,7 @@ def _rename_by_create(spec: GroupSpec, old: LiveGroup, inputs: _Inputs, out: _Ou
     )
     changes: list[Change | MemberChange] = [
         Change(path="displayName", before=old.displayName, after=name),
-        MemberChange(add=add, remove=diff.remove),
+        MemberChange(add=add, remove=diff.remove, remove_other=diff.others if others else ()),
     ]
     out.actions.append(_on_group(ActionKind.RENAME, name, old, changes))
 

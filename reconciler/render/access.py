@@ -1,81 +1,47 @@
-"""Access changes per person: who gains or loses which group, who loses or regains all.
+"""How the access review is written in the human views.
 
-A view derived from the plan's actions (not a second planner), for the reviewer's
-real question. One line per person, in every plan view; groups that
-``policy.groups.sensitive`` marks are flagged with ``!``.
+The review itself is plan data (``Plan.access``, ``Plan.holders``), worked out once by
+the planner (``reconciler.planner.access``); this module only words it, the same way
+in the terminal and in a pull request. Sensitive lines come first: they are what a
+reviewer must not miss.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
-
-from reconciler.plan import ActionKind, Plan, Resource
-
-# What happens to a person's access as a whole, by the user action that does it.
-_STATUS = {
-    ActionKind.CREATE: "new",
-    ActionKind.DEACTIVATE: "loses all access (deactivated)",
-    ActionKind.REACTIVATE: "regains access (reactivated)",
-    ActionKind.ADOPT: "existing account taken over",
-}
+from reconciler.plan import AccessChange, Holders, Plan
 
 
-@dataclass(frozen=True, slots=True)
-class AccessChange:
-    """One person's change of access."""
-
-    key: str
-    user_name: str | None  # beside an opaque key (policy.users.key: externalId)
-    gains: tuple[str, ...]
-    loses: tuple[str, ...]
-    status: str | None
-    sensitive: tuple[str, ...]  # the gained or lost groups that grant power
-
-
-def access_changes(plan: Plan) -> tuple[AccessChange, ...]:
-    """Every person whose access the plan changes, sorted by key."""
-    gains: dict[str, set[str]] = defaultdict(set)
-    loses: dict[str, set[str]] = defaultdict(set)
-    status: dict[str, str] = {}
-    for action in plan.actions:
-        if action.resource is Resource.USER and action.action in _STATUS:
-            status[action.key] = _STATUS[action.action]
-        change = action.member_change
-        if action.resource is Resource.GROUP and change is not None:
-            for key in change.add:
-                gains[key].add(action.key)
-            for key in change.remove:
-                loses[key].add(action.key)
-    powerful = {name.lower() for name in plan.sensitive_groups}
-    people = sorted({*gains, *loses, *status}, key=lambda k: (k.lower(), k))
-    return tuple(
-        AccessChange(
-            key=key,
-            user_name=plan.user_names.get(key),
-            gains=_sorted(gains[key]),
-            loses=_sorted(loses[key]),
-            status=status.get(key),
-            sensitive=_sorted(g for g in gains[key] | loses[key] if g.lower() in powerful),
-        )
-        for key in people
+def ordered_access(plan: Plan) -> tuple[AccessChange, ...]:
+    """The people whose access changes: those who gain or lose a sensitive group first."""
+    return (
+        *(a for a in plan.access if a.sensitive),
+        *(a for a in plan.access if not a.sensitive),
     )
 
 
-def _sorted(names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(names), key=lambda n: (n.lower(), n)))
+def person(key: str, user_name: str | None) -> str:
+    """``E1001 (alice@example.com)`` beside an opaque key, else the key."""
+    return f"{key} ({user_name})" if user_name and user_name != key else key
 
 
 def access_line(change: AccessChange) -> str:
-    """``alice@example.com  + engineering (sensitive)  - sales`` (plain text)."""
-    who = change.key + (f" ({change.user_name})" if change.user_name else "")
-    parts = [f"+ {g}{_flag(g, change)}" for g in change.gains]
-    parts += [f"- {g}{_flag(g, change)}" for g in change.loses]
+    """``alice@example.com  + engineering (sensitive)  - admins (via helpers)`` (plain text)."""
+    parts = [f"+ {g}{_notes(g, change)}" for g in change.gains]
+    parts += [f"- {g}{_notes(g, change)}" for g in change.loses]
     if change.status:
         parts.append(change.status)
-    return f"{who}  " + "  ".join(parts)
+    return f"{person(change.key, change.userName)}  " + "  ".join(parts)
 
 
-def _flag(group: str, change: AccessChange) -> str:
-    return " (sensitive)" if group in change.sensitive else ""
+def holders_line(holders: Holders) -> str:
+    """``site-admins: 2 -> 152 people``."""
+    noun = "person" if holders.after == 1 else "people"
+    return f"{holders.group}: {holders.before} -> {holders.after} {noun}"
+
+
+def _notes(group: str, change: AccessChange) -> str:
+    notes = ["sensitive"] if group in change.sensitive else []
+    via = change.via.get(group)
+    if via is not None:
+        notes.append(f"via {via}")
+    return f" ({', '.join(notes)})" if notes else ""

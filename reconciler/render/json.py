@@ -1,8 +1,9 @@
 """The machine views: the plan JSON (which *is* the plan) and the apply report JSON.
 
 Both are contracts for scripts and CI (docs/design.md "Plan JSON, format version 1").
-The plan's form is ``Plan.to_dict`` plus one derived key, an addition within format
-version 1: a change of a multi-valued attribute (``emails``, ``phoneNumbers``) also
+The plan's form is ``Plan.to_dict`` (its ``access`` and ``holders`` included: the
+planner's review, covered by the digest) plus one derived key, an addition within
+format version 1: a change of a multi-valued attribute (``emails``, ``phoneNumbers``) also
 lists its ``items``, what is added, removed and changed item by item. ``items``
 follows from ``before`` and ``after``, which the digest covers, so the digest leaves
 it out; reading a plan back (``parse_plan_json``) takes it off and refuses a file
@@ -19,7 +20,6 @@ from typing import Any
 from reconciler.errors import ConfigError
 from reconciler.itemdiff import ItemChange, item_changes
 from reconciler.plan import Change, MemberChange, Plan
-from reconciler.render.access import access_changes
 from reconciler.report import ApplyReport
 
 ITEMS_KEY = "items"
@@ -28,17 +28,6 @@ ITEMS_KEY = "items"
 def render_plan_json(plan: Plan) -> str:
     """The plan JSON, format version 1, byte-identical for equal plans."""
     data = plan.to_dict()
-    data["access"] = [
-        {
-            "key": a.key,
-            "userName": a.user_name,
-            "gains": list(a.gains),
-            "loses": list(a.loses),
-            "status": a.status,
-            "sensitive": list(a.sensitive),
-        }
-        for a in access_changes(plan)
-    ]
     for action, written in zip(plan.actions, data["actions"], strict=True):
         for change, entry in zip(action.changes, written["changes"], strict=True):
             items = _items(change)
@@ -57,14 +46,8 @@ def parse_plan_json(text: str, *, source: str = "plan") -> Plan:
         data = json.loads(text)
     except json.JSONDecodeError:
         return Plan.from_json(text, source=source)  # which says why it is no plan
-    access = data.pop("access", None) if isinstance(data, dict) else None
     written = _take_items(data)
     plan = Plan.from_json(json.dumps(data), source=source)
-    if access is not None and access != json.loads(render_plan_json(plan))["access"]:
-        raise ConfigError(
-            f"{source}: its access changes do not follow from its actions; "
-            "the file was edited or damaged"
-        )
     for (index, position), items in written.items():
         if items != _items(plan.actions[index].changes[position]):
             key = plan.actions[index].key

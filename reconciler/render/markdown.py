@@ -15,11 +15,11 @@ only through ``markdown_objects.escaped`` and ``code``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reconciler.plan import Action, ActionKind, Plan, PlanWarning, Resource
-from reconciler.render.access import access_changes, access_line
+from reconciler.plan import AccessChange, Action, ActionKind, Plan, PlanWarning, Resource
+from reconciler.render.access import access_line
 from reconciler.render.markdown_objects import code, escaped, object_block
 from reconciler.render.notation import (
     LEFT_ALONE_KEYS_SHOWN_IN_MARKDOWN,
@@ -28,6 +28,7 @@ from reconciler.render.notation import (
     cost_line,
     left_alone_keys,
     plural,
+    summary_line,
 )
 
 COMMENT_LIMIT = 65_000  # under GitHub's 65,536, with room for a bot's own footer
@@ -47,14 +48,15 @@ def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMM
     room = limit - len(top) - len(bottom) - len(tail) - note_room
     if room < 0:
         raise ValueError(f"a markdown plan needs more than {limit} characters for its header")
-    # Who gains and loses access, then the warnings, come before the details; each
-    # may take at most half of what is left.
-    access = _access(plan, room // 2)
+    # Who gains and loses access, then the warnings, come before the details. The
+    # sensitive lines may take all the room; the rest of the access section and the
+    # warnings at most half of what is left each.
+    access = _access(plan, room)
     room -= len(access)
     warnings = access + _warnings(plan.warnings, room // 2)
     room -= len(warnings) - len(access)
 
-    sections = _sections(plan.actions, room)
+    sections = _sections(plan.actions, room, plan.user_names)
     shown = _allocate(sections, room)
     details = "".join(s.render(n) for s, n in zip(sections, shown, strict=True) if n is not None)
     omitted = sum(s.total - (n or 0) for s, n in zip(sections, shown, strict=True))
@@ -63,19 +65,42 @@ def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMM
 
 
 def _access(plan: Plan, room: int) -> str:
-    """One line per person; a note says how many did not fit."""
-    changes = access_changes(plan)
-    if not changes:
+    """The sensitive groups' holders, then one line per person, sensitive lines first.
+
+    Sensitive lines are never cut to make room for anything else; the others may take
+    half of what the sensitive ones leave. A note says how many did not fit.
+    """
+    if not plan.access:
         return ""
-    out = "### Access changes\n\n"
-    for shown, change in enumerate(changes):
-        flag = "**sensitive** " if change.sensitive else ""
-        line = f"- {flag}{code(access_line(change))}\n"
-        if len(out) + len(line) + 80 > room:
-            out += f"- … and {len(changes) - shown} more people (see the JSON plan)\n"
-            break
-        out += line
+    out = ""
+    if plan.holders:
+        out += "### Sensitive groups\n\n"
+        for h in plan.holders:
+            noun = "person" if h.after == 1 else "people"
+            out += f"- **{code(h.group)}**: {h.before} → {h.after} {noun}\n"
+        out += "\n"
+    out += "### Access changes\n\n"
+    sensitive = [a for a in plan.access if a.sensitive]
+    others = [a for a in plan.access if not a.sensitive]
+    budget = room - 200  # the notes below, and the blank line
+    out, cut = _people(out, sensitive, budget, "**sensitive** ")
+    if cut:  # the sensitive lines alone exceed the comment: say how many are missing
+        out += f"- **… and {cut} more sensitive changes of access not shown** (see the JSON plan)\n"
+    if others:
+        out, cut = _people(out, others, len(out) + (budget - len(out)) // 2, "")
+        if cut:
+            out += f"- … and {cut} more people (see the JSON plan)\n"
     return out + "\n"
+
+
+def _people(out: str, changes: Sequence[AccessChange], budget: int, flag: str) -> tuple[str, int]:
+    """``out`` with as many access lines as fit in ``budget``; how many did not."""
+    for shown, change in enumerate(changes):
+        line = f"- {flag}{code(access_line(change))}\n"
+        if len(out) + len(line) > budget:
+            return out, len(changes) - shown
+        out += line
+    return out, 0
 
 
 # -- fixed parts ------------------------------------------------------------------------
@@ -136,6 +161,7 @@ def _summary(plan: Plan) -> str:
         + "|" + "---:|" * len(counts) + "\n"
         + "| " + " | ".join(str(n) for n in counts.values()) + " |\n\n"
         + cost_line(plan) + "\n\n"
+        + f"{summary_line(plan)}\n\n"
     )  # fmt: skip
 
 
@@ -149,7 +175,7 @@ def _left_alone(plan: Plan) -> str:
         "|---|---|---:|---|",
     ]
     for entry in plan.left_alone[:LEFT_ALONE_REASONS_SHOWN]:
-        keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN_IN_MARKDOWN)
+        keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN_IN_MARKDOWN, plan.user_names)
         named = ", ".join(code(k) for k in keys) + (
             f", … {unnamed} more" if keys and unnamed else ""
         )
@@ -217,7 +243,9 @@ class _Section:
         return f"_… and {hidden} more not shown._\n\n" if hidden else ""
 
 
-def _sections(actions: Sequence[Action], room: int) -> list[_Section]:
+def _sections(
+    actions: Sequence[Action], room: int, user_names: Mapping[str, str]
+) -> list[_Section]:
     # One section per kind and resource, kinds in summary-table order: users and
     # groups are different reviews, and each gets its own share of the room.
     grouped: dict[tuple[ActionKind, Resource], list[Action]] = {}
@@ -233,7 +261,7 @@ def _sections(actions: Sequence[Action], room: int) -> list[_Section]:
         for action in of_kind:
             if rendered > room:
                 break
-            blocks.append(object_block(action))
+            blocks.append(object_block(action, user_names))
             rendered += len(blocks[-1])
         title = f"<b>{_KIND_TITLE[kind]}</b>: {plural(len(of_kind), resource.value)}"
         opening = f"<details><summary>{title}</summary>\n\n"

@@ -13,12 +13,16 @@ a table of attributes (multi-valued ones item by item) and the members it moves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from reconciler.itemdiff import item_changes
-from reconciler.plan import Action, ActionKind, Change
+from reconciler.plan import Action, ActionKind, Change, Resource
 from reconciler.render.notation import (
     MEMBERS_SHOWN,
     adopt_sentence,
     format_value,
+    member_name,
+    other_member_name,
     printable,
     rename_sentence,
     renamed_from,
@@ -63,9 +67,10 @@ def _value(value: object) -> str:
     return "<em>(none)</em>" if value is None else code(format_value(value), VALUE_CHARS)
 
 
-def object_block(action: Action) -> str:
+def object_block(action: Action, user_names: Mapping[str, str] | None = None) -> str:
     """The markdown of one action, ending with a blank line."""
-    lines = [_object_heading(action), ""]
+    names = user_names or {}
+    lines = [_object_heading(action, names), ""]
     if action.action is ActionKind.ADOPT:
         lines += [_sentence(adopt_sentence(action, code, code)), ""]
     elif action.action is ActionKind.RENAME:
@@ -82,9 +87,14 @@ def object_block(action: Action) -> str:
     members = action.member_change
     if members is not None:
         added = "moved" if action.action is ActionKind.RENAME else "added"
-        for verb, keys in ((added, members.add), ("removed", members.remove)):
+        others = [other_member_name(o) for o in members.remove_other]
+        for verb, keys in (
+            (added, members.add),
+            ("removed that are not users", others),
+            ("removed", members.remove),
+        ):
             if keys:
-                listed = ", ".join(code(k) for k in keys[:MEMBERS_SHOWN])
+                listed = ", ".join(code(member_name(k, names)) for k in keys[:MEMBERS_SHOWN])
                 more = len(keys) - MEMBERS_SHOWN
                 lines += [
                     f"Members {verb} ({len(keys)}): {listed}"
@@ -94,8 +104,11 @@ def object_block(action: Action) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _object_heading(action: Action) -> str:
-    heading = f"**{action.resource.value}** {code(action.key)}"
+def _object_heading(action: Action, user_names: Mapping[str, str]) -> str:
+    key = action.key
+    if action.resource is Resource.USER:
+        key = member_name(key, user_names)
+    heading = f"**{action.resource.value}** {code(key)}"
     old_name = renamed_from(action)
     if old_name is not None:
         heading = f"**{action.resource.value}** {code(old_name)} → {code(action.key)}"

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.itemdiff import describe, item_changes
-from reconciler.plan import Action, ActionKind, Change, LeftAlone, Plan
+from reconciler.plan import Action, ActionKind, Change, LeftAlone, OtherMember, Plan, Resource
+from reconciler.render.access import person
 from reconciler.report import ApplyReport, Outcome
 
 # Terraform's symbols, which reviewers already read. An adopt changes an account that
@@ -81,13 +82,16 @@ def format_value(value: Any) -> str:
     return printable(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
-def action_label(action: Action) -> str:
+def action_label(action: Action, user_names: Mapping[str, str] | None = None) -> str:
     """``user alice@example.com``, ``group old-team (delete)``, ``group ops -> team (rename)``.
 
     Create and update read naturally from the symbol alone; every other kind names
-    itself, because ``~`` and ``-`` each stand for several kinds.
+    itself, because ``~`` and ``-`` each stand for several kinds. A user under an
+    opaque key has its userName beside it (``user E1001 (alice@example.com)``).
     """
     key = printable(action.key)
+    if action.resource is Resource.USER and user_names:
+        key = printable(person(action.key, user_names.get(action.key)))
     old_name = renamed_from(action)
     if old_name is not None:
         key = f"{printable(old_name)} -> {key}"
@@ -166,7 +170,22 @@ def summary_line(plan: Plan) -> str:
         return NO_CHANGES_WITH_WARNINGS if plan.warnings else NO_CHANGES
     counts = plan.summary
     parts = ", ".join(f"{count} to {kind}" for kind, count in counts.items())
+    sensitive = plan.sensitive_changes
+    if sensitive:
+        parts += f"; {plural(sensitive, 'sensitive change')}"
     return f"Plan: {parts}."
+
+
+def member_name(key: str, user_names: Mapping[str, str]) -> str:
+    """A member as the views list it: the key, with the userName beside an opaque one."""
+    return person(key, user_names.get(key))
+
+
+def other_member_name(other: OtherMember) -> str:
+    """A member that is not a user: ``group helpers (g-7)``, or its id and what it is."""
+    if other.group is not None:
+        return f"group {other.group} ({other.id})"
+    return f"{other.id} (no user or group of the directory)"
 
 
 def cost_line(plan: Plan) -> str:
@@ -195,7 +214,10 @@ def report_summary_line(report: ApplyReport) -> str:
     return f"Apply: {parts}."
 
 
-def left_alone_keys(entry: LeftAlone, shown: int) -> tuple[list[str], int]:
+def left_alone_keys(
+    entry: LeftAlone, shown: int, user_names: Mapping[str, str] | None = None
+) -> tuple[list[str], int]:
     """The first keys of a left-alone entry and how many of its objects go unnamed."""
-    keys = [printable(key) for key in entry.keys[:shown]]
+    names = user_names if user_names and entry.resource is Resource.USER else {}
+    keys = [printable(member_name(key, names)) for key in entry.keys[:shown]]
     return keys, max(entry.count - len(keys), 0)

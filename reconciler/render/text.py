@@ -9,8 +9,10 @@ is the CLI's decision.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from reconciler.plan import Action, ActionKind, Change, Plan
-from reconciler.render.access import access_changes, access_line
+from reconciler.render.access import access_line, holders_line, ordered_access
 from reconciler.render.notation import (
     DRY_RUN_NOTE,
     LEFT_ALONE_KEYS_SHOWN_IN_TEXT,
@@ -23,6 +25,8 @@ from reconciler.render.notation import (
     format_value,
     item_lines,
     left_alone_keys,
+    member_name,
+    other_member_name,
     printable,
     rename_sentence,
     report_summary_line,
@@ -76,14 +80,18 @@ def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
     if plan.actions:
         lines.append("")
         for action in plan.actions:
-            lines.extend(_action_lines(action, paint))
-    access = access_changes(plan)
-    if access:
+            lines.extend(_action_lines(action, paint, plan.user_names))
+    if plan.holders:
+        lines += ["", "Sensitive groups:"]
+        lines += [
+            paint(f"{SECTION_INDENT}{printable(holders_line(h))}", _RED) for h in plan.holders
+        ]
+    if plan.access:
         lines += ["", "Access changes:"]
         lines += [
             paint(f"{SECTION_INDENT}{printable(access_line(a))}", _RED) if a.sensitive
             else f"{SECTION_INDENT}{printable(access_line(a))}"
-            for a in access
+            for a in ordered_access(plan)
         ]  # fmt: skip
     if plan.warnings:
         lines += ["", "Warnings:"]
@@ -105,7 +113,7 @@ def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
     if plan.left_alone:
         lines += ["", "Left alone by policy:"]
         for entry in plan.left_alone:
-            keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN_IN_TEXT)
+            keys, unnamed = left_alone_keys(entry, LEFT_ALONE_KEYS_SHOWN_IN_TEXT, plan.user_names)
             named = ", ".join(keys) + (f", and {unnamed} more" if keys and unnamed else "")
             lines.append(
                 f"{SECTION_INDENT}{entry.resource.value}: {printable(entry.reason)}: "
@@ -135,7 +143,10 @@ def render_report_text(
         lines.append(f"Digest: {report.digest}")
     if report.results:
         lines.append("")
-        lines += [_result_line(r, paint, dry_run=report.dry_run) for r in report.results]
+        lines += [
+            _result_line(r, paint, report.user_names, dry_run=report.dry_run)
+            for r in report.results
+        ]
     lines += _failure_recap(report, paint)
     lines += ["", paint(report_summary_line(report), _BOLD)]
     return "\n".join(lines) + "\n"
@@ -148,7 +159,9 @@ def _failure_recap(report: ApplyReport, paint: _Painter) -> list[str]:
         return []
     lines = ["", f"Not applied ({len(missed)}):"]
     for result in missed:
-        what = f"{result.resource.value} {printable(result.key)} ({result.kind.value})"
+        what = action_label(result.action, report.user_names)
+        if result.kind in (ActionKind.CREATE, ActionKind.UPDATE):  # the others name their kind
+            what += f" ({result.kind.value})"
         reason = printable(result.reason or "")
         lines.append(paint(f"{SECTION_INDENT}{result.outcome.value}: {what}: {reason}", _RED))
     return lines
@@ -163,9 +176,9 @@ def _header(target: str, dialect: str | None, sandbox: bool) -> list[str]:
     return [line, SANDBOX_NOTE] if sandbox else [line]
 
 
-def _action_lines(action: Action, paint: _Painter) -> list[str]:
+def _action_lines(action: Action, paint: _Painter, user_names: Mapping[str, str]) -> list[str]:
     color = _KIND_COLOR[action.action]
-    lines = [paint(f"{SYMBOL[action.action]} {action_label(action)}", color)]
+    lines = [paint(f"{SYMBOL[action.action]} {action_label(action, user_names)}", color)]
     if action.action is ActionKind.ADOPT:
         lines.append(f"{ATTRIBUTE_INDENT}{adopt_sentence(action, format_value, printable)}")
     elif action.action is ActionKind.RENAME:
@@ -174,8 +187,12 @@ def _action_lines(action: Action, paint: _Painter) -> list[str]:
         lines += _change_lines(change, paint)
     members = action.member_change
     if members is not None:
-        lines += _member_lines(members.add, paint("+", _GREEN), "to add")
-        lines += _member_lines(members.remove, paint("-", _RED), "to remove")
+        added = [member_name(k, user_names) for k in members.add[:MEMBERS_SHOWN]]
+        # Members that are not users first: they are the ones a reviewer does not expect.
+        removed = [other_member_name(o) for o in members.remove_other[:MEMBERS_SHOWN]]
+        removed += [member_name(k, user_names) for k in members.remove[:MEMBERS_SHOWN]]
+        lines += _member_lines(added, paint("+", _GREEN), "to add", len(members.add))
+        lines += _member_lines(removed, paint("-", _RED), "to remove", members.removes)
     return lines
 
 
@@ -193,17 +210,20 @@ def _change_lines(change: Change, paint: _Painter) -> list[str]:
     return lines
 
 
-def _member_lines(keys: tuple[str, ...], symbol: str, verb: str) -> list[str]:
+def _member_lines(names: list[str], symbol: str, verb: str, total: int | None = None) -> list[str]:
     lines = [
-        f"{ATTRIBUTE_INDENT}members: {symbol} {printable(key)}" for key in keys[:MEMBERS_SHOWN]
+        f"{ATTRIBUTE_INDENT}members: {symbol} {printable(name)}" for name in names[:MEMBERS_SHOWN]
     ]
-    if len(keys) > MEMBERS_SHOWN:
-        lines.append(f"{ATTRIBUTE_INDENT}members: ... and {len(keys) - MEMBERS_SHOWN} more {verb}")
+    hidden = (len(names) if total is None else total) - len(lines)
+    if hidden > 0:
+        lines.append(f"{ATTRIBUTE_INDENT}members: ... and {hidden} more {verb}")
     return lines
 
 
-def _result_line(result: ActionResult, paint: _Painter, *, dry_run: bool) -> str:
-    head = f"{SYMBOL[result.kind]} {action_label(result.action)}: "
+def _result_line(
+    result: ActionResult, paint: _Painter, user_names: Mapping[str, str], *, dry_run: bool
+) -> str:
+    head = f"{SYMBOL[result.kind]} {action_label(result.action, user_names)}: "
     word = result.outcome.value
     if dry_run and result.outcome is Outcome.APPLIED:
         word = "would apply"

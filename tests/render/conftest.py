@@ -7,12 +7,14 @@ rewrites them from the current output (review the diff before committing it).
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from reconciler.plan import (
+    AccessChange,
     Action,
     ActionKind,
     Blocked,
@@ -23,6 +25,7 @@ from reconciler.plan import (
     PlanWarning,
     Resource,
 )
+from reconciler.planner.access import STATUS
 from reconciler.render import render_plan_markdown
 from reconciler.report import ActionResult, ApplyReport, Outcome
 
@@ -135,6 +138,18 @@ def representative_plan() -> Plan:
             ),
         ),
         user_ids={"bob@example.com": "u-2"},
+        # As the planner's access stage finds it: erin held old-team, which is deleted.
+        access=(
+            AccessChange(key="alice@example.com", gains=("engineering", "platform"), status="new"),
+            AccessChange(key="bob@example.com", loses=("platform",)),
+            AccessChange(
+                key="carol@example.com",
+                gains=("platform",),
+                status="regains access (reactivated)",
+            ),
+            AccessChange(key="dave@example.com", status="loses all access (deactivated)"),
+            AccessChange(key="erin@example.com", loses=("old-team",)),
+        ),
     )
 
 
@@ -219,6 +234,38 @@ def identity_plan() -> Plan:
         dialect="atlassian",
         actions=_ordered(actions),
         user_ids={"alice@example.com": "u-1", "bob@example.com": "u-2", "dan@example.com": "u-4"},
+        # A rename by create: the old group's holders lose it, the new group's gain it.
+        access=(
+            AccessChange(key="alice@example.com", gains=("operations",), loses=("ops",)),
+            AccessChange(
+                key="bob@example.com", gains=("operations",), status="existing account taken over"
+            ),
+            AccessChange(key="dan@example.com", loses=("ops",)),
+            AccessChange(key="eve@example.com", status="existing account taken over"),
+        ),
+    )
+
+
+def _plain_access(actions: list[Action]) -> tuple[AccessChange, ...]:
+    """The access review of actions on groups that nest no group and whose deletes empty
+    groups: gains and losses are the member changes, with each user action's status."""
+    gains: dict[str, list[str]] = defaultdict(list)
+    loses: dict[str, list[str]] = defaultdict(list)
+    status = {a.key: STATUS[a.action] for a in actions if a.resource is U and a.action in STATUS}
+    for action in actions:
+        change = action.member_change
+        for key in change.add if change else ():
+            gains[key].append(action.key)
+        for key in change.remove if change else ():
+            loses[key].append(action.key)
+    return tuple(
+        AccessChange(
+            key=key,
+            gains=tuple(sorted(gains[key])),
+            loses=tuple(sorted(loses[key])),
+            status=status.get(key),
+        )
+        for key in sorted({*gains, *loses, *status})
     )
 
 
@@ -301,6 +348,7 @@ def large_plan() -> Plan:
         target="https://api.atlassian.com/scim/directory/big",
         dialect="atlassian",
         actions=_ordered(actions),
+        access=_plain_access(actions),
         warnings=tuple(
             PlanWarning(key=f"w{n:03d}@example.com", message="is deactivated but stays a member")
             for n in range(300)
