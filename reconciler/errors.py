@@ -24,6 +24,7 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     │       ├── RetryAfterTooLongError  the server asks for a longer wait than reconciler gives
     │       └── ServerError           5xx (retryable)
     ├── StalePlanError             a saved plan no longer matches the directory or target
+    ├── LockHeldError              another apply against the same target is running
     ├── LimitExceededError         a safety limit blocks the plan (exit 3)
     ├── ApprovalError              the plan was not approved (no terminal, answer not "yes")
     └── ApplyInterruptedError      Ctrl-C or SIGTERM during an apply (130, 143)
@@ -182,6 +183,10 @@ class ServerError(ScimHTTPError):
 
 class StalePlanError(ReconcilerError):
     """A saved plan no longer matches the live directory, or was made for another target."""
+
+
+class LockHeldError(ReconcilerError):
+    """Another apply against the same target holds its lock on this machine (exit 1)."""
 
 
 class LimitExceededError(ReconcilerError):

@@ -6,9 +6,12 @@ JSON form (docs/design.md "Plan JSON, format version 1") *is* the plan. Actions 
 kept in execution order (``PHASES``), then by key, so every view is stable.
 
 ``digest`` covers the target, the actions (with the fingerprint of each live object
-an action was planned against), the user ids the actions refer to and the limits
-the plan exceeds: two plans with the same digest send the same requests to the
-same objects in the same state, and a saved plan cannot be edited past a limit.
+an action was planned against), the user ids the actions refer to, the limits the
+plan exceeds and everything a reviewer reads beside them (the access review, who an
+opaque key is): two plans with the same digest send the same requests to the same
+objects in the same state and read the same. It is a checksum, not a signature:
+``apply --plan`` with the files counts the limits again from the files and the
+directory, taking nothing from the plan but its actions.
 """
 
 from __future__ import annotations
@@ -282,8 +285,15 @@ class Plan(_Frozen):
         if self.token_env is not None:
             # Covered: an edited plan must not send another variable's secret.
             body["token_env"] = self.token_env
+        # Covered: what a reviewer reads beside the actions (the dialect in the header,
+        # who an opaque key is, which groups grant power, who gains and loses access).
+        # Left out, and never used to decide anything: warnings, left_alone, cost.
+        body["dialect"] = self.dialect
+        if self.user_names:
+            body["user_names"] = dict(sorted(self.user_names.items()))
+        if self.sensitive_groups:
+            body["sensitive_groups"] = list(self.sensitive_groups)
         if self.access or self.holders:
-            # Covered: what a reviewer approved includes who gains and loses access.
             body["access"] = [a.model_dump(mode="json") for a in self.access]
             body["holders"] = [h.model_dump(mode="json") for h in self.holders]
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)

@@ -29,6 +29,9 @@ class ActionResult(BaseModel):
     id: str | None = None  # the live id after the action (set by creates)
     attempts: int = 0
     duration_ms: float = 0.0
+    # A create answered 409 that took over the existing object (the files' policy
+    # allowed it, or it was the one meant): applied, but not as a new object.
+    adopted: bool = False
 
     @property
     def kind(self) -> ActionKind:
@@ -84,6 +87,7 @@ class ApplyReport(BaseModel):
                     "id": r.live_id,
                     "outcome": r.outcome.value,
                     "reason": r.reason,
+                    **({"adopted": True} if r.adopted else {}),
                     "attempts": r.attempts,
                     "duration_ms": round(r.duration_ms, 1),
                 }

@@ -34,8 +34,14 @@ def check_plan_target(plan: Plan, target_url: str) -> None:
         raise StalePlanError(f"the plan was made for {plan.target}, not for {target_url}")
 
 
-def verify_saved_plan(plan: Plan, client: ScimClient, target_url: str) -> None:
-    """Raise ``StalePlanError`` unless the directory is as it was when ``plan`` was made."""
+STALE = "the saved plan is stale; nothing was sent. Make a new plan."
+
+
+def verify_saved_plan(
+    plan: Plan, client: ScimClient, target_url: str, *, headline: str = STALE
+) -> None:
+    """Raise ``StalePlanError`` (``headline`` and the reasons) unless the directory is as it
+    was when ``plan`` was made."""
     check_plan_target(plan, target_url)
     reasons: list[str] = []
     referenced: dict[str, str] = {}
@@ -56,11 +62,7 @@ def verify_saved_plan(plan: Plan, client: ScimClient, target_url: str) -> None:
         shown = reasons[:MAX_REASONS]
         more = len(reasons) - len(shown)
         tail = f"\n  ... and {more} more" if more else ""
-        raise StalePlanError(
-            "the saved plan is stale; nothing was sent. Make a new plan.\n  "
-            + "\n  ".join(shown)
-            + tail
-        )
+        raise StalePlanError(headline + "\n  " + "\n  ".join(shown) + tail)
 
 
 def _action_reasons(plan: Plan, action: Action, client: ScimClient) -> list[str]:

@@ -33,6 +33,7 @@ ACTION_FIELDS = {
     "requests",
     "duration_ms",
     "reason",
+    "adopted",
     "dry_run",
 }
 

@@ -37,7 +37,7 @@ from reconciler.desired import (
 )
 from reconciler.live import LiveSnapshot
 from reconciler.plan import ActionKind, Plan, Resource
-from reconciler.planner import PlanContext, limit_bases, plan
+from reconciler.planner import PlanContext, limit_bases, plan, saved_plan_blocked
 from tests.directory_model import DirectoryModel, apply_plan
 
 PROPERTY = settings(
@@ -559,3 +559,18 @@ def test_a_plan_is_blocked_exactly_when_a_planned_count_exceeds_its_limit(
         if planned > allowed:
             expected.append((name, allowed, planned))
     assert [(b.limit, b.allowed, b.planned) for b in plan_.blocked] == expected
+    # A saved plan held to the files' limits is blocked exactly as the plan was, with
+    # nothing taken from it but its actions (apply --plan PATHS).
+    assert saved_plan_blocked(plan_, scenario.desired, live, scenario.context) == plan_.blocked
+    stripped = plan_.model_copy(update={"blocked": (), "access": (), "sensitive_groups": ()})
+    assert saved_plan_blocked(stripped, scenario.desired, live, scenario.context) == plan_.blocked
+    sensitive = scenario.desired.model_copy(
+        update={
+            "policy": policy.model_copy(
+                update={"groups": policy.groups.model_copy(update={"sensitive": ("e*", "OPS")})}
+            )
+        }
+    )
+    guarded = plan(sensitive, live, scenario.context)
+    edited = guarded.model_copy(update={"blocked": (), "access": (), "sensitive_groups": ()})
+    assert saved_plan_blocked(edited, sensitive, live, scenario.context) == guarded.blocked

@@ -8,6 +8,7 @@ apply itself, whose report is returned (or carried by ``ApplyInterruptedError``)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -15,15 +16,15 @@ from pathlib import Path
 from typing import Protocol
 
 from reconciler.app.loading import load_files
+from reconciler.app.lock import target_lock
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import ProgressBar, Runtime
 from reconciler.app.session import Session, opened, plan_live, read_live
 from reconciler.desired import DesiredState
 from reconciler.errors import ApprovalError, ConfigError, LimitExceededError
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
-from reconciler.limits import check_limits
 from reconciler.plan import Plan
-from reconciler.planner import PlanContext, limit_bases
+from reconciler.planner import PlanContext, saved_plan_blocked
 from reconciler.report import ApplyReport
 from reconciler.saved import check_plan_target, verify_saved_plan
 from reconciler.target import Target, resolve_target
@@ -61,7 +62,8 @@ class ApplyHooks(Protocol):
 
 def run_apply(request: ApplyRequest, runtime: Runtime, hooks: ApplyHooks) -> ApplyReport:
     """Plan (or take the saved plan), check it may go, apply it; the report."""
-    with _planned(request, runtime) as (session, plan_):
+    read_started = time.time()
+    with _planned(request, runtime) as (session, plan_, desired):
         hooks.planned(plan_, session.target)
         try:
             check_approval(plan_, request.approve)
@@ -70,27 +72,47 @@ def run_apply(request: ApplyRequest, runtime: Runtime, hooks: ApplyHooks) -> App
             raise
         if plan_.is_empty:
             return ApplyReport(target=plan_.target, digest=plan_.digest, dry_run=request.dry_run)
-        if not (request.auto_approve or request.dry_run):
+        if request.dry_run:
+            return _execute(plan_, session, request, hooks, desired)
+        asked = not request.auto_approve
+        if asked:
             hooks.confirm(plan_, session.target)
-        return _execute(plan_, session, request, hooks)
+        lock = target_lock(session.target.url, read_started=read_started, note=runtime.note)
+        with lock:
+            if asked:  # the yes may be hours old: the directory must still be as planned
+                _still_as_planned(plan_, session)
+            return _execute(plan_, session, request, hooks, desired)
+
+
+def _still_as_planned(plan_: Plan, session: Session) -> None:
+    verify_saved_plan(
+        plan_,
+        session.connection.client,
+        session.target.url,
+        headline="the directory changed while the plan waited for the confirmation; nothing "
+        "was sent. Run again to plan from the directory as it is now.",
+    )
 
 
 @contextmanager
-def _planned(request: ApplyRequest, runtime: Runtime) -> Iterator[tuple[Session, Plan]]:
-    """The session to apply in and the plan to apply: made from the files while the
-    directory is read (``pipeline``, as ``plan`` makes it), or the saved plan, verified."""
+def _planned(
+    request: ApplyRequest, runtime: Runtime
+) -> Iterator[tuple[Session, Plan, DesiredState]]:
+    """The session to apply in, the plan to apply and the files: a plan made from the
+    files while the directory is read (``pipeline``, as ``plan`` makes it), or the saved
+    plan, verified (with the files given, if any)."""
     if request.saved is None:
         if not request.paths:
             raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
         with read_while_loading(request.paths, request.target, runtime, rate=request.rate) as run:
             session = Session(run.target, run.connection)
-            yield session, plan_live(session, run.desired, run.live, runtime)
+            yield session, plan_live(session, run.desired, run.live, runtime), run.desired
         return
     desired, fallback = _desired(request, runtime)
     with opened(
         desired, request.target, runtime, paths=request.paths, rate=request.rate, fallback=fallback
     ) as session:
-        yield session, _the_plan(request, desired, session, runtime)
+        yield session, _the_plan(request, desired, session, runtime), desired
 
 
 def _desired(request: ApplyRequest, runtime: Runtime) -> tuple[DesiredState, str | None]:
@@ -131,7 +153,7 @@ def recheck_limits(
     """
     live = read_live(session, runtime)
     context = PlanContext(session.target.url, session.connection.dialect)
-    blocked = check_limits(saved, desired.policy.limits, limit_bases(desired, live, context))
+    blocked = saved_plan_blocked(saved, desired, live, context)
     if blocked and approve != saved.digest:
         limits = ", ".join(f"{b.limit} ({b.planned} > {b.allowed}: {b.basis})" for b in blocked)
         raise LimitExceededError(
@@ -158,10 +180,14 @@ def check_approval(plan_: Plan, approve: str | None) -> None:
 
 
 def _execute(
-    plan_: Plan, session: Session, request: ApplyRequest, hooks: ApplyHooks
+    plan_: Plan, session: Session, request: ApplyRequest, hooks: ApplyHooks, desired: DesiredState
 ) -> ApplyReport:
     connection = session.connection
-    writer = RecordingWriter() if request.dry_run else ScimWriter(connection.client)
+    writer = (
+        RecordingWriter()
+        if request.dry_run
+        else ScimWriter(connection.client, adopt=desired.policy.users.adopt)
+    )
     with hooks.applying(len(plan_.actions)) as bar:
         executor = Executor(
             writer,

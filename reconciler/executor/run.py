@@ -134,6 +134,7 @@ class Executor:
             id=new_id,
             attempts=writes.attempt,
             duration_ms=(time.monotonic() - started) * 1000,
+            adopted=action.action is ActionKind.CREATE and any(r.adopted for r in writes.results),
         )
         self._log(result, writes)
         with self._lock:
@@ -156,6 +157,7 @@ class Executor:
             requests=writes.requests,
             duration_ms=round(result.duration_ms, 1),
             reason=result.reason,
+            adopted=result.adopted,
             dry_run=self._dry_run,
         )
 

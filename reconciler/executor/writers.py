@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.errors import ConflictError, ProtocolError, ReconcilerError
 from reconciler.scim.client import ScimClient
@@ -27,10 +27,15 @@ class Writer(Protocol):
 
 
 class ScimWriter:
-    """Writes through a ``ScimClient``, which retries; a 409 on create may take over."""
+    """Writes through a ``ScimClient``, which retries; a 409 on create may take over.
 
-    def __init__(self, client: ScimClient) -> None:
+    ``adopt`` is the files' ``policy.users.adopt``: whether a user create answered 409
+    may take over an existing account that nothing shows to be the one meant.
+    """
+
+    def __init__(self, client: ScimClient, *, adopt: str = "never") -> None:
         self.client = client
+        self.adopt = adopt
 
     def write(self, request: WriteRequest) -> WriteResult:
         if request.method != "POST":
@@ -43,16 +48,20 @@ class ScimWriter:
             request, find_existing=lambda: find_by_key(self.client, request.resource_type, name)
         )
         if isinstance(result.error, ConflictError):
-            return self._take_over(request, name, result)
+            result = self._take_over(request, name, result)
+        if request.resource_type == "Groups" and result.error is None:
+            return self._alone(name, result)
         return result
 
     def _take_over(self, request: WriteRequest, name: str, conflict: WriteResult) -> WriteResult:
         """A create answered 409: take over the existing object if it is the one we meant.
 
-        It is, when a lookup by name finds it and it has the externalId the create sent
-        (or the create sent none): made by an earlier run that was stopped. Otherwise it
-        is someone else's account, and taking it over is an adoption, which a person
-        approves in a plan (docs/identity.md).
+        A group of that name is the one meant (an earlier run that was stopped, or an
+        apply running at the same time). A user is, when it has the externalId the
+        create sent: the same person. Without an externalId to tell, an existing
+        account is taken over only as ``policy.users.adopt`` allows (``always``, or
+        ``inactive`` for a deactivated one); otherwise it is someone else's account,
+        and taking it over is an adoption a person approves in a plan (docs/identity.md).
         """
         assert isinstance(conflict.error, ConflictError)
         try:
@@ -61,14 +70,11 @@ class ScimWriter:
             return replace(conflict, error=error)
         if existing is None:
             return conflict
-        wanted = (request.body or {}).get("externalId")
-        if wanted is not None and existing.get("externalId") != wanted:
-            refused = ConflictError(
-                f"{name} now belongs to an account with externalId "
-                f"{existing.get('externalId') or '(none)'}, not {wanted}; it was not "
-                "taken over. Plan again to see it.",
-                status=conflict.error.status,
-            )
+        refusal = (
+            self._refusal(request, name, existing) if request.resource_type == "Users" else None
+        )
+        if refusal is not None:
+            refused = ConflictError(refusal, status=conflict.error.status)
             refused.__cause__ = conflict.error
             return replace(conflict, error=refused)
         existing_id = existing.get("id")
@@ -78,6 +84,52 @@ class ScimWriter:
             )
             return replace(conflict, error=missing)
         return replace(conflict, id=existing_id, adopted=True, error=None, resource=existing)
+
+    def _refusal(self, request: WriteRequest, name: str, existing: dict[str, Any]) -> str | None:
+        """Why an existing account may not be taken over; None when it may."""
+        wanted = (request.body or {}).get("externalId")
+        held = existing.get("externalId")
+        if wanted is not None:
+            if held == wanted:
+                return None
+            return (
+                f"{name} now belongs to an account with externalId {held or '(none)'}, not "
+                f"{wanted}; it was not taken over. Plan again to see it."
+            )
+        active = existing.get("active") not in (False, "false", "False")
+        if self.adopt == "always" or (self.adopt == "inactive" and not active):
+            return None
+        state = "active" if active else "deactivated"
+        return (
+            f"{name} already exists ({state} account {existing.get('id')}), and the create "
+            "sent no externalId to show it is the account meant; it was not taken over "
+            f"(policy.users.adopt: {self.adopt}). Plan again to see it."
+        )
+
+    def _alone(self, name: str, created: WriteResult) -> WriteResult:
+        """A group just created must be the only one of its name; another apply at the
+        same time on a server that allows duplicates makes two."""
+        try:
+            found = self.client.find("Groups", "displayName", name)
+        except ReconcilerError as error:
+            return replace(created, error=error)
+        same = sorted(
+            str(g.get("id"))
+            for g in found
+            if isinstance(g.get("displayName"), str) and g["displayName"].lower() == name.lower()
+        )
+        if len(same) <= 1:
+            return created
+        return replace(
+            created,
+            error=ConflictError(
+                f"{len(same)} groups are named {name} now ({', '.join(same)}): another apply "
+                "ran at the same time, or someone created one, and this server allows "
+                f"duplicate names. Delete all but one of them by hand (this run made "
+                f"{created.id}), then plan again; run one apply per target at a time.",
+                status=409,
+            ),
+        )
 
 
 @dataclass

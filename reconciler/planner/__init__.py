@@ -26,7 +26,7 @@ from fnmatch import fnmatchcase
 from reconciler.desired import DesiredState
 from reconciler.limits import LimitBases, check_limits
 from reconciler.live import LiveSnapshot
-from reconciler.plan import Action, LeftAlone, Plan, Resource
+from reconciler.plan import Action, Blocked, LeftAlone, Plan, Resource
 from reconciler.planner.access import AccessReview, review_access
 from reconciler.planner.context import PlanContext
 from reconciler.planner.groups import GroupPlan, plan_groups
@@ -36,7 +36,7 @@ from reconciler.planner.match_users import match_users
 from reconciler.planner.review import deactivated_members, inactive_joiners
 from reconciler.planner.users import LeftAloneEntry, UserPlan, plan_users
 
-__all__ = ["LEFT_ALONE_KEYS_KEPT", "PlanContext", "limit_bases", "plan"]
+__all__ = ["LEFT_ALONE_KEYS_KEPT", "PlanContext", "limit_bases", "plan", "saved_plan_blocked"]
 
 # Keys the plan keeps per left-alone reason (the views show fewer: render.notation);
 # the count beside them is always complete.
@@ -73,13 +73,35 @@ def _stages(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> 
 
 
 def limit_bases(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> LimitBases:
-    """What the percentage limits of ``desired.policy`` are of, in this directory.
+    """What the percentage limits of ``desired.policy`` are of, in this directory."""
+    staged = _stages(desired, live, context)
+    return _bases(staged.users, staged.groups, desired.policy.groups.sensitive)
 
-    ``apply --plan`` with the files re-checks a saved plan against the limits the
-    files set, so a plan edited after review cannot pass them.
+
+def saved_plan_blocked(
+    saved: Plan, desired: DesiredState, live: LiveSnapshot, context: PlanContext
+) -> tuple[Blocked, ...]:
+    """The limits of ``desired.policy`` that a saved plan's actions exceed, in this directory.
+
+    ``apply --plan`` with the files holds a saved plan to the limits the files set.
+    Nothing is taken from the plan but its actions: its ``access`` (and so its
+    sensitive changes), ``blocked`` and ``sensitive_groups`` are worked out again from
+    the files and the live read, so a plan edited after review (its digest recomputed,
+    as anyone can) cannot pass a limit by leaving a change out of them.
     """
     staged = _stages(desired, live, context)
-    return _bases(staged.users, staged.groups)
+    globs = desired.policy.groups.sensitive
+    review = review_access(
+        saved.actions,
+        live,
+        staged.users,
+        staged.user_matches,
+        lambda name: is_sensitive(name, globs),
+        {},
+    )
+    recounted = saved.model_copy(update={"access": review.access})
+    bases = _bases(staged.users, staged.groups, globs)
+    return check_limits(recounted, desired.policy.limits, bases)
 
 
 def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Plan:

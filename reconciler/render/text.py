@@ -227,10 +227,14 @@ def _result_line(
     word = result.outcome.value
     if dry_run and result.outcome is Outcome.APPLIED:
         word = "would apply"
+    elif result.adopted:
+        word = "adopted"
     outcome = paint(word, _OUTCOME_COLOR[result.outcome])
     line = head + outcome
     if result.reason and result.outcome is not Outcome.APPLIED:
         line += f" — {printable(result.reason)}"
+    elif result.adopted:
+        line += " — it existed already (409); the existing object was taken over"
     if result.attempts > 1:
         line += f" ({result.attempts} attempts)"
     return line

@@ -403,6 +403,30 @@ def test_saved_plan_re_signed_past_the_files_limits_is_refused(
     assert approved.exit_code == 0, approved.stderr
 
 
+def test_saved_plan_edited_to_hide_a_sensitive_change_is_refused(
+    tmp_path: Path, sandbox: str
+) -> None:
+    """A plan blocked by max_sensitive_changes, edited to drop its access review,
+    sensitive_groups and blocked (digest made anew), is refused when applied with the
+    reviewed files: the limits are counted again from the files and the directory."""
+    files = files_with(
+        tmp_path,
+        "policy: {groups: {sensitive: [site-admins]}}\n"
+        "groups: [{displayName: site-admins, members: [new@example.com]}]",
+    )
+    run = reconciler("plan", str(files), "--target", sandbox, "--format", "json")
+    assert run.exit_code == 3, run.stderr
+    assert run.json()["sensitive_changes"] == 1
+    edited = {**run.json(), "blocked": [], "access": [], "holders": [], "sensitive_groups": []}
+    saved = tmp_path / "plan.json"
+    saved.write_text(_resigned(edited))
+    refused = reconciler("apply", str(files), "--plan", str(saved), "--auto-approve")
+    assert refused.exit_code == 3, refused.stderr
+    assert "exceeds limits the files set: max_sensitive_changes" in refused.stderr
+    with SandboxStore(sandbox.removeprefix("sandbox:")) as store:
+        assert store.list_groups(1, 10)[0] == 0  # nothing was sent
+
+
 def test_apply_of_a_saved_plan_reads_the_token_variable_the_plan_was_made_with(
     tmp_path: Path, scim2_tenant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

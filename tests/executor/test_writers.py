@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
 from reconciler.dialect import GENERIC
 from reconciler.errors import ConflictError
@@ -92,11 +93,31 @@ def test_409_on_an_account_with_another_externalid_is_not_taken_over() -> None:
     assert (result.id, result.adopted) == (None, False)
 
 
-def test_409_without_an_externalid_sent_takes_over_the_account_by_name() -> None:
-    """A create that sent no externalId takes over the account its userName names."""
-    existing = {"id": "u1", "userName": "Ann@Example.com", "externalId": "emp-2"}
-    result = writer_for(conflict_then(existing)).write(new_user(external_id=None))
-    assert (result.id, result.adopted) == ("u1", True)
+@pytest.mark.parametrize(
+    ("adopt", "active", "taken_over"),
+    [
+        pytest.param("never", True, False, id="never"),
+        pytest.param("never", False, False, id="never-deactivated"),
+        pytest.param("inactive", True, False, id="inactive-but-active"),
+        pytest.param("inactive", False, True, id="inactive-deactivated"),
+        pytest.param("always", True, True, id="always"),
+    ],
+)
+def test_409_without_an_externalid_sent_takes_over_only_as_the_adopt_policy_allows(
+    adopt: str, active: bool, taken_over: bool
+) -> None:
+    """A create that sent no externalId cannot show the account is the one meant: it is
+    taken over only as policy.users.adopt allows, else the write fails and says why."""
+    existing = {"id": "u1", "userName": "Ann@Example.com", "active": active}
+    writer = writer_for(conflict_then(existing))
+    writer.adopt = adopt
+    result = writer.write(new_user(external_id=None))
+    if taken_over:
+        assert (result.id, result.adopted, result.error) == ("u1", True, None)
+    else:
+        assert isinstance(result.error, ConflictError)
+        assert f"not taken over (policy.users.adopt: {adopt})" in str(result.error)
+        assert (result.id, result.adopted) == (None, False)
 
 
 def test_409_that_no_lookup_explains_stays_a_conflict() -> None:
