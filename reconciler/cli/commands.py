@@ -59,6 +59,7 @@ def main() -> None:
 
 @main.command()
 @paths_argument
+@target_option
 @click.option(
     "--format",
     "fmt",
@@ -68,16 +69,20 @@ def main() -> None:
     "shows inline on the pull request's diff (the default inside GitHub Actions).",
 )
 @global_options
-def validate(paths: tuple[Path, ...], fmt: str, output: Output) -> None:
+def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Output) -> None:
     """Check desired-state files without touching any directory.
 
-    Every problem is reported at once as file:line:column: path: message.
+    The files are checked for the target plan would use (--target, RECONCILER_TARGET,
+    the files' target, or the embedded sandbox): an attribute its API does not have
+    (on Atlassian: locale, userType, ...) is a problem. Every problem is reported at
+    once as file:line:column: path: message.
     """
-    from reconciler.app import load_files
+    from reconciler.app import run_validate
     from reconciler.scope import listed_but_left_alone
 
     output.annotate = fmt == "github"
-    desired = load_files(paths)
+    checked = run_validate(paths, target, output.runtime)
+    desired = checked.desired
     users = _count(len(desired.users), "user")
     groups = _count(len(desired.groups), "group")
     left_alone = listed_but_left_alone(desired)
@@ -86,8 +91,10 @@ def validate(paths: tuple[Path, ...], fmt: str, output: Output) -> None:
             f"warning: {resource} {name}: listed in the files but {reason}; "
             "a plan never applies its entry"
         )
+    unset = "".join(f"; {name} is not set" for name in checked.unset)
+    where = f"{checked.target.url} (dialect {checked.target.dialect.name}{unset})"
     tail = f"; {_count(len(left_alone), 'warning')}" if left_alone else ""
-    output.out(f"OK: {users} and {groups} are valid{tail}.")
+    output.out(f"OK: {users} and {groups} are valid for {where}{tail}.")
 
 
 def _count(n: int, noun: str) -> str:
