@@ -35,7 +35,7 @@ from reconciler.version import __version__
 if TYPE_CHECKING:  # imported where used: --help and --version stay fast
     from reconciler.app import ProgressBar
     from reconciler.plan import Plan
-    from reconciler.report import ApplyReport
+    from reconciler.report import ApplyReport, Approval
     from reconciler.target import Target
 
 
@@ -52,8 +52,8 @@ def main() -> None:
     local embedded sandbox at .reconciler/sandbox.db, so you can try it safely.
 
     Exit codes: 0 ok (no changes with --detailed-exitcode), 1 error (nothing was
-    changed), 2 changes pending (--detailed-exitcode), 3 refused by a safety limit,
-    4 apply finished but some actions failed.
+    changed), 2 changes pending (--detailed-exitcode), 3 refused by a safety limit or
+    an --approve of another plan, 4 apply finished but some actions failed.
     """
 
 
@@ -182,6 +182,12 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     help="Let exactly the plan with this digest through its safety limits.",
 )
 @click.option(
+    "--approved-by",
+    metavar="NAME",
+    help="Who approved the digest, recorded with it in the report and the summary event. "
+    "Default: the CI's actor (GITHUB_ACTOR, GITLAB_USER_LOGIN, BUILD_REQUESTEDFOR) when set.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
     default=4,
@@ -213,6 +219,7 @@ def apply(
     auto_approve: bool,
     dry_run: bool,
     approve: str | None,
+    approved_by: str | None,
     concurrency: int,
     rate: float | None,
     fmt: str,
@@ -233,6 +240,7 @@ def apply(
         saved=_read_plan(plan_file) if plan_file is not None else None,
         target=target,
         approve=_digest_argument(approve),
+        approved_by=approved_by,
         auto_approve=auto_approve,
         dry_run=dry_run,
         concurrency=concurrency,
@@ -258,13 +266,20 @@ def _report_summary(report: ApplyReport, started: float, code: int) -> None:
     from reconciler.report import Outcome
 
     counts = {outcome.value: report.count(outcome) for outcome in Outcome}
-    _summary_event("apply", started, code, report.target, report.digest, counts)
+    _summary_event("apply", started, code, report.target, report.digest, counts, **report.approval)
 
 
 def _summary_event(
-    command: str, started: float, code: int, target: str, digest: str, counts: dict[str, int]
+    command: str,
+    started: float,
+    code: int,
+    target: str,
+    digest: str,
+    counts: dict[str, int],
+    **approval: str,
 ) -> None:
-    """The one event a scheduled job is judged by: what it did, to what, how it ended."""
+    """The one event a scheduled job is judged by: what it did, to what, how it ended;
+    and, when a plan over a limit was let through, ``approved_digest`` and ``approved_by``."""
     import structlog
 
     structlog.get_logger("reconciler.cli").info(
@@ -273,6 +288,7 @@ def _summary_event(
         target=target,
         digest=digest,
         counts=counts,
+        **approval,
         duration_ms=round((time.monotonic() - started) * 1000, 1),
         exit_code=code,
     )
@@ -286,11 +302,12 @@ class _ApplyView:
         self.fmt = fmt
         self.output = output
         self.target: Target | None = None
+        self.approval: Approval | None = None
 
-    def planned(self, plan_: Plan, target: Target) -> None:
-        self.target = target
+    def planned(self, plan_: Plan, target: Target, approval: Approval | None) -> None:
+        self.target, self.approval = target, approval
         if self.fmt == "text":
-            self.output.out(render_plan(plan_, "text", target, self.output))
+            self.output.out(render_plan(plan_, "text", target, self.output, approval))
 
     def refused(self, plan_: Plan, target: Target) -> None:
         if self.fmt == "json":
@@ -298,7 +315,7 @@ class _ApplyView:
 
     def confirm(self, plan_: Plan, target: Target) -> None:
         if self.fmt == "json":  # the JSON goes to stdout after; the person reads this
-            self.output.err(render_plan(plan_, "text", target, self.output))
+            self.output.err(render_plan(plan_, "text", target, self.output, self.approval))
         _confirm(plan_, target)
 
     def applying(self, total: int) -> AbstractContextManager[ProgressBar]:
