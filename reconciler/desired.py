@@ -125,6 +125,14 @@ class UsersPolicy(_Strict):
             "deactivated accounts, or always take it over."
         ),
     )
+    email_follows_username: bool = Field(
+        default=False,
+        description=(
+            "When a plan changes an account's userName and the files do not manage its "
+            "emails, change its primary email with it (ann.archer@example.com -> "
+            "ann.smith@example.com) instead of warning that it stays."
+        ),
+    )
 
 
 class GroupsPolicy(_Strict):

@@ -27,6 +27,7 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     ├── LockHeldError              another apply against the same target is running
     ├── LimitExceededError         a safety limit blocks the plan (exit 3)
     ├── ApprovalError              the plan was not approved (no terminal, answer not "yes")
+    │   └── ApprovalMismatchError  ``--approve`` names another plan's digest (exit 3)
     └── ApplyInterruptedError      Ctrl-C or SIGTERM during an apply (130, 143)
 
 ``exit_code`` on each class is the process exit code the CLI uses for it. Every
@@ -197,6 +198,13 @@ class LimitExceededError(ReconcilerError):
 
 class ApprovalError(ReconcilerError):
     """The plan was not approved for apply."""
+
+
+class ApprovalMismatchError(ApprovalError):
+    """``--approve`` names another plan than the one made now (the directory or the files
+    changed since the review); nothing was sent, and a person must review the new plan."""
+
+    exit_code = 3  # like a blocked limit: "needs a human", not "broken"
 
 
 class ApplyInterruptedError(ReconcilerError):

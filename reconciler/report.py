@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from reconciler.plan import Action, ActionKind, Resource
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A plan over a safety limit let through by ``--approve``: the digest approved, and
+    who approved it when known (``--approved-by``, or the CI's actor variable)."""
+
+    digest: str
+    by: str | None = None
 
 
 class Outcome(StrEnum):
@@ -63,9 +73,27 @@ class ApplyReport(BaseModel):
     results: tuple[ActionResult, ...] = ()
     # userName of each opaque user key (policy.users.key: externalId), from the plan.
     user_names: dict[str, str] = {}
+    # Set only when the plan was over a safety limit and let through by --approve:
+    # the digest approved, and who approved it (--approved-by or the CI's actor), when known.
+    approved_digest: str | None = None
+    approved_by: str | None = None
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
+
+    def approved(self, approval: Approval | None) -> ApplyReport:
+        """This report with the approval that let its plan through, if any."""
+        if approval is None:
+            return self
+        update = {"approved_digest": approval.digest, "approved_by": approval.by}
+        return self.model_copy(update=update)
+
+    @property
+    def approval(self) -> dict[str, str]:
+        """``approved_digest`` and ``approved_by`` as the report and the logs carry them:
+        only those that are set."""
+        found = {"approved_digest": self.approved_digest, "approved_by": self.approved_by}
+        return {name: value for name, value in found.items() if value is not None}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +101,7 @@ class ApplyReport(BaseModel):
             "target": self.target,
             "digest": self.digest,
             "dry_run": self.dry_run,
+            **self.approval,
             "summary": {o.value: self.count(o) for o in Outcome},
             "results": [
                 {

@@ -294,6 +294,8 @@ def key_changes(draw: st.DrawFn, key: str, dialect: str) -> KeyChange:
             key=key,
             unmanaged=draw(st.sampled_from(("ignore", "deactivate"))),
             adopt=draw(st.sampled_from(("never", "inactive", "always"))),
+            # Renamed and re-keyed accounts' primary emails follow, or stay with a warning.
+            email_follows_username=draw(st.booleans()),
         ),
         groups=GroupsPolicy(
             unmanaged=draw(st.sampled_from(("ignore", "delete"))),

@@ -21,7 +21,7 @@ from reconciler.desired import TargetSpec
 from reconciler.errors import DesiredStateError, ServerError
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
-from reconciler.report import Outcome
+from reconciler.report import Approval, Outcome
 from reconciler.sandbox import SandboxStore, sandbox_transport
 from reconciler.scim.retry import RetryPolicy
 from reconciler.snapshot import read_snapshot
@@ -167,8 +167,8 @@ def test_users_narrowed_to_what_the_files_manage_plan_as_whole_ones(tmp_path: Pa
 class _Going:
     """Apply hooks that show nothing and never ask (``--auto-approve``)."""
 
-    def planned(self, plan_: Plan, target: Target) -> None:
-        self.plan = plan_
+    def planned(self, plan_: Plan, target: Target, approval: Approval | None) -> None:
+        self.plan, self.approval = plan_, approval
 
     def refused(self, plan_: Plan, target: Target) -> None:
         raise AssertionError("no limit refuses this plan")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.app.apply import ApplyHooks, ApplyRequest, run_apply
+    from reconciler.app.checking import Validated, run_validate
     from reconciler.app.loading import load_files
     from reconciler.app.runtime import ProgressBar, Runtime
     from reconciler.app.session import (
@@ -25,12 +26,13 @@ if TYPE_CHECKING:
         run_plan,
     )
 
-# Imported on first use: ``validate`` needs only ``load_files``, not HTTP.
+# Imported on first use: each command imports what it needs.
 _FROM = {
     "ApplyHooks": "apply", "ApplyRequest": "apply", "run_apply": "apply",
     "load_files": "loading", "Planned": "session", "ProgressBar": "runtime",
     "Runtime": "runtime", "Session": "session", "opened": "session",
     "read_live": "session", "run_export": "session", "run_plan": "session",
+    "Validated": "checking", "run_validate": "checking",
 }  # fmt: skip
 
 
@@ -48,10 +50,12 @@ __all__ = [
     "ProgressBar",
     "Runtime",
     "Session",
+    "Validated",
     "load_files",
     "opened",
     "read_live",
     "run_apply",
     "run_export",
     "run_plan",
+    "run_validate",
 ]

@@ -9,7 +9,7 @@ apply itself, whose report is returned (or carried by ``ApplyInterruptedError``)
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +21,16 @@ from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import ProgressBar, Runtime
 from reconciler.app.session import Session, opened, plan_live, read_live
 from reconciler.desired import DesiredState
-from reconciler.errors import ApprovalError, ConfigError, LimitExceededError
+from reconciler.errors import (
+    ApplyInterruptedError,
+    ApprovalMismatchError,
+    ConfigError,
+    LimitExceededError,
+)
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
-from reconciler.plan import Plan
+from reconciler.plan import Blocked, Plan
 from reconciler.planner import PlanContext, saved_plan_blocked
-from reconciler.report import ApplyReport
+from reconciler.report import ApplyReport, Approval
 from reconciler.saved import check_plan_target, verify_saved_plan
 from reconciler.target import Target, resolve_target
 
@@ -38,6 +43,7 @@ class ApplyRequest:
     saved: Plan | None = None  # apply --plan: this plan exactly
     target: str | None = None  # --target
     approve: str | None = None  # --approve DIGEST
+    approved_by: str | None = None  # --approved-by NAME (else the CI's actor variable)
     auto_approve: bool = False
     dry_run: bool = False
     concurrency: int = 4
@@ -47,8 +53,9 @@ class ApplyRequest:
 class ApplyHooks(Protocol):
     """How the caller shows a plan and asks about it."""
 
-    def planned(self, plan: Plan, target: Target) -> None:
-        """The plan that is about to be judged (limits, approval)."""
+    def planned(self, plan: Plan, target: Target, approval: Approval | None) -> None:
+        """The plan that is about to be judged (limits, approval); ``approval``: the
+        ``--approve`` that lets it through its limits, if it is over any and approved."""
 
     def refused(self, plan: Plan, target: Target) -> None:
         """The plan a limit refuses; the error follows."""
@@ -61,27 +68,34 @@ class ApplyHooks(Protocol):
 
 
 def run_apply(request: ApplyRequest, runtime: Runtime, hooks: ApplyHooks) -> ApplyReport:
-    """Plan (or take the saved plan), check it may go, apply it; the report."""
+    """Plan (or take the saved plan), check it may go, apply it; the report.
+
+    A plan over a safety limit that ``--approve`` lets through is recorded as such in
+    the report (``approved_digest``, ``approved_by``): an access review's audit trail.
+    """
+    by = approver(request.approved_by, runtime.env)
     read_started = time.time()
-    with _planned(request, runtime) as (session, plan_, desired):
-        hooks.planned(plan_, session.target)
+    with _planned(request, runtime) as (session, plan_, desired, over_limits):
+        approved = over_limits and request.approve == plan_.digest
+        approval = Approval(plan_.digest, by) if approved else None
+        hooks.planned(plan_, session.target, approval)
         try:
             check_approval(plan_, request.approve)
-        except LimitExceededError:
+        except (LimitExceededError, ApprovalMismatchError):
             hooks.refused(plan_, session.target)
             raise
         if plan_.is_empty:
             return ApplyReport(target=plan_.target, digest=plan_.digest, dry_run=request.dry_run)
+        going = _Going(plan_, session, request, hooks, desired, approval)
         if request.dry_run:
-            return _execute(plan_, session, request, hooks, desired)
+            return going.execute()
         asked = not request.auto_approve
         if asked:
             hooks.confirm(plan_, session.target)
-        lock = target_lock(session.target.url, read_started=read_started, note=runtime.note)
-        with lock:
+        with target_lock(session.target.url, read_started=read_started, note=runtime.note):
             if asked:  # the yes may be hours old: the directory must still be as planned
                 _still_as_planned(plan_, session)
-            return _execute(plan_, session, request, hooks, desired)
+            return going.execute()
 
 
 def _still_as_planned(plan_: Plan, session: Session) -> None:
@@ -94,25 +108,52 @@ def _still_as_planned(plan_: Plan, session: Session) -> None:
     )
 
 
+# CI variables that name the person who started the run, asked in this order when
+# --approved-by is not given: GitHub Actions, GitLab CI/CD, Azure Pipelines.
+ACTOR_VARIABLES = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR")
+_MAX_NAME = 200
+
+
+def approver(named: str | None, env: Mapping[str, str]) -> str | None:
+    """Who approves a plan over its limits: ``named`` (``--approved-by``), else the first
+    CI actor variable that is set, else nobody known. A record of what the run was told,
+    not a check of who runs it."""
+    if named is not None:
+        name = named.strip()
+        if not name or len(name) > _MAX_NAME or not name.isprintable():
+            raise ConfigError(
+                f"--approved-by needs a name of 1 to {_MAX_NAME} printable characters"
+            )
+        return name
+    for variable in ACTOR_VARIABLES:
+        value = env.get(variable, "").strip()
+        if value and len(value) <= _MAX_NAME and value.isprintable():
+            return value
+    return None
+
+
 @contextmanager
 def _planned(
     request: ApplyRequest, runtime: Runtime
-) -> Iterator[tuple[Session, Plan, DesiredState]]:
-    """The session to apply in, the plan to apply and the files: a plan made from the
-    files while the directory is read (``pipeline``, as ``plan`` makes it), or the saved
-    plan, verified (with the files given, if any)."""
+) -> Iterator[tuple[Session, Plan, DesiredState, bool]]:
+    """The session to apply in, the plan to apply, the files, and whether the plan is over
+    a limit: made from the files while the directory is read (``pipeline``, as ``plan``
+    makes it), or the saved plan, verified (over a limit as saved, or as the files given
+    with it set)."""
     if request.saved is None:
         if not request.paths:
             raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
         with read_while_loading(request.paths, request.target, runtime, rate=request.rate) as run:
             session = Session(run.target, run.connection)
-            yield session, plan_live(session, run.desired, run.live, runtime), run.desired
+            plan_ = plan_live(session, run.desired, run.live, runtime)
+            yield session, plan_, run.desired, bool(plan_.blocked)
         return
     desired, fallback = _desired(request, runtime)
     with opened(
         desired, request.target, runtime, paths=request.paths, rate=request.rate, fallback=fallback
     ) as session:
-        yield session, _the_plan(request, desired, session, runtime), desired
+        saved, over_limits = _the_plan(request, desired, session, runtime)
+        yield session, saved, desired, over_limits
 
 
 def _desired(request: ApplyRequest, runtime: Runtime) -> tuple[DesiredState, str | None]:
@@ -134,19 +175,22 @@ def _desired(request: ApplyRequest, runtime: Runtime) -> tuple[DesiredState, str
 
 def _the_plan(
     request: ApplyRequest, desired: DesiredState, session: Session, runtime: Runtime
-) -> Plan:
+) -> tuple[Plan, bool]:
+    """The saved plan, verified, and whether it is over a limit."""
     saved = request.saved
     assert saved is not None, "a plan from files is made while the directory is read"
     verify_saved_plan(saved, session.connection.client, session.target.url)
+    over = bool(saved.blocked)
     if request.paths:
-        recheck_limits(saved, desired, session, runtime, request.approve)
-    return saved
+        over = bool(recheck_limits(saved, desired, session, runtime, request.approve)) or over
+    return saved, over
 
 
 def recheck_limits(
     saved: Plan, desired: DesiredState, session: Session, runtime: Runtime, approve: str | None
-) -> None:
-    """Hold a saved plan to the limits of the files given with it.
+) -> tuple[Blocked, ...]:
+    """Hold a saved plan to the limits of the files given with it; the limits it
+    exceeds (let through only when ``approve`` is its digest).
 
     The digest shows a plan was not changed by accident; it is no signature. A plan
     edited past the limits the reviewed files set is refused like a blocked plan.
@@ -160,13 +204,14 @@ def recheck_limits(
             f"the saved plan exceeds limits the files set: {limits}; nothing was sent. "
             f"If it is intended, run again with --approve {saved.digest}"
         )
+    return blocked
 
 
 def check_approval(plan_: Plan, approve: str | None) -> None:
     """A plan over a limit goes only with its digest approved; an approval of another
     plan (the directory or the files changed since the review) stops everything."""
     if approve is not None and approve != plan_.digest:
-        raise ApprovalError(
+        raise ApprovalMismatchError(
             f"--approve {approve} does not match this plan ({plan_.digest}); the plan "
             "changed since it was approved, and nothing was sent. Review the new plan and "
             "approve its digest."
@@ -179,20 +224,39 @@ def check_approval(plan_: Plan, approve: str | None) -> None:
         )
 
 
-def _execute(
-    plan_: Plan, session: Session, request: ApplyRequest, hooks: ApplyHooks, desired: DesiredState
-) -> ApplyReport:
-    connection = session.connection
+@dataclass(frozen=True, slots=True)
+class _Going:
+    """An apply that may go: what ``_execute`` needs, gathered once."""
+
+    plan: Plan
+    session: Session
+    request: ApplyRequest
+    hooks: ApplyHooks
+    desired: DesiredState
+    approval: Approval | None
+
+    def execute(self) -> ApplyReport:
+        return _execute(self)
+
+
+def _execute(going: _Going) -> ApplyReport:
+    plan_, request, approval = going.plan, going.request, going.approval
+    connection = going.session.connection
     writer = (
         RecordingWriter()
         if request.dry_run
-        else ScimWriter(connection.client, adopt=desired.policy.users.adopt)
+        else ScimWriter(connection.client, adopt=going.desired.policy.users.adopt)
     )
-    with hooks.applying(len(plan_.actions)) as bar:
+    with going.hooks.applying(len(plan_.actions)) as bar:
         executor = Executor(
             writer,
             dialect=connection.dialect,
             concurrency=request.concurrency,
             on_result=lambda _result: bar.advance(),
         )
-        return executor.execute(plan_, dry_run=request.dry_run)
+        try:
+            return executor.execute(plan_, dry_run=request.dry_run).approved(approval)
+        except ApplyInterruptedError as stopped:  # what ended was let through all the same
+            if isinstance(stopped.report, ApplyReport):
+                stopped.report = stopped.report.approved(approval)
+            raise

@@ -35,7 +35,7 @@ from reconciler.version import __version__
 if TYPE_CHECKING:  # imported where used: --help and --version stay fast
     from reconciler.app import ProgressBar
     from reconciler.plan import Plan
-    from reconciler.report import ApplyReport
+    from reconciler.report import ApplyReport, Approval
     from reconciler.target import Target
 
 
@@ -52,13 +52,14 @@ def main() -> None:
     local embedded sandbox at .reconciler/sandbox.db, so you can try it safely.
 
     Exit codes: 0 ok (no changes with --detailed-exitcode), 1 error (nothing was
-    changed), 2 changes pending (--detailed-exitcode), 3 refused by a safety limit,
-    4 apply finished but some actions failed.
+    changed), 2 changes pending (--detailed-exitcode), 3 refused by a safety limit or
+    an --approve of another plan, 4 apply finished but some actions failed.
     """
 
 
 @main.command()
 @paths_argument
+@target_option
 @click.option(
     "--format",
     "fmt",
@@ -68,16 +69,20 @@ def main() -> None:
     "shows inline on the pull request's diff (the default inside GitHub Actions).",
 )
 @global_options
-def validate(paths: tuple[Path, ...], fmt: str, output: Output) -> None:
+def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Output) -> None:
     """Check desired-state files without touching any directory.
 
-    Every problem is reported at once as file:line:column: path: message.
+    The files are checked for the target plan would use (--target, RECONCILER_TARGET,
+    the files' target, or the embedded sandbox): an attribute its API does not have
+    (on Atlassian: locale, userType, ...) is a problem. Every problem is reported at
+    once as file:line:column: path: message.
     """
-    from reconciler.app import load_files
+    from reconciler.app import run_validate
     from reconciler.scope import listed_but_left_alone
 
     output.annotate = fmt == "github"
-    desired = load_files(paths)
+    checked = run_validate(paths, target, output.runtime)
+    desired = checked.desired
     users = _count(len(desired.users), "user")
     groups = _count(len(desired.groups), "group")
     left_alone = listed_but_left_alone(desired)
@@ -86,8 +91,10 @@ def validate(paths: tuple[Path, ...], fmt: str, output: Output) -> None:
             f"warning: {resource} {name}: listed in the files but {reason}; "
             "a plan never applies its entry"
         )
+    unset = "".join(f"; {name} is not set" for name in checked.unset)
+    where = f"{checked.target.url} (dialect {checked.target.dialect.name}{unset})"
     tail = f"; {_count(len(left_alone), 'warning')}" if left_alone else ""
-    output.out(f"OK: {users} and {groups} are valid{tail}.")
+    output.out(f"OK: {users} and {groups} are valid for {where}{tail}.")
 
 
 def _count(n: int, noun: str) -> str:
@@ -175,6 +182,12 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     help="Let exactly the plan with this digest through its safety limits.",
 )
 @click.option(
+    "--approved-by",
+    metavar="NAME",
+    help="Who approved the digest, recorded with it in the report and the summary event. "
+    "Default: the CI's actor (GITHUB_ACTOR, GITLAB_USER_LOGIN, BUILD_REQUESTEDFOR) when set.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
     default=4,
@@ -206,6 +219,7 @@ def apply(
     auto_approve: bool,
     dry_run: bool,
     approve: str | None,
+    approved_by: str | None,
     concurrency: int,
     rate: float | None,
     fmt: str,
@@ -226,6 +240,7 @@ def apply(
         saved=_read_plan(plan_file) if plan_file is not None else None,
         target=target,
         approve=_digest_argument(approve),
+        approved_by=approved_by,
         auto_approve=auto_approve,
         dry_run=dry_run,
         concurrency=concurrency,
@@ -251,13 +266,20 @@ def _report_summary(report: ApplyReport, started: float, code: int) -> None:
     from reconciler.report import Outcome
 
     counts = {outcome.value: report.count(outcome) for outcome in Outcome}
-    _summary_event("apply", started, code, report.target, report.digest, counts)
+    _summary_event("apply", started, code, report.target, report.digest, counts, **report.approval)
 
 
 def _summary_event(
-    command: str, started: float, code: int, target: str, digest: str, counts: dict[str, int]
+    command: str,
+    started: float,
+    code: int,
+    target: str,
+    digest: str,
+    counts: dict[str, int],
+    **approval: str,
 ) -> None:
-    """The one event a scheduled job is judged by: what it did, to what, how it ended."""
+    """The one event a scheduled job is judged by: what it did, to what, how it ended;
+    and, when a plan over a limit was let through, ``approved_digest`` and ``approved_by``."""
     import structlog
 
     structlog.get_logger("reconciler.cli").info(
@@ -266,6 +288,7 @@ def _summary_event(
         target=target,
         digest=digest,
         counts=counts,
+        **approval,
         duration_ms=round((time.monotonic() - started) * 1000, 1),
         exit_code=code,
     )
@@ -279,11 +302,12 @@ class _ApplyView:
         self.fmt = fmt
         self.output = output
         self.target: Target | None = None
+        self.approval: Approval | None = None
 
-    def planned(self, plan_: Plan, target: Target) -> None:
-        self.target = target
+    def planned(self, plan_: Plan, target: Target, approval: Approval | None) -> None:
+        self.target, self.approval = target, approval
         if self.fmt == "text":
-            self.output.out(render_plan(plan_, "text", target, self.output))
+            self.output.out(render_plan(plan_, "text", target, self.output, approval))
 
     def refused(self, plan_: Plan, target: Target) -> None:
         if self.fmt == "json":
@@ -291,7 +315,7 @@ class _ApplyView:
 
     def confirm(self, plan_: Plan, target: Target) -> None:
         if self.fmt == "json":  # the JSON goes to stdout after; the person reads this
-            self.output.err(render_plan(plan_, "text", target, self.output))
+            self.output.err(render_plan(plan_, "text", target, self.output, self.approval))
         _confirm(plan_, target)
 
     def applying(self, total: int) -> AbstractContextManager[ProgressBar]:

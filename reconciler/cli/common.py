@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from reconciler.errors import (
+    ApprovalMismatchError,
     AuthenticationError,
     ConfigError,
     DesiredStateError,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # imported where used: --help and --version stay fast
     from reconciler.app import Runtime
     from reconciler.plan import Plan
     from reconciler.progress import Progress
+    from reconciler.report import Approval
     from reconciler.target import Target
 
 
@@ -179,7 +181,7 @@ def _report_error(error: ReconcilerError, output: Output) -> None:
                 )  # fmt: skip
             if output.annotate or _in_github_actions():
                 output.out(github_annotation(problem))
-    if isinstance(error, LimitExceededError):
+    if isinstance(error, LimitExceededError | ApprovalMismatchError):  # exit 3: a person decides
         output.error("refused", str(error), error.exit_code)
         return
     hint = ""
@@ -282,11 +284,14 @@ def write_atomically(path: Path, text: str) -> None:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def render_plan(plan_: Plan, fmt: str, target: Target, output: Output) -> str:
+def render_plan(
+    plan_: Plan, fmt: str, target: Target, output: Output, approval: Approval | None = None
+) -> str:
+    """The plan in ``fmt``; ``approval``: the --approve that lets it through its limits."""
     from reconciler.render import render_plan_json, render_plan_markdown, render_plan_text
 
     if fmt == "json":
         return render_plan_json(plan_)
     if fmt == "markdown":
         return render_plan_markdown(plan_, sandbox=target.is_sandbox)
-    return render_plan_text(plan_, color=output.color, sandbox=target.is_sandbox)
+    return render_plan_text(plan_, color=output.color, sandbox=target.is_sandbox, approval=approval)

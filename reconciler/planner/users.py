@@ -20,6 +20,7 @@ from reconciler.ownership import (
 )
 from reconciler.plan import Action, ActionKind, Change, PlanWarning, Resource
 from reconciler.planner.context import PlanContext
+from reconciler.planner.follow import EmailFollower
 from reconciler.planner.identity import (
     SHARED_KEY,
     FileUserMatch,
@@ -96,8 +97,9 @@ class _Outcome:
 def plan_users(matches: UserMatches, policy: UsersPolicy, context: PlanContext) -> UserPlan:
     """User actions for every file user and every live user, as the policy says."""
     out = _Outcome()
+    follower = EmailFollower(matches, context, enabled=policy.email_follows_username)
     for match in matches.files:
-        _file_user(match, policy, context, out)
+        _file_user(match, policy, context, out, follower)
     shared_keys: dict[str, str] = {}
     for live in matches.live:
         _live_user(live, matches.key_attribute, policy, out, shared_keys)
@@ -117,7 +119,11 @@ def _owned(policy: UsersPolicy, *accounts: str | None) -> str | None:
 
 
 def _file_user(
-    match: FileUserMatch, policy: UsersPolicy, context: PlanContext, out: _Outcome
+    match: FileUserMatch,
+    policy: UsersPolicy,
+    context: PlanContext,
+    out: _Outcome,
+    follower: EmailFollower,
 ) -> None:
     spec, key, account = match.spec, match.key, match.account
     if match.identity is Identity.AMBIGUOUS:
@@ -142,7 +148,7 @@ def _file_user(
         assert account is not None, "a claiming match has an account"
         out.manage(key, folded, account)
         _identity_warnings(match, policy, out)
-        _update(spec, key, account, context, out)
+        _update(spec, key, account, context, out, follower)
 
 
 def _create(spec: UserSpec, key: str) -> Action:
@@ -170,9 +176,19 @@ def _changes(spec: UserSpec, account: LiveUser) -> list[Change]:
 
 
 def _update(
-    spec: UserSpec, key: str, account: LiveUser, context: PlanContext, out: _Outcome
+    spec: UserSpec,
+    key: str,
+    account: LiveUser,
+    context: PlanContext,
+    out: _Outcome,
+    follower: EmailFollower,
 ) -> None:
     changes = _changes(spec, account)
+    followed, note = follower.follow(spec, account, changes)  # a renamed account's email
+    if note is not None:
+        out.warn(key, note)
+    if followed is not None:
+        changes = sorted([*changes, followed], key=lambda change: change.path)
     for change in changes:
         if change.path in ("userName", "emails"):
             out.warn(key, identity_warning(change.path, context))

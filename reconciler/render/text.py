@@ -32,7 +32,7 @@ from reconciler.render.notation import (
     report_summary_line,
     summary_line,
 )
-from reconciler.report import ActionResult, ApplyReport, Outcome
+from reconciler.report import ActionResult, ApplyReport, Approval, Outcome
 
 _RESET = "\x1b[0m"
 _GREEN = "\x1b[32m"
@@ -72,8 +72,14 @@ class _Painter:
         return f"{style}{text}{_RESET}" if self.color else text
 
 
-def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
-    """The plan for a terminal or a CI log: one block per action, then the summary."""
+def render_plan_text(
+    plan: Plan, *, color: bool, sandbox: bool = False, approval: Approval | None = None
+) -> str:
+    """The plan for a terminal or a CI log: one block per action, then the summary.
+
+    ``approval``: the ``--approve`` of an apply that lets this plan through its limits;
+    each blocked limit then says it is approved instead of what apply would refuse.
+    """
     paint = _Painter(color)
     digest = plan.digest  # a hash over every action: computed once
     lines = _header(plan.target, plan.dialect, sandbox)
@@ -100,12 +106,16 @@ def render_plan_text(plan: Plan, *, color: bool, sandbox: bool = False) -> str:
             for w in plan.warnings
         ]
     if plan.blocked:
+        outcome = (
+            approved_words(approval)
+            if approval is not None
+            else f"apply will refuse without --approve {digest}"
+        )
         lines += ["", "Blocked:"]
         lines += [
             paint(
                 f"{SECTION_INDENT}limit {printable(b.limit)}: {b.planned} planned, "
-                f"{b.allowed} allowed{_basis(b.basis)} — apply will refuse without "
-                f"--approve {digest}",
+                f"{b.allowed} allowed{_basis(b.basis)} — {outcome}",
                 _RED,
             )
             for b in plan.blocked
@@ -148,6 +158,9 @@ def render_report_text(
             for r in report.results
         ]
     lines += _failure_recap(report, paint)
+    if report.approved_digest is not None:
+        approval = Approval(report.approved_digest, report.approved_by)
+        lines += ["", f"Over a safety limit, {approved_words(approval)}"]
     lines += ["", paint(report_summary_line(report), _BOLD)]
     return "\n".join(lines) + "\n"
 
@@ -238,6 +251,12 @@ def _result_line(
     if result.attempts > 1:
         line += f" ({result.attempts} attempts)"
     return line
+
+
+def approved_words(approval: Approval) -> str:
+    """``approved: sha256:… by NAME``: a limit a person let this plan through."""
+    by = f" by {printable(approval.by)}" if approval.by else ""
+    return f"approved: {approval.digest}{by}"
 
 
 def _basis(basis: str) -> str:

@@ -57,12 +57,13 @@ def test_validate_counts_what_it_checked(tmp_path: Path) -> None:
 def test_validate_warns_about_a_listed_user_the_policy_protects(tmp_path: Path) -> None:
     """A protected user in the files is a warning in validate, not a silent OK."""
     write(tmp_path, "users.yaml", USERS + "policy: {users: {protect: [bob@example.com]}}\n")
-    run = reconciler("validate", str(tmp_path))
+    run = reconciler("validate", str(tmp_path), "--target", "https://scim.example.com/v2")
     assert run.exit_code == 0
     assert run.stdout.splitlines() == [
         "warning: user bob@example.com: listed in the files but protected by "
         "policy.users.protect; a plan never applies its entry",
-        "OK: 2 users and 0 groups are valid; 1 warning.",
+        "OK: 2 users and 0 groups are valid for https://scim.example.com/v2 (dialect generic); "
+        "1 warning.",
     ]
 
 

@@ -181,7 +181,7 @@ def test_approve_lets_exactly_that_digest_through(
         "--approve",
         "sha256:" + "0" * 64,
     )
-    assert wrong.exit_code == 1  # an approval of another plan: nothing goes
+    assert wrong.exit_code == 3  # an approval of another plan: nothing goes, a person decides
     assert "does not match" in wrong.stderr
     assert layers[-1].writes == []
 
@@ -189,7 +189,7 @@ def test_approve_lets_exactly_that_digest_through(
     with SandboxStore(sandbox.removeprefix("sandbox:")) as store:
         store.seed_users(1, prefix="late", domain="example.com")
     stale = faulty("apply", str(files), "--target", sandbox, "--auto-approve", "--approve", digest)
-    assert stale.exit_code == 1
+    assert stale.exit_code == 3
     assert "does not match" in stale.stderr
     assert layers[-1].writes == []
 
