@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from reconciler.plan import Action, ActionKind, Resource
+from reconciler.redaction import json_may_hold_secret, redact_secrets
 
 
 class Outcome(StrEnum):
@@ -61,6 +62,13 @@ class ApplyReport(BaseModel):
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
+
+    def for_output(self) -> ApplyReport:
+        """This report as its views show it: every remembered secret cut out of its
+        strings (``reconciler.redaction``), as ``Plan.for_output`` does for a plan."""
+        if not json_may_hold_secret(self.model_dump_json()):
+            return self
+        return ApplyReport.model_validate(redact_secrets(self.model_dump()))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ from typing import Protocol
 from reconciler.app.loading import load_files
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import ProgressBar, Runtime
-from reconciler.app.session import Session, opened, plan_live, read_live
+from reconciler.app.session import Session, opened, plan_live, read_live, refuse_secrets_sent
 from reconciler.desired import DesiredState
 from reconciler.errors import ApprovalError, ConfigError, LimitExceededError
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
@@ -115,6 +115,8 @@ def _the_plan(
 ) -> Plan:
     saved = request.saved
     assert saved is not None, "a plan from files is made while the directory is read"
+    # A plan file written by hand, or while the token was not known to be one.
+    refuse_secrets_sent(saved)
     verify_saved_plan(saved, session.connection.client, session.target.url)
     if request.paths:
         recheck_limits(saved, desired, session, runtime, request.approve)
