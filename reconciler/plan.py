@@ -12,6 +12,13 @@ opaque key is): two plans with the same digest send the same requests to the sam
 objects in the same state and read the same. It is a checksum, not a signature:
 ``apply --plan`` with the files counts the limits again from the files and the
 directory, taking nothing from the plan but its actions.
+
+A plan holds what the directory said, an echoed token included; it leaves the process
+only as ``for_output`` makes it, with every remembered secret cut out
+(``reconciler.redaction``). The digest covers the plan as it leaves, so a saved plan
+reads back with the digest its views showed. A secret may stand only where nothing
+is sent from (a ``before``): ``secrets_sent`` names the actions that would send one,
+and such a plan is never applied, so nothing that was redacted in review is sent.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from pydantic import (
 )
 
 from reconciler.errors import ConfigError
+from reconciler.redaction import holds_secret, json_may_hold_secret, redact_secrets
 
 FORMAT_VERSION = 1
 
@@ -296,8 +304,38 @@ class Plan(_Frozen):
         if self.access or self.holders:
             body["access"] = [a.model_dump(mode="json") for a in self.access]
             body["holders"] = [h.model_dump(mode="json") for h in self.holders]
+        # Over the plan as it leaves the process: a plan and its ``for_output`` form,
+        # and so a saved plan read back, have the same digest.
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        if json_may_hold_secret(canonical):
+            canonical = json.dumps(
+                redact_secrets(body), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+            )
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def for_output(self) -> Plan:
+        """This plan as views and saved plans show it: every remembered secret cut out
+        of its strings (``reconciler.redaction``). Its digest is this plan's."""
+        if not json_may_hold_secret(self.model_dump_json()):
+            return self  # one quick pass: nearly every plan holds no secret
+        return Plan.model_validate(redact_secrets(self.model_dump()))
+
+    def secrets_sent(self) -> tuple[str, ...]:
+        """Keys of the actions whose requests would carry a remembered secret: in the
+        key, id, version, an attribute's path or new value, or a member moved.
+
+        Only a server that serves the token back (as an id, an ETag, a userName) or
+        files that hold it make one; views and saved plans show such a plan redacted,
+        so it must never be applied.
+        """
+        include = {"actions", "user_ids"}
+        exclude = {"actions": {"__all__": {"changes": {"__all__": {"before"}}}}}
+        if not json_may_hold_secret(self.model_dump_json(include=include, exclude=exclude)):
+            return ()  # one quick pass: nearly every plan holds no secret
+        sent = self.model_dump(mode="json", include=include, exclude=exclude)
+        found = [a["key"] for a in sent["actions"] if holds_secret(a)]
+        found += [k for k, v in self.user_ids.items() if holds_secret([k, v])]
+        return tuple(dict.fromkeys(found))
 
     def to_dict(self) -> dict[str, Any]:
         """The plan JSON of docs/design.md, keys in contract order."""

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from reconciler.plan import Action, ActionKind, Resource
+from reconciler.redaction import json_may_hold_secret, redact_secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,13 @@ class ApplyReport(BaseModel):
         only those that are set."""
         found = {"approved_digest": self.approved_digest, "approved_by": self.approved_by}
         return {name: value for name, value in found.items() if value is not None}
+
+    def for_output(self) -> ApplyReport:
+        """This report as its views show it: every remembered secret cut out of its
+        strings (``reconciler.redaction``), as ``Plan.for_output`` does for a plan."""
+        if not json_may_hold_secret(self.model_dump_json()):
+            return self
+        return ApplyReport.model_validate(redact_secrets(self.model_dump()))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -21,6 +21,7 @@ import httpx
 from reconciler.desired import TargetSpec
 from reconciler.dialect import ATLASSIAN, DEFAULT_PAGE_SIZE, Dialect, detect
 from reconciler.errors import ConfigError
+from reconciler.redaction import MIN_SECRET_CHARS
 from reconciler.scim.admin import AdminClient, admin_base_url
 from reconciler.scim.client import ScimClient, check_token
 from reconciler.scim.retry import RetryPolicy
@@ -222,32 +223,59 @@ def connect(
     except BaseException:
         client.close()
         raise
-    tokenless = target.sandbox_path is None and not env.get(target.token_env)
     return Connection(
         client=client,
         dialect=target.dialect.with_discovery(config),
-        note=(
-            f"{target.token_env} is not set: talking to {target.url} without a token, "
-            "as only a loopback target allows"
-            if tokenless
-            else None
-        ),
+        note=None if target.sandbox_path is not None else _token_note(target, env),
     )
 
 
-def _token(target: Target, env: Mapping[str, str]) -> str | None:
-    """The target's bearer token; none is allowed only on a loopback host."""
-    token = env.get(target.token_env) or None
-    if token is None and not _is_loopback(urlsplit(target.url).hostname or ""):
-        raise ConfigError(
-            f"no token: set the environment variable {target.token_env} "
-            f"to the bearer token of {target.url}"
+def _token_note(target: Target, env: Mapping[str, str]) -> str | None:
+    """What a person should know about the token of a loopback target: none, or short."""
+    token = env.get(target.token_env)
+    if not token:
+        return (
+            f"{target.token_env} is not set: talking to {target.url} without a token, "
+            "as only a loopback target allows"
         )
-    if token is not None:
-        try:
-            check_token(token)
-        except ConfigError as error:
-            raise ConfigError(f"{target.token_env}: {error}") from None
+    if len(token) < MIN_SECRET_CHARS:
+        return (
+            f"{target.token_env} holds a token shorter than {MIN_SECRET_CHARS} characters: "
+            "it is not cut out of output, as only a loopback target allows"
+        )
+    return None
+
+
+def _token(target: Target, env: Mapping[str, str]) -> str | None:
+    """The target's bearer token; none, or a short one, is allowed only on a loopback host."""
+    return _checked_token(env.get(target.token_env) or None, target.token_env, target.url)
+
+
+def _checked_token(token: str | None, variable: str, url: str) -> str | None:
+    """``token`` from ``variable`` if it may be sent to ``url``.
+
+    A token shorter than ``MIN_SECRET_CHARS`` cannot be cut out of output without
+    cutting ordinary words too (``reconciler.redaction``), so it is shown where an
+    echoing server puts it: acceptable for the served sandbox or a test server on
+    loopback, refused for anything else.
+    """
+    loopback = _is_loopback(urlsplit(url).hostname or "")
+    if token is None and not loopback:
+        raise ConfigError(
+            f"no token: set the environment variable {variable} to the bearer token of {url}"
+        )
+    if token is None:
+        return None
+    try:
+        check_token(token)
+    except ConfigError as error:
+        raise ConfigError(f"{variable}: {error}") from None
+    if len(token) < MIN_SECRET_CHARS and not loopback:
+        raise ConfigError(
+            f"{variable} holds a token shorter than {MIN_SECRET_CHARS} characters, too short "
+            "to be cut out of every output safely; only a loopback target (the served "
+            "sandbox, a test server) accepts one"
+        )
     return token
 
 
@@ -295,4 +323,5 @@ def connect_admin(
             else (f"the organisation API key in {target.org_token_env}")
         )
         raise ConfigError(f"the Admin API needs {missing}")
+    token = _checked_token(token, target.org_token_env, target.url)
     return AdminClient(admin_base_url(target.url, org), token=token)

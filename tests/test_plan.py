@@ -8,6 +8,11 @@ import pytest
 
 from reconciler.errors import ConfigError
 from reconciler.plan import Action, ActionKind, Blocked, Change, MemberChange, Plan, Resource
+from reconciler.redaction import REDACTED, remember
+from reconciler.render import parse_plan_json, render_plan_json
+
+# Served back by a hostile server inside its data; remembered as a client remembers it.
+ECHOED = "plan-test-echoed-token-71c4"
 
 
 def sample_plan(**overrides: object) -> Plan:
@@ -119,3 +124,60 @@ def test_edited_saved_plan_is_refused() -> None:
     data["actions"][0]["changes"][0]["after"] = "Boss"
     with pytest.raises(ConfigError, match="digest does not match"):
         Plan.from_json(json.dumps(data))
+
+
+def echoed_in(**change: object) -> Plan:
+    """The sample plan with the remembered token in one field of its first action."""
+    remember(ECHOED)
+    plan = sample_plan()
+    first = plan.actions[0]
+    title = Change(path="title", before=change.pop("before", "A"), after=change.pop("after", "B"))
+    return sample_plan(
+        actions=(first.model_copy(update={"changes": (title,), **change}), plan.actions[1])
+    )
+
+
+def test_a_plan_leaves_without_the_token_and_with_its_digest() -> None:
+    """A token served back in a before value is in the plan as read, and cut out of its
+    output form, whose digest is the plan's: the digest covers the plan as it leaves."""
+    plan = echoed_in(before=f"Bearer {ECHOED}")
+    shown = plan.for_output()
+    assert plan.actions[0].changes[0] == Change(path="title", before=f"Bearer {ECHOED}", after="B")
+    assert shown.actions[0].changes[0] == Change(
+        path="title", before=f"Bearer {REDACTED}", after="B"
+    )
+    assert shown.digest == plan.digest
+    assert sample_plan().for_output() == sample_plan()
+
+
+def test_a_saved_plan_written_without_the_token_reads_back_with_its_digest() -> None:
+    """The plan file, the token cut out of a before value, verifies on read: same digest,
+    same requests (nothing sent comes from a before)."""
+    plan = echoed_in(before=ECHOED)
+    written = render_plan_json(plan.for_output())
+    assert ECHOED not in written
+    again = parse_plan_json(written)
+    assert again.digest == plan.digest
+    assert again.actions[0].changes[0].after == "B"
+    assert again.secrets_sent() == plan.secrets_sent() == ()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"after": f"x{ECHOED}"}, id="a-new-value"),
+        pytest.param({"id": ECHOED}, id="the-id"),
+        pytest.param({"version": f'W/"{ECHOED}"'}, id="the-etag"),
+        pytest.param({"key": ECHOED}, id="the-key"),
+    ],
+)
+def test_a_plan_that_would_send_the_token_names_the_action(change: dict[str, object]) -> None:
+    """The token in anything a request carries makes the action one that sends it."""
+    plan = echoed_in(**change)
+    assert plan.secrets_sent() == (plan.actions[0].key,)
+
+
+def test_a_member_id_holding_the_token_is_sent() -> None:
+    """A user id a member change sends, served back holding the token, is one too."""
+    remember(ECHOED)
+    assert sample_plan(user_ids={"a@example.com": ECHOED}).secrets_sent() == ("a@example.com",)

@@ -10,7 +10,9 @@ import pytest
 
 from reconciler.desired import TargetSpec
 from reconciler.errors import ConfigError
-from reconciler.target import connect, default_rate, resolve_target
+from reconciler.target import connect, connect_admin, default_rate, resolve_target
+
+TOKEN = "target-test-token-0123"  # long enough to be cut out of output
 
 
 def test_precedence_is_flag_then_environment_then_files_then_sandbox() -> None:
@@ -152,7 +154,7 @@ def test_atlassian_remote_targets_default_to_the_conservative_rate(
     assert default_rate(target) == rate
     connection = connect(
         target,
-        {"RECONCILER_TOKEN": "t0ken"},
+        {"RECONCILER_TOKEN": TOKEN},
         wrap_transport=lambda inner: httpx.MockTransport(_server_config),
     )
     with connection.client:
@@ -173,9 +175,47 @@ def test_an_explicit_rate_wins_over_the_default() -> None:
     target = resolve_target("https://api.atlassian.com/scim/directory/abc", TargetSpec(), {})
     connection = connect(
         target,
-        {"RECONCILER_TOKEN": "t0ken"},
+        {"RECONCILER_TOKEN": TOKEN},
         rate=2.5,
         wrap_transport=lambda inner: httpx.MockTransport(_server_config),
     )
     with connection.client:
         assert connection.client.limiter.rate == 2.5
+
+
+def test_a_remote_target_refuses_a_token_too_short_to_cut_out() -> None:
+    """A token under 16 characters for a non-loopback host is refused before anything is
+    sent: it could not be cut out of output without cutting ordinary words too."""
+    env = {"RECONCILER_TOKEN": "t0k"}
+    target = resolve_target("https://scim.example.com/v2", TargetSpec(), env)
+    sent: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return _server_config(request)
+
+    with pytest.raises(ConfigError, match="RECONCILER_TOKEN holds a token shorter than 16"):
+        connect(target, env, wrap_transport=lambda inner: httpx.MockTransport(server))
+    assert sent == []
+
+
+def test_a_remote_organisation_refuses_an_api_key_too_short_to_cut_out() -> None:
+    """The organisation's API key (the Admin API) is held to the same length as the token."""
+    env = {"RECONCILER_TOKEN": TOKEN, "RECONCILER_ORG_TOKEN": "org-t0k"}
+    url = "https://api.atlassian.com/scim/directory/abc"
+    target = resolve_target(url, TargetSpec(org_id="org1"), env)
+    with pytest.raises(ConfigError, match="RECONCILER_ORG_TOKEN holds a token shorter than 16"):
+        connect_admin(target, env=env)
+
+
+def test_a_loopback_target_takes_a_short_token_and_says_it_is_not_cut_out() -> None:
+    """The served sandbox and test servers may use a short token (``--token T``), with a note."""
+    target = resolve_target("http://127.0.0.1:8000/scim/directory/sandbox", TargetSpec(), {})
+    connection = connect(
+        target,
+        {"RECONCILER_TOKEN": "T"},
+        wrap_transport=lambda inner: httpx.MockTransport(_server_config),
+    )
+    with connection.client:
+        assert connection.note is not None
+        assert "shorter than 16 characters: it is not cut out of output" in connection.note

@@ -19,7 +19,7 @@ from reconciler.app.loading import load_files
 from reconciler.app.lock import target_lock
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import ProgressBar, Runtime
-from reconciler.app.session import Session, opened, plan_live, read_live
+from reconciler.app.session import Session, opened, plan_live, read_live, refuse_secrets_sent
 from reconciler.desired import DesiredState
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -179,6 +179,8 @@ def _the_plan(
     """The saved plan, verified, and whether it is over a limit."""
     saved = request.saved
     assert saved is not None, "a plan from files is made while the directory is read"
+    # A plan file written by hand, or while the token was not known to be one.
+    refuse_secrets_sent(saved)
     verify_saved_plan(saved, session.connection.client, session.target.url)
     over = bool(saved.blocked)
     if request.paths:

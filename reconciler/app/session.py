@@ -10,6 +10,7 @@ from pathlib import Path
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
+from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.files.loader import collector_paused
 from reconciler.linkcheck import link_warnings, planned_emails
@@ -82,7 +83,25 @@ def plan_live(
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
-    return with_link_checks(planned, target, runtime)
+    return with_link_checks(refuse_secrets_sent(planned), target, runtime)
+
+
+def refuse_secrets_sent(plan_: Plan) -> Plan:
+    """``plan_``, unless applying it would send the token (``Plan.secrets_sent``).
+
+    Every view and saved plan shows the token redacted, so such a plan could not be
+    reviewed as it would be sent; and only a server that serves the token back (as
+    an id, an ETag, a name) or files that hold it make one.
+    """
+    keys = plan_.secrets_sent()
+    if keys:
+        shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+        raise ConfigError(
+            f"the plan would send the target's token to the directory (in what it does to "
+            f"{shown}): the directory serves the token back in its data, or the files hold "
+            "it. Nothing was sent or saved"
+        )
+    return plan_
 
 
 def with_link_checks(planned: Plan, target: Target, runtime: Runtime) -> Plan:

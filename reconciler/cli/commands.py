@@ -156,12 +156,16 @@ def plan_command(
 
 
 def _write_plan(path: Path, plan_: Plan) -> Path:
-    """Write the JSON plan atomically; a directory gets ``plan.json`` inside it."""
+    """Write the JSON plan atomically; a directory gets ``plan.json`` inside it.
+
+    It is written without secrets (``Plan.for_output``), and reads back with the
+    digest the views showed: the digest covers the plan as it leaves the process.
+    """
     from reconciler.render import render_plan_json
 
     if path.is_dir() or str(path).endswith(("/", os.sep)):
         path = path / "plan.json"
-    write_atomically(path, render_plan_json(plan_))
+    write_atomically(path, render_plan_json(plan_.for_output()))
     return path
 
 
@@ -325,6 +329,7 @@ class _ApplyView:
         from reconciler.render import render_report_json, render_report_text
 
         sandbox = self.target is not None and self.target.is_sandbox
+        report = report.for_output()
         if self.fmt == "json":
             self.output.out(render_report_json(report))
         elif report.results:  # text: the plan above already said "no changes"

@@ -25,6 +25,7 @@ from reconciler.errors import (
     Problem,
     ReconcilerError,
 )
+from reconciler.redaction import redact_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,7 +78,8 @@ class Output:
     stdout carries the plan or report only. stderr carries, besides the logs, notes
     for people (silenced by -q), progress bars (on a terminal, not with -q) and
     errors (always; as JSON events when the logs are JSON, so a parser never meets
-    a stray plain line).
+    a stray plain line). Every text passes ``redact_secrets`` on its way out, the
+    last net behind documents rendered from redacted data (``reconciler.redaction``).
     """
 
     def __init__(self, *, no_color: bool, quiet: bool = False, json_logs: bool = False) -> None:
@@ -90,11 +92,11 @@ class Output:
         self.events_json = json_logs  # log events are JSON (set per run)
 
     def out(self, text: str) -> None:
-        click.echo(text, nl=not text.endswith("\n"))
+        click.echo(redact_secrets(text), nl=not text.endswith("\n"))
 
     def err(self, text: str) -> None:
         """Text a person must see on stderr (the plan before a prompt)."""
-        click.echo(text, err=True)
+        click.echo(redact_secrets(text), err=True)
 
     def info(self, text: str) -> None:
         """A note for people: where things went, what is being served."""
@@ -103,13 +105,13 @@ class Output:
         if self.json_logs:
             _log().info("note", message=text)
         else:
-            click.echo(text, err=True)
+            click.echo(redact_secrets(text), err=True)
 
     def error(self, kind: str, text: str, exit_code: int) -> None:
         if self.json_logs:
             _log().error(kind, message=text, exit_code=exit_code)
         else:
-            click.echo(f"{kind}: {text}", err=True)
+            click.echo(redact_secrets(f"{kind}: {text}"), err=True)
 
     @property
     def runtime(self) -> Runtime:
@@ -287,9 +289,11 @@ def write_atomically(path: Path, text: str) -> None:
 def render_plan(
     plan_: Plan, fmt: str, target: Target, output: Output, approval: Approval | None = None
 ) -> str:
-    """The plan in ``fmt``; ``approval``: the --approve that lets it through its limits."""
+    """The plan in ``fmt``, rendered from its ``for_output`` form (without secrets);
+    ``approval``: the --approve that lets it through its limits."""
     from reconciler.render import render_plan_json, render_plan_markdown, render_plan_text
 
+    plan_ = plan_.for_output()
     if fmt == "json":
         return render_plan_json(plan_)
     if fmt == "markdown":

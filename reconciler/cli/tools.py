@@ -60,10 +60,13 @@ def export(
     """
     from reconciler.app import load_files, run_export
     from reconciler.export import export_documents, render_export
+    from reconciler.redaction import redact_secrets
 
     policy = load_files((policy_file,)).policy if policy_file is not None else None
     resolved, live = run_export(target, output.runtime)
-    users_doc, groups_doc = export_documents(live, policy)
+    # Without secrets: a directory that serves the token back in its data gets
+    # <redacted> there in the files (which a plan then shows as a change).
+    users_doc, groups_doc = map(redact_secrets, export_documents(live, policy))
     output.info(f"Read {resolved.description}")
     if out is None:
         output.out(render_export({**users_doc, "groups": groups_doc["groups"]}, fmt))

@@ -153,7 +153,8 @@ def echoing_server(tmp_path: Path) -> Iterator[str]:
 
 
 def runs_against(url: str, files: Path, saved: Path, monkeypatch: pytest.MonkeyPatch) -> list[Run]:
-    """Every kind of run and output: plans in each format, applies in each, a refused token."""
+    """Every kind of run and output: plans in each format, applies in each, an export, a
+    refused token."""
     quick = functools.partial(reconciler, runtime=Runtime(env=os.environ, retry=FAST))
     monkeypatch.setenv("RECONCILER_TOKEN", TOKEN)
     at = ("--target", url)
@@ -165,6 +166,7 @@ def runs_against(url: str, files: Path, saved: Path, monkeypatch: pytest.MonkeyP
         quick("apply", "--plan", str(saved), *at, "--auto-approve", "--format", "json",
                    "--log-format", "json", "-vv"),
         quick("apply", str(files), *at, "--auto-approve", "--log-format", "console", "-v"),
+        quick("export", *at, "--out", str(saved.parent / "exported"), "--log-format", "json"),
     ]  # fmt: skip
     monkeypatch.setenv("RECONCILER_TOKEN", WRONG_TOKEN)
     runs.append(quick("plan", str(files), *at, "--log-format", "json"))
@@ -189,16 +191,86 @@ def test_token_is_in_no_output_of_a_run_against_an_echoing_server(
     saved = tmp_path / "plan.json"
     runs = runs_against(echoing_server, files, saved, monkeypatch)
     outputs: list[Any] = [(r.exit_code, r.stdout, r.stderr) for r in runs]
-    assert [r.exit_code for r in runs] == [0, 0, 0, 4, 4, 1, 1], outputs
-    everything = saved.read_text() + "".join(r.stdout + r.stderr for r in runs)
+    assert [r.exit_code for r in runs] == [0, 0, 0, 4, 4, 0, 1, 1], outputs
+    exported = (tmp_path / "exported" / "users.yaml").read_text()
+    everything = saved.read_text() + exported + "".join(r.stdout + r.stderr for r in runs)
     assert TOKEN not in everything
     assert WRONG_TOKEN not in everything
     # The server did echo, and what it said still arrives, redacted.
     assert "Bearer <redacted> and <redacted>" in saved.read_text()
+    assert "Bearer <redacted> and <redacted>" in exported
     assert "scim.retry" in runs[3].stderr
     assert "scim.retry" in runs[4].stderr
     report = json.loads(runs[3].stdout)
     assert {r["outcome"] for r in report["results"]} == {"failed"}
     assert all("Authorization: Bearer <redacted>" in r["reason"] for r in report["results"])
-    assert "HTTP 401" in runs[6].stderr
-    assert "Authorization: Bearer <redacted>" in runs[6].stderr
+    assert "HTTP 401" in runs[7].stderr
+    assert "Authorization: Bearer <redacted>" in runs[7].stderr
+
+
+def test_a_plan_that_would_send_the_token_is_refused_unsaved_and_unsent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files that put the token into a value make plan and apply stop (exit 1): every view
+    would show it redacted, so what would be sent could not be reviewed."""
+    db = tmp_path / "served.db"
+    with SandboxStore(db) as store:
+        store.create_user(
+            {
+                "userName": "carol@example.com",
+                "emails": [{"value": "carol@example.com", "type": "work", "primary": True}],
+                "title": "Engineer",
+                "active": True,
+            }
+        )
+    files = user_files(tmp_path / "files", ["carol@example.com"])
+    (files / "users.yaml").write_text(
+        (files / "users.yaml").read_text() + f"    title: 'key {TOKEN}'\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("RECONCILER_TOKEN", TOKEN)
+    saved = tmp_path / "plan.json"
+    with served_sandbox(db, "--token", TOKEN) as url:
+        planned = reconciler("plan", str(files), "--target", url, "--out", str(saved))
+        applied = reconciler("apply", str(files), "--target", url, "--auto-approve")
+    for run in (planned, applied):
+        assert run.exit_code == 1, run.stdout + run.stderr
+        assert "would send the target's token to the directory" in run.stderr
+        assert TOKEN not in run.stdout + run.stderr
+    assert not saved.exists()
+    with SandboxStore(db) as store:
+        (user,) = store.list_users(1, 10, None)[1]
+    assert user.attributes["title"] == "Engineer"
+
+
+def test_a_token_that_views_escape_is_cut_out_before_they_escape_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Markdown writes ``_`` ``~`` ``*`` as character references and JSON escapes ``\\``:
+    the token served back in a title is cut out of the plan before any view renders it."""
+    token = "md_view~token*0123\\x"
+    escaped = token.translate(str.maketrans({"_": "&#95;", "~": "&#126;", "*": "&#42;"}))
+    db = tmp_path / "served.db"
+    with SandboxStore(db) as store:
+        store.create_user(
+            {
+                "userName": "carol@example.com",
+                "emails": [{"value": "carol@example.com", "type": "work", "primary": True}],
+                "title": f"was {token}",
+                "active": True,
+            }
+        )
+    files = user_files(tmp_path / "files", ["carol@example.com"])
+    (files / "users.yaml").write_text(
+        (files / "users.yaml").read_text() + "    title: Engineer\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("RECONCILER_TOKEN", token)
+    with served_sandbox(db, "--token", token) as url:
+        views = [
+            reconciler("plan", str(files), "--target", url, "--format", fmt).stdout
+            for fmt in ("markdown", "text", "json")
+        ]
+    for view in views:
+        assert "was <redacted>" in view or "was &lt;redacted&gt;" in view
+        assert escaped.replace("\\", "&#92;") not in view
+        assert token.replace("\\", "\\\\") not in view
+        assert token not in view
