@@ -410,8 +410,14 @@ def test_applying_the_desired_state_to_an_empty_directory_then_planning_again_is
 @PROPERTY
 @given(scenario=scenarios())
 def test_applying_a_plan_converges(scenario: Scenario) -> None:
-    """After applying a plan, planning again against the result gives no actions."""
-    apply_plan(scenario.model, scenario.plan())
+    """After applying a plan, planning again against the result gives no actions; or, when
+    the plan said an account waits for an email another account gives up in the same
+    plan (docs/identity.md rule 4: two steps, never a 409 halfway), after a second."""
+    first = scenario.plan()
+    apply_plan(scenario.model, first)
+    waits = any("until that is resolved" in w.message for w in first.warnings)
+    if waits and scenario.plan().actions:
+        apply_plan(scenario.model, scenario.plan())
     assert scenario.plan().actions == ()
 
 
