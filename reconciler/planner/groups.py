@@ -31,6 +31,7 @@ from reconciler.planner.identity import (
 )
 from reconciler.planner.users import LeftAloneEntry, UserPlan
 from reconciler.scope import left_alone_reason
+from reconciler.wording import plural
 
 PREVIOUS_NAME_HELD = "has a previous name of a group in the files (see warnings)"
 ADDITIVE_KEPT = "has members the files do not list (policy.groups.members: additive)"
@@ -219,7 +220,8 @@ def _warn_others(name: str, others: tuple[OtherMember, ...], out: _Outcome) -> N
         shown += f" and {len(named) - OTHERS_SHOWN} more"
     out.warn(
         name,
-        f"has {len(others)} member(s) that are not users of the directory ({shown}); "
+        f"has {plural(len(others), 'member that is not a user', 'members that are not users')} "
+        f"of the directory ({shown}); "
         "policy.groups.members: additive leaves them, and whoever they hold keeps the "
         "group's access",
     )
