@@ -8,6 +8,7 @@ how the embedded sandbox and the fault-injection tests use this very client.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ import structlog
 from reconciler.attributes import eq_filter
 from reconciler.errors import (
     ConfigError,
+    HostNotFoundError,
     NotFoundError,
     OutcomeUnknownError,
     ProtocolError,
@@ -123,7 +125,7 @@ class ScimClient:
                 "check the token for line breaks or other characters a header cannot hold"
             ) from None
         except httpx.ConnectError as exc:
-            raise TransportError(f"{what}: cannot connect: {exc}") from exc
+            raise _connect_error(what, self._http.base_url.host, exc) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             reason = f"{what}: no answer ({type(exc).__name__}: {exc})"
             if method in ("POST", "PATCH", "PUT", "DELETE"):
@@ -287,9 +289,25 @@ def _answer(response: httpx.Response, what: str) -> Answer:
         headers={k.lower(): v for k, v in response.headers.items()},
         body=response.content,
         what=what,
+        token_sent="authorization" in response.request.headers,
     )
     response.stream = httpx.ByteStream(b"")
     return answer
+
+
+def _connect_error(what: str, host: str, exc: httpx.ConnectError) -> TransportError:
+    """A failed connection; one to a host name that does not resolve names the host."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, socket.gaierror):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return TransportError(f"{what}: cannot connect: {exc}")
+    reason = cause.strerror or str(cause)
+    if cause.errno == socket.EAI_AGAIN:  # the resolver did not answer: worth a retry
+        return TransportError(f"{what}: cannot look up the host name {host} ({reason})")
+    return HostNotFoundError(
+        f"{what}: the host name {host} does not resolve ({reason}); check the target URL"
+    )
 
 
 def _found_before_retry(
