@@ -20,6 +20,7 @@ from reconciler.cli.common import (
     global_options,
     paths_argument,
     render_plan,
+    summary_event,
     target_option,
     write_atomically,
 )
@@ -31,6 +32,7 @@ from reconciler.errors import (
     LimitExceededError,
 )
 from reconciler.version import __version__
+from reconciler.wording import plural
 
 if TYPE_CHECKING:  # imported where used: --help and --version stay fast
     from reconciler.app import ProgressBar
@@ -53,7 +55,13 @@ def main() -> None:
 
     Exit codes: 0 ok (no changes with --detailed-exitcode), 1 error (nothing was
     changed), 2 changes pending (--detailed-exitcode), 3 refused by a safety limit or
-    an --approve of another plan, 4 apply finished but some actions failed.
+    an --approve of another plan, 4 apply finished but some actions failed, 130 / 143
+    apply interrupted by Ctrl-C / SIGTERM (actions in flight finished; a rerun
+    converges).
+
+    Streams: stdout carries only the plan, report or export; logs, notes, errors and
+    GitHub annotations go to stderr, as JSON events (one per line) when stderr is not
+    a terminal or with --log-format json.
     """
 
 
@@ -65,7 +73,7 @@ def main() -> None:
     "fmt",
     type=click.Choice(["text", "github"]),
     default="text",
-    help="github: also print each problem as a GitHub workflow annotation on stdout, so it "
+    help="github: also print each problem as a GitHub workflow annotation on stderr, so it "
     "shows inline on the pull request's diff (the default inside GitHub Actions).",
 )
 @global_options
@@ -80,11 +88,12 @@ def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Outp
     from reconciler.app import run_validate
     from reconciler.scope import listed_but_left_alone
 
+    started = time.monotonic()
     output.annotate = fmt == "github"
     checked = run_validate(paths, target, output.runtime)
     desired = checked.desired
-    users = _count(len(desired.users), "user")
-    groups = _count(len(desired.groups), "group")
+    users = plural(len(desired.users), "user")
+    groups = plural(len(desired.groups), "group")
     left_alone = listed_but_left_alone(desired)
     for resource, name, reason in left_alone:
         output.out(
@@ -93,12 +102,14 @@ def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Outp
         )
     unset = "".join(f"; {name} is not set" for name in checked.unset)
     where = f"{checked.target.url} (dialect {checked.target.dialect.name}{unset})"
-    tail = f"; {_count(len(left_alone), 'warning')}" if left_alone else ""
+    tail = f"; {plural(len(left_alone), 'warning')}" if left_alone else ""
     output.out(f"OK: {users} and {groups} are valid for {where}{tail}.")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    counts = {
+        "users": len(desired.users),
+        "groups": len(desired.groups),
+        "warnings": len(left_alone),
+    }
+    summary_event("validate", started, 0, counts, target=checked.target.url)
 
 
 @main.command()
@@ -284,18 +295,7 @@ def _summary_event(
 ) -> None:
     """The one event a scheduled job is judged by: what it did, to what, how it ended;
     and, when a plan over a limit was let through, ``approved_digest`` and ``approved_by``."""
-    import structlog
-
-    structlog.get_logger("reconciler.cli").info(
-        "summary",
-        command=command,
-        target=target,
-        digest=digest,
-        counts=counts,
-        **approval,
-        duration_ms=round((time.monotonic() - started) * 1000, 1),
-        exit_code=code,
-    )
+    summary_event(command, started, code, counts, target=target, digest=digest, **approval)
 
 
 class _ApplyView:
@@ -320,7 +320,7 @@ class _ApplyView:
     def confirm(self, plan_: Plan, target: Target) -> None:
         if self.fmt == "json":  # the JSON goes to stdout after; the person reads this
             self.output.err(render_plan(plan_, "text", target, self.output, self.approval))
-        _confirm(plan_, target)
+        _confirm(plan_, target, self.output)
 
     def applying(self, total: int) -> AbstractContextManager[ProgressBar]:
         return self.output.progress("Applying", total=total)
@@ -364,17 +364,15 @@ def _digest_argument(approve: str | None) -> str | None:
     return value
 
 
-def _confirm(plan_: Plan, target: Target) -> None:
+def _confirm(plan_: Plan, target: Target, output: Output) -> None:
     if not sys.stdin.isatty():
         raise ApprovalError(
             "apply needs confirmation, and there is no terminal to ask on; "
             "use --auto-approve in unattended runs"
         )
-    answer = click.prompt(
-        f"Apply {len(plan_.actions)} actions to {target.description}? Only 'yes' is accepted",
-        default="",
-        show_default=False,
-        err=True,
+    answer = output.ask(
+        f"Apply {plural(len(plan_.actions), 'action')} to {target.description}? "
+        "Only 'yes' is accepted"
     )
     if answer.strip() != "yes":
         raise ApprovalError("apply cancelled; nothing was sent")

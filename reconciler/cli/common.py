@@ -8,11 +8,13 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -75,11 +77,15 @@ def sigterm_as_interrupt() -> Iterator[None]:
 class Output:
     """Where results go and how they look, decided once per run.
 
-    stdout carries the plan or report only. stderr carries, besides the logs, notes
-    for people (silenced by -q), progress bars (on a terminal, not with -q) and
-    errors (always; as JSON events when the logs are JSON, so a parser never meets
-    a stray plain line). Every text passes ``redact_secrets`` on its way out, the
-    last net behind documents rendered from redacted data (``reconciler.redaction``).
+    stdout carries the plan, report or export only. stderr carries, besides the
+    logs, notes for people (silenced by -q), progress bars (on a terminal, not with
+    -q), errors (always) and GitHub workflow annotations. When the logs are JSON
+    (given, or by default off a terminal) every line on stderr is one JSON event,
+    notes, errors and questions included, and no progress bar draws there: a parser
+    never meets a stray plain line. The one exception are the annotations, which
+    the CI runner reads, and which only GitHub Actions or ``--format github`` asks
+    for. Every text passes ``redact_secrets`` on its way out, the last net behind
+    documents rendered from redacted data (``reconciler.redaction``).
     """
 
     def __init__(self, *, no_color: bool, quiet: bool = False, json_logs: bool = False) -> None:
@@ -89,14 +95,30 @@ class Output:
         self.json_logs = json_logs
         self._runtime: Runtime | None = None  # set per run by global_options
         self.annotate = False  # also print file problems as GitHub annotations
-        self.events_json = json_logs  # log events are JSON (set per run)
 
     def out(self, text: str) -> None:
         click.echo(redact_secrets(text), nl=not text.endswith("\n"))
 
     def err(self, text: str) -> None:
-        """Text a person must see on stderr (the plan before a prompt)."""
-        click.echo(redact_secrets(text), err=True)
+        """Text a person must see on stderr (the plan before a prompt), even with -q."""
+        if self.json_logs:
+            _unfiltered_log().info("review", message=text)
+        else:
+            click.echo(redact_secrets(text), err=True)
+
+    def ask(self, question: str) -> str:
+        """A person's answer, read from stdin, to ``question`` asked on stderr."""
+        if self.json_logs:
+            # A prompt left without its line end would glue the next event to it.
+            _unfiltered_log().warning("question", message=question)
+            return sys.stdin.readline()
+        answer: str = click.prompt(question, default="", show_default=False, err=True)
+        return answer
+
+    def annotation(self, line: str) -> None:
+        """A GitHub workflow command; on stderr, which the runner reads as well, so that
+        stdout holds only the plan (``plan --format json > plan.json``)."""
+        click.echo(redact_secrets(line), err=True)
 
     def info(self, text: str) -> None:
         """A note for people: where things went, what is being served."""
@@ -126,22 +148,27 @@ class Output:
     def progress(self, description: str, total: int | None = None) -> Progress:
         from reconciler.progress import Progress
 
-        return Progress(description, total, enabled=not self.quiet, color=self.err_color)
+        enabled = not self.quiet and not self.json_logs
+        return Progress(description, total, enabled=enabled, color=self.err_color)
+
+
+def _unfiltered_log() -> Any:
+    from reconciler.logs import unfiltered_logger
+
+    return unfiltered_logger()
 
 
 def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color: bool) -> Output:
     """Logging configured, and where this run's results and notes go."""
     color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
     from reconciler.app import Runtime
-    from reconciler.logs import configure_logging
+    from reconciler.logs import chosen_format, configure_logging
 
     configure_logging(log_format, -1 if quiet else verbose, color=color)  # type: ignore[arg-type]
-    # Only an explicit --log-format json makes notes and errors JSON events: by
-    # default (JSON logs because stderr is no terminal, as in CI) errors stay
-    # the plain file:line:column lines people read in a job log.
-    output = Output(no_color=no_color, quiet=quiet, json_logs=log_format == "json")
-    # Whether log events come out as JSON at all (also by default, off a terminal).
-    output.events_json = (log_format or ("console" if sys.stderr.isatty() else "json")) == "json"
+    # JSON logs, given or by default (stderr is no terminal: CI, cron, Kubernetes),
+    # make notes and errors JSON events too: a log pipeline reads every line.
+    json_logs = chosen_format(log_format) == "json"  # type: ignore[arg-type]
+    output = Output(no_color=no_color, quiet=quiet, json_logs=json_logs)
     # The outside world comes from the caller (tests pass their own as click's obj).
     given = click.get_current_context().find_root().obj
     output.runtime = replace(
@@ -176,23 +203,62 @@ def _report_error(error: ReconcilerError, output: Output) -> None:
     if isinstance(error, DesiredStateError):
         for problem in error.problems:
             # One structured event per problem, for a log pipeline to count and route.
-            if output.events_json:
+            if output.json_logs:
                 _log().error(
                     "file_problem", file=problem.file, line=problem.line,
                     column=problem.column, path=problem.path, message=problem.message,
                 )  # fmt: skip
             if output.annotate or _in_github_actions():
-                output.out(github_annotation(problem))
+                output.annotation(github_annotation(problem))
     if isinstance(error, LimitExceededError | ApprovalMismatchError):  # exit 3: a person decides
         output.error("refused", str(error), error.exit_code)
         return
     hint = ""
-    if isinstance(error, AuthenticationError):
+    if isinstance(error, AuthenticationError) and not error.token_sent:
+        hint = (
+            "\nhint: no token was sent (its environment variable is not set); set the one "
+            "named by target.token_env (default RECONCILER_TOKEN) to the bearer token"
+        )
+    elif isinstance(error, AuthenticationError):
         hint = (
             "\nhint: the directory refused the token; check the environment variable "
             "named by target.token_env (default RECONCILER_TOKEN)"
         )
     output.error("error", str(error) + hint, error.exit_code)
+
+
+# The commands whose JSON logs end with a ``summary`` event, also when they fail.
+SUMMARIZED = frozenset({"validate", "plan", "apply", "export", "links"})
+_summarized: ContextVar[bool] = ContextVar("summarized", default=False)
+
+
+def summary_event(
+    command: str,
+    started: float,
+    code: int,
+    counts: dict[str, int],
+    **fields: str,
+) -> None:
+    """The one event a scheduled job is judged by: what it did, to what (``fields``:
+    ``target``, ``digest``, an approval), how it ended; the last of a run."""
+    _summarized.set(True)
+    _log().info(
+        "summary",
+        command=command,
+        counts=counts,
+        **fields,
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+        exit_code=code,
+    )
+
+
+def _failed_summary(started: float, code: int, error: BaseException | None = None) -> None:
+    """The summary of a run that a command could not finish (bad files, no answer...)."""
+    command = click.get_current_context().info_name or ""
+    if command not in SUMMARIZED or _summarized.get():
+        return
+    problems = len(error.problems) if isinstance(error, DesiredStateError) else None
+    summary_event(command, started, code, {} if problems is None else {"problems": problems})
 
 
 def global_options(func: F) -> F:
@@ -203,7 +269,8 @@ def global_options(func: F) -> F:
         type=click.Choice(["console", "json"]),
         default=None,
         help="Log format on stderr. Default: console on a terminal, JSON otherwise. "
-        "Given explicitly as json, notes and errors are JSON events too.",
+        "With JSON, every line on stderr is a JSON event, notes and errors too "
+        "(GitHub annotations aside).",
     )
     @click.option(
         "-v",
@@ -219,6 +286,8 @@ def global_options(func: F) -> F:
     def wrapper(
         *args: Any, log_format: str | None, verbose: int, quiet: bool, no_color: bool, **kwargs: Any
     ) -> Any:
+        started = time.monotonic()
+        _summarized.set(False)
         output = _output_for_run(log_format, verbose, quiet, no_color)
         try:
             with sigterm_as_interrupt():
@@ -226,9 +295,15 @@ def global_options(func: F) -> F:
         except Terminated:
             code = 128 + Terminated.signum
             output.error("error", "terminated by SIGTERM; nothing was sent", code)
+            _failed_summary(started, code)
             sys.exit(code)
+        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C, also at a prompt
+            output.error("error", "aborted; nothing was sent", 1)
+            _failed_summary(started, 1)
+            sys.exit(1)
         except ReconcilerError as error:
             _report_error(error, output)
+            _failed_summary(started, error.exit_code, error)
             sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]
@@ -245,21 +320,51 @@ target_option = click.option(
 
 
 class Commands(click.Group):
-    """Usage errors exit 1, not click's 2: exit 2 means "changes pending" here."""
+    """Usage errors exit 1, not click's 2: exit 2 means "changes pending" here; and they
+    read like every other error (``error: …``, or one JSON event when logs are JSON)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        argv = kwargs.get("args", args[0] if args else None)
+        argv = sys.argv[1:] if argv is None else list(argv)
         try:
             return super().main(*args, **kwargs)
         except click.exceptions.NoArgsIsHelpError as help_shown:
             help_shown.show()
             sys.exit(0)
         except click.ClickException as error:
-            error.show()
+            _click_error(error, error.format_message(), argv)
             sys.exit(1)
         except click.exceptions.Abort:
-            click.echo("\nAborted; nothing was sent.", err=True)
+            _click_error(None, "aborted; nothing was sent", argv)
             sys.exit(1)
+
+
+def _click_error(error: click.ClickException | None, message: str, argv: Sequence[str]) -> None:
+    """An error click found before a command ran (an unknown option, a bad value)."""
+    from reconciler.logs import chosen_format, configure_logging
+
+    given = _log_format_in(argv)
+    if chosen_format(given) == "json":
+        configure_logging("json", 0, color=False)
+        _log().error("error", message=message, exit_code=1)
+        return
+    context = error.ctx if isinstance(error, click.UsageError) else None
+    if context is not None:
+        usage = f"{context.get_usage()}\nTry '{context.command_path} --help' for help.\n"
+        click.echo(usage, err=True, color=False)
+    click.echo(redact_secrets(f"error: {message}"), err=True)
+
+
+def _log_format_in(argv: Sequence[str]) -> Literal["console", "json"] | None:
+    """The ``--log-format`` of a command line click did not finish parsing, if any."""
+    for index, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--log-format=") else None
+        if arg == "--log-format" and index + 1 < len(argv):
+            value = argv[index + 1]
+        if value in ("console", "json"):
+            return "json" if value == "json" else "console"
+    return None
 
 
 def write_atomically(path: Path, text: str) -> None:

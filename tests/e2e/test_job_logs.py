@@ -35,7 +35,7 @@ def test_plan_and_apply_end_with_one_summary_event(tmp_path: Path) -> None:
 
 def test_file_problems_are_one_event_each_and_github_annotations(tmp_path: Path) -> None:
     """Each problem is a structured event in JSON logs, and with --format github an
-    annotation GitHub shows on the pull request's diff."""
+    annotation on stderr that GitHub shows on the pull request's diff."""
     files = write(
         tmp_path / "files",
         "users.yaml",
@@ -45,7 +45,8 @@ def test_file_problems_are_one_event_each_and_github_annotations(tmp_path: Path)
     assert run.exit_code == 1
     (problem,) = [e for e in _events(run.stderr) if e["event"] == "file_problem"]
     assert (problem["line"], problem["column"], problem["path"]) == (4, 5, "users[0].titel")
-    (annotation,) = run.stdout.splitlines()
+    assert run.stdout == ""
+    (annotation,) = [line for line in run.stderr.splitlines() if line.startswith("::")]
     assert annotation.startswith("::error file=")
     assert ",line=4,col=5,title=reconciler::users[0].titel: unknown key" in annotation
 
@@ -54,7 +55,8 @@ def test_off_a_terminal_problems_are_events_and_inside_github_actions_annotation
     tmp_path: Path,
 ) -> None:
     """With no --log-format, a job's JSON logs still carry one event per problem, and
-    inside GitHub Actions a plan that meets file problems prints them as annotations."""
+    inside GitHub Actions a plan that meets file problems prints them as annotations
+    on stderr; the error itself is a JSON event too."""
     files = write(
         tmp_path / "files",
         "users.yaml",
@@ -68,5 +70,7 @@ def test_off_a_terminal_problems_are_events_and_inside_github_actions_annotation
     assert [e["path"] for e in _events(run.stderr) if e["event"] == "file_problem"] == [
         "users[0].titel"
     ]
-    assert run.stdout.startswith("::error file=")
-    assert "users.yaml:4:5: users[0].titel" in run.stderr  # the plain line people read
+    assert run.stdout == ""
+    assert run.stderr.startswith("::error file=") or "\n::error file=" in run.stderr
+    (error,) = [e for e in _events(run.stderr) if e["event"] == "error"]
+    assert "users.yaml:4:5: users[0].titel" in str(error["message"])
