@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from reconciler.desired import LimitsPolicy
+from reconciler.identifiers import fold_identity
 from reconciler.plan import ActionKind, Blocked, Plan, Resource
 
 
@@ -64,7 +65,7 @@ def planned_counts(plan: Plan) -> dict[str, int]:
         ),
         0,
     )
-    sensitive = {name.lower() for name in plan.sensitive_groups}
+    sensitive = {fold_identity(name) for name in plan.sensitive_groups}
     for action in plan.actions:
         if action.resource is Resource.USER:
             after = {c.path: c.after for c in action.attribute_changes}.get("active")
@@ -75,7 +76,7 @@ def planned_counts(plan: Plan) -> dict[str, int]:
         change = action.member_change
         if change is not None:
             counts["max_member_removals"] += len(change.remove)
-            if action.key.lower() in sensitive:
+            if fold_identity(action.key) in sensitive:
                 counts["max_sensitive_changes"] += len(change.add) + len(change.remove)
     return counts
 

@@ -8,11 +8,13 @@ from fnmatch import translate
 from functools import lru_cache
 
 from reconciler.desired import DesiredState
+from reconciler.identifiers import fold_identity
 
 
 def in_scope(name: str, patterns: tuple[str, ...]) -> bool:
-    """Whether a userName or displayName matches one of the globs, case-insensitively."""
-    return _matcher(patterns)(name.lower())
+    """Whether a userName or displayName matches one of the globs, both folded as
+    identities compare (``fold_identity``)."""
+    return _matcher(patterns)(fold_identity(name))
 
 
 @lru_cache(maxsize=64)
@@ -23,13 +25,13 @@ def _matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
         return lambda _: False
     if "*" in patterns:
         return lambda _: True
-    regex = re.compile("|".join(translate(p.lower()) for p in patterns))
+    regex = re.compile("|".join(translate(fold_identity(p)) for p in patterns))
     return lambda folded: regex.match(folded) is not None
 
 
 @lru_cache(maxsize=64)
 def _folded(names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(name.lower() for name in names)
+    return frozenset(fold_identity(name) for name in names)
 
 
 def left_alone_reason(
@@ -41,7 +43,7 @@ def left_alone_reason(
     """
     if not in_scope(name, scope):
         return f"outside policy.{section}.scope"
-    if protect and name.lower() in _folded(protect):
+    if protect and fold_identity(name) in _folded(protect):
         return f"protected by policy.{section}.protect"
     return None
 
