@@ -1,4 +1,8 @@
-"""Which names a policy's ``scope`` globs cover: one rule for the loader and the planner."""
+"""Which names a policy's ``scope`` globs cover: one rule for the loader and the planner.
+
+Also what ``validate`` warns about the entries the files list: those the policy keeps
+out of reach, and names that may look like another (``listed_look_alikes``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from fnmatch import translate
 from functools import lru_cache
 
 from reconciler.desired import DesiredState
-from reconciler.identifiers import fold_identity
+from reconciler.identifiers import fold_identity, look_alike
 
 
 def in_scope(name: str, patterns: tuple[str, ...]) -> bool:
@@ -67,3 +71,33 @@ def listed_but_left_alone(
         if (reason := left_alone_reason(g.displayName, groups.scope, groups.protect, "groups"))
     ]
     return found
+
+
+def listed_look_alikes(desired: DesiredState) -> list[tuple[str, str, str]]:
+    """File identifiers that may look like another name: (``user``/``group``, name, why).
+
+    Fullwidth forms, compatibility characters, decomposed spellings and mixed scripts
+    (``reconciler.identifiers.look_alike``): the plan folds some of them, a directory
+    may not, and a reviewer cannot tell them apart by eye.
+    """
+    found: list[tuple[str, str, str]] = []
+    for user in desired.users:
+        named = [("userName", user.userName), ("externalId", user.externalId)]
+        named += [("email", email.value) for email in user.emails or ()]
+        named += [("previous userName", name) for name in user.previousUserNames]
+        found += _look_alikes("user", user.userName, named)
+    for group in desired.groups:
+        named = [("displayName", group.displayName)]
+        named += [("previous name", name) for name in group.previousNames]
+        found += _look_alikes("group", group.displayName, named)
+    return found
+
+
+def _look_alikes(
+    resource: str, name: str, named: list[tuple[str, str | None]]
+) -> list[tuple[str, str, str]]:
+    return [
+        (resource, name, f'{what} "{text}" {why}')
+        for what, text in named
+        if text is not None and (why := look_alike(text)) is not None
+    ]

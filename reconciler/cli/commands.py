@@ -74,7 +74,7 @@ def validate(paths: tuple[Path, ...], fmt: str, output: Output) -> None:
     Every problem is reported at once as file:line:column: path: message.
     """
     from reconciler.app import load_files
-    from reconciler.scope import listed_but_left_alone
+    from reconciler.scope import listed_but_left_alone, listed_look_alikes
 
     output.annotate = fmt == "github"
     desired = load_files(paths)
@@ -86,7 +86,11 @@ def validate(paths: tuple[Path, ...], fmt: str, output: Output) -> None:
             f"warning: {resource} {name}: listed in the files but {reason}; "
             "a plan never applies its entry"
         )
-    tail = f"; {_count(len(left_alone), 'warning')}" if left_alone else ""
+    look_alikes = listed_look_alikes(desired)
+    for resource, name, why in look_alikes:
+        output.out(f"warning: {resource} {name}: {why}")
+    warnings = len(left_alone) + len(look_alikes)
+    tail = f"; {_count(warnings, 'warning')}" if warnings else ""
     output.out(f"OK: {users} and {groups} are valid{tail}.")
 
 
