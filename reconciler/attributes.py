@@ -177,15 +177,18 @@ def _string(value: Any) -> str | None:
     return None
 
 
+_IDENTIFIERS = frozenset({"userName", "externalId"})
+
+
 def same_value(path: str, a: Any, b: Any) -> bool:
     """Compare two values of one attribute the way the directory does.
 
-    Multi-valued attributes compare as sets; userNames and email addresses as
-    identities do (``fold_identity``: in any letter case and Unicode form).
+    Multi-valued attributes compare as sets; userNames, externalIds and email
+    addresses as identities do (``fold_identity``: in any letter case and Unicode form).
     """
     if path in MULTI_VALUED:
         return _set_key(path, a) == _set_key(path, b)
-    if path == "userName" and isinstance(a, str) and isinstance(b, str):
+    if path in _IDENTIFIERS and isinstance(a, str) and isinstance(b, str):
         return fold_identity(a) == fold_identity(b)
     return bool(a == b)
 

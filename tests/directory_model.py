@@ -9,8 +9,9 @@ with the real ``Executor`` and plan again.
 
 Like a strict server (scim2-server), userName is unique in any letter case (RFC 7643
 section 4.1.1) and Unicode form (``fold_identity``): a create that clashes answers as
-a 409 would, and the executor adopts the existing user. Group displayNames are not unique (RFC 7643 section 4.2 says nothing).
-Ids come from a counter, so every run of a test sees the same ids.
+a 409 would, and the executor adopts the existing user. Group displayNames are not
+unique (RFC 7643 section 4.2 says nothing). Ids come from a counter, so every run of
+a test sees the same ids.
 """
 
 from __future__ import annotations
