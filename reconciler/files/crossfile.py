@@ -229,28 +229,34 @@ def _check_characters(
     doc: ParsedDocument, path: NodePath, entry: dict[str, Any], keys: tuple[str, ...]
 ) -> None:
     """Refuse identifiers holding what nobody can see or type (a zero-width space, a
-    control character) or whitespace at an end: two such names look like one."""
-    for at, text in _identifiers(path, entry, keys):
-        why = refused_characters(text) if isinstance(text, str) and text else None
-        if why is not None:
-            doc.add_problem(doc.position(at), at, f'"{excerpt(text)}" {why}')
+    control character) or whitespace at an end: two such names look like one.
 
-
-def _identifiers(
-    path: NodePath, entry: dict[str, Any], keys: tuple[str, ...]
-) -> Iterator[tuple[NodePath, Any]]:
-    """Each value under ``keys`` of an entry with its path: lists item by item, emails
-    by their ``value``."""
+    Printable ASCII without a space at either end, nearly every name, passes at once;
+    a node path is built only for a name that is refused.
+    """
     for key in keys:
         value = entry.get(key)
-        if not isinstance(value, tuple):
-            yield (*path, key), value
-            continue
-        for j, item in enumerate(value):
-            if key != "emails":
-                yield (*path, key, j), item
-            elif isinstance(item, dict):
-                yield (*path, key, j, "value"), item.get("value")
+        if type(value) is str:
+            if not (
+                value.isascii() and value.isprintable() and value[:1] != " " and value[-1:] != " "
+            ):
+                _refuse(doc, (*path, key), value)
+        elif type(value) is tuple:
+            for j, item in enumerate(value):
+                text = item.get("value") if type(item) is dict else item
+                if type(text) is not str or (
+                    text.isascii() and text.isprintable() and text[:1] != " " and text[-1:] != " "
+                ):
+                    continue
+                _refuse(
+                    doc, (*path, key, j, "value") if type(item) is dict else (*path, key, j), text
+                )
+
+
+def _refuse(doc: ParsedDocument, at: NodePath, text: str) -> None:
+    why = refused_characters(text) if text else None
+    if why is not None:
+        doc.add_problem(doc.position(at), at, f'"{excerpt(text)}" {why}')
 
 
 _Listed = tuple[ParsedDocument, NodePath, str]
