@@ -294,7 +294,7 @@ class _Listings:
         other_doc, other_path, other_text = other
         spelled = f' as "{excerpt(other_text)}"' if other_text != text else ""
         why = self.why
-        if other_text.lower() != text.lower():  # not only ASCII case: show how
+        if other_text.lower() != text.lower():  # more than letter case apart: show how
             why += (
                 f"; here {_code_points(text, other_text)}, there {_code_points(other_text, text)}"
             )
