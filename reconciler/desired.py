@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from reconciler.identifiers import fold_identity
+
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
 
@@ -200,8 +202,12 @@ class Enterprise(_Strict):
 class UserSpec(_Strict):
     """A user as the files want it. Attributes left out are never changed."""
 
-    userName: str = Field(min_length=1, description="Required; compared case-insensitively.")
-    externalId: str | None = Field(default=None, description="Case-sensitive.")
+    userName: str = Field(
+        min_length=1, description="Required; compared in any letter case and Unicode form."
+    )
+    externalId: str | None = Field(
+        default=None, description="Compared like userName: in any letter case and Unicode form."
+    )
     active: bool = Field(default=True, description="false keeps the account, deactivated.")
     displayName: str | None = None
     nickName: str | None = None
@@ -245,7 +251,9 @@ class UserSpec(_Strict):
 class GroupSpec(_Strict):
     """A group as the files want it; ``members`` are user keys."""
 
-    displayName: str = Field(min_length=1, description="The group's key; case-insensitive.")
+    displayName: str = Field(
+        min_length=1, description="The group's key; compared in any letter case and Unicode form."
+    )
     members: tuple[str, ...] = ()
     previousNames: tuple[str, ...] = Field(
         default=(),
@@ -282,24 +290,23 @@ class DesiredState(BaseModel):
     def group_members(self) -> dict[str, frozenset[str]]:
         """Each group's member keys: its ``members`` plus the users that name it.
 
-        Keys are folded to lower case where the user key is the userName, because
-        userNames compare case-insensitively.
+        Keys and group names are folded (``fold_identity``), as identities compare.
         """
         key_attribute = self.policy.users.key
         members: dict[str, set[str]] = {
             g.displayName: {fold_user_key(m, key_attribute) for m in g.members} for g in self.groups
         }
-        by_name = {g.displayName.lower(): members[g.displayName] for g in self.groups}
+        by_name = {fold_identity(g.displayName): members[g.displayName] for g in self.groups}
         for user in self.users:
             if user.groups:  # one lookup per membership: a directory has millions
                 key = fold_user_key(self.user_key(user), key_attribute)
                 for group_name in user.groups:
-                    if (named := by_name.get(group_name.lower())) is not None:
+                    if (named := by_name.get(fold_identity(group_name))) is not None:
                         named.add(key)
         return {name: frozenset(keys) for name, keys in members.items()}
 
     def fold_user_key(self, key: str) -> str:
-        """Normalise a user key for comparison (userName is case-insensitive)."""
+        """A user key as keys compare (``fold_user_key``)."""
         return fold_user_key(key, self.policy.users.key)
 
 
@@ -333,14 +340,11 @@ def share_common_parts(users: Iterable[UserSpec]) -> None:
 
 
 def fold_user_key(key: str, key_attribute: str) -> str:
-    """The one rule for comparing user keys: userNames case-insensitively, externalIds exactly."""
-    return lowered(key) if key_attribute == "userName" else key
-
-
-def lowered(text: str) -> str:
-    """``text.lower()``, but ``text`` itself when it is in lower case already, as nearly
-    every userName and email is: the indexes of a million users do not copy them all."""
-    return text if text.islower() else text.lower()
+    """A user key as keys compare: userNames and externalIds alike, by the one rule for
+    identifiers (``reconciler.identifiers.fold_identity``: width, case and Unicode
+    normalisation folded). ``key_attribute`` stays for the callers that name it."""
+    del key_attribute  # both keys fold alike since issue 16; see docs/identity.md
+    return fold_identity(key)
 
 
 def json_schema() -> dict[str, Any]:

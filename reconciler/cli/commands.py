@@ -78,7 +78,7 @@ def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Outp
     once as file:line:column: path: message.
     """
     from reconciler.app import run_validate
-    from reconciler.scope import listed_but_left_alone
+    from reconciler.scope import listed_but_left_alone, listed_look_alikes
 
     output.annotate = fmt == "github"
     checked = run_validate(paths, target, output.runtime)
@@ -91,9 +91,13 @@ def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Outp
             f"warning: {resource} {name}: listed in the files but {reason}; "
             "a plan never applies its entry"
         )
+    look_alikes = listed_look_alikes(desired)
+    for resource, name, why in look_alikes:
+        output.out(f"warning: {resource} {name}: {why}")
+    warnings = len(left_alone) + len(look_alikes)
     unset = "".join(f"; {name} is not set" for name in checked.unset)
     where = f"{checked.target.url} (dialect {checked.target.dialect.name}{unset})"
-    tail = f"; {_count(len(left_alone), 'warning')}" if left_alone else ""
+    tail = f"; {_count(warnings, 'warning')}" if warnings else ""
     output.out(f"OK: {users} and {groups} are valid for {where}{tail}.")
 
 

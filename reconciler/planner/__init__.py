@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from reconciler.desired import DesiredState
+from reconciler.identifiers import fold_identity
 from reconciler.limits import LimitBases, check_limits
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Action, Blocked, LeftAlone, Plan, Resource
@@ -188,9 +189,9 @@ def _bases(users: UserPlan, groups: GroupPlan, sensitive: tuple[str, ...] = ()) 
 
 
 def is_sensitive(name: str, globs: tuple[str, ...]) -> bool:
-    """Whether ``policy.groups.sensitive`` marks this group (globs, any letter case)."""
-    folded = name.lower()
-    return any(fnmatchcase(folded, glob.lower()) for glob in globs)
+    """Whether ``policy.groups.sensitive`` marks this group (globs, folded as identities)."""
+    folded = fold_identity(name)
+    return any(fnmatchcase(folded, fold_identity(glob)) for glob in globs)
 
 
 def _sensitive(
