@@ -179,3 +179,17 @@ def test_an_explicit_rate_wins_over_the_default() -> None:
     )
     with connection.client:
         assert connection.client.limiter.rate == 2.5
+
+
+def test_the_runs_budget_is_the_flag_else_target_timeout() -> None:
+    """``--timeout`` (the runtime's) wins over ``target.timeout``; neither: no budget, and
+    each request keeps its own deadline."""
+    from reconciler.app import Runtime
+
+    target = resolve_target("https://scim.example.com/v2", TargetSpec(timeout="10m"), {})
+    assert target.timeout == 600
+    assert Runtime(started=5.0).budget(target).run_seconds == 600
+    assert Runtime(started=5.0).budget(target).started == 5.0
+    assert Runtime(timeout=3.0).budget(target).run_seconds == 3.0
+    untimed = resolve_target("https://scim.example.com/v2", TargetSpec(), {})
+    assert Runtime().budget(untimed).run_seconds is None

@@ -14,6 +14,8 @@ from reconciler.cli.common import (
     global_options,
     paths_argument,
     target_option,
+    timeout_option,
+    with_timeout,
     write_atomically,
 )
 from reconciler.errors import (
@@ -44,6 +46,7 @@ from reconciler.errors import (
     help="Export only what this file's policy owns (scope, protect, key), so the bootstrap "
     "validates under it.",
 )
+@timeout_option
 @global_options
 def export(
     target: str | None,
@@ -51,6 +54,7 @@ def export(
     fmt: str,
     force: bool,
     policy_file: Path | None,
+    timeout: float | None,
     output: Output,
 ) -> None:
     """Write today's directory as desired-state files, to start managing it as code.
@@ -61,6 +65,7 @@ def export(
     from reconciler.app import load_files, run_export
     from reconciler.export import export_documents, render_export
 
+    with_timeout(output, timeout)
     policy = load_files((policy_file,)).policy if policy_file is not None else None
     resolved, live = run_export(target, output.runtime)
     users_doc, groups_doc = export_documents(live, policy)
