@@ -30,11 +30,7 @@ from reconciler.errors import (
     ScimHTTPError,
 )
 from reconciler.redaction import remember
-from reconciler.scim.budget import (
-    MAX_RESPONSE_BYTES,
-    Budget,
-    Deadline,
-)
+from reconciler.scim.budget import MAX_RESPONSE_BYTES, Budget, Deadline
 from reconciler.scim.failures import failure, late, spent, too_large
 from reconciler.scim.listing import ProgressCallback, read_listing
 from reconciler.scim.network import clear_text_allowed, network_transport
@@ -153,7 +149,10 @@ class ScimClient:
             finally:
                 response.close()
         except httpx.HTTPError as exc:
-            raise failure(exc, method, what, self.host, deadline if cut else None) from exc
+            error = failure(exc, method, what, self.host, deadline if cut else None)
+            # A request that could not be built may quote its headers, the token among
+            # them: that error is not kept as the cause.
+            raise error from (None if isinstance(error, ConfigError) else exc)
         log.debug(
             "scim.request",
             request=what,
