@@ -49,6 +49,36 @@ EmailAddress = Annotated[str, AfterValidator(_looks_like_email)]
 
 # --- target and policy -------------------------------------------------------------
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(value: int | str) -> float:
+    """Seconds in a duration: a whole number of seconds, or parts like ``90s``, ``10m``,
+    ``1h30m``, ``2.5s``, ``500ms``; above 0. ValueError says what is wrong."""
+    if isinstance(value, int):
+        seconds = float(value)
+    else:
+        text = value.strip().lower()
+        parts = _DURATION_PART.findall(text)
+        if text.isdigit():
+            seconds = float(text)
+        elif parts and "".join(n + unit for n, unit in parts) == text:
+            seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts)
+        else:
+            raise ValueError(f'a duration is seconds or like "90s", "10m", "1h30m", not {value!r}')
+    if seconds <= 0:
+        raise ValueError("a duration must be above 0")
+    return seconds
+
+
+def _check_duration(value: int | str) -> int | str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[int | str, AfterValidator(_check_duration)]
+
 
 class TargetSpec(_Strict):
     """Where the directory is and how to talk to it."""
@@ -69,6 +99,12 @@ class TargetSpec(_Strict):
     org_token_env: str = Field(
         default="RECONCILER_ORG_TOKEN",
         description="Name of the environment variable that holds the organisation API key.",
+    )
+    timeout: Duration | None = Field(
+        default=None,
+        description="The most a run waits for the directory, its requests together: seconds, "
+        'or "90s", "10m", "1h30m". --timeout overrides it. Default: no such budget; each '
+        "request still has a deadline of 60s.",
     )
 
 

@@ -15,9 +15,11 @@ from reconciler.desired import (
     GroupSpec,
     LimitsPolicy,
     Policy,
+    TargetSpec,
     UserSpec,
     UsersPolicy,
     json_schema,
+    parse_duration,
     render_schema,
 )
 from reconciler.files.yamlsafe import parse_yaml
@@ -110,6 +112,23 @@ def test_limits_refuse_anything_else(limit: object) -> None:
     """Negative counts, bare strings, spaced or non-numeric percentages, floats, booleans fail."""
     with pytest.raises(ValidationError):
         LimitsPolicy.model_validate({"max_deactivations": limit})
+
+
+@pytest.mark.parametrize(
+    ("timeout", "seconds"),
+    [(90, 90), ("90", 90), ("90s", 90), ("10m", 600), ("1h30m", 5400), ("2.5s", 2.5),
+     ("500ms", 0.5)],
+)  # fmt: skip
+def test_target_timeout_takes_seconds_or_a_duration(timeout: int | str, seconds: float) -> None:
+    """``target.timeout`` is a whole number of seconds or a duration such as "10m"."""
+    assert parse_duration(TargetSpec(timeout=timeout).timeout or 0) == seconds
+
+
+@pytest.mark.parametrize("timeout", [0, -5, "0s", "soon", "10 m", "1m30", "", 1.5, True])
+def test_target_timeout_refuses_anything_else(timeout: object) -> None:
+    """Zero, negative, unitless fractions, spaced or unknown units, floats, booleans fail."""
+    with pytest.raises(ValidationError):
+        TargetSpec.model_validate({"timeout": timeout})
 
 
 def test_models_are_frozen() -> None:

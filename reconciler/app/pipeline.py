@@ -149,7 +149,12 @@ def kept_paths(desired: DesiredState, shapes: Collection[Shape] | None = None) -
 
 def _connect(target: Target, runtime: Runtime, rate: float | None) -> Connection:
     connection = connect(
-        target, runtime.env, rate=rate, retry=runtime.retry, wrap_transport=runtime.transport
+        target,
+        runtime.env,
+        rate=rate,
+        retry=runtime.retry,
+        wrap_transport=runtime.transport,
+        budget=runtime.budget(target),
     )
     if connection.note is not None:
         runtime.note(connection.note)

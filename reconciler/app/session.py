@@ -44,7 +44,12 @@ def opened(
     target = resolve_target(cli_target, desired.target, runtime.env, fallback=fallback)
     check_dialect_attributes(desired, paths, target.dialect)  # before anything is read
     connection = connect(
-        target, runtime.env, rate=rate, retry=runtime.retry, wrap_transport=runtime.transport
+        target,
+        runtime.env,
+        rate=rate,
+        retry=runtime.retry,
+        wrap_transport=runtime.transport,
+        budget=runtime.budget(target),
     )
     if connection.note is not None:
         runtime.note(connection.note)
@@ -109,7 +114,7 @@ def with_link_checks(planned: Plan, target: Target, runtime: Runtime) -> Plan:
     before anything is sent, when the organisation's Admin API is at hand."""
     if not target.dialect.org_admin or not planned_emails(planned):
         return planned
-    admin = connect_admin(target, env=runtime.env, required=False)
+    admin = connect_admin(target, env=runtime.env, required=False, budget=runtime.budget(target))
     if admin is None:
         return planned  # without an org key, a 409 in the report explains itself
     with admin:

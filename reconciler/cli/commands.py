@@ -21,6 +21,8 @@ from reconciler.cli.common import (
     paths_argument,
     render_plan,
     target_option,
+    timeout_option,
+    with_timeout,
     write_atomically,
 )
 from reconciler.dialect import ATLASSIAN
@@ -128,6 +130,7 @@ def schema(output: Output) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
+@timeout_option
 @global_options
 def plan_command(
     paths: tuple[Path, ...],
@@ -135,6 +138,7 @@ def plan_command(
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    timeout: float | None,
     output: Output,
 ) -> None:
     """Show what apply would change. Sends no writes.
@@ -143,6 +147,7 @@ def plan_command(
     """
     from reconciler.app import run_plan
 
+    with_timeout(output, timeout)
     started = time.monotonic()
     planned = run_plan(paths, target, output.runtime)
     plan_, resolved = planned.plan, planned.target
@@ -219,6 +224,7 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     default="text",
     help="Format of the plan and the apply report on stdout.",
 )
+@timeout_option
 @global_options
 def apply(
     paths: tuple[Path, ...],
@@ -231,6 +237,7 @@ def apply(
     concurrency: int,
     rate: float | None,
     fmt: str,
+    timeout: float | None,
     output: Output,
 ) -> None:
     """Change the directory to match the files (or a saved plan).
@@ -243,6 +250,7 @@ def apply(
     from reconciler.app import ApplyRequest, run_apply
     from reconciler.report import ApplyReport, Outcome
 
+    with_timeout(output, timeout)
     request = ApplyRequest(
         paths=paths,
         saved=_read_plan(plan_file) if plan_file is not None else None,
