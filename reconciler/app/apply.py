@@ -40,6 +40,7 @@ class ApplyRequest:
     """What the person asked for."""
 
     paths: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()  # --exclude PATTERN: files below PATHS to leave out
     saved: Plan | None = None  # apply --plan: this plan exactly
     target: str | None = None  # --target
     approve: str | None = None  # --approve DIGEST
@@ -143,14 +144,22 @@ def _planned(
     if request.saved is None:
         if not request.paths:
             raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
-        with read_while_loading(request.paths, request.target, runtime, rate=request.rate) as run:
+        with read_while_loading(
+            request.paths, request.target, runtime, rate=request.rate, exclude=request.exclude
+        ) as run:
             session = Session(run.target, run.connection)
             plan_ = plan_live(session, run.desired, run.live, runtime)
             yield session, plan_, run.desired, bool(plan_.blocked)
         return
     desired, fallback = _desired(request, runtime)
     with opened(
-        desired, request.target, runtime, paths=request.paths, rate=request.rate, fallback=fallback
+        desired,
+        request.target,
+        runtime,
+        paths=request.paths,
+        rate=request.rate,
+        fallback=fallback,
+        exclude=request.exclude,
     ) as session:
         saved, over_limits = _the_plan(request, desired, session, runtime)
         yield session, saved, desired, over_limits
@@ -164,7 +173,7 @@ def _desired(request: ApplyRequest, runtime: Runtime) -> tuple[DesiredState, str
     """
     saved = request.saved
     assert saved is not None, "a plan from files is made while the directory is read"
-    desired = load_files(request.paths) if request.paths else DesiredState()
+    desired = load_files(request.paths, request.exclude) if request.paths else DesiredState()
     if saved.token_env is not None and "token_env" not in desired.target.model_fields_set:
         spec = desired.target.model_copy(update={"token_env": saved.token_env})
         desired = desired.model_copy(update={"target": spec})

@@ -39,10 +39,12 @@ def opened(
     paths: tuple[Path, ...] = (),
     rate: float | None = None,
     fallback: str | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> Iterator[Session]:
     """Resolve the target, check the files against its dialect, connect; close after."""
     target = resolve_target(cli_target, desired.target, runtime.env, fallback=fallback)
-    check_dialect_attributes(desired, paths, target.dialect)  # before anything is read
+    # Before anything is read.
+    check_dialect_attributes(desired, paths, target.dialect, exclude=exclude)
     connection = connect(
         target, runtime.env, rate=rate, retry=runtime.retry, wrap_transport=runtime.transport
     )
@@ -129,9 +131,16 @@ class Planned:
     plan: Plan
 
 
-def run_plan(paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime) -> Planned:
-    """Load the files while the directory is read (``pipeline``), plan. Sends no writes."""
-    with read_while_loading(paths, cli_target, runtime) as run:
+def run_plan(
+    paths: tuple[Path, ...],
+    cli_target: str | None,
+    runtime: Runtime,
+    exclude: tuple[str, ...] = (),
+) -> Planned:
+    """Load the files while the directory is read (``pipeline``), plan. Sends no writes.
+
+    ``exclude``: gitignore patterns of files to leave out (``files.finding``)."""
+    with read_while_loading(paths, cli_target, runtime, exclude=exclude) as run:
         session = Session(run.target, run.connection)
         return Planned(run.target, plan_live(session, run.desired, run.live, runtime))
 

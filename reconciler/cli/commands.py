@@ -23,6 +23,7 @@ from reconciler.cli.common import (
     target_option,
     write_atomically,
 )
+from reconciler.cli.options import exclude_option
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -68,8 +69,15 @@ def main() -> None:
     help="github: also print each problem as a GitHub workflow annotation on stdout, so it "
     "shows inline on the pull request's diff (the default inside GitHub Actions).",
 )
+@exclude_option
 @global_options
-def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Output) -> None:
+def validate(
+    paths: tuple[Path, ...],
+    target: str | None,
+    fmt: str,
+    exclude: tuple[str, ...],
+    output: Output,
+) -> None:
     """Check desired-state files without touching any directory.
 
     The files are checked for the target plan would use (--target, RECONCILER_TARGET,
@@ -81,7 +89,7 @@ def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Outp
     from reconciler.scope import listed_but_left_alone
 
     output.annotate = fmt == "github"
-    checked = run_validate(paths, target, output.runtime)
+    checked = run_validate(paths, target, output.runtime, exclude)
     desired = checked.desired
     users = _count(len(desired.users), "user")
     groups = _count(len(desired.groups), "group")
@@ -124,6 +132,7 @@ def schema(output: Output) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
+@exclude_option
 @global_options
 def plan_command(
     paths: tuple[Path, ...],
@@ -131,6 +140,7 @@ def plan_command(
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    exclude: tuple[str, ...],
     output: Output,
 ) -> None:
     """Show what apply would change. Sends no writes.
@@ -140,7 +150,7 @@ def plan_command(
     from reconciler.app import run_plan
 
     started = time.monotonic()
-    planned = run_plan(paths, target, output.runtime)
+    planned = run_plan(paths, target, output.runtime, exclude)
     plan_, resolved = planned.plan, planned.target
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
@@ -215,6 +225,7 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     default="text",
     help="Format of the plan and the apply report on stdout.",
 )
+@exclude_option
 @global_options
 def apply(
     paths: tuple[Path, ...],
@@ -227,6 +238,7 @@ def apply(
     concurrency: int,
     rate: float | None,
     fmt: str,
+    exclude: tuple[str, ...],
     output: Output,
 ) -> None:
     """Change the directory to match the files (or a saved plan).
@@ -241,6 +253,7 @@ def apply(
 
     request = ApplyRequest(
         paths=paths,
+        exclude=exclude,
         saved=_read_plan(plan_file) if plan_file is not None else None,
         target=target,
         approve=_digest_argument(approve),
