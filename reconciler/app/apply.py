@@ -19,7 +19,14 @@ from reconciler.app.loading import load_files
 from reconciler.app.lock import target_lock
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import ProgressBar, Runtime
-from reconciler.app.session import Session, opened, plan_live, read_live, refuse_secrets_sent
+from reconciler.app.session import (
+    Session,
+    opened,
+    plan_context,
+    plan_live,
+    read_live,
+    refuse_secrets_sent,
+)
 from reconciler.desired import DesiredState
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -29,7 +36,7 @@ from reconciler.errors import (
 )
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
 from reconciler.plan import Blocked, Plan
-from reconciler.planner import PlanContext, saved_plan_blocked
+from reconciler.planner import PlanContext, narrow_plan, saved_plan_blocked
 from reconciler.report import ApplyReport, Approval
 from reconciler.saved import check_plan_target, verify_saved_plan
 from reconciler.target import Target, resolve_target
@@ -49,6 +56,9 @@ class ApplyRequest:
     dry_run: bool = False
     concurrency: int = 4
     rate: float | None = None
+    # --only KEY: send only these users' and groups' actions and what they need
+    # (planner.partial); the rest is left for a later run.
+    only: tuple[str, ...] = ()
 
 
 class ApplyHooks(Protocol):
@@ -86,7 +96,12 @@ def run_apply(request: ApplyRequest, runtime: Runtime, hooks: ApplyHooks) -> App
             hooks.refused(plan_, session.target)
             raise
         if plan_.is_empty:
-            return ApplyReport(target=plan_.target, digest=plan_.digest, dry_run=request.dry_run)
+            return ApplyReport(
+                target=plan_.target,
+                digest=plan_.digest,
+                dry_run=request.dry_run,
+                left_for_later=plan_.left_for_later,
+            )
         going = _Going(plan_, session, request, hooks, desired, approval)
         if request.dry_run:
             return going.execute()
@@ -149,8 +164,16 @@ def _planned(
         ) as run:
             session = Session(run.target, run.connection)
             plan_ = plan_live(session, run.desired, run.live, runtime)
+            if request.only:  # limits, access and digest of what is sent
+                context = plan_context(session)
+                plan_ = narrow_plan(plan_, request.only, run.desired, run.live, context)
             yield session, plan_, run.desired, bool(plan_.blocked)
         return
+    if request.only:
+        raise ConfigError(
+            "--only narrows a plan made now from the files; a saved plan is applied exactly "
+            "as it was reviewed. Run apply PATH... --only KEY instead"
+        )
     desired, fallback = _desired(request, runtime)
     with opened(
         desired,

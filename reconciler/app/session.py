@@ -77,15 +77,19 @@ def plan_live(
 ) -> Plan:
     """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
     target = session.target
-    token_env = None if target.is_sandbox else target.token_env
-    connection = session.connection
-    rate = connection.client.limiter.rate
-    context = PlanContext(target.url, connection.dialect, token_env, rate)
+    context = plan_context(session)
     # Planning makes millions of objects and next to no cycles; the collector would walk
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
     return with_link_checks(refuse_secrets_sent(planned), target, runtime)
+
+
+def plan_context(session: Session) -> PlanContext:
+    """What the planner needs to know of the target and the connection."""
+    target, connection = session.target, session.connection
+    token_env = None if target.is_sandbox else target.token_env
+    return PlanContext(target.url, connection.dialect, token_env, connection.client.limiter.rate)
 
 
 def refuse_secrets_sent(plan_: Plan) -> Plan:

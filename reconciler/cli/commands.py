@@ -23,7 +23,7 @@ from reconciler.cli.common import (
     target_option,
     write_atomically,
 )
-from reconciler.cli.options import exclude_option
+from reconciler.cli.options import exclude_option, only_option
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -225,6 +225,7 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     default="text",
     help="Format of the plan and the apply report on stdout.",
 )
+@only_option
 @exclude_option
 @global_options
 def apply(
@@ -238,6 +239,7 @@ def apply(
     concurrency: int,
     rate: float | None,
     fmt: str,
+    only: tuple[str, ...],
     exclude: tuple[str, ...],
     output: Output,
 ) -> None:
@@ -262,6 +264,7 @@ def apply(
         dry_run=dry_run,
         concurrency=concurrency,
         rate=rate,
+        only=only,
     )
     hooks = _ApplyView(fmt, output)
     started = time.monotonic()
