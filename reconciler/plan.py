@@ -232,6 +232,18 @@ def access_json(change: AccessChange) -> dict[str, Any]:
     }
 
 
+class LeftForLater(_Frozen):
+    """An action of the plan, or the rest of one, that ``apply --only`` does not send:
+    the next plan shows it again (docs/design.md "Partial applies")."""
+
+    resource: Resource
+    action: ActionKind
+    key: str
+    # Part of this action was sent (the memberships of the users asked for); the rest
+    # of it (other members, a new name) waits.
+    split: bool = False
+
+
 class Holders(_Frozen):
     """How many people hold a sensitive group before and after the plan."""
 
@@ -270,6 +282,9 @@ class Plan(_Frozen):
     access: tuple[AccessChange, ...] = ()
     # People holding each sensitive group the plan changes, before and after.
     holders: tuple[Holders, ...] = ()
+    # Narrowed by ``apply --only``: the actions of the plan made from the files that
+    # this one does not send. Not covered by the digest, which covers what is sent.
+    left_for_later: tuple[LeftForLater, ...] = ()
 
     @property
     def sensitive_changes(self) -> int:
@@ -374,6 +389,11 @@ class Plan(_Frozen):
             "warnings": [w.model_dump(mode="json") for w in self.warnings],
             "blocked": [b.model_dump(mode="json") for b in self.blocked],
             "left_alone": [x.model_dump(mode="json") for x in self.left_alone],
+            **(
+                {"left_for_later": [x.model_dump(mode="json") for x in self.left_for_later]}
+                if self.left_for_later
+                else {}
+            ),
             "user_ids": dict(sorted(self.user_ids.items())),
             "user_names": dict(sorted(self.user_names.items())),
             "sensitive_groups": list(self.sensitive_groups),

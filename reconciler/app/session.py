@@ -39,10 +39,12 @@ def opened(
     paths: tuple[Path, ...] = (),
     rate: float | None = None,
     fallback: str | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> Iterator[Session]:
     """Resolve the target, check the files against its dialect, connect; close after."""
     target = resolve_target(cli_target, desired.target, runtime.env, fallback=fallback)
-    check_dialect_attributes(desired, paths, target.dialect)  # before anything is read
+    # Before anything is read.
+    check_dialect_attributes(desired, paths, target.dialect, exclude=exclude)
     connection = connect(
         target,
         runtime.env,
@@ -80,15 +82,19 @@ def plan_live(
 ) -> Plan:
     """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
     target = session.target
-    token_env = None if target.is_sandbox else target.token_env
-    connection = session.connection
-    rate = connection.client.limiter.rate
-    context = PlanContext(target.url, connection.dialect, token_env, rate)
+    context = plan_context(session)
     # Planning makes millions of objects and next to no cycles; the collector would walk
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
     return with_link_checks(refuse_secrets_sent(planned), target, runtime)
+
+
+def plan_context(session: Session) -> PlanContext:
+    """What the planner needs to know of the target and the connection."""
+    target, connection = session.target, session.connection
+    token_env = None if target.is_sandbox else target.token_env
+    return PlanContext(target.url, connection.dialect, token_env, connection.client.limiter.rate)
 
 
 def refuse_secrets_sent(plan_: Plan) -> Plan:
@@ -134,9 +140,16 @@ class Planned:
     plan: Plan
 
 
-def run_plan(paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime) -> Planned:
-    """Load the files while the directory is read (``pipeline``), plan. Sends no writes."""
-    with read_while_loading(paths, cli_target, runtime) as run:
+def run_plan(
+    paths: tuple[Path, ...],
+    cli_target: str | None,
+    runtime: Runtime,
+    exclude: tuple[str, ...] = (),
+) -> Planned:
+    """Load the files while the directory is read (``pipeline``), plan. Sends no writes.
+
+    ``exclude``: gitignore patterns of files to leave out (``files.finding``)."""
+    with read_while_loading(paths, cli_target, runtime, exclude=exclude) as run:
         session = Session(run.target, run.connection)
         return Planned(run.target, plan_live(session, run.desired, run.live, runtime))
 

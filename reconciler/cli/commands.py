@@ -25,6 +25,7 @@ from reconciler.cli.common import (
     with_timeout,
     write_atomically,
 )
+from reconciler.cli.options import exclude_option, only_option
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -70,8 +71,15 @@ def main() -> None:
     help="github: also print each problem as a GitHub workflow annotation on stdout, so it "
     "shows inline on the pull request's diff (the default inside GitHub Actions).",
 )
+@exclude_option
 @global_options
-def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Output) -> None:
+def validate(
+    paths: tuple[Path, ...],
+    target: str | None,
+    fmt: str,
+    exclude: tuple[str, ...],
+    output: Output,
+) -> None:
     """Check desired-state files without touching any directory.
 
     The files are checked for the target plan would use (--target, RECONCILER_TARGET,
@@ -83,7 +91,7 @@ def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Outp
     from reconciler.scope import listed_but_left_alone, listed_look_alikes
 
     output.annotate = fmt == "github"
-    checked = run_validate(paths, target, output.runtime)
+    checked = run_validate(paths, target, output.runtime, exclude)
     desired = checked.desired
     users = _count(len(desired.users), "user")
     groups = _count(len(desired.groups), "group")
@@ -131,6 +139,7 @@ def schema(output: Output) -> None:
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
 @timeout_option
+@exclude_option
 @global_options
 def plan_command(
     paths: tuple[Path, ...],
@@ -139,6 +148,7 @@ def plan_command(
     out: Path | None,
     detailed_exitcode: bool,
     timeout: float | None,
+    exclude: tuple[str, ...],
     output: Output,
 ) -> None:
     """Show what apply would change. Sends no writes.
@@ -149,7 +159,7 @@ def plan_command(
 
     with_timeout(output, timeout)
     started = time.monotonic()
-    planned = run_plan(paths, target, output.runtime)
+    planned = run_plan(paths, target, output.runtime, exclude)
     plan_, resolved = planned.plan, planned.target
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
@@ -225,6 +235,8 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     help="Format of the plan and the apply report on stdout.",
 )
 @timeout_option
+@only_option
+@exclude_option
 @global_options
 def apply(
     paths: tuple[Path, ...],
@@ -238,6 +250,8 @@ def apply(
     rate: float | None,
     fmt: str,
     timeout: float | None,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
     output: Output,
 ) -> None:
     """Change the directory to match the files (or a saved plan).
@@ -253,6 +267,7 @@ def apply(
     with_timeout(output, timeout)
     request = ApplyRequest(
         paths=paths,
+        exclude=exclude,
         saved=_read_plan(plan_file) if plan_file is not None else None,
         target=target,
         approve=_digest_argument(approve),
@@ -261,6 +276,7 @@ def apply(
         dry_run=dry_run,
         concurrency=concurrency,
         rate=rate,
+        only=only,
     )
     hooks = _ApplyView(fmt, output)
     started = time.monotonic()
