@@ -48,3 +48,5 @@ class Runtime:
     retry: RetryPolicy | None = None
     progress: Callable[[str, int | None], AbstractContextManager[ProgressBar]] = _no_progress
     note: Callable[[str], None] = lambda text: None  # something a person should know
+    # The directory was read whole: how many users and groups (for --metrics-file).
+    read_counts: Callable[[int, int], None] = lambda users, groups: None
