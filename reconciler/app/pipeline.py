@@ -92,6 +92,7 @@ def read_while_loading(
                 if reader is not None:
                     reader.stop()  # the first look was wrong: read again, after the files
                 connection, live = _read_after(target, runtime, keep, rate)
+            runtime.read_counts(len(live.users), len(live.groups))
         except BaseException:
             if reader is not None:
                 reader.stop()

@@ -68,13 +68,15 @@ def read_live(
     paths in ``keep`` only, when given (``read_snapshot``)."""
     connection = session.connection
     with runtime.progress("Reading the directory", None) as bar:
-        return read_snapshot(
+        live = read_snapshot(
             connection.client,
             page_size=connection.page_size,
             progress=bar.update,
             keep=None if keep is None else lambda: keep,
             users_without=connection.dialect.users_listed_without,
         )
+    runtime.read_counts(len(live.users), len(live.groups))
+    return live
 
 
 def plan_live(

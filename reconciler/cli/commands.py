@@ -25,6 +25,7 @@ from reconciler.cli.common import (
     with_timeout,
     write_atomically,
 )
+from reconciler.cli.metrics import metrics_option, observe_plan, observe_report
 from reconciler.cli.options import exclude_option, only_option
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
@@ -141,6 +142,7 @@ def schema(output: Output) -> None:
 @timeout_option
 @exclude_option
 @global_options
+@metrics_option
 def plan_command(
     paths: tuple[Path, ...],
     target: str | None,
@@ -161,6 +163,7 @@ def plan_command(
     started = time.monotonic()
     planned = run_plan(paths, target, output.runtime, exclude)
     plan_, resolved = planned.plan, planned.target
+    observe_plan(plan_)
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
         output.info(f"Saved the plan to {_write_plan(out, plan_)}")
@@ -238,6 +241,7 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
 @only_option
 @exclude_option
 @global_options
+@metrics_option
 def apply(
     paths: tuple[Path, ...],
     target: str | None,
@@ -338,6 +342,7 @@ class _ApplyView:
 
     def planned(self, plan_: Plan, target: Target, approval: Approval | None) -> None:
         self.target, self.approval = target, approval
+        observe_plan(plan_)
         if self.fmt == "text":
             self.output.out(render_plan(plan_, "text", target, self.output, approval))
 
@@ -356,6 +361,7 @@ class _ApplyView:
     def report(self, report: ApplyReport) -> None:
         from reconciler.render import render_report_json, render_report_text
 
+        observe_report(report)
         sandbox = self.target is not None and self.target.is_sandbox
         report = report.for_output()
         if self.fmt == "json":
