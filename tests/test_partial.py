@@ -170,6 +170,12 @@ def test_unknown_keys_are_an_error_naming_them() -> None:
     assert "--only alcie@example.com, egn: no user or group of the files" in str(info.value)
 
 
+def test_an_empty_key_is_an_error() -> None:
+    """--only "" names nothing, even where some user has no externalId."""
+    with pytest.raises(ConfigError, match="not an empty string"):
+        _narrowed(_directory(), "")
+
+
 def test_a_known_key_with_nothing_to_do_sends_nothing() -> None:
     """A user of the files whose account already matches is no mistake: nothing is sent and
     everything is left for later."""

@@ -130,10 +130,10 @@ def narrow_plan(
     """
     policy = desired.policy
     key_attribute = policy.users.key
-    file_users = [
-        u.userName if key_attribute == "userName" else u.externalId or "" for u in desired.users
-    ]
-    asked = asked_for(only, planned, file_users, [g.displayName for g in desired.groups])
+    keys = (u.userName if key_attribute == "userName" else u.externalId for u in desired.users)
+    asked = asked_for(
+        only, planned, [k for k in keys if k], [g.displayName for g in desired.groups]
+    )
     chosen = select(planned, asked)
     staged = _stages(desired, live, context)
     globs = policy.groups.sensitive

@@ -86,6 +86,8 @@ def asked_for(
         if change is not None:
             users.update(fold(key) for key in (*change.add, *change.remove))
     asked = tuple(dict.fromkeys(key.strip() for key in only))
+    if "" in asked:
+        raise ConfigError("--only needs a user key or a group name, not an empty string")
     unknown = [key for key in asked if fold(key) not in users and key.lower() not in groups]
     if unknown:
         raise ConfigError(
