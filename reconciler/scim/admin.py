@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from reconciler.errors import ProtocolError
+from reconciler.scim.budget import Budget
 from reconciler.scim.client import ScimClient
 from reconciler.scim.retry import RetryPolicy
 
@@ -59,9 +60,10 @@ class AdminClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
         rate: float | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self._client = ScimClient(
-            base_url, token=token, transport=transport, retry=retry, rate=rate
+            base_url, token=token, transport=transport, retry=retry, rate=rate, budget=budget
         )
 
     def close(self) -> None:

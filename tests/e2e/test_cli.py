@@ -40,8 +40,9 @@ def test_bad_files_exit_1_with_located_messages_and_no_traceback(tmp_path: Path)
     run = reconciler("plan", str(tmp_path), "--target", target, "--log-format", "console")
     assert run.exit_code == 1
     assert "Traceback" not in run.stderr
-    lines = [line for line in run.stderr.splitlines() if "users.yaml:" in line]
-    assert len(lines) == 2
+    plain = [line for line in run.stderr.splitlines() if not line.startswith("{")]
+    lines = [line for line in plain if "users.yaml:" in line]  # JSON events aside
+    assert len(lines) == 3  # the unknown key, and the twin userName at both of its lines
     assert "users.yaml:4:5: users[0].displayNmae:" in run.stderr
     assert not (tmp_path / "s.db").exists()  # no directory was opened
 
