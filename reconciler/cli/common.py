@@ -106,6 +106,14 @@ class Output:
         else:
             click.echo(redact_secrets(text), err=True)
 
+    def warn(self, text: str, event: str = "warning", **fields: str) -> None:
+        """A warning a person must see even with -q (``warning: …``); in JSON logs one
+        ``event`` at level warning, ``fields`` beside the message."""
+        if self.json_logs:
+            _unfiltered_log().warning(event, message=text, **fields)
+        else:
+            click.echo(redact_secrets(f"warning: {text}"), err=True)
+
     def ask(self, question: str) -> str:
         """A person's answer, read from stdin, to ``question`` asked on stderr."""
         if self.json_logs:

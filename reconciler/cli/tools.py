@@ -302,9 +302,4 @@ def _warn_no_auth(host: str, db: Path, output: Output) -> None:
         f"serving {db} on {host} with no token (--insecure-no-auth): anyone who can reach "
         "it can read and change the whole directory"
     )
-    if output.json_logs:
-        import structlog
-
-        structlog.get_logger("reconciler.cli").warning("sandbox.no_auth", host=host, message=text)
-    else:
-        output.err(f"warning: {text}")
+    output.warn(text, "sandbox.no_auth", host=host)
