@@ -146,7 +146,12 @@ def schema(output: Output) -> None:
     default="text",
     help="text for people, markdown for a pull-request comment, json for machines.",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Also save the JSON plan here.")
+@click.option(
+    "--out",
+    type=click.Path(),  # as typed: a trailing "/" says "a directory" (Path drops it)
+    help="Also save the JSON plan here; a directory (one that exists, or a path ending in "
+    "/, created) gets plan.json inside it.",
+)
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
@@ -158,7 +163,7 @@ def plan_command(
     paths: tuple[Path, ...],
     target: str | None,
     fmt: str,
-    out: Path | None,
+    out: str | None,
     detailed_exitcode: bool,
     timeout: float | None,
     exclude: tuple[str, ...],
@@ -188,15 +193,18 @@ def plan_command(
         sys.exit(code)
 
 
-def _write_plan(path: Path, plan_: Plan) -> Path:
+def _write_plan(out: str, plan_: Plan) -> Path:
     """Write the JSON plan atomically; a directory gets ``plan.json`` inside it.
 
-    It is written without secrets (``Plan.for_output``), and reads back with the
-    digest the views showed: the digest covers the plan as it leaves the process.
+    ``out`` is a directory when one exists there, or when it ends in a separator
+    (``saved/``: the directory is created). It is written without secrets
+    (``Plan.for_output``), and reads back with the digest the views showed: the
+    digest covers the plan as it leaves the process.
     """
     from reconciler.render import render_plan_json
 
-    if path.is_dir() or str(path).endswith(("/", os.sep)):
+    path = Path(out)
+    if path.is_dir() or out.endswith(("/", os.sep)):
         path = path / "plan.json"
     write_atomically(path, render_plan_json(plan_.for_output()))
     return path

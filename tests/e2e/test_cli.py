@@ -360,6 +360,40 @@ def test_plan_out_a_directory_writes_plan_json_there_and_leaves_nothing_else(
     assert json.loads((tmp_path / "plans" / "plan.json").read_text())["format_version"] == 1
 
 
+def test_plan_out_ending_in_a_slash_is_a_directory_created_for_plan_json(
+    tmp_path: Path,
+) -> None:
+    """--out saved/ where saved does not exist creates the directory and saves
+    saved/plan.json in it (it used to write a file named saved); the note says where."""
+    write(tmp_path / "files", "users.yaml", USERS)
+    target = f"sandbox:{tmp_path / 's.db'}"
+    out = str(tmp_path / "saved") + "/"
+    run = reconciler("plan", str(tmp_path / "files"), "--target", target, "--out", out)
+    assert run.exit_code == 0, run.stderr
+    assert (tmp_path / "saved").is_dir()
+    assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == ["plan.json"]
+    assert json.loads((tmp_path / "saved" / "plan.json").read_text())["format_version"] == 1
+    notes = [json.loads(line) for line in run.stderr.splitlines()]
+    saved = [e["message"] for e in notes if e["event"] == "note" and "Saved" in e["message"]]
+    assert saved == [f"Saved the plan to {tmp_path / 'saved' / 'plan.json'}"]
+
+
+def test_plan_out_a_path_under_a_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """--out taken/ where taken is a file cannot be a directory: exit 1, saying why,
+    and the file is left as it was."""
+    write(tmp_path / "files", "users.yaml", USERS)
+    (tmp_path / "taken").write_text("mine\n")
+    target = f"sandbox:{tmp_path / 's.db'}"
+    out = str(tmp_path / "taken") + "/"
+    run = reconciler(
+        "plan", str(tmp_path / "files"), "--target", target, "--out", out,
+        "--log-format", "console",
+    )  # fmt: skip
+    assert run.exit_code == 1
+    assert f"error: cannot write {tmp_path / 'taken' / 'plan.json'}" in run.stderr
+    assert (tmp_path / "taken").read_text() == "mine\n"
+
+
 def test_a_tokenless_sandbox_on_loopback_is_used_without_a_token_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
