@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +19,6 @@ from reconciler.cli.common import (
     global_options,
     paths_argument,
     render_plan,
-    summary_event,
     target_option,
     timeout_option,
     with_timeout,
@@ -28,6 +26,7 @@ from reconciler.cli.common import (
 )
 from reconciler.cli.metrics import metrics_option, observe_plan, observe_report
 from reconciler.cli.options import exclude_option, only_option
+from reconciler.cli.summary import summary_event
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -99,7 +98,6 @@ def validate(
     from reconciler.app import run_validate
     from reconciler.scope import listed_but_left_alone, listed_look_alikes
 
-    started = time.monotonic()
     output.annotate = fmt == "github"
     checked = run_validate(paths, target, output.runtime, exclude)
     desired = checked.desired
@@ -124,7 +122,7 @@ def validate(
         "groups": len(desired.groups),
         "warnings": warnings,
     }
-    summary_event("validate", started, 0, counts, target=checked.target.url)
+    summary_event("validate", counts, target=checked.target.url)
 
 
 @main.command()
@@ -176,7 +174,6 @@ def plan_command(
     from reconciler.app import run_plan
 
     with_timeout(output, timeout)
-    started = time.monotonic()
     planned = run_plan(paths, target, output.runtime, exclude)
     plan_, resolved = planned.plan, planned.target
     observe_plan(plan_)
@@ -188,7 +185,7 @@ def plan_command(
         code = LimitExceededError.exit_code
     elif detailed_exitcode and not plan_.is_empty:
         code = EXIT_CHANGES
-    _summary_event("plan", started, code, plan_.target, plan_.digest, plan_.summary)
+    summary_event("plan", plan_.summary, target=plan_.target, digest=plan_.digest)
     if code:
         sys.exit(code)
 
@@ -302,40 +299,27 @@ def apply(
         only=only,
     )
     hooks = _ApplyView(fmt, output)
-    started = time.monotonic()
     try:
         report = run_apply(request, output.runtime, hooks)
     except ApplyInterruptedError as stopped:
         if isinstance(stopped.report, ApplyReport):  # what ended is reported
             hooks.report(stopped.report)
-            _report_summary(stopped.report, started, stopped.exit_code)
+            _report_summary(stopped.report)
         raise
     hooks.report(report)
     code = EXIT_FAILED if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED) else 0
-    _report_summary(report, started, code)
+    _report_summary(report)
     if code:
         sys.exit(code)
 
 
-def _report_summary(report: ApplyReport, started: float, code: int) -> None:
+def _report_summary(report: ApplyReport) -> None:
+    """What the apply did, to what, and, when a plan over a limit was let through,
+    ``approved_digest`` and ``approved_by``: the run's summary event."""
     from reconciler.report import Outcome
 
     counts = {outcome.value: report.count(outcome) for outcome in Outcome}
-    _summary_event("apply", started, code, report.target, report.digest, counts, **report.approval)
-
-
-def _summary_event(
-    command: str,
-    started: float,
-    code: int,
-    target: str,
-    digest: str,
-    counts: dict[str, int],
-    **approval: str,
-) -> None:
-    """The one event a scheduled job is judged by: what it did, to what, how it ended;
-    and, when a plan over a limit was let through, ``approved_digest`` and ``approved_by``."""
-    summary_event(command, started, code, counts, target=target, digest=digest, **approval)
+    summary_event("apply", counts, target=report.target, digest=report.digest, **report.approval)
 
 
 class _ApplyView:

@@ -11,13 +11,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
+from reconciler.cli.summary import emit_summary, start_summary
 from reconciler.errors import (
     ApprovalMismatchError,
     AuthenticationError,
@@ -236,40 +236,6 @@ def _report_error(error: ReconcilerError, output: Output) -> None:
     output.error("error", str(error) + hint, error.exit_code)
 
 
-# The commands whose JSON logs end with a ``summary`` event, also when they fail.
-SUMMARIZED = frozenset({"validate", "plan", "apply", "export", "links"})
-_summarized: ContextVar[bool] = ContextVar("summarized", default=False)
-
-
-def summary_event(
-    command: str,
-    started: float,
-    code: int,
-    counts: dict[str, int],
-    **fields: str,
-) -> None:
-    """The one event a scheduled job is judged by: what it did, to what (``fields``:
-    ``target``, ``digest``, an approval), how it ended; the last of a run."""
-    _summarized.set(True)
-    _log().info(
-        "summary",
-        command=command,
-        counts=counts,
-        **fields,
-        duration_ms=round((time.monotonic() - started) * 1000, 1),
-        exit_code=code,
-    )
-
-
-def _failed_summary(started: float, code: int, error: BaseException | None = None) -> None:
-    """The summary of a run that a command could not finish (bad files, no answer...)."""
-    command = click.get_current_context().info_name or ""
-    if command not in SUMMARIZED or _summarized.get():
-        return
-    problems = len(error.problems) if isinstance(error, DesiredStateError) else None
-    summary_event(command, started, code, {} if problems is None else {"problems": problems})
-
-
 def global_options(func: F) -> F:
     """Options every subcommand accepts after its name."""
 
@@ -296,24 +262,32 @@ def global_options(func: F) -> F:
         *args: Any, log_format: str | None, verbose: int, quiet: bool, no_color: bool, **kwargs: Any
     ) -> Any:
         started = time.monotonic()
-        _summarized.set(False)
+        start_summary()
         output = _output_for_run(log_format, verbose, quiet, no_color)
+        command = click.get_current_context().info_name or ""
+        code, error = 1, None  # 1 stays for an exception no branch below names
         try:
             with sigterm_as_interrupt():
-                return func(*args, output=output, **kwargs)
+                result = func(*args, output=output, **kwargs)
+            code = 0
+            return result
+        except SystemExit as stop:  # the command's own exit code (2, 3, 4)
+            code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+            raise
         except Terminated:
             code = 128 + Terminated.signum
             output.error("error", "terminated by SIGTERM; nothing was sent", code)
-            _failed_summary(started, code)
             sys.exit(code)
         except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C, also at a prompt
-            output.error("error", "aborted; nothing was sent", 1)
-            _failed_summary(started, 1)
-            sys.exit(1)
-        except ReconcilerError as error:
-            _report_error(error, output)
-            _failed_summary(started, error.exit_code, error)
-            sys.exit(error.exit_code)
+            code = 1
+            output.error("error", "aborted; nothing was sent", code)
+            sys.exit(code)
+        except ReconcilerError as failed:
+            code, error = failed.exit_code, failed
+            _report_error(failed, output)
+            sys.exit(code)
+        finally:  # last, after the errors, with the code the process exits with
+            emit_summary(command, started, code, error)
 
     return wrapper  # type: ignore[return-value]
 

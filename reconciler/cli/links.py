@@ -9,14 +9,14 @@ stale one, through the organisation's Admin API (docs/atlassian.md).
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.commands import main
-from reconciler.cli.common import Output, global_options, summary_event, target_option
+from reconciler.cli.common import Output, global_options, target_option
+from reconciler.cli.summary import summary_event
 from reconciler.errors import ApprovalError, ConfigError
 
 if TYPE_CHECKING:  # imported where used: --help and --version stay fast
@@ -75,7 +75,6 @@ def links(
     from reconciler.desired import DesiredState
     from reconciler.target import connect_admin, resolve_target
 
-    started = time.monotonic()
     desired = load_files(paths) if paths else DesiredState()
     resolved = resolve_target(target, desired.target, output.runtime.env)
     unlinking = words[0] == "unlink"
@@ -93,7 +92,7 @@ def links(
                 found = admin.links_for_email(email)
                 counts["links"] += len(found)
                 output.out(_describe(email, found, resolved))
-    summary_event("links", started, 0, counts, target=resolved.url)
+    summary_event("links", counts, target=resolved.url)
 
 
 def _this_directory(target: Target) -> str | None:

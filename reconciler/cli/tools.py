@@ -13,12 +13,12 @@ from reconciler.cli.common import (
     Output,
     global_options,
     paths_argument,
-    summary_event,
     target_option,
     timeout_option,
     with_timeout,
     write_atomically,
 )
+from reconciler.cli.summary import summary_event
 from reconciler.errors import (
     ConfigError,
 )
@@ -71,7 +71,6 @@ def export(
     from reconciler.export import export_documents, render_export
     from reconciler.redaction import redact_secrets
 
-    started = time.monotonic()
     with_timeout(output, timeout)
     policy = _policy_of(policy_file) if policy_file is not None else None
     resolved, live = run_export(target, output.runtime)
@@ -82,7 +81,7 @@ def export(
     counts = {"users": len(users_doc["users"]), "groups": len(groups_doc["groups"])}
     if out is None:
         output.out(render_export({**users_doc, "groups": groups_doc["groups"]}, fmt))
-        summary_event("export", started, 0, counts, target=resolved.url)
+        summary_event("export", counts, target=resolved.url)
         return
     suffix = "yaml" if fmt == "yaml" else "json"
     names = (out / f"users.{suffix}", out / f"groups.{suffix}")
@@ -98,7 +97,7 @@ def export(
         f"Exported {plural(counts['users'], 'user')} and {plural(counts['groups'], 'group')} "
         f"to {out}/users.{suffix} and {out}/groups.{suffix}"
     )
-    summary_event("export", started, 0, counts, target=resolved.url)
+    summary_event("export", counts, target=resolved.url)
 
 
 def _policy_of(path: Path) -> Policy:

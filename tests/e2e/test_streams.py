@@ -145,3 +145,56 @@ def test_inside_github_actions_stdout_is_exactly_the_json_plan(files: Path) -> N
     assert run.stdout.strip() == saved.strip()
     assert json.loads(run.stdout)["summary"]["create"] == 2
     json_events(run.stderr)
+
+
+def test_a_metrics_file_that_cannot_be_written_ends_in_the_summary_exit_code(
+    files: Path,
+) -> None:
+    """plan --detailed-exitcode with changes would exit 2; a metrics file it cannot write
+    makes it exit 1, and the summary, still the last event, says 1 with the plan's counts."""
+    run = run_cli(
+        "plan", "good", "--detailed-exitcode", "--metrics-file", "missing/reconciler.prom",
+        cwd=files,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "Plan: 2 to create" in run.stdout
+    events = json_events(run.stderr)
+    (error,) = [e for e in events if e["event"] == "error"]
+    assert "cannot write the metrics file missing/reconciler.prom" in error["message"]
+    summary = events[-1]
+    assert (summary["event"], summary["exit_code"]) == ("summary", 1)
+    assert summary["counts"]["create"] == 2
+    assert events.index(error) < len(events) - 1
+
+
+def test_only_leaves_the_rest_on_stdout_and_stderr_stays_json(files: Path) -> None:
+    """apply --only: what was left for a later run is part of the report on stdout;
+    stderr holds JSON events only, the summary last."""
+    run = run_cli("apply", "good", "--auto-approve", "--only", "ann@example.com", cwd=files)
+    assert run.returncode == 0, run.stderr
+    assert "Left for a later run (not asked for by --only):" in run.stdout
+    assert "+ group eng" in run.stdout.split("Left for a later run")[1]
+    events = json_events(run.stderr)
+    assert (events[-1]["event"], events[-1]["exit_code"]) == ("summary", 0)
+
+
+def test_the_note_about_a_lock_left_behind_is_a_json_event(files: Path) -> None:
+    """The lock an apply that died left behind is reported as a note event, not a plain
+    line among the JSON."""
+    lock = files / ".reconciler" / "sandbox.db.lock"
+    lock.parent.mkdir()
+    lock.write_text(json.dumps({"pid": 4242, "host": "ci-runner-7", "since": 1.0}))
+    run = run_cli("apply", "good", "--auto-approve", cwd=files)
+    assert run.returncode == 0, run.stderr
+    notes = [e["message"] for e in json_events(run.stderr) if e["event"] == "note"]
+    assert any("was left by an apply that did not finish" in note for note in notes)
+
+
+def test_console_logs_keep_errors_plain_and_lower_case(files: Path) -> None:
+    """With --log-format console (a person reading), the error is a plain ``error:``
+    line and no JSON appears."""
+    run = run_cli("plan", "bad", "--log-format", "console", cwd=files)
+    assert run.returncode == 1
+    assert run.stderr.startswith("error: ")
+    assert "{" not in run.stderr
+    assert run.stdout == ""
