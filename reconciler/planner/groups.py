@@ -300,7 +300,7 @@ def _rename_by_create(spec: GroupSpec, old: LiveGroup, inputs: _Inputs, out: _Ou
     out.warn(
         name,
         f'renamed from "{old.displayName}": this target cannot rename groups, so a group '
-        f"named {name} is created with {len(add)} member(s) and the old group is deleted; "
+        f"named {name} is created with {plural(len(add), 'member')} and the old group is deleted; "
         "access granted to the old group does not carry over",
     )
     changes: list[Change | MemberChange] = [
