@@ -62,9 +62,9 @@ def main() -> None:
     apply interrupted by Ctrl-C / SIGTERM (actions in flight finished; a rerun
     converges).
 
-    Streams: stdout carries only the plan, report or export; logs, notes, errors and
-    GitHub annotations go to stderr, as JSON events (one per line) when stderr is not
-    a terminal or with --log-format json.
+    Streams: stdout carries only the plan, report or export. Logs, notes and errors
+    go to stderr, as JSON events (one per line) when stderr is not a terminal or with
+    --log-format json; GitHub workflow annotations go to stderr too.
     """
 
 

@@ -286,6 +286,12 @@ def global_options(func: F) -> F:
             code, error = failed.exit_code, failed
             _report_error(failed, output)
             sys.exit(code)
+        except Exception as crash:  # a bug: its traceback, as one event in JSON logs
+            if not output.json_logs:
+                raise
+            text = f"internal error ({type(crash).__name__}: {crash}); please report it"
+            _log().error("error", message=text, exit_code=code, exc_info=crash)
+            sys.exit(code)
         finally:  # last, after the errors, with the code the process exits with
             emit_summary(command, started, code, error)
 
