@@ -15,7 +15,6 @@ from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_FAILED,
     Commands,
-    Output,
     global_options,
     paths_argument,
     render_plan,
@@ -26,6 +25,7 @@ from reconciler.cli.common import (
 )
 from reconciler.cli.metrics import metrics_option, observe_plan, observe_report
 from reconciler.cli.options import exclude_option, only_option
+from reconciler.cli.output import Output
 from reconciler.cli.summary import summary_event
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.commands import main
-from reconciler.cli.common import Output, global_options, target_option
+from reconciler.cli.common import global_options, target_option
+from reconciler.cli.output import Output
 from reconciler.cli.summary import summary_event
 from reconciler.errors import ApprovalError, ConfigError
 

@@ -10,7 +10,6 @@ import click
 
 from reconciler.cli.commands import main
 from reconciler.cli.common import (
-    Output,
     global_options,
     paths_argument,
     target_option,
@@ -18,6 +17,7 @@ from reconciler.cli.common import (
     with_timeout,
     write_atomically,
 )
+from reconciler.cli.output import Output
 from reconciler.cli.summary import summary_event
 from reconciler.errors import (
     ConfigError,
