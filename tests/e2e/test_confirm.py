@@ -81,3 +81,21 @@ def test_the_question_on_a_console_counts_in_the_singular(tmp_path: Path) -> Non
     assert code == 1
     assert "Apply 1 action to the local embedded sandbox at" in stderr
     assert "error: apply cancelled; nothing was sent" in stderr
+
+
+def test_apply_format_json_shows_the_plan_as_a_review_event_and_stdout_is_the_report(
+    tmp_path: Path,
+) -> None:
+    """apply --format json on a terminal: the plan a person reads before "yes" is a
+    ``review`` event on stderr (JSON logs, -q or not), and stdout is only the JSON report."""
+    write(tmp_path / "files", "users.yaml", "version: 1\nusers:\n  - userName: a@example.com\n")
+    target = f"sandbox:{tmp_path / 's.db'}"
+    code, stdout, stderr = apply_on_a_terminal(
+        tmp_path / "files", target, "yes", "--format", "json"
+    )
+    assert code == 0, stderr
+    events = [json.loads(line) for line in stderr.splitlines()]
+    assert [e["event"] for e in events] == ["review", "question"]  # -q: nothing else
+    assert "Plan: 1 to create" in events[0]["message"]
+    report = json.loads(stdout)
+    assert [r["outcome"] for r in report["results"]] == ["applied"]
