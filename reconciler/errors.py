@@ -10,6 +10,7 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     ├── ScimError                  anything the directory said or failed to say
     │   ├── TransportError         no answer: connection refused, reset, timeout (retryable)
     │   │   ├── OutcomeUnknownError  a write timed out after it was sent
+    │   │   ├── HostNotFoundError    the target's host name does not resolve (not retried)
     │   │   └── DeadlineExceededError  no whole answer within the request's deadline or the
     │   │                              run's budget (not retried)
     │   ├── ProtocolError          the answer is not what SCIM promises (HTML, truncated JSON)
@@ -101,6 +102,17 @@ class OutcomeUnknownError(TransportError):
     """A write was sent but its answer never came; it may or may not have happened."""
 
 
+class HostNotFoundError(TransportError):
+    """The target's host name does not resolve (DNS: no such name); nothing was sent.
+
+    Not retried: a name the resolver says does not exist will not exist a few seconds
+    later in the same run (a typo in the URL, a VPN not up). A resolver that could not
+    answer at all ("temporary failure") is a plain ``TransportError`` and retried.
+    """
+
+    retryable = False
+
+
 class DeadlineExceededError(TransportError):
     """No whole answer came within the request's deadline, or the run's budget is spent.
 
@@ -172,6 +184,10 @@ class ScimHTTPError(ScimError):
 
 class AuthenticationError(ScimHTTPError):
     """The token was refused (401) or lacks permission (403)."""
+
+    # False when the request carried no token at all (a loopback target without one):
+    # then the directory asked for a token rather than refused one.
+    token_sent: bool = True
 
 
 class NotFoundError(ScimHTTPError):

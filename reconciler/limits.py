@@ -27,6 +27,7 @@ from fractions import Fraction
 
 from reconciler.desired import LimitsPolicy
 from reconciler.plan import ActionKind, Blocked, Plan, Resource
+from reconciler.wording import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,27 +83,42 @@ def planned_counts(plan: Plan) -> dict[str, int]:
 
 def check_limits(plan: Plan, limits: LimitsPolicy, bases: LimitBases) -> tuple[Blocked, ...]:
     """The limits this plan exceeds, in a fixed order; empty when it is within all."""
+    # What each limit is a percentage of, counted: (limit, count, singular, plural).
     rules = {
-        "max_deactivations": (limits.max_deactivations, bases.active_users, "active managed users"),
-        "max_group_deletions": (limits.max_group_deletions, bases.groups, "managed groups"),
+        "max_deactivations": (
+            limits.max_deactivations,
+            bases.active_users,
+            "active managed user",
+            "active managed users",
+        ),
+        "max_group_deletions": (
+            limits.max_group_deletions,
+            bases.groups,
+            "managed group",
+            "managed groups",
+        ),
         "max_member_removals": (
             limits.max_member_removals,
             bases.memberships,
+            "membership of managed users in managed groups",
             "memberships of managed users in managed groups",
         ),
-        "max_adoptions": (limits.max_adoptions, bases.users, "managed users"),
+        "max_adoptions": (limits.max_adoptions, bases.users, "managed user", "managed users"),
         "max_sensitive_changes": (
             limits.max_sensitive_changes,
             bases.sensitive_memberships,
+            "membership of managed sensitive groups",
             "memberships of managed sensitive groups",
         ),
     }
     blocked: list[Blocked] = []
     for name, planned in planned_counts(plan).items():
-        limit, base, what = rules[name]
+        limit, base, one, many = rules[name]
         cap = allowed(limit, base)
         if planned > cap:
-            basis = f"{limit} of {base} {what}" if isinstance(limit, str) else f"{limit}"
+            basis = str(limit)
+            if isinstance(limit, str):  # a percentage: of what
+                basis += f" of {plural(base, one, many)}"
             if name not in limits.model_fields_set:
                 basis += ", the default of policy.limits"
             blocked.append(Blocked(limit=name, allowed=cap, planned=planned, basis=basis))

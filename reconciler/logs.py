@@ -32,10 +32,16 @@ class _StderrLogger:
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
 
+def chosen_format(log_format: LogFormat | None) -> LogFormat:
+    """The format of this run's logs: the one given, else console on a terminal, JSON not."""
+    if log_format is not None:
+        return log_format
+    return "console" if sys.stderr.isatty() else "json"
+
+
 def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bool) -> None:
     """Set up structlog for one CLI run; ``verbosity`` is -1 (quiet), 0, or the -v count."""
-    if log_format is None:
-        log_format = "console" if sys.stderr.isatty() else "json"
+    log_format = chosen_format(log_format)
     # People on a terminal read the plan and the report; the per-action events are
     # for machines (JSON), or for people who ask with -v. -vv adds every request.
     default = logging.INFO if log_format == "json" else logging.WARNING
@@ -65,3 +71,12 @@ def configure_logging(log_format: LogFormat | None, verbosity: int, *, color: bo
         logger_factory=_StderrLogger,
         cache_logger_on_first_use=False,
     )
+
+
+def unfiltered_logger() -> structlog.typing.FilteringBoundLogger:
+    """A logger with the run's processors that no level silences (-q included): for
+    what a person must read before answering a question, in the run's log format."""
+    logger: structlog.typing.FilteringBoundLogger = structlog.wrap_logger(
+        _StderrLogger(), wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG)
+    )
+    return logger

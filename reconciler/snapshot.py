@@ -161,9 +161,10 @@ def read_consistently(resource_type: str, read: Callable[[], T], *, reads: int =
             return read()
         except ListingChangedError as error:
             if attempt == reads:
+                each = f"each of {reads} reads" if reads > 1 else "its one read"
                 raise ListingChangedError(
-                    f"{error}; the {resource_type} listing contradicted itself in each of "
-                    f"{reads} reads (a directory written to while it is read, or a server that "
+                    f"{error}; the {resource_type} listing contradicted itself in {each} "
+                    "(a directory written to while it is read, or a server that "
                     "miscounts), so nothing was planned"
                 ) from error
             log.warning(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 SCIM2_SERVER_TOKEN = "interop-test-token"
 
@@ -27,6 +28,16 @@ def free_port() -> int:
 def _scim2_server_command() -> list[str]:
     exe = shutil.which("scim2-server", path=os.path.dirname(sys.executable))
     return [exe] if exe else [sys.executable, "-m", "scim2_server"]
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_before() -> Iterator[None]:
+    """Each test starts with structlog as the previous one found it: an in-process CLI
+    run configures it for the whole process (a level for -q or console logs), and
+    ``capture_logs`` swaps only the processors, so a later test would see no events."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture(scope="session")

@@ -269,3 +269,20 @@ def test_percent_limit_base_excludes_users_that_cannot_be_matched() -> None:
     result = plan(state, LiveSnapshot(users=tuple(users)), PlanContext("t", "generic"))
     assert sum(a.action is ActionKind.DEACTIVATE for a in result.actions) == 10
     assert [b.limit for b in result.blocked] == ["max_deactivations"]
+
+
+def test_a_basis_of_one_reads_in_the_singular() -> None:
+    """``10% of 1 active managed user``, not ``users``: the basis is read by people."""
+    plan_ = Plan(
+        target="t",
+        dialect="generic",
+        actions=(Action(resource=Resource.USER, action=ActionKind.DEACTIVATE, key="u", id="u"),),
+    )
+    (blocked,) = check_limits(plan_, LimitsPolicy(), LimitBases(active_users=1))
+    assert blocked.basis == "10% of 1 active managed user, the default of policy.limits"
+    removals = LimitsPolicy(max_deactivations=5, max_member_removals="50%")
+    group = action(Resource.GROUP, ActionKind.UPDATE, "eng", MemberChange(remove=("u",)))
+    (blocked,) = check_limits(
+        plan_.model_copy(update={"actions": (group,)}), removals, LimitBases(memberships=1)
+    )
+    assert blocked.basis == "50% of 1 membership of managed users in managed groups"

@@ -521,7 +521,7 @@ def test_a_deactivated_user_that_stays_in_groups_is_flagged() -> None:
     )
     plan_ = plan_for(state, model)
     assert [w.message for w in plan_.warnings] == [
-        "is deactivated but stays a member of 2 group(s): eng, ops"
+        "is deactivated but stays a member of 2 groups: eng, ops"
     ]
 
 

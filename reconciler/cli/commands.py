@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +15,6 @@ from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_FAILED,
     Commands,
-    Output,
     global_options,
     paths_argument,
     render_plan,
@@ -27,6 +25,8 @@ from reconciler.cli.common import (
 )
 from reconciler.cli.metrics import metrics_option, observe_plan, observe_report
 from reconciler.cli.options import exclude_option, only_option
+from reconciler.cli.output import Output
+from reconciler.cli.summary import summary_event
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -35,6 +35,7 @@ from reconciler.errors import (
     LimitExceededError,
 )
 from reconciler.version import __version__
+from reconciler.wording import plural
 
 if TYPE_CHECKING:  # imported where used: --help and --version stay fast
     from reconciler.app import ProgressBar
@@ -57,7 +58,13 @@ def main() -> None:
 
     Exit codes: 0 ok (no changes with --detailed-exitcode), 1 error (nothing was
     changed), 2 changes pending (--detailed-exitcode), 3 refused by a safety limit or
-    an --approve of another plan, 4 apply finished but some actions failed.
+    an --approve of another plan, 4 apply finished but some actions failed, 130 / 143
+    apply interrupted by Ctrl-C / SIGTERM (actions in flight finished; a rerun
+    converges).
+
+    Streams: stdout carries only the plan, report or export. Logs, notes and errors
+    go to stderr, as JSON events (one per line) when stderr is not a terminal or with
+    --log-format json; GitHub workflow annotations go to stderr too.
     """
 
 
@@ -69,7 +76,7 @@ def main() -> None:
     "fmt",
     type=click.Choice(["text", "github"]),
     default="text",
-    help="github: also print each problem as a GitHub workflow annotation on stdout, so it "
+    help="github: also print each problem as a GitHub workflow annotation on stderr, so it "
     "shows inline on the pull request's diff (the default inside GitHub Actions).",
 )
 @exclude_option
@@ -94,8 +101,8 @@ def validate(
     output.annotate = fmt == "github"
     checked = run_validate(paths, target, output.runtime, exclude)
     desired = checked.desired
-    users = _count(len(desired.users), "user")
-    groups = _count(len(desired.groups), "group")
+    users = plural(len(desired.users), "user")
+    groups = plural(len(desired.groups), "group")
     left_alone = listed_but_left_alone(desired)
     for resource, name, reason in left_alone:
         output.out(
@@ -108,12 +115,14 @@ def validate(
     warnings = len(left_alone) + len(look_alikes)
     unset = "".join(f"; {name} is not set" for name in checked.unset)
     where = f"{checked.target.url} (dialect {checked.target.dialect.name}{unset})"
-    tail = f"; {_count(warnings, 'warning')}" if warnings else ""
+    tail = f"; {plural(warnings, 'warning')}" if warnings else ""
     output.out(f"OK: {users} and {groups} are valid for {where}{tail}.")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    counts = {
+        "users": len(desired.users),
+        "groups": len(desired.groups),
+        "warnings": warnings,
+    }
+    summary_event("validate", counts, target=checked.target.url)
 
 
 @main.command()
@@ -135,7 +144,12 @@ def schema(output: Output) -> None:
     default="text",
     help="text for people, markdown for a pull-request comment, json for machines.",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Also save the JSON plan here.")
+@click.option(
+    "--out",
+    type=click.Path(),  # as typed: a trailing "/" says "a directory" (Path drops it)
+    help="Also save the JSON plan here; a directory (one that exists, or a path ending in "
+    "/, created) gets plan.json inside it.",
+)
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
@@ -147,7 +161,7 @@ def plan_command(
     paths: tuple[Path, ...],
     target: str | None,
     fmt: str,
-    out: Path | None,
+    out: str | None,
     detailed_exitcode: bool,
     timeout: float | None,
     exclude: tuple[str, ...],
@@ -160,7 +174,6 @@ def plan_command(
     from reconciler.app import run_plan
 
     with_timeout(output, timeout)
-    started = time.monotonic()
     planned = run_plan(paths, target, output.runtime, exclude)
     plan_, resolved = planned.plan, planned.target
     observe_plan(plan_)
@@ -172,20 +185,23 @@ def plan_command(
         code = LimitExceededError.exit_code
     elif detailed_exitcode and not plan_.is_empty:
         code = EXIT_CHANGES
-    _summary_event("plan", started, code, plan_.target, plan_.digest, plan_.summary)
+    summary_event("plan", plan_.summary, target=plan_.target, digest=plan_.digest)
     if code:
         sys.exit(code)
 
 
-def _write_plan(path: Path, plan_: Plan) -> Path:
+def _write_plan(out: str, plan_: Plan) -> Path:
     """Write the JSON plan atomically; a directory gets ``plan.json`` inside it.
 
-    It is written without secrets (``Plan.for_output``), and reads back with the
-    digest the views showed: the digest covers the plan as it leaves the process.
+    ``out`` is a directory when one exists there, or when it ends in a separator
+    (``saved/``: the directory is created). It is written without secrets
+    (``Plan.for_output``), and reads back with the digest the views showed: the
+    digest covers the plan as it leaves the process.
     """
     from reconciler.render import render_plan_json
 
-    if path.is_dir() or str(path).endswith(("/", os.sep)):
+    path = Path(out)
+    if path.is_dir() or out.endswith(("/", os.sep)):
         path = path / "plan.json"
     write_atomically(path, render_plan_json(plan_.for_output()))
     return path
@@ -283,51 +299,27 @@ def apply(
         only=only,
     )
     hooks = _ApplyView(fmt, output)
-    started = time.monotonic()
     try:
         report = run_apply(request, output.runtime, hooks)
     except ApplyInterruptedError as stopped:
         if isinstance(stopped.report, ApplyReport):  # what ended is reported
             hooks.report(stopped.report)
-            _report_summary(stopped.report, started, stopped.exit_code)
+            _report_summary(stopped.report)
         raise
     hooks.report(report)
     code = EXIT_FAILED if report.count(Outcome.FAILED) or report.count(Outcome.SKIPPED) else 0
-    _report_summary(report, started, code)
+    _report_summary(report)
     if code:
         sys.exit(code)
 
 
-def _report_summary(report: ApplyReport, started: float, code: int) -> None:
+def _report_summary(report: ApplyReport) -> None:
+    """What the apply did, to what, and, when a plan over a limit was let through,
+    ``approved_digest`` and ``approved_by``: the run's summary event."""
     from reconciler.report import Outcome
 
     counts = {outcome.value: report.count(outcome) for outcome in Outcome}
-    _summary_event("apply", started, code, report.target, report.digest, counts, **report.approval)
-
-
-def _summary_event(
-    command: str,
-    started: float,
-    code: int,
-    target: str,
-    digest: str,
-    counts: dict[str, int],
-    **approval: str,
-) -> None:
-    """The one event a scheduled job is judged by: what it did, to what, how it ended;
-    and, when a plan over a limit was let through, ``approved_digest`` and ``approved_by``."""
-    import structlog
-
-    structlog.get_logger("reconciler.cli").info(
-        "summary",
-        command=command,
-        target=target,
-        digest=digest,
-        counts=counts,
-        **approval,
-        duration_ms=round((time.monotonic() - started) * 1000, 1),
-        exit_code=code,
-    )
+    summary_event("apply", counts, target=report.target, digest=report.digest, **report.approval)
 
 
 class _ApplyView:
@@ -353,7 +345,7 @@ class _ApplyView:
     def confirm(self, plan_: Plan, target: Target) -> None:
         if self.fmt == "json":  # the JSON goes to stdout after; the person reads this
             self.output.err(render_plan(plan_, "text", target, self.output, self.approval))
-        _confirm(plan_, target)
+        _confirm(plan_, target, self.output)
 
     def applying(self, total: int) -> AbstractContextManager[ProgressBar]:
         return self.output.progress("Applying", total=total)
@@ -398,17 +390,15 @@ def _digest_argument(approve: str | None) -> str | None:
     return value
 
 
-def _confirm(plan_: Plan, target: Target) -> None:
+def _confirm(plan_: Plan, target: Target, output: Output) -> None:
     if not sys.stdin.isatty():
         raise ApprovalError(
             "apply needs confirmation, and there is no terminal to ask on; "
             "use --auto-approve in unattended runs"
         )
-    answer = click.prompt(
-        f"Apply {len(plan_.actions)} actions to {target.description}? Only 'yes' is accepted",
-        default="",
-        show_default=False,
-        err=True,
+    answer = output.ask(
+        f"Apply {plural(len(plan_.actions), 'action')} to {target.description}? "
+        "Only 'yes' is accepted"
     )
     if answer.strip() != "yes":
         raise ApprovalError("apply cancelled; nothing was sent")

@@ -1,4 +1,6 @@
-"""What every subcommand shares: output streams, global options, loading and connecting."""
+"""What every subcommand shares: global options, errors and exit codes, writing files.
+
+Where output goes (``Output``, the streams rule) is ``cli.output``."""
 
 from __future__ import annotations
 
@@ -9,21 +11,22 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
+from reconciler.cli.output import Output, github_annotation
+from reconciler.cli.summary import emit_summary, start_summary
 from reconciler.errors import (
     ApprovalMismatchError,
     AuthenticationError,
     ConfigError,
     DesiredStateError,
     LimitExceededError,
-    Problem,
     ReconcilerError,
 )
 from reconciler.redaction import redact_secrets
@@ -31,9 +34,7 @@ from reconciler.redaction import redact_secrets
 F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:  # imported where used: --help and --version stay fast
-    from reconciler.app import Runtime
     from reconciler.plan import Plan
-    from reconciler.progress import Progress
     from reconciler.report import Approval
     from reconciler.target import Target
 
@@ -73,76 +74,17 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-class Output:
-    """Where results go and how they look, decided once per run.
-
-    stdout carries the plan or report only. stderr carries, besides the logs, notes
-    for people (silenced by -q), progress bars (on a terminal, not with -q) and
-    errors (always; as JSON events when the logs are JSON, so a parser never meets
-    a stray plain line). Every text passes ``redact_secrets`` on its way out, the
-    last net behind documents rendered from redacted data (``reconciler.redaction``).
-    """
-
-    def __init__(self, *, no_color: bool, quiet: bool = False, json_logs: bool = False) -> None:
-        self.color = sys.stdout.isatty() and not no_color and "NO_COLOR" not in os.environ
-        self.err_color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
-        self.quiet = quiet
-        self.json_logs = json_logs
-        self._runtime: Runtime | None = None  # set per run by global_options
-        self.annotate = False  # also print file problems as GitHub annotations
-        self.events_json = json_logs  # log events are JSON (set per run)
-
-    def out(self, text: str) -> None:
-        click.echo(redact_secrets(text), nl=not text.endswith("\n"))
-
-    def err(self, text: str) -> None:
-        """Text a person must see on stderr (the plan before a prompt)."""
-        click.echo(redact_secrets(text), err=True)
-
-    def info(self, text: str) -> None:
-        """A note for people: where things went, what is being served."""
-        if self.quiet:
-            return
-        if self.json_logs:
-            _log().info("note", message=text)
-        else:
-            click.echo(redact_secrets(text), err=True)
-
-    def error(self, kind: str, text: str, exit_code: int) -> None:
-        if self.json_logs:
-            _log().error(kind, message=text, exit_code=exit_code)
-        else:
-            click.echo(redact_secrets(f"{kind}: {text}"), err=True)
-
-    @property
-    def runtime(self) -> Runtime:
-        """The outside world of this run (reconciler.app.Runtime)."""
-        assert self._runtime is not None, "global_options sets the runtime of every run"
-        return self._runtime
-
-    @runtime.setter
-    def runtime(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-
-    def progress(self, description: str, total: int | None = None) -> Progress:
-        from reconciler.progress import Progress
-
-        return Progress(description, total, enabled=not self.quiet, color=self.err_color)
-
-
 def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color: bool) -> Output:
     """Logging configured, and where this run's results and notes go."""
     color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ
     from reconciler.app import Runtime
-    from reconciler.logs import configure_logging
+    from reconciler.logs import chosen_format, configure_logging
 
     configure_logging(log_format, -1 if quiet else verbose, color=color)  # type: ignore[arg-type]
-    # Only an explicit --log-format json makes notes and errors JSON events: by
-    # default (JSON logs because stderr is no terminal, as in CI) errors stay
-    # the plain file:line:column lines people read in a job log.
-    output = Output(no_color=no_color, quiet=quiet, json_logs=log_format == "json")
-    # Whether log events come out as JSON at all (also by default, off a terminal).
-    output.events_json = (log_format or ("console" if sys.stderr.isatty() else "json")) == "json"
+    # JSON logs, given or by default (stderr is no terminal: CI, cron, Kubernetes),
+    # make notes and errors JSON events too: a log pipeline reads every line.
+    json_logs = chosen_format(log_format) == "json"  # type: ignore[arg-type]
+    output = Output(no_color=no_color, quiet=quiet, json_logs=json_logs)
     # The outside world comes from the caller (tests pass their own as click's obj).
     given = click.get_current_context().find_root().obj
     output.runtime = replace(
@@ -154,22 +96,6 @@ def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color:
     return output
 
 
-def github_annotation(problem: Problem, level: str = "error") -> str:
-    """A GitHub workflow command that shows a problem inline on the pull request's diff."""
-
-    def escape(text: str, *, prop: bool = False) -> str:
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
-
-    where = f"file={escape(problem.file, prop=True)}"
-    if problem.line is not None:
-        where += f",line={problem.line}"
-        if problem.column is not None:
-            where += f",col={problem.column}"
-    message = f"{problem.path}: {problem.message}" if problem.path else problem.message
-    return f"::{level} {where},title=reconciler::{escape(message)}"
-
-
 def _in_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
@@ -178,18 +104,23 @@ def _report_error(error: ReconcilerError, output: Output) -> None:
     if isinstance(error, DesiredStateError):
         for problem in error.problems:
             # One structured event per problem, for a log pipeline to count and route.
-            if output.events_json:
+            if output.json_logs:
                 _log().error(
                     "file_problem", file=problem.file, line=problem.line,
                     column=problem.column, path=problem.path, message=problem.message,
                 )  # fmt: skip
             if output.annotate or _in_github_actions():
-                output.out(github_annotation(problem))
+                output.annotation(github_annotation(problem))
     if isinstance(error, LimitExceededError | ApprovalMismatchError):  # exit 3: a person decides
         output.error("refused", str(error), error.exit_code)
         return
     hint = ""
-    if isinstance(error, AuthenticationError):
+    if isinstance(error, AuthenticationError) and not error.token_sent:
+        hint = (
+            "\nhint: no token was sent (its environment variable is not set); set the one "
+            "named by target.token_env (default RECONCILER_TOKEN) to the bearer token"
+        )
+    elif isinstance(error, AuthenticationError):
         hint = (
             "\nhint: the directory refused the token; check the environment variable "
             "named by target.token_env (default RECONCILER_TOKEN)"
@@ -205,7 +136,8 @@ def global_options(func: F) -> F:
         type=click.Choice(["console", "json"]),
         default=None,
         help="Log format on stderr. Default: console on a terminal, JSON otherwise. "
-        "Given explicitly as json, notes and errors are JSON events too.",
+        "With JSON, every line on stderr is a JSON event, notes and errors too "
+        "(GitHub annotations aside).",
     )
     @click.option(
         "-v",
@@ -221,17 +153,39 @@ def global_options(func: F) -> F:
     def wrapper(
         *args: Any, log_format: str | None, verbose: int, quiet: bool, no_color: bool, **kwargs: Any
     ) -> Any:
+        started = time.monotonic()
+        start_summary()
         output = _output_for_run(log_format, verbose, quiet, no_color)
+        command = click.get_current_context().info_name or ""
+        code, error = 1, None  # 1 stays for an exception no branch below names
         try:
             with sigterm_as_interrupt():
-                return func(*args, output=output, **kwargs)
+                result = func(*args, output=output, **kwargs)
+            code = 0
+            return result
+        except SystemExit as stop:  # the command's own exit code (2, 3, 4)
+            code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+            raise
         except Terminated:
             code = 128 + Terminated.signum
             output.error("error", "terminated by SIGTERM; nothing was sent", code)
             sys.exit(code)
-        except ReconcilerError as error:
-            _report_error(error, output)
-            sys.exit(error.exit_code)
+        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C, also at a prompt
+            code = 1
+            output.error("error", "aborted; nothing was sent", code)
+            sys.exit(code)
+        except ReconcilerError as failed:
+            code, error = failed.exit_code, failed
+            _report_error(failed, output)
+            sys.exit(code)
+        except Exception as crash:  # a bug: its traceback, as one event in JSON logs
+            if not output.json_logs:
+                raise
+            text = f"internal error ({type(crash).__name__}: {crash}); please report it"
+            _log().error("error", message=text, exit_code=code, exc_info=crash)
+            sys.exit(code)
+        finally:  # last, after the errors, with the code the process exits with
+            emit_summary(command, started, code, error)
 
     return wrapper  # type: ignore[return-value]
 
@@ -275,21 +229,51 @@ def with_timeout(output: Output, timeout: float | None) -> None:
 
 
 class Commands(click.Group):
-    """Usage errors exit 1, not click's 2: exit 2 means "changes pending" here."""
+    """Usage errors exit 1, not click's 2: exit 2 means "changes pending" here; and they
+    read like every other error (``error: …``, or one JSON event when logs are JSON)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        argv = kwargs.get("args", args[0] if args else None)
+        argv = sys.argv[1:] if argv is None else list(argv)
         try:
             return super().main(*args, **kwargs)
         except click.exceptions.NoArgsIsHelpError as help_shown:
             help_shown.show()
             sys.exit(0)
         except click.ClickException as error:
-            error.show()
+            _click_error(error, error.format_message(), argv)
             sys.exit(1)
         except click.exceptions.Abort:
-            click.echo("\nAborted; nothing was sent.", err=True)
+            _click_error(None, "aborted; nothing was sent", argv)
             sys.exit(1)
+
+
+def _click_error(error: click.ClickException | None, message: str, argv: Sequence[str]) -> None:
+    """An error click found before a command ran (an unknown option, a bad value)."""
+    from reconciler.logs import chosen_format, configure_logging
+
+    given = _log_format_in(argv)
+    if chosen_format(given) == "json":
+        configure_logging("json", 0, color=False)
+        _log().error("error", message=message, exit_code=1)
+        return
+    context = error.ctx if isinstance(error, click.UsageError) else None
+    if context is not None:
+        usage = f"{context.get_usage()}\nTry '{context.command_path} --help' for help.\n"
+        click.echo(usage, err=True, color=False)
+    click.echo(redact_secrets(f"error: {message}"), err=True)
+
+
+def _log_format_in(argv: Sequence[str]) -> Literal["console", "json"] | None:
+    """The ``--log-format`` of a command line click did not finish parsing, if any."""
+    for index, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--log-format=") else None
+        if arg == "--log-format" and index + 1 < len(argv):
+            value = argv[index + 1]
+        if value in ("console", "json"):
+            return "json" if value == "json" else "console"
+    return None
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.commands import main
-from reconciler.cli.common import Output, global_options, target_option
+from reconciler.cli.common import global_options, target_option
+from reconciler.cli.output import Output
+from reconciler.cli.summary import summary_event
 from reconciler.errors import ApprovalError, ConfigError
 
 if TYPE_CHECKING:  # imported where used: --help and --version stay fast
@@ -84,10 +86,14 @@ def links(
     assert admin is not None, "required=True never answers None"
     with admin:
         if unlinking:
-            _unlink(admin, resolved, emails, directory, auto_approve, output)
+            counts = {"unlinked": _unlink(admin, resolved, emails, directory, auto_approve, output)}
         else:
+            counts = {"emails": len(emails), "links": 0}
             for email in emails:
-                output.out(_describe(email, admin.links_for_email(email), resolved))
+                found = admin.links_for_email(email)
+                counts["links"] += len(found)
+                output.out(_describe(email, found, resolved))
+    summary_event("links", counts, target=resolved.url)
 
 
 def _this_directory(target: Target) -> str | None:
@@ -118,7 +124,8 @@ def _unlink(
     directory: str | None,
     auto_approve: bool,
     output: Output,
-) -> None:
+) -> int:
+    """Detach the link of one email to one directory; how many links were detached."""
     if len(emails) != 1 or directory is None:
         raise ConfigError("unlink takes one EMAIL and --directory ID")
     (email,) = emails
@@ -127,21 +134,22 @@ def _unlink(
         raise ConfigError(f"{email} has no SCIM link in directory {directory}; nothing to unlink")
     output.out(_describe(email, chosen, target))
     if not auto_approve:
-        _ask(f"Detach {email} from directory {directory}? Only 'yes' is accepted")
+        _ask(f"Detach {email} from directory {directory}? Only 'yes' is accepted", output)
     for link in chosen:
         admin.unlink(link.directory_id, link.scim_user_id)
     output.out(
         f"Unlinked {email} from directory {directory}; a create with this email can link "
         "to its account now."
     )
+    return len(chosen)
 
 
-def _ask(question: str) -> None:
+def _ask(question: str, output: Output) -> None:
     if not sys.stdin.isatty():
         raise UnapprovedError(
             "unlink needs confirmation and there is no terminal to ask on; nothing was sent. "
             "Use --auto-approve in unattended runs"
         )
-    answer = click.prompt(question, default="", show_default=False, err=True)
+    answer = output.ask(question)
     if answer.strip() != "yes":
         raise UnapprovedError("unlink cancelled; nothing was sent")

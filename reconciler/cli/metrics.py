@@ -23,7 +23,7 @@ import click
 from reconciler.errors import ConfigError, ReconcilerError
 
 if TYPE_CHECKING:
-    from reconciler.cli.common import Output
+    from reconciler.cli.output import Output
     from reconciler.metrics import RunRecord
     from reconciler.plan import Plan
     from reconciler.report import ApplyReport

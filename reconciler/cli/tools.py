@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler.cli.commands import main
 from reconciler.cli.common import (
-    Output,
     global_options,
     paths_argument,
     target_option,
@@ -18,9 +17,15 @@ from reconciler.cli.common import (
     with_timeout,
     write_atomically,
 )
+from reconciler.cli.output import Output
+from reconciler.cli.summary import summary_event
 from reconciler.errors import (
     ConfigError,
 )
+from reconciler.wording import plural
+
+if TYPE_CHECKING:  # imported where used: --help and --version stay fast
+    from reconciler.desired import Policy
 
 
 @main.command()
@@ -44,7 +49,7 @@ from reconciler.errors import (
     "policy_file",
     type=click.Path(path_type=Path),
     help="Export only what this file's policy owns (scope, protect, key), so the bootstrap "
-    "validates under it.",
+    "validates under it. The file must have a policy section.",
 )
 @timeout_option
 @global_options
@@ -62,19 +67,21 @@ def export(
     The export loads without problems and plans to no changes against the same
     directory. Without --out, one document goes to stdout.
     """
-    from reconciler.app import load_files, run_export
+    from reconciler.app import run_export
     from reconciler.export import export_documents, render_export
     from reconciler.redaction import redact_secrets
 
     with_timeout(output, timeout)
-    policy = load_files((policy_file,)).policy if policy_file is not None else None
+    policy = _policy_of(policy_file) if policy_file is not None else None
     resolved, live = run_export(target, output.runtime)
     # Without secrets: a directory that serves the token back in its data gets
     # <redacted> there in the files (which a plan then shows as a change).
     users_doc, groups_doc = map(redact_secrets, export_documents(live, policy))
     output.info(f"Read {resolved.description}")
+    counts = {"users": len(users_doc["users"]), "groups": len(groups_doc["groups"])}
     if out is None:
         output.out(render_export({**users_doc, "groups": groups_doc["groups"]}, fmt))
+        summary_event("export", counts, target=resolved.url)
         return
     suffix = "yaml" if fmt == "yaml" else "json"
     names = (out / f"users.{suffix}", out / f"groups.{suffix}")
@@ -87,9 +94,25 @@ def export(
     for path, doc in zip(names, (users_doc, groups_doc), strict=True):
         write_atomically(path, render_export(doc, fmt))
     output.info(
-        f"Exported {len(users_doc['users'])} users and {len(groups_doc['groups'])} groups "
+        f"Exported {plural(counts['users'], 'user')} and {plural(counts['groups'], 'group')} "
         f"to {out}/users.{suffix} and {out}/groups.{suffix}"
     )
+    summary_event("export", counts, target=resolved.url)
+
+
+def _policy_of(path: Path) -> Policy:
+    """The policy of the ``--policy`` file; one without any is refused, not read as
+    "everything": whoever gave it meant to export less."""
+    from reconciler.app import load_files
+
+    desired = load_files((path,))
+    if "policy" not in desired.model_fields_set:
+        raise ConfigError(
+            f"--policy {path}: the file has no policy section, so it would not narrow the "
+            "export; add one (policy: users: scope: [...]) or leave --policy out to export "
+            "everything"
+        )
+    return desired.policy
 
 
 @main.group()
@@ -130,13 +153,13 @@ def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     parts = []
     if summary.accounts is not None:
         parts.append(
-            f"organisation: {summary.accounts} accounts ({summary.linked_elsewhere} linked to"
-            f" other directories), {summary.group_names} group names taken"
+            f"organisation: {plural(summary.accounts, 'account')} ({summary.linked_elsewhere}"
+            f" linked to other directories), {plural(summary.group_names, 'group name')} taken"
         )
     if summary.users is not None:
         parts.append(
-            f"directory: {summary.users} users, {summary.groups} groups,"
-            f" {summary.memberships} memberships"
+            f"directory: {plural(summary.users, 'user')}, {plural(summary.groups, 'group')},"
+            f" {plural(summary.memberships, 'membership')}"
         )
     seconds = time.perf_counter() - started
     output.info(f"Seeded {db} in {seconds:.1f} s: " + "; ".join(parts))
@@ -278,9 +301,4 @@ def _warn_no_auth(host: str, db: Path, output: Output) -> None:
         f"serving {db} on {host} with no token (--insecure-no-auth): anyone who can reach "
         "it can read and change the whole directory"
     )
-    if output.json_logs:
-        import structlog
-
-        structlog.get_logger("reconciler.cli").warning("sandbox.no_auth", host=host, message=text)
-    else:
-        output.err(f"warning: {text}")
+    output.warn(text, "sandbox.no_auth", host=host)

@@ -22,6 +22,7 @@ from reconciler.executor.actions import ActionApplier, ActionWrites, SkipError, 
 from reconciler.executor.writers import Writer
 from reconciler.plan import Action, ActionKind, Plan, Resource
 from reconciler.report import ActionResult, ApplyReport, Outcome
+from reconciler.wording import plural
 
 log = structlog.get_logger("reconciler.apply")
 
@@ -100,9 +101,9 @@ class Executor:
         applied, failed = report.count(Outcome.APPLIED), report.count(Outcome.FAILED)
         not_sent = sum(1 for r in report.results if r.reason == NOT_SENT)
         return ApplyInterruptedError(
-            f"interrupted by {name}: of {len(plan.actions)} actions, {applied} were applied "
-            f"and {failed} failed (the ones in flight were let finish); {not_sent} were not "
-            "sent. Plan again to see what is left; a rerun converges.",
+            f"interrupted by {name}: of {plural(len(plan.actions), 'action')}, {applied} "
+            f"applied and {failed} failed (the ones in flight were let finish); {not_sent} "
+            "not sent. Plan again to see what is left; a rerun converges.",
             signum=signum,
             report=report,
         )

@@ -34,6 +34,7 @@ from reconciler.files.sourcemap import (
     PositionTable,
     excerpt,
 )
+from reconciler.wording import plural
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -116,7 +117,7 @@ class _Parser:
         """
         self.nodes += 1
         if self.nodes > self.max_values:
-            message = f"more than {self.max_values} JSON values ({FILE_NODES_VARIABLE})"
+            message = f"more than {plural(self.max_values, 'JSON value')} ({FILE_NODES_VARIABLE})"
             raise _NotJSONError(i, f"{message}; split the file")
         ordinal = self.table.add(i, key) if record else -1
         text = self.text

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler.desired import DesiredFile, DesiredState, Policy, TargetSpec, share_common_parts
+from reconciler.desired import DesiredFile, DesiredState, TargetSpec, share_common_parts
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.crossfile import check_across_files
 from reconciler.files.finding import SUFFIXES, find_files
@@ -106,12 +106,14 @@ def merge_documents(
         problems.extend(doc.problems)
     if problems:
         raise DesiredStateError(problems)
-    return DesiredState(
+    state = DesiredState(
         target=next((m.target for m in models if m.target is not None), TargetSpec()),
-        policy=next((m.policy for m in models if m.policy is not None), Policy()),
         users=tuple(user for m in models for user in m.users),
         groups=tuple(group for m in models for group in m.groups),
     )
+    policy = next((m.policy for m in models if m.policy is not None), None)
+    # Set only when a file has one, so that "policy" in model_fields_set tells.
+    return state if policy is None else state.model_copy(update={"policy": policy})
 
 
 @contextmanager

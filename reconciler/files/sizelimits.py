@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from reconciler.errors import ConfigError
 from reconciler.files.sourcemap import excerpt
+from reconciler.wording import plural
 
 MIB = 1024 * 1024
 FILE_BYTES_VARIABLE = "RECONCILER_MAX_FILE_BYTES"
@@ -63,7 +64,7 @@ class SizeLimits:
         """The byte limit as people read it: ``256 MiB``, or bytes when not whole MiB."""
         if self.file_bytes % MIB == 0:
             return f"{self.file_bytes // MIB} MiB"
-        return f"{self.file_bytes} bytes"
+        return plural(self.file_bytes, "byte")
 
 
 def _read(environ: Mapping[str, str], name: str, default: int) -> int:

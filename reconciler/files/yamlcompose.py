@@ -52,6 +52,7 @@ from reconciler.files.sourcemap import (
     unpack_mark,
 )
 from reconciler.files.yamlcore import refuse_collection_tag, resolve_scalar
+from reconciler.wording import plural
 
 
 class StopParsingError(Exception):
@@ -77,7 +78,7 @@ def compose(events: EventStream, doc: ParsedDocument, limits: SizeLimits) -> Non
 
 def too_many_nodes(limit: int) -> str:
     """The problem of a file with more than ``limit`` nodes."""
-    return f"more than {limit} YAML nodes ({FILE_NODES_VARIABLE}); split the file"
+    return f"more than {plural(limit, 'YAML node')} ({FILE_NODES_VARIABLE}); split the file"
 
 
 def too_deep() -> str:
@@ -208,8 +209,8 @@ class _Composer:
         if self.alias_nodes > self.limits.alias_nodes:
             raise StopParsingError(
                 position,
-                f"aliases expand to more than {self.limits.alias_nodes} nodes; refusing to load "
-                "what looks like an alias bomb (billion laughs)",
+                f"aliases expand to more than {plural(self.limits.alias_nodes, 'node')}; "
+                "refusing to load what looks like an alias bomb (billion laughs)",
             )
         self._finish(value, size, position, None, value)
 

@@ -32,6 +32,7 @@ from reconciler.planner.identity import (
 )
 from reconciler.planner.users import LeftAloneEntry, UserPlan
 from reconciler.scope import left_alone_reason
+from reconciler.wording import plural
 
 PREVIOUS_NAME_HELD = "has a previous name of a group in the files (see warnings)"
 ADDITIVE_KEPT = "has members the files do not list (policy.groups.members: additive)"
@@ -220,7 +221,8 @@ def _warn_others(name: str, others: tuple[OtherMember, ...], out: _Outcome) -> N
         shown += f" and {len(named) - OTHERS_SHOWN} more"
     out.warn(
         name,
-        f"has {len(others)} member(s) that are not users of the directory ({shown}); "
+        f"has {plural(len(others), 'member that is not a user', 'members that are not users')} "
+        f"of the directory ({shown}); "
         "policy.groups.members: additive leaves them, and whoever they hold keeps the "
         "group's access",
     )
@@ -298,7 +300,7 @@ def _rename_by_create(spec: GroupSpec, old: LiveGroup, inputs: _Inputs, out: _Ou
     out.warn(
         name,
         f'renamed from "{old.displayName}": this target cannot rename groups, so a group '
-        f"named {name} is created with {len(add)} member(s) and the old group is deleted; "
+        f"named {name} is created with {plural(len(add), 'member')} and the old group is deleted; "
         "access granted to the old group does not carry over",
     )
     changes: list[Change | MemberChange] = [

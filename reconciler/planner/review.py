@@ -12,6 +12,7 @@ from reconciler.desired import UserSpec, fold_user_key
 from reconciler.live import LiveGroup
 from reconciler.plan import Action, ActionKind, PlanWarning, Resource
 from reconciler.planner.users import UserPlan
+from reconciler.wording import plural
 
 GROUPS_NAMED = 5  # groups named in one warning; the count is always complete
 
@@ -46,7 +47,7 @@ def deactivated_members(
             shown = ", ".join(kept[:GROUPS_NAMED])
             if len(kept) > GROUPS_NAMED:
                 shown += f" and {len(kept) - GROUPS_NAMED} more"
-            message = f"is deactivated but stays a member of {len(kept)} group(s): {shown}"
+            message = f"is deactivated but stays a member of {plural(len(kept), 'group')}: {shown}"
             warnings.append(PlanWarning(key=key, message=message))
     return tuple(warnings)
 

@@ -29,6 +29,7 @@ from reconciler.planner.identity import (
     UserMatches,
 )
 from reconciler.scope import left_alone_reason
+from reconciler.wording import plural
 
 HOLDS_WANTED_IDENTITY = "holds an identity a user in the files wants (see warnings)"
 
@@ -311,7 +312,7 @@ def _adopt(
     out.warn(
         match.key,
         f"adopts the existing account {_describe(holder)}, which holds its {match.via}: "
-        f"{len(changes)} attribute(s) overwritten{reactivates}",
+        f"{plural(len(changes), 'attribute')} overwritten{reactivates}",
     )
     for change in changes:
         if change.path in ("userName", "emails"):

@@ -27,9 +27,10 @@ from reconciler.render.notation import (
     SANDBOX_NOTE,
     cost_line,
     left_alone_keys,
-    plural,
+    sensitive_group_action,
     summary_line,
 )
+from reconciler.wording import plural
 
 COMMENT_LIMIT = 65_000  # under GitHub's 65,536, with room for a bot's own footer
 WARNINGS_SHOWN = 50
@@ -56,7 +57,7 @@ def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMM
     warnings = access + _warnings(plan.warnings, room // 2)
     room -= len(warnings) - len(access)
 
-    sections = _sections(plan.actions, room, plan.user_names)
+    sections = _sections(plan.actions, room, plan.user_names, frozenset(plan.sensitive_groups))
     shown = _allocate(sections, room)
     details = "".join(s.render(n) for s, n in zip(sections, shown, strict=True) if n is not None)
     omitted = sum(s.total - (n or 0) for s, n in zip(sections, shown, strict=True))
@@ -85,11 +86,12 @@ def _access(plan: Plan, room: int) -> str:
     budget = room - 200  # the notes below, and the blank line
     out, cut = _people(out, sensitive, budget, "**sensitive** ")
     if cut:  # the sensitive lines alone exceed the comment: say how many are missing
-        out += f"- **… and {cut} more sensitive changes of access not shown** (see the JSON plan)\n"
+        more = plural(cut, "more sensitive change")
+        out += f"- **… and {more} of access not shown** (see the JSON plan)\n"
     if others:
         out, cut = _people(out, others, len(out) + (budget - len(out)) // 2, "")
         if cut:
-            out += f"- … and {cut} more people (see the JSON plan)\n"
+            out += f"- … and {plural(cut, 'more person', 'more people')} (see the JSON plan)\n"
     return out + "\n"
 
 
@@ -190,7 +192,7 @@ def _left_alone(plan: Plan) -> str:
 
 def _omitted_note(omitted: int) -> str:
     return (
-        f"_… {omitted} more {'action' if omitted == 1 else 'actions'} not shown "
+        f"_… {plural(omitted, 'more action')} not shown "
         "(comment size limit); run `reconciler plan --format json` for the full plan._\n\n"
     )
 
@@ -244,7 +246,10 @@ class _Section:
 
 
 def _sections(
-    actions: Sequence[Action], room: int, user_names: Mapping[str, str]
+    actions: Sequence[Action],
+    room: int,
+    user_names: Mapping[str, str],
+    sensitive: frozenset[str] = frozenset(),
 ) -> list[_Section]:
     # One section per kind and resource, kinds in summary-table order: users and
     # groups are different reviews, and each gets its own share of the room.
@@ -261,7 +266,8 @@ def _sections(
         for action in of_kind:
             if rendered > room:
                 break
-            blocks.append(object_block(action, user_names))
+            marked = sensitive_group_action(action, sensitive)
+            blocks.append(object_block(action, user_names, sensitive=marked))
             rendered += len(blocks[-1])
         title = f"<b>{_KIND_TITLE[kind]}</b>: {plural(len(of_kind), resource.value)}"
         opening = f"<details><summary>{title}</summary>\n\n"

@@ -67,10 +67,16 @@ def _value(value: object) -> str:
     return "<em>(none)</em>" if value is None else code(format_value(value), VALUE_CHARS)
 
 
-def object_block(action: Action, user_names: Mapping[str, str] | None = None) -> str:
-    """The markdown of one action, ending with a blank line."""
+def object_block(
+    action: Action, user_names: Mapping[str, str] | None = None, *, sensitive: bool = False
+) -> str:
+    """The markdown of one action, ending with a blank line; ``sensitive``: a group that
+    policy.groups.sensitive marks, flagged in its heading."""
     names = user_names or {}
-    lines = [_object_heading(action, names), ""]
+    heading = _object_heading(action, names)
+    if sensitive:
+        heading += " **(sensitive)**"
+    lines = [heading, ""]
     if action.action is ActionKind.ADOPT:
         lines += [_sentence(adopt_sentence(action, code, code)), ""]
     elif action.action is ActionKind.RENAME:

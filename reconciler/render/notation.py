@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from reconciler.itemdiff import describe, item_changes
@@ -27,6 +27,7 @@ from reconciler.plan import (
 )
 from reconciler.render.access import person
 from reconciler.report import ApplyReport, Outcome
+from reconciler.wording import plural
 
 # Terraform's symbols, which reviewers already read. An adopt changes an account that
 # exists in place, as Terraform marks an import that changes its object (``~``); its
@@ -92,12 +93,16 @@ def format_value(value: Any) -> str:
     return printable(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
-def action_label(action: Action, user_names: Mapping[str, str] | None = None) -> str:
+def action_label(
+    action: Action, user_names: Mapping[str, str] | None = None, *, sensitive: bool = False
+) -> str:
     """``user alice@example.com``, ``group old-team (delete)``, ``group ops -> team (rename)``.
 
     Create and update read naturally from the symbol alone; every other kind names
     itself, because ``~`` and ``-`` each stand for several kinds. A user under an
     opaque key has its userName beside it (``user E1001 (alice@example.com)``).
+    ``sensitive``: the group is one policy.groups.sensitive marks
+    (``group site-admins (sensitive)``, ``group admins (delete, sensitive)``).
     """
     key = printable(action.key)
     if action.resource is Resource.USER and user_names:
@@ -106,9 +111,18 @@ def action_label(action: Action, user_names: Mapping[str, str] | None = None) ->
     if old_name is not None:
         key = f"{printable(old_name)} -> {key}"
     label = f"{action.resource.value} {key}"
-    if action.action in (ActionKind.CREATE, ActionKind.UPDATE):
-        return label
-    return f"{label} ({action.action.value})"
+    notes = [] if action.action in (ActionKind.CREATE, ActionKind.UPDATE) else [action.action.value]
+    if sensitive:
+        notes.append("sensitive")
+    return f"{label} ({', '.join(notes)})" if notes else label
+
+
+def sensitive_group_action(action: Action, sensitive_groups: Collection[str]) -> bool:
+    """Whether the action is on a group that policy.groups.sensitive marks (a rename:
+    under its old or its new name); ``sensitive_groups`` is the plan's."""
+    if action.resource is not Resource.GROUP or not sensitive_groups:
+        return False
+    return action.key in sensitive_groups or renamed_from(action) in sensitive_groups
 
 
 def renamed_from(action: Action) -> str | None:
@@ -165,11 +179,6 @@ def item_lines(change: Change) -> list[str] | None:
     if not items:
         return None
     return [describe(item, format_value, printable) for item in items]
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 user``, ``2 users``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def summary_line(plan: Plan) -> str:

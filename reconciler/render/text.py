@@ -33,6 +33,7 @@ from reconciler.render.notation import (
     printable,
     rename_sentence,
     report_summary_line,
+    sensitive_group_action,
     summary_line,
 )
 from reconciler.report import ActionResult, ApplyReport, Approval, Outcome
@@ -88,8 +89,10 @@ def render_plan_text(
     lines = _header(plan.target, plan.dialect, sandbox)
     if plan.actions:
         lines.append("")
+        sensitive = frozenset(plan.sensitive_groups)
         for action in plan.actions:
-            lines.extend(_action_lines(action, paint, plan.user_names))
+            marked = sensitive_group_action(action, sensitive)
+            lines.extend(_action_lines(action, paint, plan.user_names, sensitive=marked))
     if plan.holders:
         lines += ["", "Sensitive groups:"]
         lines += [
@@ -200,9 +203,12 @@ def _header(target: str, dialect: str | None, sandbox: bool) -> list[str]:
     return [line, SANDBOX_NOTE] if sandbox else [line]
 
 
-def _action_lines(action: Action, paint: _Painter, user_names: Mapping[str, str]) -> list[str]:
+def _action_lines(
+    action: Action, paint: _Painter, user_names: Mapping[str, str], *, sensitive: bool = False
+) -> list[str]:
     color = _KIND_COLOR[action.action]
-    lines = [paint(f"{SYMBOL[action.action]} {action_label(action, user_names)}", color)]
+    label = action_label(action, user_names, sensitive=sensitive)
+    lines = [paint(f"{SYMBOL[action.action]} {label}", color)]
     if action.action is ActionKind.ADOPT:
         lines.append(f"{ATTRIBUTE_INDENT}{adopt_sentence(action, format_value, printable)}")
     elif action.action is ActionKind.RENAME:

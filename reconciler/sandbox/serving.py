@@ -9,6 +9,8 @@ puts the same app on werkzeug's threaded server for other tools.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import threading
 from collections.abc import Callable
@@ -154,12 +156,17 @@ class SandboxServer:
         check_exposure(host, token, insecure_no_auth=insecure_no_auth)
         # Listen first: a busy port must not leave a new, empty database behind.
         try:
-            self._server: BaseWSGIServer = make_server(
-                host, port, _not_ready, threaded=True, request_handler=_LoggedRequests
-            )
+            # werkzeug prints why it cannot listen (port in use...) and exits; what it
+            # prints is kept out of stderr, where it would be a stray plain line among
+            # JSON events, and its reason goes into the error instead.
+            with contextlib.redirect_stderr(io.StringIO()):
+                self._server: BaseWSGIServer = make_server(
+                    host, port, _not_ready, threaded=True, request_handler=_LoggedRequests
+                )
         except SystemExit as exc:
-            # werkzeug prints why it cannot listen (port in use...) and exits.
-            raise ConfigError(f"cannot serve the sandbox on {host}:{port}") from exc
+            cause = exc.__context__
+            why = f": {cause.strerror}" if isinstance(cause, OSError) and cause.strerror else ""
+            raise ConfigError(f"cannot serve the sandbox on {host}:{port}{why}") from exc
         try:
             self.store = open_store(db_path)
         except BaseException:

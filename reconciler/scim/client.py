@@ -328,6 +328,7 @@ def _answer(response: httpx.Response, content: bytes, what: str) -> Answer:
         headers={k.lower(): v for k, v in response.headers.items()},
         body=content,
         what=what,
+        token_sent="authorization" in response.request.headers,
     )
     response.stream = httpx.ByteStream(b"")
     return answer

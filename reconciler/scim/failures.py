@@ -2,17 +2,22 @@
 
 httpx's errors are mapped here, once, to the most specific class of
 ``reconciler.errors``; so are the client's own two refusals: an answer that took
-longer than its deadline, and one larger than an answer may be (``scim.budget``).
+longer than its deadline, and one larger than an answer may be (``scim.budget``). A
+host name that does not resolve is named and not retried.
 Pure: the client (``scim.client``) raises what these build.
 """
 
 from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
 
 import httpx
 
 from reconciler.errors import (
     ConfigError,
     DeadlineExceededError,
+    HostNotFoundError,
     OutcomeUnknownError,
     ReconcilerError,
     ResponseTooLargeError,
@@ -38,11 +43,28 @@ def failure(
     if isinstance(exc, httpx.TimeoutException) and cut is not None:
         return late(method, what, host, cut)
     if isinstance(exc, httpx.ConnectError):
-        return TransportError(f"{what}: cannot connect: {exc}")
+        return unreachable(what, host, exc)
     if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
         reason = f"{what}: no answer ({type(exc).__name__}: {exc})"
         return OutcomeUnknownError(reason) if method in WRITES else TransportError(reason)
     return TransportError(f"{what}: {exc}")
+
+
+def unreachable(what: str, host: str, exc: httpx.ConnectError) -> TransportError:
+    """A failed connection; one to a host name that does not resolve names the host and,
+    unless the resolver merely did not answer (EAI_AGAIN), is not retried."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, socket.gaierror):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return TransportError(f"{what}: cannot connect: {exc}")
+    name = urlsplit(f"//{host}").hostname or host
+    reason = cause.strerror or str(cause)
+    if cause.errno == socket.EAI_AGAIN:  # the resolver did not answer: worth a retry
+        return TransportError(f"{what}: cannot look up the host name {name} ({reason})")
+    return HostNotFoundError(
+        f"{what}: the host name {name} does not resolve ({reason}); check the target URL"
+    )
 
 
 def late(method: str, what: str, host: str, deadline: Deadline) -> DeadlineExceededError:

@@ -26,6 +26,7 @@ from typing import Any
 
 from reconciler.errors import InconsistentReadError, ListingChangedError
 from reconciler.scim.protocol import ListPage
+from reconciler.wording import plural
 
 
 class Pager:
@@ -77,7 +78,8 @@ class Pager:
             # RFC 7644 section 3.4.2.4: count is the most a page may hold. A server
             # that sends more cannot be trusted to have numbered its pages right.
             raise InconsistentReadError(
-                f"{where}: {len(page.resources)} resources arrived for count={self.page_size}"
+                f"{where}: {plural(len(page.resources), 'resource')} arrived "
+                f"for count={self.page_size}"
             )
         for resource in page.resources:
             rid = resource.get("id")
@@ -100,7 +102,8 @@ class Pager:
                 self.resources.append(resource)
         if self.arrived > self.total:
             raise ListingChangedError(
-                f"{where}: {self.arrived} resources arrived but totalResults is {self.total}"
+                f"{where}: {plural(self.arrived, 'resource')} arrived "
+                f"but totalResults is {self.total}"
             )
         # Page on what actually arrived: itemsPerPage is unreliable, and servers may
         # send fewer than asked for (their own maximum) without saying so.
@@ -131,6 +134,6 @@ class Pager:
         unseen = [r for r in page.resources if str(r.get("id")) not in self._seen]
         if unseen:
             raise ListingChangedError(
-                f"{where}: {len(unseen)} more resources arrived after the {self.total} that "
-                "totalResults announced; the listing is incomplete"
+                f"{where}: {plural(len(unseen), 'more resource')} arrived after the "
+                f"{self.total} that totalResults announced; the listing is incomplete"
             )

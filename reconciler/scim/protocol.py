@@ -55,6 +55,7 @@ class Answer:
     headers: Mapping[str, str]  # lower-case names
     body: bytes
     what: str  # "GET /Users?startIndex=101", for messages
+    token_sent: bool = True  # whether the request carried a bearer token
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +186,7 @@ def _error(answer: Answer, body: Any, status: int, *, in_success: bool = False) 
     cls = _STATUS_CLASSES.get(status)
     if cls is None:
         cls = ServerError if status >= 500 else ScimHTTPError
-    return cls(
+    error = cls(
         message,
         status=status,
         scim_type=scim_type,
@@ -193,6 +194,9 @@ def _error(answer: Answer, body: Any, status: int, *, in_success: bool = False) 
         trace_id=trace_id,
         retry_after=retry_after(answer.headers),
     )
+    if isinstance(error, AuthenticationError):
+        error.token_sent = answer.token_sent
+    return error
 
 
 def error_for(answer: Answer) -> ScimHTTPError:

@@ -205,5 +205,5 @@ def test_nested_group_members_under_additive_are_warned_about_never_matches(
     run = reconciler("plan", str(files), "--target", target)
     assert run.exit_code == 0, run.stderr
     assert "No changes planned, but read the warnings above." in run.stdout
-    assert "has 1 member(s) that are not users of the directory (group helpers)" in run.stdout
+    assert "has 1 member that is not a user of the directory (group helpers)" in run.stdout
     assert "has members that are not users" in run.stdout  # left alone

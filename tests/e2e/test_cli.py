@@ -36,7 +36,8 @@ def test_bad_files_exit_1_with_located_messages_and_no_traceback(tmp_path: Path)
           - userName: ALICE@example.com
         """,
     )
-    run = reconciler("plan", str(tmp_path), "--target", f"sandbox:{tmp_path / 's.db'}")
+    target = f"sandbox:{tmp_path / 's.db'}"
+    run = reconciler("plan", str(tmp_path), "--target", target, "--log-format", "console")
     assert run.exit_code == 1
     assert "Traceback" not in run.stderr
     plain = [line for line in run.stderr.splitlines() if not line.startswith("{")]
@@ -126,6 +127,29 @@ def test_missing_token_is_a_clear_error(
 
 
 @pytest.mark.parametrize(
+    ("token", "hint"),
+    [
+        pytest.param(None, "hint: no token was sent", id="none-sent"),
+        pytest.param("wrong-token-value", "hint: the directory refused the token", id="refused"),
+    ],
+)
+def test_the_hint_of_a_401_says_whether_a_token_was_sent(
+    tmp_path: Path, scim2_tenant: str, monkeypatch: pytest.MonkeyPatch, token: str | None, hint: str
+) -> None:
+    """A loopback directory that wants a token it was not given is not said to refuse one."""
+    if token is None:
+        monkeypatch.delenv("RECONCILER_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("RECONCILER_TOKEN", token)
+    write(tmp_path, "users.yaml", USERS)
+    run = reconciler("plan", str(tmp_path), "--target", scim2_tenant, "--log-format", "console")
+    assert run.exit_code == 1
+    assert "HTTP 401" in run.stderr
+    assert hint in run.stderr
+    assert ("refused the token" in run.stderr) is (token is not None)
+
+
+@pytest.mark.parametrize(
     ("target", "message"),
     [
         pytest.param("http://scim.example.com/v2", "only allowed to loopback", id="plain-http"),
@@ -189,6 +213,15 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert "apply" in result.stdout
 
 
+def test_top_level_help_lists_every_exit_code_and_the_streams() -> None:
+    """reconciler --help names all exit codes of the contract, 130 and 143 included."""
+    text = " ".join(reconciler("--help").stdout.split())
+    for code in ("0 ok", "1 error", "2 changes pending", "3 refused", "4 apply finished"):
+        assert code in text
+    assert "130 / 143 apply interrupted by Ctrl-C / SIGTERM" in text
+    assert "stdout carries only the plan, report or export" in text
+
+
 def test_apply_help_states_the_default_rate() -> None:
     """apply --help says what --rate defaults to: 10 on Atlassian, no limit on the sandbox."""
     text = " ".join(reconciler("apply", "--help").stdout.split())
@@ -205,10 +238,29 @@ def test_apply_help_states_the_default_rate() -> None:
     ],
 )
 def test_usage_errors_exit_1_not_2(args: list[str]) -> None:
-    """A usage error exits 1: exit 2 means "changes pending" to CI scripts."""
-    run = reconciler(*args)
+    """A usage error exits 1: exit 2 means "changes pending" to CI scripts; it reads
+    ``error: …`` like every other error, after the usage line."""
+    run = reconciler(*args, "--log-format", "console")
     assert run.exit_code == 1
     assert "Usage:" in run.stderr
+    assert run.stderr.splitlines()[-1].startswith("error: ")
+    assert "Error:" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["plan", ".", "--format", "xml"], id="bad-choice"),
+        pytest.param(["plan", ".", "--bogus"], id="unknown-option"),
+        pytest.param(["plan", ".", "--log-format"], id="no-log-format-value"),
+    ],
+)
+def test_usage_errors_off_a_terminal_are_one_json_event(args: list[str]) -> None:
+    """Off a terminal, a usage error is one JSON error event, exit 1, like any other error."""
+    run = reconciler(*args)
+    assert run.exit_code == 1
+    (event,) = [json.loads(line) for line in run.stderr.splitlines()]
+    assert (event["event"], event["level"], event["exit_code"]) == ("error", "error", 1)
 
 
 def test_user_outside_the_files_own_scope_is_a_file_problem(tmp_path: Path) -> None:
@@ -275,7 +327,8 @@ def test_errors_are_json_events_when_logs_are_json(tmp_path: Path) -> None:
     write(tmp_path, "users.yaml", USERS)
     run = reconciler("plan", str(tmp_path), "--target", "sandbox:", "--log-format", "json")
     assert run.exit_code == 1
-    (event,) = [json.loads(line) for line in run.stderr.splitlines() if line.strip()]
+    event, summary = [json.loads(line) for line in run.stderr.splitlines()]
+    assert (summary["event"], summary["exit_code"]) == ("summary", 1)
     assert event["event"] == "error"
     assert event["exit_code"] == 1
     assert "sandbox: needs a PATH" in event["message"]
@@ -305,6 +358,40 @@ def test_plan_out_a_directory_writes_plan_json_there_and_leaves_nothing_else(
     assert run.exit_code == 0, run.stderr
     assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == ["plan.json"]
     assert json.loads((tmp_path / "plans" / "plan.json").read_text())["format_version"] == 1
+
+
+def test_plan_out_ending_in_a_slash_is_a_directory_created_for_plan_json(
+    tmp_path: Path,
+) -> None:
+    """--out saved/ where saved does not exist creates the directory and saves
+    saved/plan.json in it (it used to write a file named saved); the note says where."""
+    write(tmp_path / "files", "users.yaml", USERS)
+    target = f"sandbox:{tmp_path / 's.db'}"
+    out = str(tmp_path / "saved") + "/"
+    run = reconciler("plan", str(tmp_path / "files"), "--target", target, "--out", out)
+    assert run.exit_code == 0, run.stderr
+    assert (tmp_path / "saved").is_dir()
+    assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == ["plan.json"]
+    assert json.loads((tmp_path / "saved" / "plan.json").read_text())["format_version"] == 1
+    notes = [json.loads(line) for line in run.stderr.splitlines()]
+    saved = [e["message"] for e in notes if e["event"] == "note" and "Saved" in e["message"]]
+    assert saved == [f"Saved the plan to {tmp_path / 'saved' / 'plan.json'}"]
+
+
+def test_plan_out_a_path_under_a_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """--out taken/ where taken is a file cannot be a directory: exit 1, saying why,
+    and the file is left as it was."""
+    write(tmp_path / "files", "users.yaml", USERS)
+    (tmp_path / "taken").write_text("mine\n")
+    target = f"sandbox:{tmp_path / 's.db'}"
+    out = str(tmp_path / "taken") + "/"
+    run = reconciler(
+        "plan", str(tmp_path / "files"), "--target", target, "--out", out,
+        "--log-format", "console",
+    )  # fmt: skip
+    assert run.exit_code == 1
+    assert f"error: cannot write {tmp_path / 'taken' / 'plan.json'}" in run.stderr
+    assert (tmp_path / "taken").read_text() == "mine\n"
 
 
 def test_a_tokenless_sandbox_on_loopback_is_used_without_a_token_and_says_so(

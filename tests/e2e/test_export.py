@@ -139,3 +139,32 @@ def test_export_with_a_policy_exports_what_it_owns_and_validates_under_it(
     assert reconciler("validate", repo).exit_code == 0
     planned = reconciler("plan", repo, *target, "--detailed-exitcode")
     assert planned.exit_code == 0, planned.stdout
+
+
+def test_export_with_a_policy_file_that_has_no_policy_is_refused(tmp_path: Path) -> None:
+    """--policy FILE without a policy section would export everything without a word:
+    it is refused (exit 1), naming the file, and nothing is written."""
+    target = ("--target", f"sandbox:{tmp_path / 's.db'}")
+    users = tmp_path / "users.yaml"
+    users.write_text("version: 1\nusers:\n  - userName: ann@example.com\n")
+    out = tmp_path / "out"
+    run = reconciler("export", *target, "--policy", str(users), "--out", str(out))
+    assert run.exit_code == 1
+    assert f"--policy {users}: the file has no policy section" in run.stderr
+    assert not out.exists()
+
+
+def test_export_counts_what_it_wrote_in_the_singular_too(tmp_path: Path) -> None:
+    """One user and one group are "1 user and 1 group", in the note and the summary."""
+    target = ("--target", f"sandbox:{tmp_path / 's.db'}")
+    seed = tmp_path / "seed" / "d.yaml"
+    seed.parent.mkdir()
+    seed.write_text(
+        "version: 1\nusers:\n  - {userName: ann@example.com, groups: [eng]}\n"
+        "groups:\n  - {displayName: eng}\n"
+    )
+    assert reconciler("apply", str(seed), *target, "--auto-approve").exit_code == 0
+    out = tmp_path / "out"
+    run = reconciler("export", *target, "--out", str(out), "--log-format", "console")
+    assert run.exit_code == 0, run.stderr
+    assert f"Exported 1 user and 1 group to {out}/users.yaml" in run.stderr

@@ -26,10 +26,12 @@ def test_seed_then_plan_and_apply_meet_the_organisation(tmp_path: Path) -> None:
     """A seeded quickstart plans to nothing; a create on an email held elsewhere then fails."""
     db = tmp_path / "sandbox.db"
     org = write(tmp_path, "org.yaml", ORG)
-    seeded = reconciler("sandbox", "seed", str(org), str(QUICKSTART), "--db", str(db))
+    seeded = reconciler(
+        "sandbox", "seed", str(org), str(QUICKSTART), "--db", str(db), "--log-format", "console"
+    )
     assert seeded.exit_code == 0, seeded.stderr
     assert seeded.stdout == ""
-    assert "2 accounts (1 linked to other directories), 1 group names taken" in seeded.stderr
+    assert "2 accounts (1 linked to other directories), 1 group name taken" in seeded.stderr
     assert "4 users, 3 groups, 6 memberships" in seeded.stderr
     target = ("--target", f"sandbox:{db}")
     plan = reconciler("plan", str(QUICKSTART), *target, "--detailed-exitcode")
@@ -43,7 +45,9 @@ def test_seed_then_plan_and_apply_meet_the_organisation(tmp_path: Path) -> None:
 def test_seed_problems_exit_1_with_locations(tmp_path: Path) -> None:
     """A bad fixture exits 1 with file:line:column messages and no traceback; so does no PATH."""
     bad = write(tmp_path, "bad.yaml", "version: 1\norg:\n  acounts: []\n")
-    run = reconciler("sandbox", "seed", str(bad), "--db", str(tmp_path / "s.db"))
+    run = reconciler(
+        "sandbox", "seed", str(bad), "--db", str(tmp_path / "s.db"), "--log-format", "console"
+    )
     assert run.exit_code == 1
     assert f'{bad}:3:3: org.acounts: unknown key "acounts"' in run.stderr
     assert "Traceback" not in run.stderr

@@ -70,8 +70,7 @@ def test_sigterm_lets_in_flight_actions_finish_prints_the_report_and_exits_143(
     assert 4 <= len(applied) < USERS
     assert len(applied) + len(not_sent) == USERS
     assert (
-        f"interrupted by SIGTERM: of {USERS} actions, {len(applied)} were applied and 0 failed"
-        in stderr
+        f"interrupted by SIGTERM: of {USERS} actions, {len(applied)} applied and 0 failed" in stderr
     )
 
 

@@ -114,7 +114,7 @@ def representative_plan() -> Plan:
         warnings=(
             PlanWarning(
                 key="dave@example.com",
-                message="is deactivated but stays a member of 1 group(s): legacy",
+                message="is deactivated but stays a member of 1 group: legacy",
             ),
             PlanWarning(
                 key="ops",

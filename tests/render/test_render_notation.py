@@ -14,6 +14,7 @@ from reconciler.render.notation import (
     item_lines,
     printable,
     rename_sentence,
+    sensitive_group_action,
     summary_line,
 )
 
@@ -89,6 +90,34 @@ def test_summary_line_counts_every_kind_in_contract_order() -> None:
     assert summary_line(plan) == (
         "Plan: 1 to create, 2 to update, 0 to deactivate, 0 to reactivate, 0 to delete."
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        pytest.param(ActionKind.UPDATE, "group site-admins (sensitive)", id="update"),
+        pytest.param(ActionKind.DELETE, "group site-admins (delete, sensitive)", id="delete"),
+    ],
+)
+def test_a_sensitive_group_is_marked_in_its_label(kind: ActionKind, label: str) -> None:
+    """The group that policy.groups.sensitive marks says so on its own line."""
+    action = Action(resource=Resource.GROUP, action=kind, key="site-admins")
+    assert sensitive_group_action(action, {"site-admins"})
+    assert action_label(action, sensitive=True) == label
+
+
+def test_a_rename_of_a_sensitive_group_is_marked_under_its_old_name() -> None:
+    """A sensitive group renamed to a name no glob marks is still flagged."""
+    action = Action(
+        resource=Resource.GROUP,
+        action=ActionKind.RENAME,
+        key="ops",
+        changes=(Change(path="displayName", before="site-admins", after="ops"),),
+    )
+    assert sensitive_group_action(action, {"site-admins"})
+    assert not sensitive_group_action(action, set())
+    user = Action(resource=Resource.USER, action=ActionKind.UPDATE, key="site-admins")
+    assert not sensitive_group_action(user, {"site-admins"})
 
 
 def test_rename_label_names_the_old_and_the_new_group() -> None:

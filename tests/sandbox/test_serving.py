@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -155,14 +156,15 @@ def test_rate_limit_over_http(sandbox_db: Path) -> None:
 def test_port_in_use_is_a_config_error(
     sandbox_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A port that is taken is reported as a ConfigError, not a process exit."""
+    """A port that is taken is reported as a ConfigError that says why, not a process
+    exit, and nothing else is printed (a plain line would break JSON logs)."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}"):
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}: Address already in use"):
             SandboxServer(sandbox_db, port=port)
-    capsys.readouterr()
+    assert capsys.readouterr().err == ""
     assert not sandbox_db.exists(), "a server that cannot listen creates no database"
 
 
@@ -219,11 +221,27 @@ def test_insecure_no_auth_warns_on_every_start(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     args = ("sandbox", "serve", "--db", str(db), "--host", "192.0.2.1", "--port", "0")
     for _ in range(2):
-        run = reconciler(*args, "--insecure-no-auth", "-q")
+        run = reconciler(*args, "--insecure-no-auth", "-q", "--log-format", "console")
         assert run.exit_code == 1  # the bind fails, past the check
         assert "cannot serve the sandbox on 192.0.2.1" in run.stderr
         assert "warning: serving" in run.stderr
         assert "anyone who can reach it can read and change the whole directory" in run.stderr
-    refused = reconciler(*args)
+    refused = reconciler(*args, "--log-format", "console")
     assert "refusing to serve the sandbox on 192.0.2.1 without --token" in refused.stderr
     assert "warning" not in refused.stderr
+
+
+def test_insecure_no_auth_warning_is_a_json_event_in_json_logs(tmp_path: Path) -> None:
+    """Off a terminal (JSON logs by default) the warning is one event that -q does not
+    silence, and why the bind failed is in the error event, not a stray plain line."""
+    db = tmp_path / "s.db"
+    args = ("sandbox", "serve", "--db", str(db), "--host", "192.0.2.1", "--port", "0")
+    run = reconciler(*args, "--insecure-no-auth", "-q")
+    assert run.exit_code == 1
+    warning, error = [json.loads(line) for line in run.stderr.splitlines()]
+    assert (warning["event"], warning["level"], warning["host"]) == (
+        "sandbox.no_auth", "warning", "192.0.2.1",
+    )  # fmt: skip
+    assert "anyone who can reach it" in warning["message"]
+    assert error["event"] == "error"
+    assert error["message"].startswith("cannot serve the sandbox on 192.0.2.1:0: ")

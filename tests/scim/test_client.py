@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from structlog.testing import capture_logs
 
 from reconciler.errors import (
     AuthenticationError,
+    HostNotFoundError,
     InconsistentReadError,
     OutcomeUnknownError,
     ProtocolError,
@@ -408,3 +410,52 @@ def test_a_read_leaves_no_response_waiting_for_the_collector() -> None:
     finally:
         gc.enable()
     assert alive == []
+
+
+def _unresolved(code: int) -> Handler:
+    """A transport whose host name lookup fails with ``code``, chained as httpx chains it."""
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        try:
+            raise socket.gaierror(code, "Name or service not known")
+        except socket.gaierror as lookup:
+            raise httpx.ConnectError(str(lookup), request=request) from lookup
+
+    return fail
+
+
+def test_a_host_name_that_does_not_resolve_is_named_and_not_retried() -> None:
+    """A name the resolver says does not exist fails at once, naming the host: it will not
+    exist seconds later in the same run, so four retries would only delay the error."""
+    script, sleeps = Script(_unresolved(socket.EAI_NONAME)), []
+    with (
+        client_for(script, sleeps, attempts=5) as client,
+        pytest.raises(HostNotFoundError) as caught,
+    ):
+        client.service_provider_config()
+    assert len(script.requests) == 1
+    assert sleeps == []
+    assert "the host name scim.example.test does not resolve" in str(caught.value)
+
+
+def test_a_resolver_that_does_not_answer_is_retried_naming_the_host() -> None:
+    """A temporary lookup failure (EAI_AGAIN) is a transport error like any other: retried."""
+    script = Script(_unresolved(socket.EAI_AGAIN))
+    with client_for(script, attempts=3) as client, pytest.raises(TransportError) as caught:
+        client.service_provider_config()
+    assert not isinstance(caught.value, HostNotFoundError)
+    assert len(script.requests) == 3
+    assert "scim.example.test" in str(caught.value)
+
+
+@pytest.mark.parametrize("token", [pytest.param(TOKEN, id="sent"), pytest.param(None, id="none")])
+def test_a_401_says_whether_a_token_was_sent(token: str | None) -> None:
+    """A refusal records whether the request carried a token: without one, the directory
+    asked for a token rather than refused one (the CLI's hint depends on it)."""
+    script = Script(lambda request: httpx.Response(401, json={"detail": "no"}))
+    client = ScimClient(
+        "https://scim.example.test/v2", token=token, transport=httpx.MockTransport(script)
+    )
+    with client, pytest.raises(AuthenticationError) as caught:
+        client.service_provider_config()
+    assert caught.value.token_sent is (token is not None)

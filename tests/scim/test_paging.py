@@ -97,7 +97,7 @@ def test_probe_is_asked_once_the_listing_is_complete() -> None:
 @pytest.mark.parametrize(
     ("probe", "message"),
     [
-        pytest.param(page(2, "c"), "1 more resources arrived after the 2", id="uncounted"),
+        pytest.param(page(2, "c"), "1 more resource arrived after the 2", id="uncounted"),
         pytest.param(page(3), "totalResults changed from 2 to 3", id="total-changes"),
     ],
 )
