@@ -108,9 +108,10 @@ db_option = click.option(
 def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     """Load an organisation fixture and desired-state files into the sandbox.
 
-    A file with a top-level `org` is an organisation fixture: Atlassian accounts
-    outside the directory (`accounts: [{email, linked_to}]`) and group names taken
-    in the organisation (`groups`); it replaces the sandbox's organisation. Other
+    A file with a top-level `org` is an organisation fixture: its verified `domains`,
+    Atlassian accounts outside the directory (`accounts: [{email, linked_to}]`), group
+    names other directories hold (`groups`) and size `caps`; it replaces the
+    sandbox's organisation. Other
     files are desired-state files, as `export` writes them: together they replace
     the directory's users, groups and memberships, in one bulk load.
     """
@@ -126,7 +127,8 @@ def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     if summary.accounts is not None:
         parts.append(
             f"organisation: {summary.accounts} accounts ({summary.linked_elsewhere} linked to"
-            f" other directories), {summary.group_names} group names taken"
+            f" other directories), {summary.group_names} group names taken,"
+            f" {summary.domains} verified domains"
         )
     if summary.users is not None:
         parts.append(
@@ -153,7 +155,16 @@ def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     type=click.FloatRange(min=0.1),
     default=None,
     metavar="R",
-    help="Fault knob: answer 429 with Retry-After above R requests per second.",
+    help="Fault knob: answer 429 above R requests per second (see --rate-limit-style).",
+)
+@click.option(
+    "--rate-limit-style",
+    type=click.Choice(["scim", "atlassian", "headerless"]),
+    default="scim",
+    show_default=True,
+    help="Fault knob: a 429 with Retry-After and a SCIM body (scim); with X-RateLimit-Limit, "
+    "-Remaining and an ISO 8601 -Reset and a non-SCIM body, as Atlassian's APIs answer "
+    "(atlassian); or with that body and no header at all (headerless).",
 )
 @click.option(
     "--latency-ms",
@@ -206,6 +217,12 @@ def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     help="Fault knob: group listings leave out members (GET /Groups/ID still has them).",
 )
 @click.option("--seed", type=int, default=None, help="Seed for the random fault knobs.")
+@click.option(
+    "--enterprise-read-only",
+    is_flag=True,
+    help="Take the enterprise extension as read-only, as Atlassian's OpenAPI marks it: ignored "
+    "in a create or PUT, 400 in a PATCH.",
+)
 @global_options
 def sandbox_serve(
     db: Path,
@@ -214,6 +231,7 @@ def sandbox_serve(
     token: str | None,
     org_token: str | None,
     seed: int | None,
+    enterprise_read_only: bool,
     output: Output,
     **knobs: Any,
 ) -> None:
@@ -236,4 +254,13 @@ def sandbox_serve(
             admin = sandbox_admin_url(url.removesuffix(SANDBOX_BASE_PATH))
             output.info(f"Serving the organisation's Admin API at {admin}/")
 
-    serve(db, host=host, port=port, token=token, faults=faults, ready=ready, org_token=org_token)
+    serve(
+        db,
+        host=host,
+        port=port,
+        token=token,
+        faults=faults,
+        ready=ready,
+        org_token=org_token,
+        enterprise_read_only=enterprise_read_only,
+    )
