@@ -56,7 +56,7 @@ def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMM
     warnings = access + _warnings(plan.warnings, room // 2)
     room -= len(warnings) - len(access)
 
-    sections = _sections(plan.actions, room, plan.user_names)
+    sections = _sections(plan.actions, room, plan.user_names, plan.existing_accounts)
     shown = _allocate(sections, room)
     details = "".join(s.render(n) for s, n in zip(sections, shown, strict=True) if n is not None)
     omitted = sum(s.total - (n or 0) for s, n in zip(sections, shown, strict=True))
@@ -244,7 +244,10 @@ class _Section:
 
 
 def _sections(
-    actions: Sequence[Action], room: int, user_names: Mapping[str, str]
+    actions: Sequence[Action],
+    room: int,
+    user_names: Mapping[str, str],
+    accounts: Mapping[str, str] | None = None,
 ) -> list[_Section]:
     # One section per kind and resource, kinds in summary-table order: users and
     # groups are different reviews, and each gets its own share of the room.
@@ -261,7 +264,7 @@ def _sections(
         for action in of_kind:
             if rendered > room:
                 break
-            blocks.append(object_block(action, user_names))
+            blocks.append(object_block(action, user_names, accounts))
             rendered += len(blocks[-1])
         title = f"<b>{_KIND_TITLE[kind]}</b>: {plural(len(of_kind), resource.value)}"
         opening = f"<details><summary>{title}</summary>\n\n"

@@ -101,6 +101,13 @@ def action_label(action: Action, user_names: Mapping[str, str] | None = None) ->
     return f"{label} ({action.action.value})"
 
 
+def existing_account(action: Action, accounts: Mapping[str, str] | None) -> str | None:
+    """The account a user create will link to (``Plan.existing_accounts``), if any."""
+    if action.resource is not Resource.USER or action.action is not ActionKind.CREATE:
+        return None
+    return (accounts or {}).get(action.key)
+
+
 def renamed_from(action: Action) -> str | None:
     """The old name of a group a rename replaces (its displayName before)."""
     if action.action is not ActionKind.RENAME:
