@@ -48,6 +48,14 @@ EmailAddress = Annotated[str, AfterValidator(_looks_like_email)]
 # --- target and policy -------------------------------------------------------------
 
 
+class CapsSpec(_Strict):
+    """The directory's size caps, where they are not its dialect's published ones."""
+
+    users: int | None = Field(default=None, ge=0, description="Users the directory may hold.")
+    groups: int | None = Field(default=None, ge=0, description="Groups the directory may hold.")
+    group_members: int | None = Field(default=None, ge=0, description="Members one group may hold.")
+
+
 class TargetSpec(_Strict):
     """Where the directory is and how to talk to it."""
 
@@ -67,6 +75,11 @@ class TargetSpec(_Strict):
     org_token_env: str = Field(
         default="RECONCILER_ORG_TOKEN",
         description="Name of the environment variable that holds the organisation API key.",
+    )
+    caps: CapsSpec = Field(
+        default_factory=CapsSpec,
+        description="Size caps the plan warns about (Atlassian: its published maxima; raised "
+        "on request).",
     )
 
 

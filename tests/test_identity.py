@@ -436,12 +436,12 @@ def test_a_member_a_rename_carries_over_is_not_said_to_join() -> None:
 
 
 def test_a_group_named_like_an_atlassian_default_group_is_warned_about_on_atlassian() -> None:
-    """Group names are unique across an Atlassian organisation: creating jira-admins (a
-    product's default group) is planned with a warning that it may 409; not elsewhere."""
+    """Creating a group named like a product's default group (jira-admins) is planned on
+    Atlassian with a warning that it will never sync to the products; not elsewhere."""
     state = DesiredState(groups=(GroupSpec(displayName="Jira-Admins-acme"),))
     on_atlassian = plan(state, DirectoryModel().snapshot(), PlanContext("m", "atlassian"))
     assert kinds(on_atlassian) == [("create", "Jira-Admins-acme")]
-    assert any("default-access group" in m for m in messages(on_atlassian))
+    assert any("never sync the group to its products" in m for m in messages(on_atlassian))
     elsewhere = plan(state, DirectoryModel().snapshot(), PlanContext("m", "generic"))
     assert elsewhere.warnings == ()
 

@@ -219,12 +219,17 @@ def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Cha
 
 
 def identity_warning(path: str, context: PlanContext) -> str:
+    """What a change of an existing account's userName or email does (docs/atlassian.md
+    "Managed and unmanaged accounts"); where the organisation's domains are known, the
+    plan also says which case each email change is (``linkcheck``)."""
     what = "userName" if path == "userName" else "email"
-    where = (
-        "Atlassian may unlink the account and drop it from its groups"
-        if context.names_immutable
-        else "the identity provider link may break"
-    )
+    if context.names_immutable and what == "email":
+        where = (
+            "Atlassian will unlink the account and drop it from its groups if the new email "
+            "is outside the organisation's verified domains"
+        )
+    else:
+        where = f"whatever finds this person by the old {what} will not find it"
     return f"changes the {what} of an existing account: {where}"
 
 
