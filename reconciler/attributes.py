@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from reconciler.identifiers import fold_identity
+
 ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -175,26 +177,27 @@ def _string(value: Any) -> str | None:
     return None
 
 
+_IDENTIFIERS = frozenset({"userName", "externalId"})
+
+
 def same_value(path: str, a: Any, b: Any) -> bool:
     """Compare two values of one attribute the way the directory does.
 
-    Multi-valued attributes compare as sets; email addresses case-insensitively.
+    Multi-valued attributes compare as sets; userNames, externalIds and email
+    addresses as identities do (``fold_identity``: in any letter case and Unicode form).
     """
     if path in MULTI_VALUED:
         return _set_key(path, a) == _set_key(path, b)
-    if path == "userName" and isinstance(a, str) and isinstance(b, str):
-        return a.lower() == b.lower()
+    if path in _IDENTIFIERS and isinstance(a, str) and isinstance(b, str):
+        return fold_identity(a) == fold_identity(b)
     return bool(a == b)
 
 
 def _set_key(path: str, items: Any) -> frozenset[tuple[str, str | None, bool]]:
     if not items:
         return frozenset()
-    fold = path == "emails"
-    return frozenset(
-        (str(i["value"]).lower() if fold else str(i["value"]), i.get("type"), bool(i["primary"]))
-        for i in items
-    )
+    value = fold_identity if path == "emails" else str
+    return frozenset((value(str(i["value"])), i.get("type"), bool(i["primary"])) for i in items)
 
 
 # --- from changes back to SCIM -----------------------------------------------------

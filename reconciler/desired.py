@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from reconciler.identifiers import fold_identity
+
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
 
@@ -46,6 +48,36 @@ EmailAddress = Annotated[str, AfterValidator(_looks_like_email)]
 
 
 # --- target and policy -------------------------------------------------------------
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(value: int | str) -> float:
+    """Seconds in a duration: a whole number of seconds, or parts like ``90s``, ``10m``,
+    ``1h30m``, ``2.5s``, ``500ms``; above 0. ValueError says what is wrong."""
+    if isinstance(value, int):
+        seconds = float(value)
+    else:
+        text = value.strip().lower()
+        parts = _DURATION_PART.findall(text)
+        if text.isdigit():
+            seconds = float(text)
+        elif parts and "".join(n + unit for n, unit in parts) == text:
+            seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts)
+        else:
+            raise ValueError(f'a duration is seconds or like "90s", "10m", "1h30m", not {value!r}')
+    if seconds <= 0:
+        raise ValueError("a duration must be above 0")
+    return seconds
+
+
+def _check_duration(value: int | str) -> int | str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[int | str, AfterValidator(_check_duration)]
 
 
 class CapsSpec(_Strict):
@@ -80,6 +112,12 @@ class TargetSpec(_Strict):
         default_factory=CapsSpec,
         description="Size caps the plan warns about (Atlassian: its published maxima; raised "
         "on request).",
+    )
+    timeout: Duration | None = Field(
+        default=None,
+        description="The most a run waits for the directory, its requests together: seconds, "
+        'or "90s", "10m", "1h30m". --timeout overrides it. Default: no such budget; each '
+        "request still has a deadline of 60s.",
     )
 
 
@@ -213,8 +251,12 @@ class Enterprise(_Strict):
 class UserSpec(_Strict):
     """A user as the files want it. Attributes left out are never changed."""
 
-    userName: str = Field(min_length=1, description="Required; compared case-insensitively.")
-    externalId: str | None = Field(default=None, description="Case-sensitive.")
+    userName: str = Field(
+        min_length=1, description="Required; compared in any letter case and Unicode form."
+    )
+    externalId: str | None = Field(
+        default=None, description="Compared like userName: in any letter case and Unicode form."
+    )
     active: bool = Field(default=True, description="false keeps the account, deactivated.")
     displayName: str | None = None
     nickName: str | None = None
@@ -258,7 +300,9 @@ class UserSpec(_Strict):
 class GroupSpec(_Strict):
     """A group as the files want it; ``members`` are user keys."""
 
-    displayName: str = Field(min_length=1, description="The group's key; case-insensitive.")
+    displayName: str = Field(
+        min_length=1, description="The group's key; compared in any letter case and Unicode form."
+    )
     members: tuple[str, ...] = ()
     previousNames: tuple[str, ...] = Field(
         default=(),
@@ -295,24 +339,23 @@ class DesiredState(BaseModel):
     def group_members(self) -> dict[str, frozenset[str]]:
         """Each group's member keys: its ``members`` plus the users that name it.
 
-        Keys are folded to lower case where the user key is the userName, because
-        userNames compare case-insensitively.
+        Keys and group names are folded (``fold_identity``), as identities compare.
         """
         key_attribute = self.policy.users.key
         members: dict[str, set[str]] = {
             g.displayName: {fold_user_key(m, key_attribute) for m in g.members} for g in self.groups
         }
-        by_name = {g.displayName.lower(): members[g.displayName] for g in self.groups}
+        by_name = {fold_identity(g.displayName): members[g.displayName] for g in self.groups}
         for user in self.users:
             if user.groups:  # one lookup per membership: a directory has millions
                 key = fold_user_key(self.user_key(user), key_attribute)
                 for group_name in user.groups:
-                    if (named := by_name.get(group_name.lower())) is not None:
+                    if (named := by_name.get(fold_identity(group_name))) is not None:
                         named.add(key)
         return {name: frozenset(keys) for name, keys in members.items()}
 
     def fold_user_key(self, key: str) -> str:
-        """Normalise a user key for comparison (userName is case-insensitive)."""
+        """A user key as keys compare (``fold_user_key``)."""
         return fold_user_key(key, self.policy.users.key)
 
 
@@ -346,14 +389,11 @@ def share_common_parts(users: Iterable[UserSpec]) -> None:
 
 
 def fold_user_key(key: str, key_attribute: str) -> str:
-    """The one rule for comparing user keys: userNames case-insensitively, externalIds exactly."""
-    return lowered(key) if key_attribute == "userName" else key
-
-
-def lowered(text: str) -> str:
-    """``text.lower()``, but ``text`` itself when it is in lower case already, as nearly
-    every userName and email is: the indexes of a million users do not copy them all."""
-    return text if text.islower() else text.lower()
+    """A user key as keys compare: userNames and externalIds alike, by the one rule for
+    identifiers (``reconciler.identifiers.fold_identity``: width, case and Unicode
+    normalisation folded). ``key_attribute`` stays for the callers that name it."""
+    del key_attribute  # both keys fold alike since issue 16; see docs/identity.md
+    return fold_identity(key)
 
 
 def json_schema() -> dict[str, Any]:

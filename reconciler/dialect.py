@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Literal
 
+from reconciler.identifiers import fold_identity
+
 DialectName = Literal["atlassian", "generic"]
 
 _NAME = frozenset(
@@ -96,7 +98,7 @@ class Dialect:
 
     def reserved_group(self, name: str) -> bool:
         """Whether a group name looks like one of the organisation's default groups."""
-        folded = name.lower()
+        folded = fold_identity(name)
         return any(fnmatchcase(folded, pattern) for pattern in self.reserved_groups)
 
     def unsupported(self, paths: frozenset[str]) -> frozenset[str]:

@@ -9,9 +9,12 @@ attribute (``retryable``), read by the one retry policy in ``reconciler.scim.ret
     ├── ConfigError                bad target, missing token, bad CLI combination
     ├── ScimError                  anything the directory said or failed to say
     │   ├── TransportError         no answer: connection refused, reset, timeout (retryable)
-    │   │   └── OutcomeUnknownError  a write timed out after it was sent
+    │   │   ├── OutcomeUnknownError  a write timed out after it was sent
+    │   │   └── DeadlineExceededError  no whole answer within the request's deadline or the
+    │   │                              run's budget (not retried)
     │   ├── ProtocolError          the answer is not what SCIM promises (HTML, truncated JSON)
-    │   │   └── WrongResourceError   a write answered 2xx with another resource than the one written
+    │   │   ├── WrongResourceError   a write answered 2xx with another resource than the one written
+    │   │   └── ResponseTooLargeError  an answer larger than any SCIM answer needs (not retried)
     │   ├── InconsistentReadError  a listing that is incomplete or contradicts itself
     │   │   └── ListingChangedError  one that writes during the read explain (read again)
     │   └── ScimHTTPError          an HTTP error status, with SCIM detail when present
@@ -98,6 +101,21 @@ class OutcomeUnknownError(TransportError):
     """A write was sent but its answer never came; it may or may not have happened."""
 
 
+class DeadlineExceededError(TransportError):
+    """No whole answer came within the request's deadline, or the run's budget is spent.
+
+    Not retried: a server this slow would hold the run for every attempt. ``host`` and
+    ``limit`` (``the request deadline of 60s``) say which server and which bound.
+    """
+
+    retryable = False
+
+    def __init__(self, message: str, *, host: str, limit: str) -> None:
+        self.host = host
+        self.limit = limit
+        super().__init__(message)
+
+
 class ProtocolError(ScimError):
     """The server answered with something that is not the SCIM it claims to be."""
 
@@ -109,6 +127,12 @@ class WrongResourceError(ProtocolError):
 
     Not retried: the server may have written to that other resource.
     """
+
+    retryable = False
+
+
+class ResponseTooLargeError(ProtocolError):
+    """An answer was larger than the most any answer may be; it was not read further."""
 
     retryable = False
 

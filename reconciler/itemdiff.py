@@ -3,9 +3,9 @@
 A plan records a multi-valued attribute whole: ``before`` and ``after`` are lists of
 ``{value, type, primary}`` items (``attributes.canonical_items``). A reviewer needs to know
 which item is added, removed or changed, so this module pairs the items of the two
-lists by their ``value`` (email addresses case-insensitively, as the directory
-compares them: ``attributes.same_value``) and diffs the fields of each pair with
-deepdiff, which also tells ``1`` from ``true`` and an absent field from a null one.
+lists by their ``value`` (email addresses folded, as the directory compares them:
+``attributes.same_value``) and diffs the fields of each pair with deepdiff, which
+also tells ``1`` from ``true`` and an absent field from a null one.
 
 Pure and deterministic: the same two lists always give the same changes in the same
 order (removals, then changes, then additions, each by value, as a diff reads), so
@@ -23,11 +23,12 @@ from typing import Any, Literal
 from deepdiff import DeepDiff
 
 from reconciler.attributes import MULTI_VALUED
+from reconciler.identifiers import fold_identity
 
 Item = Mapping[str, Any]
 ItemOp = Literal["remove", "change", "add"]
 
-# Multi-valued attributes whose values compare case-insensitively (email addresses).
+# Multi-valued attributes whose values compare as identities do (email addresses).
 _FOLDED = frozenset({"emails"})
 # Fields in the order a reviewer reads them; any other field follows, by name.
 _FIELD_ORDER = ("value", "type", "primary")
@@ -154,7 +155,7 @@ def _by_key(items: list[dict[str, Any]], fold: bool) -> dict[str, list[dict[str,
     grouped: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         value = str(item["value"])
-        grouped.setdefault(value.lower() if fold else value, []).append(item)
+        grouped.setdefault(fold_identity(value) if fold else value, []).append(item)
     return grouped
 
 

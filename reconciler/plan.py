@@ -24,8 +24,10 @@ and such a plan is never applied, so nothing that was redacted in review is sent
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -218,6 +220,31 @@ class AccessChange(_Frozen):
     sensitive: tuple[str, ...] = ()
 
 
+def access_json(change: AccessChange) -> dict[str, Any]:
+    """``change.model_dump(mode="json")``, written out: a plan may name 100,000 people."""
+    return {
+        "key": change.key,
+        "userName": change.userName,
+        "gains": list(change.gains),
+        "loses": list(change.loses),
+        "via": dict(change.via),
+        "status": change.status,
+        "sensitive": list(change.sensitive),
+    }
+
+
+class LeftForLater(_Frozen):
+    """An action of the plan, or the rest of one, that ``apply --only`` does not send:
+    the next plan shows it again (docs/design.md "Partial applies")."""
+
+    resource: Resource
+    action: ActionKind
+    key: str
+    # Part of this action was sent (the memberships of the users asked for); the rest
+    # of it (other members, a new name) waits.
+    split: bool = False
+
+
 class Holders(_Frozen):
     """How many people hold a sensitive group before and after the plan."""
 
@@ -260,6 +287,9 @@ class Plan(_Frozen):
     # user key: the Atlassian account id (from its users listing; docs/atlassian.md).
     # Review information the app layer adds; a create's request is the same either way.
     existing_accounts: dict[str, str] = Field(default_factory=dict)
+    # Narrowed by ``apply --only``: the actions of the plan made from the files that
+    # this one does not send. Not covered by the digest, which covers what is sent.
+    left_for_later: tuple[LeftForLater, ...] = ()
 
     @property
     def sensitive_changes(self) -> int:
@@ -284,8 +314,16 @@ class Plan(_Frozen):
     def is_empty(self) -> bool:
         return not self.actions
 
-    @property
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Plan:
+        """A copy with ``update`` applied; its digest is computed anew (never the cached one)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("digest", None)
+        return copy
+
+    @functools.cached_property
     def digest(self) -> str:
+        """The sha256 of what the plan does and what a reviewer reads (module docstring);
+        computed once: the plan is frozen, and large plans are hashed by every view."""
         body = {
             "format_version": self.format_version,
             "target": self.target,
@@ -307,7 +345,7 @@ class Plan(_Frozen):
         if self.sensitive_groups:
             body["sensitive_groups"] = list(self.sensitive_groups)
         if self.access or self.holders:
-            body["access"] = [a.model_dump(mode="json") for a in self.access]
+            body["access"] = [access_json(a) for a in self.access]
             body["holders"] = [h.model_dump(mode="json") for h in self.holders]
         if self.existing_accounts:  # whose account a new user gets: read beside the creates
             body["existing_accounts"] = dict(sorted(self.existing_accounts.items()))
@@ -358,12 +396,17 @@ class Plan(_Frozen):
             "warnings": [w.model_dump(mode="json") for w in self.warnings],
             "blocked": [b.model_dump(mode="json") for b in self.blocked],
             "left_alone": [x.model_dump(mode="json") for x in self.left_alone],
+            **(
+                {"left_for_later": [x.model_dump(mode="json") for x in self.left_for_later]}
+                if self.left_for_later
+                else {}
+            ),
             "user_ids": dict(sorted(self.user_ids.items())),
             "user_names": dict(sorted(self.user_names.items())),
             "existing_accounts": dict(sorted(self.existing_accounts.items())),
             "sensitive_groups": list(self.sensitive_groups),
             "cost": {"requests": self.requests, "rate": self.rate},
-            "access": [a.model_dump(mode="json") for a in self.access],
+            "access": [access_json(a) for a in self.access],
             "holders": [h.model_dump(mode="json") for h in self.holders],
             "sensitive_changes": self.sensitive_changes,
         }

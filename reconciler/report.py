@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.plan import Action, ActionKind, Resource
+from reconciler.plan import Action, ActionKind, LeftForLater, Resource
 from reconciler.redaction import json_may_hold_secret, redact_secrets
 
 
@@ -81,6 +81,8 @@ class ApplyReport(BaseModel):
     # the digest approved, and who approved it (--approved-by or the CI's actor), when known.
     approved_digest: str | None = None
     approved_by: str | None = None
+    # What ``apply --only`` left for a later run (``Plan.left_for_later``).
+    left_for_later: tuple[LeftForLater, ...] = ()
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
@@ -134,4 +136,9 @@ class ApplyReport(BaseModel):
                 }
                 for r in self.results
             ],
+            **(
+                {"left_for_later": [x.model_dump(mode="json") for x in self.left_for_later]}
+                if self.left_for_later
+                else {}
+            ),
         }

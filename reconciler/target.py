@@ -8,7 +8,6 @@ The token comes only from the environment variable named by ``target.token_env``
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -18,12 +17,15 @@ from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
-from reconciler.desired import TargetSpec
+from reconciler.desired import TargetSpec, parse_duration
 from reconciler.dialect import ATLASSIAN, DEFAULT_PAGE_SIZE, Dialect, detect
 from reconciler.errors import ConfigError
 from reconciler.redaction import MIN_SECRET_CHARS
 from reconciler.scim.admin import AdminClient, admin_base_url
+from reconciler.scim.budget import Budget, max_response_bytes
 from reconciler.scim.client import ScimClient, check_token
+from reconciler.scim.network import is_loopback as _is_loopback
+from reconciler.scim.network import network_transport, proxy_for
 from reconciler.scim.retry import RetryPolicy
 
 DEFAULT_SANDBOX = "sandbox:.reconciler/sandbox.db"
@@ -41,6 +43,7 @@ class Target:
     sandbox_path: Path | None = None
     org_id: str | None = None  # the Atlassian organisation, for the Admin API
     org_token_env: str = "RECONCILER_ORG_TOKEN"  # noqa: S105 - a variable name, not a token
+    timeout: float | None = None  # target.timeout: the run's budget, in seconds
 
     @property
     def is_sandbox(self) -> bool:
@@ -98,15 +101,6 @@ def printable_url(raw: str) -> str:
     return shown + ("?…" if parts.query or parts.fragment else "")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def resolve_target(
     cli_target: str | None,
     spec: TargetSpec,
@@ -122,6 +116,7 @@ def resolve_target(
     """
     raw = cli_target or env.get("RECONCILER_TARGET") or spec.url or fallback or DEFAULT_SANDBOX
     raw = expand(raw, env, secret=(spec.token_env, spec.org_token_env)).strip()
+    timeout = None if spec.timeout is None else parse_duration(spec.timeout)
     if raw.startswith("sandbox:"):
         if not raw.removeprefix("sandbox:").strip():
             raise ConfigError("sandbox: needs a PATH, for example sandbox:.reconciler/sandbox.db")
@@ -134,6 +129,7 @@ def resolve_target(
             sandbox_path=path,
             org_id=spec.org_id or SANDBOX_ORG,
             org_token_env=spec.org_token_env,
+            timeout=timeout,
         )
     parts = _checked_url(raw, spec.token_env)
     hostname = parts.hostname or ""
@@ -144,6 +140,7 @@ def resolve_target(
         token_env=spec.token_env,
         org_id=spec.org_id,
         org_token_env=spec.org_token_env,
+        timeout=timeout,
     )
 
 
@@ -194,6 +191,7 @@ def connect(
     rate: float | None = None,
     retry: RetryPolicy | None = None,
     wrap_transport: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None,
+    budget: Budget | None = None,
 ) -> Connection:
     """Open a client for ``target`` and read ``/ServiceProviderConfig`` once.
 
@@ -201,9 +199,12 @@ def connect(
     dialect's conservative rate on a real directory, no limit on the sandbox.
     ``wrap_transport`` puts a layer between the client and the network (the fault
     injection of the resilience tests); nothing else in the package knows of it.
+    ``budget``: how long requests may take (``scim.budget``); the proxy, if any, is
+    the one ``env`` names for the target (``scim.network``).
     """
     env = os.environ if env is None else env
     rate = default_rate(target) if rate is None else rate
+    limit = max_response_bytes(env)
     if target.sandbox_path is not None:
         from reconciler.sandbox import sandbox_base_url, sandbox_transport
 
@@ -213,11 +214,21 @@ def connect(
             transport=wrap_transport(local) if wrap_transport else local,
             retry=retry,
             rate=rate,
+            budget=budget,
+            max_response_bytes=limit,
         )
     else:
         token = _token(target, env)
-        remote = wrap_transport(httpx.HTTPTransport()) if wrap_transport else None
-        client = ScimClient(target.url, token=token, transport=remote, retry=retry, rate=rate)
+        remote = network_transport(target.url, proxy_for(target.url, env))
+        client = ScimClient(
+            target.url,
+            token=token,
+            transport=wrap_transport(remote) if wrap_transport else remote,
+            retry=retry,
+            rate=rate,
+            budget=budget,
+            max_response_bytes=limit,
+        )
     try:
         config = client.service_provider_config()
     except BaseException:
@@ -295,6 +306,7 @@ def connect_admin(
     env: Mapping[str, str] | None = None,
     *,
     required: bool = True,
+    budget: Budget | None = None,
 ) -> AdminClient | None:
     """A client for the organisation's Admin API (SCIM links), or None when not set up.
 
@@ -324,4 +336,6 @@ def connect_admin(
         )
         raise ConfigError(f"the Admin API needs {missing}")
     token = _checked_token(token, target.org_token_env, target.url)
-    return AdminClient(admin_base_url(target.url, org), token=token)
+    url = admin_base_url(target.url, org)
+    remote = network_transport(url, proxy_for(url, env))
+    return AdminClient(url, token=token, transport=remote, budget=budget)

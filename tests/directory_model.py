@@ -7,10 +7,11 @@ implements the executor's ``Writer`` protocol against it, understanding the PATC
 operations the executor sends (RFC 7644 section 3.5.2), so a test can apply a plan
 with the real ``Executor`` and plan again.
 
-Like a real server, userName is unique case-insensitively (RFC 7643 section 4.1.1):
-a create that clashes answers as a 409 would, and the executor adopts the existing
-user. Group displayNames are not unique (RFC 7643 section 4.2 says nothing).
-Ids come from a counter, so every run of a test sees the same ids.
+Like a strict server (scim2-server), userName is unique in any letter case (RFC 7643
+section 4.1.1) and Unicode form (``fold_identity``): a create that clashes answers as
+a 409 would, and the executor adopts the existing user. Group displayNames are not
+unique (RFC 7643 section 4.2 says nothing). Ids come from a counter, so every run of
+a test sees the same ids.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from reconciler.attributes import ENTERPRISE_URN, GROUP_SCHEMA, USER_SCHEMA
 from reconciler.dialect import dialect_named
 from reconciler.errors import NotFoundError
 from reconciler.executor import Executor, WriteRequest, WriteResult
+from reconciler.identifiers import fold_identity
 from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
 from reconciler.plan import Plan
 from reconciler.report import ApplyReport, Outcome
@@ -74,16 +76,17 @@ class DirectoryModel:
             return group_id
 
     def user_id(self, userName: str) -> str:
-        """The id of the user with this userName (case-insensitively)."""
+        """The id of the user with this userName (folded)."""
         found = self._find_user(userName)
         if found is None:
             raise KeyError(userName)
         return found
 
     def group_ids(self, displayName: str) -> list[str]:
-        """The ids of every group with this displayName (case-insensitively)."""
+        """The ids of every group with this displayName (folded)."""
+        wanted = fold_identity(displayName)
         return sorted(
-            gid for gid, g in self.groups.items() if g["displayName"].lower() == displayName.lower()
+            gid for gid, g in self.groups.items() if fold_identity(g["displayName"]) == wanted
         )
 
     def member_ids(self, group_id: str) -> frozenset[str]:
@@ -98,7 +101,7 @@ class DirectoryModel:
 
     def _find_user(self, userName: str) -> str | None:
         for user_id, user in self.users.items():
-            if user["userName"].lower() == userName.lower():
+            if fold_identity(user["userName"]) == fold_identity(userName):
                 return user_id
         return None
 

@@ -163,12 +163,24 @@ def test_live_active(resource: dict[str, Any], expected: bool) -> None:
         ),
         pytest.param("userName", "Alice@X.example", "alice@x.example", True, id="userName-case"),
         pytest.param("displayName", "Alice", "alice", False, id="displayName-case-sensitive"),
-        pytest.param("externalId", "E1", "e1", False, id="externalId-case-sensitive"),
+        pytest.param("externalId", "E1", "e1", True, id="externalId-case"),
+        pytest.param("externalId", "E1", "E2", False, id="externalId-other"),
+        pytest.param(
+            "userName", "jose\u0301@x.example", "JOS\u00c9@x.example", True, id="userName-nfd"
+        ),
+        pytest.param(
+            "emails",
+            [email("jose\u0301@x.example")],
+            [email("jos\u00e9@x.example")],
+            True,
+            id="emails-nfd",
+        ),
         pytest.param("title", None, None, True, id="both-absent"),
     ],
 )
 def test_same_value(path: str, a: Any, b: Any, same: bool) -> None:
-    """Multi-valued attributes compare as sets (RFC 7643 2.4); emails and userName ignore case."""
+    """Multi-valued attributes compare as sets (RFC 7643 2.4); emails, userName and
+    externalId compare as identities do (any letter case and Unicode form)."""
     assert same_value(path, a, b) is same
     assert same_value(path, b, a) is same
 

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from reconciler.desired import (
@@ -17,10 +15,11 @@ from reconciler.desired import (
     GroupSpec,
     LimitsPolicy,
     Policy,
+    TargetSpec,
     UserSpec,
     UsersPolicy,
     json_schema,
-    lowered,
+    parse_duration,
     render_schema,
 )
 from reconciler.files.yamlsafe import parse_yaml
@@ -115,6 +114,23 @@ def test_limits_refuse_anything_else(limit: object) -> None:
         LimitsPolicy.model_validate({"max_deactivations": limit})
 
 
+@pytest.mark.parametrize(
+    ("timeout", "seconds"),
+    [(90, 90), ("90", 90), ("90s", 90), ("10m", 600), ("1h30m", 5400), ("2.5s", 2.5),
+     ("500ms", 0.5)],
+)  # fmt: skip
+def test_target_timeout_takes_seconds_or_a_duration(timeout: int | str, seconds: float) -> None:
+    """``target.timeout`` is a whole number of seconds or a duration such as "10m"."""
+    assert parse_duration(TargetSpec(timeout=timeout).timeout or 0) == seconds
+
+
+@pytest.mark.parametrize("timeout", [0, -5, "0s", "soon", "10 m", "1m30", "", 1.5, True])
+def test_target_timeout_refuses_anything_else(timeout: object) -> None:
+    """Zero, negative, unitless fractions, spaced or unknown units, floats, booleans fail."""
+    with pytest.raises(ValidationError):
+        TargetSpec.model_validate({"timeout": timeout})
+
+
 def test_models_are_frozen() -> None:
     """A validated file cannot be changed afterwards."""
     user = UserSpec(userName="a")
@@ -141,7 +157,7 @@ def test_group_members_unite_members_and_users_naming_the_group() -> None:
 
 
 def test_user_key_follows_the_policy() -> None:
-    """The user key is the userName (folded) or, with key externalId, the externalId as is."""
+    """The user key is the userName or, with key externalId, the externalId; both fold alike."""
     user = UserSpec(userName="Alice@X.com", externalId="E-1")
     by_name = DesiredState()
     by_id = DesiredState(policy=Policy(users=UsersPolicy(key="externalId")))
@@ -149,7 +165,7 @@ def test_user_key_follows_the_policy() -> None:
         "Alice@X.com",
         "alice@x.com",
     )
-    assert (by_id.user_key(user), by_id.fold_user_key("E-1")) == ("E-1", "E-1")
+    assert (by_id.user_key(user), by_id.fold_user_key("E-1")) == ("E-1", "e-1")
 
 
 def test_render_schema_is_sorted_indented_json_of_json_schema() -> None:
@@ -160,11 +176,3 @@ def test_render_schema_is_sorted_indented_json_of_json_schema() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["required"] == ["version"]
     assert schema["additionalProperties"] is False
-
-
-@given(st.text(max_size=12))
-def test_lowered_is_lower_without_a_copy_when_already_lower(text: str) -> None:
-    """The shared-string shortcut never changes what a key folds to."""
-    assert lowered(text) == text.lower()
-    if text.islower():
-        assert lowered(text) is text

@@ -459,3 +459,84 @@ def test_user_names_that_only_casefold_equal_are_different_users() -> None:
     state = DesiredState(users=(UserSpec(userName="strasse@example.com", displayName="Bert"),))
     result = plan(state, live, PlanContext("t", "generic"))
     assert [(a.action, a.id) for a in result.actions] == [(ActionKind.CREATE, None)]
+
+
+# --- names that look alike (issue 16, item 6) ------------------------------------------
+
+NFD_JOSE = "jose\u0301@example.com"  # as macOS and some identity providers write it
+NFC_JOSE = "jos\u00e9@example.com"
+
+
+@pytest.mark.parametrize(
+    ("live_name", "file_name"),
+    [
+        pytest.param(NFD_JOSE, NFC_JOSE, id="nfd-live-nfc-file"),
+        pytest.param(NFC_JOSE, NFD_JOSE, id="nfc-live-nfd-file"),
+        pytest.param(NFD_JOSE, NFC_JOSE.upper(), id="nfd-live-upper-file"),
+        pytest.param("\uff4a\uff4f\uff53\u00e9@example.com", NFC_JOSE, id="fullwidth-live"),
+    ],
+)
+def test_a_look_alike_user_name_is_the_same_account(live_name: str, file_name: str) -> None:
+    """The live account under another Unicode form, case or width of the file's userName
+    is that user: not created beside it while it is deactivated (a lock-out on a server
+    that refuses the twin), not renamed to an invisible change; the plan is empty."""
+    model = DirectoryModel()
+    model.add_user(live_name, emails=[{"value": live_name, "primary": True}], active=True)
+    rules = policy(unmanaged="deactivate")
+    spec = UserSpec(userName=file_name, emails=(Email(value=file_name, primary=True),))
+    result = plan_for(model, spec, policy=rules)
+    assert (result.actions, result.warnings) == ((), ())
+
+
+def test_a_look_alike_external_id_is_the_same_key() -> None:
+    """key: externalId compares like userName: ``e-josé`` in NFD and ``E-JOSÉ`` are one
+    key, and one value: the account is matched and nothing is changed."""
+    model = DirectoryModel()
+    model.add_user("jose@example.com", externalId="e-jose\u0301", active=True)
+    rules = policy(key="externalId", unmanaged="deactivate")
+    spec = UserSpec(userName="jose@example.com", externalId="E-JOS\u00c9")
+    result = plan_for(model, spec, policy=rules)
+    assert (result.actions, result.warnings) == ((), ())
+
+
+def test_a_live_twin_of_a_file_user_under_another_key_is_never_deactivated() -> None:
+    """key: externalId, the file's userName is held (in NFD) by an account with another
+    externalId: that account collides and is left alone, never deactivated as unmanaged."""
+    model = DirectoryModel()
+    model.add_user(NFD_JOSE, externalId="E1", active=True)
+    rules = policy(key="externalId", unmanaged="deactivate")
+    result = plan_for(model, UserSpec(userName=NFC_JOSE, externalId="E2"), policy=rules)
+    assert not [a for a in result.actions if a.action is ActionKind.DEACTIVATE]
+    assert not [a for a in result.actions if a.action is ActionKind.CREATE]
+
+
+def test_a_look_alike_group_is_the_same_group_and_keeps_its_members() -> None:
+    """A live group ``Équipe`` (NFD) is the file's ``équipe``-in-NFC group: its members
+    named by a look-alike key stay, it is neither created nor deleted, and a name that
+    differs only in composition is not renamed."""
+    model = DirectoryModel()
+    jose = model.add_user(NFD_JOSE, active=True)
+    model.add_group("E\u0301quipe", [jose])
+    rules = Policy(
+        users=UsersPolicy(unmanaged="deactivate"),
+        groups=GroupsPolicy(unmanaged="delete"),
+        limits=UNLIMITED,
+    )
+    result = plan_for(
+        model,
+        UserSpec(userName=NFC_JOSE),
+        policy=rules,
+        groups=(GroupSpec(displayName="\u00c9quipe", members=(NFC_JOSE.upper(),)),),
+    )
+    assert (result.actions, result.warnings) == ((), ())
+
+
+def test_two_live_twins_are_left_alone_as_ambiguous() -> None:
+    """A directory that holds a name in both forms cannot tell them apart: neither is
+    changed, created beside or deactivated, and the warning says so."""
+    model = DirectoryModel()
+    model.add_user(NFD_JOSE, active=True)
+    model.add_user(NFC_JOSE, active=True)
+    result = plan_for(model, UserSpec(userName=NFC_JOSE), policy=policy(unmanaged="deactivate"))
+    assert result.actions == ()
+    assert any("several live users share this key" in m for m in messages(result))

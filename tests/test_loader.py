@@ -69,6 +69,20 @@ def test_files_merge_in_order_with_target_and_policy_from_their_one_file(workdir
     assert state.group_members() == {"eng": frozenset({"alice@x.com", "bob@x.com"})}
 
 
+def test_members_and_groups_name_users_and_groups_in_any_form(workdir: Path) -> None:
+    """A member or a user's group written in another Unicode form, case or width than
+    the entry it names is that entry: no "unknown member" (issue 16, item 6)."""
+    write(
+        workdir,
+        "a.yaml",
+        "version: 1\npolicy: {users: {key: externalId}}\n"
+        "users:\n  - {userName: jos\u00e9@x.com, externalId: E-JOS\u00c9, groups: [e\u0301quipe]}\n"
+        "groups:\n  - {displayName: \u00c9quipe, members: [e-jose\u0301, \uff25-JOS\u00c9]}\n",
+    )
+    state = load_desired(["a.yaml"])
+    assert state.group_members() == {"\u00c9quipe": frozenset({"e-jos\u00e9"})}
+
+
 def test_defaults_apply_when_no_file_sets_target_or_policy(workdir: Path) -> None:
     """Without target or policy in any file, the model defaults are used."""
     write(workdir, "a.yaml", "version: 1\n")
@@ -261,8 +275,10 @@ CASES = [
             "b.yaml": "version: 1\nusers:\n  - userName: Alice@X.com\n",
         },
         [
+            'a.yaml:3:15: users[0].userName: user "alice@x.com" is listed twice: also at '
+            'b.yaml:3:15 as "Alice@X.com" (userNames compare in any letter case and Unicode form)',
             'b.yaml:3:15: users[0].userName: user "Alice@X.com" is listed twice: also at '
-            'a.yaml:3:15 as "alice@x.com" (userNames compare case-insensitively)'
+            'a.yaml:3:15 as "alice@x.com" (userNames compare in any letter case and Unicode form)',
         ],
         id="duplicate-userName-other-case-across-files",
     ),
@@ -272,8 +288,10 @@ CASES = [
             "b.yaml": "version: 1\ngroups:\n  - displayName: eng\n",
         },
         [
+            'a.yaml:3:18: groups[0].displayName: group "Eng" is listed twice: also at '
+            'b.yaml:3:18 as "eng" (displayNames compare in any letter case and Unicode form)',
             'b.yaml:3:18: groups[0].displayName: group "eng" is listed twice: also at '
-            'a.yaml:3:18 as "Eng" (displayNames compare case-insensitively)'
+            'a.yaml:3:18 as "Eng" (displayNames compare in any letter case and Unicode form)',
         ],
         id="duplicate-group",
     ),
@@ -411,6 +429,8 @@ CASES = [
             "groups: [{displayName: g, members: [e1, a@x.com]}]\n",
         },
         [
+            'a.yaml:4:37: users[0].externalId: externalId "e1" is listed twice: also at '
+            "a.yaml:6:37 (policy.users.key is externalId)",
             "a.yaml:5:5: users[1]: missing externalId: policy.users.key is externalId, so every "
             "user needs one",
             'a.yaml:6:37: users[2].externalId: externalId "e1" is listed twice: also at '
@@ -429,6 +449,61 @@ CASES = [
             'a.yaml:4:5: users[0]: missing required key "userName"',
         ],
         id="merge-key",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\nusers:\n  - userName: jose\u0301@x.com\n",
+            "b.yaml": "version: 1\nusers:\n  - userName: JOS\u00c9@x.com\n",
+        },
+        [
+            'a.yaml:3:15: users[0].userName: user "jose\u0301@x.com" is listed twice: also at '
+            'b.yaml:3:15 as "JOS\u00c9@x.com" (userNames compare in any letter case and Unicode '
+            "form; here U+006A U+006F U+0073 U+0065 U+0301, there U+004A U+004F U+0053 U+00C9)",
+            'b.yaml:3:15: users[0].userName: user "JOS\u00c9@x.com" is listed twice: also at '
+            'a.yaml:3:15 as "jose\u0301@x.com" (userNames compare in any letter case and Unicode '
+            "form; here U+004A U+004F U+0053 U+00C9, there U+006A U+006F U+0073 U+0065 U+0301)",
+        ],
+        id="twin-userNames-in-two-unicode-forms",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\ngroups:\n  - displayName: \u00c9quipe\n"
+            "  - displayName: \uff45\u0301quipe\n"
+            "  - {displayName: ops, previousNames: [E\u0301QUIPE-old, \u00e9quipe-old]}\n",
+        },
+        [
+            'a.yaml:3:18: groups[0].displayName: group "\u00c9quipe" is listed twice: also at '
+            'a.yaml:4:18 as "\uff45\u0301quipe" (displayNames compare in any letter case and '
+            "Unicode form; here U+00C9, there U+FF45 U+0301)",
+            'a.yaml:4:18: groups[1].displayName: group "\uff45\u0301quipe" is listed twice: also '
+            'at a.yaml:3:18 as "\u00c9quipe" (displayNames compare in any letter case and '
+            "Unicode form; here U+FF45 U+0301, there U+00C9)",
+            'a.yaml:5:53: groups[2].previousNames[1]: "\u00e9quipe-old" is listed as a previous '
+            "name twice: also at a.yaml:5:40",
+        ],
+        id="twin-groups-fullwidth-and-previous-names",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\nusers:\n  - userName: ann\u200b@x.com\n"
+            '    externalId: "E\\a1"\n'
+            "    emails: [{value: \u202eann@x.com, primary: true}]\n"
+            '    previousUserNames: ["ann@old.com "]\n'
+            'groups:\n  - displayName: "eng "\n    members: [ann\u200b@x.com]\n',
+        },
+        [
+            'a.yaml:3:15: users[0].userName: "ann?@x.com" holds U+200B (ZERO WIDTH SPACE), '
+            "which shows as nothing or moves the text",
+            'a.yaml:4:17: users[0].externalId: "E?1" holds U+0007 (a control character), '
+            "which shows as nothing or moves the text",
+            'a.yaml:5:22: users[0].emails[0].value: "?ann@x.com" holds U+202E (RIGHT-TO-LEFT '
+            "OVERRIDE), which shows as nothing or moves the text",
+            'a.yaml:6:25: users[0].previousUserNames[0]: "ann@old.com " has whitespace at its '
+            "start or end, which a directory may keep or trim",
+            'a.yaml:8:18: groups[0].displayName: "eng " has whitespace at its start or end, '
+            "which a directory may keep or trim",
+        ],
+        id="invisible-characters-and-outer-whitespace",
     ),
     pytest.param(
         {"a.yaml": "version: 1\nusers: [{userName: a@x.com, title: \x07}]\n"},

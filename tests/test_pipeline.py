@@ -87,7 +87,7 @@ def test_the_plan_is_the_one_made_after_loading(tmp_path: Path) -> None:
     assert "reconciler-read" in transport.threads
     assert (gc.get_threshold(), gc.get_freeze_count()) == (gc_before, 0)
     monkeypatched = pytest.MonkeyPatch()
-    monkeypatched.setattr(pipeline, "early_target_spec", lambda paths: None)
+    monkeypatched.setattr(pipeline, "early_target_spec", lambda paths, exclude=(): None)
     with monkeypatched.context():
         transport.threads.clear()
         after = run_plan((files,), SERVED, runtime).plan
@@ -136,7 +136,7 @@ def test_a_wrong_first_look_reads_again_from_the_target_the_files_name(
     """A read of any target but the one the loaded files resolve to is dropped."""
     files = write(tmp_path, "users.yaml", FILES + "target: {url: " + SERVED + "}\n")
     elsewhere = TargetSpec(url="http://127.0.0.1:9/scim/directory/elsewhere")
-    monkeypatch.setattr(pipeline, "early_target_spec", lambda paths: elsewhere)
+    monkeypatch.setattr(pipeline, "early_target_spec", lambda paths, exclude=(): elsewhere)
     _, runtime = served(tmp_path)
     with read_while_loading((files,), None, runtime) as run:
         assert run.target.url == SERVED

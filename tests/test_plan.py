@@ -181,3 +181,15 @@ def test_a_member_id_holding_the_token_is_sent() -> None:
     """A user id a member change sends, served back holding the token, is one too."""
     remember(ECHOED)
     assert sample_plan(user_ids={"a@example.com": ECHOED}).secrets_sent() == ("a@example.com",)
+
+
+def test_a_copy_of_a_plan_has_its_own_digest_once_the_original_computed_one() -> None:
+    """The digest is computed once per plan; a copy with changes (the planner adds its
+    blocked limits that way) never inherits the original's."""
+    plan = Plan(target="https://scim.example.com/v2", dialect="generic")
+    before = plan.digest
+    copy = plan.model_copy(
+        update={"blocked": (Blocked(limit="max_adoptions", allowed=0, planned=1),)}
+    )
+    assert copy.digest != before
+    assert copy.digest == Plan(target=plan.target, dialect="generic", blocked=copy.blocked).digest

@@ -219,3 +219,17 @@ def test_a_loopback_target_takes_a_short_token_and_says_it_is_not_cut_out() -> N
     with connection.client:
         assert connection.note is not None
         assert "shorter than 16 characters: it is not cut out of output" in connection.note
+
+
+def test_the_runs_budget_is_the_flag_else_target_timeout() -> None:
+    """``--timeout`` (the runtime's) wins over ``target.timeout``; neither: no budget, and
+    each request keeps its own deadline."""
+    from reconciler.app import Runtime
+
+    target = resolve_target("https://scim.example.com/v2", TargetSpec(timeout="10m"), {})
+    assert target.timeout == 600
+    assert Runtime(started=5.0).budget(target).run_seconds == 600
+    assert Runtime(started=5.0).budget(target).started == 5.0
+    assert Runtime(timeout=3.0).budget(target).run_seconds == 3.0
+    untimed = resolve_target("https://scim.example.com/v2", TargetSpec(), {})
+    assert Runtime().budget(untimed).run_seconds is None

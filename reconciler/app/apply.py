@@ -19,7 +19,14 @@ from reconciler.app.loading import load_files
 from reconciler.app.lock import target_lock
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import ProgressBar, Runtime
-from reconciler.app.session import Session, opened, plan_live, read_live, refuse_secrets_sent
+from reconciler.app.session import (
+    Session,
+    opened,
+    plan_context,
+    plan_live,
+    read_live,
+    refuse_secrets_sent,
+)
 from reconciler.desired import DesiredState
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -29,7 +36,7 @@ from reconciler.errors import (
 )
 from reconciler.executor import Executor, RecordingWriter, ScimWriter
 from reconciler.plan import Blocked, Plan
-from reconciler.planner import PlanContext, saved_plan_blocked
+from reconciler.planner import PlanContext, narrow_plan, saved_plan_blocked
 from reconciler.report import ApplyReport, Approval
 from reconciler.saved import check_plan_target, verify_saved_plan
 from reconciler.target import Target, resolve_target
@@ -40,6 +47,7 @@ class ApplyRequest:
     """What the person asked for."""
 
     paths: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()  # --exclude PATTERN: files below PATHS to leave out
     saved: Plan | None = None  # apply --plan: this plan exactly
     target: str | None = None  # --target
     approve: str | None = None  # --approve DIGEST
@@ -48,6 +56,9 @@ class ApplyRequest:
     dry_run: bool = False
     concurrency: int = 4
     rate: float | None = None
+    # --only KEY: send only these users' and groups' actions and what they need
+    # (planner.partial); the rest is left for a later run.
+    only: tuple[str, ...] = ()
 
 
 class ApplyHooks(Protocol):
@@ -85,7 +96,12 @@ def run_apply(request: ApplyRequest, runtime: Runtime, hooks: ApplyHooks) -> App
             hooks.refused(plan_, session.target)
             raise
         if plan_.is_empty:
-            return ApplyReport(target=plan_.target, digest=plan_.digest, dry_run=request.dry_run)
+            return ApplyReport(
+                target=plan_.target,
+                digest=plan_.digest,
+                dry_run=request.dry_run,
+                left_for_later=plan_.left_for_later,
+            )
         going = _Going(plan_, session, request, hooks, desired, approval)
         if request.dry_run:
             return going.execute()
@@ -143,14 +159,30 @@ def _planned(
     if request.saved is None:
         if not request.paths:
             raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
-        with read_while_loading(request.paths, request.target, runtime, rate=request.rate) as run:
+        with read_while_loading(
+            request.paths, request.target, runtime, rate=request.rate, exclude=request.exclude
+        ) as run:
             session = Session(run.target, run.connection)
             plan_ = plan_live(session, run.desired, run.live, runtime)
+            if request.only:  # limits, access and digest of what is sent
+                context = plan_context(session, run.desired)
+                plan_ = narrow_plan(plan_, request.only, run.desired, run.live, context)
             yield session, plan_, run.desired, bool(plan_.blocked)
         return
+    if request.only:
+        raise ConfigError(
+            "--only narrows a plan made now from the files; a saved plan is applied exactly "
+            "as it was reviewed. Run apply PATH... --only KEY instead"
+        )
     desired, fallback = _desired(request, runtime)
     with opened(
-        desired, request.target, runtime, paths=request.paths, rate=request.rate, fallback=fallback
+        desired,
+        request.target,
+        runtime,
+        paths=request.paths,
+        rate=request.rate,
+        fallback=fallback,
+        exclude=request.exclude,
     ) as session:
         saved, over_limits = _the_plan(request, desired, session, runtime)
         yield session, saved, desired, over_limits
@@ -164,7 +196,7 @@ def _desired(request: ApplyRequest, runtime: Runtime) -> tuple[DesiredState, str
     """
     saved = request.saved
     assert saved is not None, "a plan from files is made while the directory is read"
-    desired = load_files(request.paths) if request.paths else DesiredState()
+    desired = load_files(request.paths, request.exclude) if request.paths else DesiredState()
     if saved.token_env is not None and "token_env" not in desired.target.model_fields_set:
         spec = desired.target.model_copy(update={"token_env": saved.token_env})
         desired = desired.model_copy(update={"target": spec})

@@ -35,14 +35,19 @@ class Validated:
     unset: tuple[str, ...] = ()  # variables of the target's URL that are not set
 
 
-def run_validate(paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime) -> Validated:
+def run_validate(
+    paths: tuple[Path, ...],
+    cli_target: str | None,
+    runtime: Runtime,
+    exclude: tuple[str, ...] = (),
+) -> Validated:
     """Load the files and check them against the dialect of the target ``plan`` would use.
 
     Raises ``DesiredStateError`` (every problem, at its place) or ``ConfigError``.
     """
-    desired = load_files(paths)
+    desired = load_files(paths, exclude)
     target, unset = _target_to_check(cli_target, desired.target, runtime.env)
-    check_dialect_attributes(desired, paths, target.dialect)
+    check_dialect_attributes(desired, paths, target.dialect, exclude=exclude)
     return Validated(desired, target, unset)
 
 

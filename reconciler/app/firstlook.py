@@ -36,10 +36,10 @@ _JSON_WHOLE = 32 * 1024 * 1024  # a JSON file that names a target is parsed up t
 _UNSURE, _ABSENT = object(), object()
 
 
-def early_target_spec(paths: tuple[Path, ...]) -> TargetSpec | None:
+def early_target_spec(paths: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> TargetSpec | None:
     """The files' ``target`` section, or None when a first look cannot tell for sure."""
     problems: list[Problem] = []
-    files = find_files(paths, problems) if paths else []
+    files = find_files(paths, problems, exclude=exclude) if paths else []
     if problems or not files:
         return None
     found: list[Any] = []

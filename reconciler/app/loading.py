@@ -9,8 +9,9 @@ from reconciler.errors import ConfigError
 from reconciler.files import load_desired
 
 
-def load_files(paths: tuple[Path, ...]) -> DesiredState:
-    """The desired state in ``paths``; at least one PATH is needed."""
+def load_files(paths: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> DesiredState:
+    """The desired state in ``paths`` (without what ``exclude`` and each directory's
+    ``.reconcilerignore`` leave out); at least one PATH is needed."""
     if not paths:
         raise ConfigError("give at least one PATH: a desired-state file or a directory of them")
-    return load_desired(paths)
+    return load_desired(paths, exclude=exclude)

@@ -67,20 +67,22 @@ def read_while_loading(
     runtime: Runtime,
     *,
     rate: float | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> Iterator[Loaded]:
     """Read the directory while the files load (module docstring); close after.
 
     ``rate``: requests per second for the connection (``apply --rate``), which the
-    caller goes on using after the read.
+    caller goes on using after the read. ``exclude``: gitignore patterns of files to
+    leave out (``files.finding``).
     """
     with _long_lived():
-        early = _early_target(paths, cli_target, runtime)
+        early = _early_target(paths, cli_target, runtime, exclude)
         reader = None if early is None else _Reader(early, runtime, rate)
         try:
-            desired = load_files(paths)
+            desired = load_files(paths, exclude)
             target = resolve_target(cli_target, desired.target, runtime.env)
             shapes = shapes_of(desired.users)  # once: both ask it of every user
-            check_dialect_attributes(desired, paths, target.dialect, shapes=shapes)
+            check_dialect_attributes(desired, paths, target.dialect, shapes=shapes, exclude=exclude)
             keep = kept_paths(desired, shapes)
             if reader is not None and reader.target == target:
                 reader.keep = keep  # users read from now on keep only these
@@ -90,6 +92,7 @@ def read_while_loading(
                 if reader is not None:
                     reader.stop()  # the first look was wrong: read again, after the files
                 connection, live = _read_after(target, runtime, keep, rate)
+            runtime.read_counts(len(live.users), len(live.groups))
         except BaseException:
             if reader is not None:
                 reader.stop()
@@ -122,14 +125,14 @@ def _long_lived() -> Iterator[None]:
 
 
 def _early_target(
-    paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime
+    paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime, exclude: tuple[str, ...]
 ) -> Target | None:
     """The target to start reading before the files are loaded, if any.
 
     Not the in-process sandbox: its server runs on this interpreter, so a read would
     only take turns with the loading, and files with problems leave it untouched.
     """
-    spec = early_target_spec(paths)
+    spec = early_target_spec(paths, exclude)
     if spec is None:
         return None
     try:
@@ -149,7 +152,12 @@ def kept_paths(desired: DesiredState, shapes: Collection[Shape] | None = None) -
 
 def _connect(target: Target, runtime: Runtime, rate: float | None) -> Connection:
     connection = connect(
-        target, runtime.env, rate=rate, retry=runtime.retry, wrap_transport=runtime.transport
+        target,
+        runtime.env,
+        rate=rate,
+        retry=runtime.retry,
+        wrap_transport=runtime.transport,
+        budget=runtime.budget(target),
     )
     if connection.note is not None:
         runtime.note(connection.note)

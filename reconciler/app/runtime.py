@@ -7,6 +7,7 @@ Light on purpose (no HTTP library imported here): every command builds one, and
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import httpx
 
+    from reconciler.scim.budget import Budget
     from reconciler.scim.retry import RetryPolicy
+    from reconciler.target import Target
 
 
 class ProgressBar(Protocol):
@@ -48,3 +51,16 @@ class Runtime:
     retry: RetryPolicy | None = None
     progress: Callable[[str, int | None], AbstractContextManager[ProgressBar]] = _no_progress
     note: Callable[[str], None] = lambda text: None  # something a person should know
+    timeout: float | None = None  # --timeout, in seconds: overrides target.timeout
+    started: float = field(default_factory=time.monotonic)  # when the run began (monotonic)
+
+    def budget(self, target: Target) -> Budget:
+        """How long this run waits for ``target``: each request's deadline, and the run's
+        budget (``--timeout``, else ``target.timeout``) from when it began."""
+        from reconciler.scim.budget import Budget
+
+        seconds = self.timeout if self.timeout is not None else target.timeout
+        return Budget(run_seconds=seconds, started=self.started)
+
+    # The directory was read whole: how many users and groups (for --metrics-file).
+    read_counts: Callable[[int, int], None] = lambda users, groups: None

@@ -47,12 +47,19 @@ def opened(
     paths: tuple[Path, ...] = (),
     rate: float | None = None,
     fallback: str | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> Iterator[Session]:
     """Resolve the target, check the files against its dialect, connect; close after."""
     target = resolve_target(cli_target, desired.target, runtime.env, fallback=fallback)
-    check_dialect_attributes(desired, paths, target.dialect)  # before anything is read
+    # Before anything is read.
+    check_dialect_attributes(desired, paths, target.dialect, exclude=exclude)
     connection = connect(
-        target, runtime.env, rate=rate, retry=runtime.retry, wrap_transport=runtime.transport
+        target,
+        runtime.env,
+        rate=rate,
+        retry=runtime.retry,
+        wrap_transport=runtime.transport,
+        budget=runtime.budget(target),
     )
     if connection.note is not None:
         runtime.note(connection.note)
@@ -69,13 +76,15 @@ def read_live(
     paths in ``keep`` only, when given (``read_snapshot``)."""
     connection = session.connection
     with runtime.progress("Reading the directory", None) as bar:
-        return read_snapshot(
+        live = read_snapshot(
             connection.client,
             page_size=connection.page_size,
             progress=bar.update,
             keep=None if keep is None else lambda: keep,
             users_without=connection.dialect.users_listed_without,
         )
+    runtime.read_counts(len(live.users), len(live.groups))
+    return live
 
 
 def plan_live(
@@ -83,18 +92,24 @@ def plan_live(
 ) -> Plan:
     """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
     target = session.target
-    token_env = None if target.is_sandbox else target.token_env
-    connection = session.connection
-    rate = connection.client.limiter.rate
-    caps = (connection.dialect.caps or DirectoryCaps()).overridden(
-        **desired.target.caps.model_dump()
-    )
-    context = PlanContext(target.url, connection.dialect, token_env, rate, caps)
+    context = plan_context(session, desired)
     # Planning makes millions of objects and next to no cycles; the collector would walk
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
     return with_link_checks(refuse_secrets_sent(planned), target, runtime, live)
+
+
+def plan_context(session: Session, desired: DesiredState) -> PlanContext:
+    """What the planner needs to know of the target, the connection, and the size caps
+    (the dialect's published ones, overridden by the files' ``target.caps``)."""
+    target, connection = session.target, session.connection
+    token_env = None if target.is_sandbox else target.token_env
+    rate = connection.client.limiter.rate
+    caps = (connection.dialect.caps or DirectoryCaps()).overridden(
+        **desired.target.caps.model_dump()
+    )
+    return PlanContext(target.url, connection.dialect, token_env, rate, caps)
 
 
 def refuse_secrets_sent(plan_: Plan) -> Plan:
@@ -126,7 +141,7 @@ def with_link_checks(
     emails = planned_emails(planned)
     if not target.dialect.org_admin or not (emails or profile_changes(planned)):
         return planned
-    admin = connect_admin(target, env=runtime.env, required=False)
+    admin = connect_admin(target, env=runtime.env, required=False, budget=runtime.budget(target))
     if admin is None:
         return planned  # without an org key, a 409 in the report explains itself
     with admin:
@@ -170,9 +185,16 @@ class Planned:
     plan: Plan
 
 
-def run_plan(paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime) -> Planned:
-    """Load the files while the directory is read (``pipeline``), plan. Sends no writes."""
-    with read_while_loading(paths, cli_target, runtime) as run:
+def run_plan(
+    paths: tuple[Path, ...],
+    cli_target: str | None,
+    runtime: Runtime,
+    exclude: tuple[str, ...] = (),
+) -> Planned:
+    """Load the files while the directory is read (``pipeline``), plan. Sends no writes.
+
+    ``exclude``: gitignore patterns of files to leave out (``files.finding``)."""
+    with read_while_loading(paths, cli_target, runtime, exclude=exclude) as run:
         session = Session(run.target, run.connection)
         return Planned(run.target, plan_live(session, run.desired, run.live, runtime))
 

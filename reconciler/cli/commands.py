@@ -21,8 +21,12 @@ from reconciler.cli.common import (
     paths_argument,
     render_plan,
     target_option,
+    timeout_option,
+    with_timeout,
     write_atomically,
 )
+from reconciler.cli.metrics import metrics_option, observe_plan, observe_report
+from reconciler.cli.options import exclude_option, only_option
 from reconciler.dialect import ATLASSIAN
 from reconciler.errors import (
     ApplyInterruptedError,
@@ -68,8 +72,15 @@ def main() -> None:
     help="github: also print each problem as a GitHub workflow annotation on stdout, so it "
     "shows inline on the pull request's diff (the default inside GitHub Actions).",
 )
+@exclude_option
 @global_options
-def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Output) -> None:
+def validate(
+    paths: tuple[Path, ...],
+    target: str | None,
+    fmt: str,
+    exclude: tuple[str, ...],
+    output: Output,
+) -> None:
     """Check desired-state files without touching any directory.
 
     The files are checked for the target plan would use (--target, RECONCILER_TARGET,
@@ -78,10 +89,10 @@ def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Outp
     once as file:line:column: path: message.
     """
     from reconciler.app import run_validate
-    from reconciler.scope import listed_but_left_alone
+    from reconciler.scope import listed_but_left_alone, listed_look_alikes
 
     output.annotate = fmt == "github"
-    checked = run_validate(paths, target, output.runtime)
+    checked = run_validate(paths, target, output.runtime, exclude)
     desired = checked.desired
     users = _count(len(desired.users), "user")
     groups = _count(len(desired.groups), "group")
@@ -91,9 +102,13 @@ def validate(paths: tuple[Path, ...], target: str | None, fmt: str, output: Outp
             f"warning: {resource} {name}: listed in the files but {reason}; "
             "a plan never applies its entry"
         )
+    look_alikes = listed_look_alikes(desired)
+    for resource, name, why in look_alikes:
+        output.out(f"warning: {resource} {name}: {why}")
+    warnings = len(left_alone) + len(look_alikes)
     unset = "".join(f"; {name} is not set" for name in checked.unset)
     where = f"{checked.target.url} (dialect {checked.target.dialect.name}{unset})"
-    tail = f"; {_count(len(left_alone), 'warning')}" if left_alone else ""
+    tail = f"; {_count(warnings, 'warning')}" if warnings else ""
     output.out(f"OK: {users} and {groups} are valid for {where}{tail}.")
 
 
@@ -124,13 +139,18 @@ def schema(output: Output) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
+@timeout_option
+@exclude_option
 @global_options
+@metrics_option
 def plan_command(
     paths: tuple[Path, ...],
     target: str | None,
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    timeout: float | None,
+    exclude: tuple[str, ...],
     output: Output,
 ) -> None:
     """Show what apply would change. Sends no writes.
@@ -139,9 +159,11 @@ def plan_command(
     """
     from reconciler.app import run_plan
 
+    with_timeout(output, timeout)
     started = time.monotonic()
-    planned = run_plan(paths, target, output.runtime)
+    planned = run_plan(paths, target, output.runtime, exclude)
     plan_, resolved = planned.plan, planned.target
+    observe_plan(plan_)
     output.out(render_plan(plan_, fmt, resolved, output))
     if out is not None:
         output.info(f"Saved the plan to {_write_plan(out, plan_)}")
@@ -215,7 +237,11 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     default="text",
     help="Format of the plan and the apply report on stdout.",
 )
+@timeout_option
+@only_option
+@exclude_option
 @global_options
+@metrics_option
 def apply(
     paths: tuple[Path, ...],
     target: str | None,
@@ -227,6 +253,9 @@ def apply(
     concurrency: int,
     rate: float | None,
     fmt: str,
+    timeout: float | None,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
     output: Output,
 ) -> None:
     """Change the directory to match the files (or a saved plan).
@@ -239,8 +268,10 @@ def apply(
     from reconciler.app import ApplyRequest, run_apply
     from reconciler.report import ApplyReport, Outcome
 
+    with_timeout(output, timeout)
     request = ApplyRequest(
         paths=paths,
+        exclude=exclude,
         saved=_read_plan(plan_file) if plan_file is not None else None,
         target=target,
         approve=_digest_argument(approve),
@@ -249,6 +280,7 @@ def apply(
         dry_run=dry_run,
         concurrency=concurrency,
         rate=rate,
+        only=only,
     )
     hooks = _ApplyView(fmt, output)
     started = time.monotonic()
@@ -310,6 +342,7 @@ class _ApplyView:
 
     def planned(self, plan_: Plan, target: Target, approval: Approval | None) -> None:
         self.target, self.approval = target, approval
+        observe_plan(plan_)
         if self.fmt == "text":
             self.output.out(render_plan(plan_, "text", target, self.output, approval))
 
@@ -328,6 +361,7 @@ class _ApplyView:
     def report(self, report: ApplyReport) -> None:
         from reconciler.render import render_report_json, render_report_text
 
+        observe_report(report)
         sandbox = self.target is not None and self.target.is_sandbox
         report = report.for_output()
         if self.fmt == "json":

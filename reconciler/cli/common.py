@@ -8,6 +8,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -148,6 +149,7 @@ def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color:
         given if isinstance(given, Runtime) else Runtime(),
         progress=output.progress,
         note=output.info,
+        started=time.monotonic(),
     )
     return output
 
@@ -242,6 +244,34 @@ target_option = click.option(
     metavar="URL",
     help="SCIM base URL or sandbox:PATH. Overrides RECONCILER_TARGET and target.url.",
 )
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``90s``, ``10m``, ``1h30m`` or seconds, as seconds (``desired.parse_duration``)."""
+    if value is None:
+        return None
+    from reconciler.desired import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+timeout_option = click.option(
+    "--timeout",
+    callback=_duration,
+    metavar="DURATION",
+    help="Give up on the directory after this long, all its requests together (90s, 10m, "
+    "1h30m), counted from the start; overrides target.timeout. Each request also has a "
+    "deadline of 60s.",
+)
+
+
+def with_timeout(output: Output, timeout: float | None) -> None:
+    """This run's ``--timeout``, when given, for every connection it opens."""
+    if timeout is not None:
+        output.runtime = replace(output.runtime, timeout=timeout)
 
 
 class Commands(click.Group):

@@ -14,6 +14,8 @@ from reconciler.cli.common import (
     global_options,
     paths_argument,
     target_option,
+    timeout_option,
+    with_timeout,
     write_atomically,
 )
 from reconciler.errors import (
@@ -44,6 +46,7 @@ from reconciler.errors import (
     help="Export only what this file's policy owns (scope, protect, key), so the bootstrap "
     "validates under it.",
 )
+@timeout_option
 @global_options
 def export(
     target: str | None,
@@ -51,6 +54,7 @@ def export(
     fmt: str,
     force: bool,
     policy_file: Path | None,
+    timeout: float | None,
     output: Output,
 ) -> None:
     """Write today's directory as desired-state files, to start managing it as code.
@@ -62,6 +66,7 @@ def export(
     from reconciler.export import export_documents, render_export
     from reconciler.redaction import redact_secrets
 
+    with_timeout(output, timeout)
     policy = load_files((policy_file,)).policy if policy_file is not None else None
     resolved, live = run_export(target, output.runtime)
     # Without secrets: a directory that serves the token back in its data gets
@@ -143,7 +148,17 @@ def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--token", metavar="T", help="Require this bearer token (default: no auth).")
+@click.option(
+    "--token",
+    metavar="T",
+    help="Require this bearer token (default: no auth, which only a loopback --host allows).",
+)
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Serve a non-loopback --host without --token: anyone who reaches it can read and "
+    "change the whole directory. Warns on every start.",
+)
 @click.option(
     "--org-token",
     metavar="T",
@@ -229,6 +244,7 @@ def sandbox_serve(
     host: str,
     port: int,
     token: str | None,
+    insecure_no_auth: bool,
     org_token: str | None,
     seed: int | None,
     enterprise_read_only: bool,
@@ -243,9 +259,17 @@ def sandbox_serve(
     --org-token. The fault knobs (all off by default) make it misbehave like a busy,
     or a lying, real directory, for tests and benchmarks.
     """
-    from reconciler.sandbox import SANDBOX_BASE_PATH, FaultConfig, sandbox_admin_url, serve
+    from reconciler.sandbox import (
+        SANDBOX_BASE_PATH,
+        FaultConfig,
+        check_exposure,
+        sandbox_admin_url,
+        serve,
+    )
 
     faults = FaultConfig(seed=seed, **knobs)  # every knob is a FaultConfig field
+    if check_exposure(host, token, insecure_no_auth=insecure_no_auth):
+        _warn_no_auth(host, db, output)
 
     def ready(url: str) -> None:
         output.out(url)
@@ -263,4 +287,19 @@ def sandbox_serve(
         ready=ready,
         org_token=org_token,
         enterprise_read_only=enterprise_read_only,
+        insecure_no_auth=insecure_no_auth,
     )
+
+
+def _warn_no_auth(host: str, db: Path, output: Output) -> None:
+    """Said on every start, -q or not: the directory is open to the network."""
+    text = (
+        f"serving {db} on {host} with no token (--insecure-no-auth): anyone who can reach "
+        "it can read and change the whole directory"
+    )
+    if output.json_logs:
+        import structlog
+
+        structlog.get_logger("reconciler.cli").warning("sandbox.no_auth", host=host, message=text)
+    else:
+        output.err(f"warning: {text}")

@@ -95,6 +95,7 @@ class Executor:
             dry_run=dry_run,
             results=results,
             user_names=plan.user_names,
+            left_for_later=plan.left_for_later,
         )
 
     def _interrupted(self, plan: Plan, dry_run: bool, signum: int) -> ApplyInterruptedError:

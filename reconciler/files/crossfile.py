@@ -1,7 +1,9 @@
 """Checks that need every desired-state file at once.
 
 Each file can be valid on its own and the set still be wrong: a user listed in two
-files, a group member nobody declares, two files that both set ``policy``. These
+files (or twice under names that fold alike: ``reconciler.identifiers``), a group
+member nobody declares, two files that both set ``policy``. Each identifier an entry
+declares is also checked for characters nobody can see (``refused_characters``). These
 checks read the raw parsed data rather than the validated models, so that one
 file with a typo does not hide (or fake) problems in the others: a user declared
 in a file that fails validation still counts as declared when another file's
@@ -16,8 +18,8 @@ import difflib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from reconciler.desired import fold_user_key
 from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
+from reconciler.identifiers import fold_identity, refused_characters
 from reconciler.scope import in_scope
 
 
@@ -90,14 +92,15 @@ def _check_previous_names(
     for index, (doc, path, entry) in enumerate(_entries(docs, section)):
         name = entry.get(attribute)
         if isinstance(name, str):
-            current.setdefault(name.lower(), (doc, (*path, attribute), index))
+            current.setdefault(fold_identity(name), (doc, (*path, attribute), index))
     seen: dict[str, tuple[ParsedDocument, NodePath]] = {}
     for index, (doc, path, entry) in enumerate(_entries(docs, section)):
         for j, name in enumerate(_list(entry.get(previous))):
             if not isinstance(name, str):
                 continue
             at = (*path, previous, j)
-            holder = current.get(name.lower())
+            folded = fold_identity(name)
+            holder = current.get(folded)
             if holder is not None and holder[2] != index:
                 message = (
                     f'"{excerpt(name)}" is the {attribute} of another {what} '
@@ -105,14 +108,14 @@ def _check_previous_names(
                     f"it cannot also be a previous name of this {what}"
                 )
                 doc.add_problem(doc.position(at), at, message)
-            elif name.lower() in seen:
+            elif folded in seen:
                 message = (
                     f'"{excerpt(name)}" is listed as a previous name twice: '
-                    f"also at {_place(*seen[name.lower()])}"
+                    f"also at {_place(*seen[folded])}"
                 )
                 doc.add_problem(doc.position(at), at, message)
             else:
-                seen[name.lower()] = (doc, at)
+                seen[folded] = (doc, at)
 
 
 def _check_references(
@@ -122,10 +125,10 @@ def _check_references(
     what = "externalId" if by_external_id else "userName"
     for doc, path, group in _entries(docs, "groups"):
         members = _list(group.get("members"))
-        if _all_in(user_keys, members, fold=not by_external_id):
+        if _all_in(user_keys, members):
             continue
         for j, member in enumerate(members):
-            if isinstance(member, str) and fold_user_key(member, what) not in user_keys:
+            if isinstance(member, str) and fold_identity(member) not in user_keys:
                 doc.add_problem(
                     doc.position((*path, "members", j)),
                     (*path, "members", j),
@@ -133,11 +136,11 @@ def _check_references(
                 )
     for doc, path, user in _entries(docs, "users"):
         names = _list(user.get("groups"))
-        if _all_in(group_names, names, fold=True):
+        if _all_in(group_names, names):
             continue
         for j, name in enumerate(names):
-            if isinstance(name, str) and name.lower() not in group_names:
-                close = difflib.get_close_matches(name.lower(), sorted(group_names), n=1)
+            if isinstance(name, str) and fold_identity(name) not in group_names:
+                close = difflib.get_close_matches(fold_identity(name), sorted(group_names), n=1)
                 hint = f' (did you mean "{excerpt(close[0])}"?)' if close else ""
                 doc.add_problem(
                     doc.position((*path, "groups", j)),
@@ -146,12 +149,12 @@ def _check_references(
                 )
 
 
-def _all_in(known: set[str], names: tuple[Any, ...], *, fold: bool) -> bool:
-    """Whether every one of ``names`` is text in ``known`` (folded to lower case): the
-    common case, checked at once; else each name is looked at for the problem."""
+def _all_in(known: set[str], names: tuple[Any, ...]) -> bool:
+    """Whether every one of ``names`` is text in ``known`` once folded: the common
+    case, checked at once; else each name is looked at for the problem."""
     try:
-        return known.issuperset(map(str.lower, names) if fold else names)
-    except TypeError:  # a name that is not text: validation reports it
+        return known.issuperset(map(fold_identity, names))
+    except (TypeError, AttributeError):  # a name that is not text: validation reports it
         return False
 
 
@@ -182,64 +185,136 @@ def _policy_user_key(docs: Sequence[ParsedDocument]) -> str:
 
 
 def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> set[str]:
-    """Report users listed twice; return every user key, folded as members compare them."""
-    names: dict[str, _Listed] = {}
-    external_ids: dict[str, _Listed] = {}
+    """Report users listed twice and identifiers nobody can see; return every user key,
+    folded as members compare them."""
+    names = _Listings("user", "userNames compare in any letter case and Unicode form")
+    external_ids = _Listings("externalId", "policy.users.key is externalId")
     for doc, path, user in _entries(docs, "users"):
+        _check_characters(doc, path, user, _USER_IDENTIFIERS)
         name = user.get("userName")
         if isinstance(name, str):
-            why = "userNames compare case-insensitively"
-            _first_or_twice(doc, (*path, "userName"), names, "user", name, name.lower(), why)
+            names.add(doc, (*path, "userName"), name)
         if not by_external_id:
             continue
         external_id = user.get("externalId")
         if isinstance(external_id, str) and external_id:
-            path_id = (*path, "externalId")
-            why = "policy.users.key is externalId"
-            _first_or_twice(doc, path_id, external_ids, "externalId", external_id, external_id, why)
+            external_ids.add(doc, (*path, "externalId"), external_id)
         elif external_id in (None, ""):
             doc.add_problem(
                 doc.position(path),
                 path,
                 "missing externalId: policy.users.key is externalId, so every user needs one",
             )
-    return set(external_ids) if by_external_id else set(names)
+    return set(external_ids.first) if by_external_id else set(names.first)
 
 
 def _groups(docs: Sequence[ParsedDocument]) -> set[str]:
-    """Report groups listed twice; return every displayName, case-folded."""
-    names: dict[str, _Listed] = {}
+    """Report groups listed twice and names nobody can see; return every displayName,
+    folded."""
+    names = _Listings("group", "displayNames compare in any letter case and Unicode form")
     for doc, path, group in _entries(docs, "groups"):
+        _check_characters(doc, path, group, _GROUP_IDENTIFIERS)
         name = group.get("displayName")
         if isinstance(name, str):
-            why = "displayNames compare case-insensitively"
-            _first_or_twice(doc, (*path, "displayName"), names, "group", name, name.lower(), why)
-    return set(names)
+            names.add(doc, (*path, "displayName"), name)
+    return set(names.first)
+
+
+# The identifiers an entry declares: single values, and lists (emails by their value).
+_USER_IDENTIFIERS = ("userName", "externalId", "previousUserNames", "emails")
+_GROUP_IDENTIFIERS = ("displayName", "previousNames")
+
+
+def _check_characters(
+    doc: ParsedDocument, path: NodePath, entry: dict[str, Any], keys: tuple[str, ...]
+) -> None:
+    """Refuse identifiers holding what nobody can see or type (a zero-width space, a
+    control character) or whitespace at an end: two such names look like one.
+
+    Printable ASCII without a space at either end, nearly every name, passes at once;
+    a node path is built only for a name that is refused.
+    """
+    for key in keys:
+        value = entry.get(key)
+        if type(value) is str:
+            if not (
+                value.isascii() and value.isprintable() and value[:1] != " " and value[-1:] != " "
+            ):
+                _refuse(doc, (*path, key), value)
+        elif type(value) is tuple:
+            for j, item in enumerate(value):
+                text = item.get("value") if type(item) is dict else item
+                if type(text) is not str or (
+                    text.isascii() and text.isprintable() and text[:1] != " " and text[-1:] != " "
+                ):
+                    continue
+                _refuse(
+                    doc, (*path, key, j, "value") if type(item) is dict else (*path, key, j), text
+                )
+
+
+def _refuse(doc: ParsedDocument, at: NodePath, text: str) -> None:
+    why = refused_characters(text) if text else None
+    if why is not None:
+        doc.add_problem(doc.position(at), at, f'"{excerpt(text)}" {why}')
 
 
 _Listed = tuple[ParsedDocument, NodePath, str]
 """Where a name is first listed, and how it is spelled there."""
 
 
-def _first_or_twice(
-    doc: ParsedDocument,
-    path: NodePath,
-    seen: dict[str, _Listed],
-    what: str,
-    text: str,
-    key: str,
-    why: str,
-) -> None:
-    """Remember where ``key`` is first listed; report any later listing of it, naming both."""
-    first = seen.get(key)
-    if first is None:
-        seen[key] = (doc, path, text)
-        return
-    first_doc, first_path, first_text = first
-    place = _place(first_doc, first_path)
-    spelled = f' as "{excerpt(first_text)}"' if first_text != text else ""
-    message = f'{what} "{excerpt(text)}" is listed twice: also at {place}{spelled} ({why})'
-    doc.add_problem(doc.position(path), path, message)
+class _Listings:
+    """Where each folded name is first listed; a later listing is a problem at both."""
+
+    def __init__(self, what: str, why: str) -> None:
+        self.what = what
+        self.why = why
+        self.first: dict[str, _Listed] = {}
+        self.told: set[str] = set()  # names whose first listing already has its problem
+
+    def add(self, doc: ParsedDocument, path: NodePath, text: str) -> None:
+        """Remember where ``text`` is first listed; report a later listing of it (or of
+        a twin that folds alike) at both places, each naming the other."""
+        key = fold_identity(text)
+        first = self.first.get(key)
+        if first is None:
+            self.first[key] = (doc, path, text)
+            return
+        first_doc, first_path, first_text = first
+        doc.add_problem(doc.position(path), path, self.message(text, first))
+        if key not in self.told:
+            self.told.add(key)
+            first_doc.add_problem(
+                first_doc.position(first_path),
+                first_path,
+                self.message(first_text, (doc, path, text)),
+            )
+
+    def message(self, text: str, other: _Listed) -> str:
+        other_doc, other_path, other_text = other
+        spelled = f' as "{excerpt(other_text)}"' if other_text != text else ""
+        why = self.why
+        if other_text.lower() != text.lower():  # more than letter case apart: show how
+            why += (
+                f"; here {_code_points(text, other_text)}, there {_code_points(other_text, text)}"
+            )
+        return (
+            f'{self.what} "{excerpt(text)}" is listed twice: '
+            f"also at {_place(other_doc, other_path)}{spelled} ({why})"
+        )
+
+
+def _code_points(text: str, other: str) -> str:
+    """The code points where ``text`` differs from ``other`` (at most 6 of them): how
+    two names that look the same are written apart."""
+    start = 0
+    while start < min(len(text), len(other)) and text[start] == other[start]:
+        start += 1
+    end = 0
+    while end < min(len(text), len(other)) - start and text[-1 - end] == other[-1 - end]:
+        end += 1
+    differing = text[start : len(text) - end][:6]
+    return " ".join(f"U+{ord(c):04X}" for c in differing) or "nothing"
 
 
 def _entries(

@@ -27,14 +27,16 @@ def check_dialect_attributes(
     dialect: Dialect,
     *,
     shapes: Collection[Shape] | None = None,
+    exclude: Sequence[str] = (),
 ) -> None:
     """Raise ``DesiredStateError`` naming every user attribute ``dialect`` does not have;
-    ``shapes``: the users' shapes, when known already."""
+    ``shapes``: the users' shapes, when known already; ``exclude``: as the files were
+    loaded with."""
     shapes = shapes_of(desired.users) if shapes is None else shapes
     if not any(dialect.unsupported(mentioned_paths(shape)) for shape in shapes):
         return
     problems: list[Problem] = []
-    for doc in read_documents(paths, problems):
+    for doc in read_documents(paths, problems, exclude=exclude):
         for path, attribute in _user_attributes(doc):
             if attribute in dialect.unsupported(frozenset({attribute})):
                 name = attribute.rsplit(".", 1)[-1]

@@ -47,14 +47,16 @@ __all__ = [
 ]
 
 
-def load_desired(paths: Sequence[str | Path]) -> DesiredState:
-    """Load, validate and merge the files and directories in ``paths``.
+def load_desired(paths: Sequence[str | Path], *, exclude: Sequence[str] = ()) -> DesiredState:
+    """Load, validate and merge the files and directories in ``paths``, without those
+    their ``.reconcilerignore`` or the ``exclude`` patterns leave out (``finding``).
 
     Raises ``DesiredStateError`` carrying every problem found in every file.
     """
     problems: list[Problem] = []
     with collector_paused():  # once around both: re-enabling it costs a full collection
-        return merge_documents(read_documents(paths, problems), problems, release=True)
+        documents = read_documents(paths, problems, exclude=exclude)
+        return merge_documents(documents, problems, release=True)
 
 
 def read_documents(
@@ -63,6 +65,7 @@ def read_documents(
     *,
     schema: SchemaChoice = DesiredFile,
     limits: SizeLimits | None = None,
+    exclude: Sequence[str] = (),
 ) -> list[ParsedDocument]:
     """Find, read and parse the files in ``paths``; what cannot be found goes to ``problems``.
 
@@ -71,9 +74,10 @@ def read_documents(
     loads other kinds of files beside desired state (``reconciler sandbox seed``)
     sorts the documents and gives ``merge_documents`` only the desired-state ones.
     ``limits`` default to ``SizeLimits.from_environment()`` (ConfigError if bad).
+    ``exclude``: gitignore patterns of files to leave out (``finding``).
     """
     limits = SizeLimits.from_environment() if limits is None else limits
-    found = find_files(paths, problems)
+    found = find_files(paths, problems, exclude=exclude)
     with collector_paused():
         return [_read(name, path, schema, limits) for name, path in found]
 

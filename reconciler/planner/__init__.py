@@ -20,11 +20,12 @@ counted in ``Plan.left_alone``; file entries it leaves alone are also warned abo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from reconciler.desired import DesiredState
+from reconciler.identifiers import fold_identity
 from reconciler.limits import LimitBases, check_limits
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Action, Blocked, LeftAlone, Plan, Resource
@@ -35,10 +36,18 @@ from reconciler.planner.groups import GroupPlan, plan_groups
 from reconciler.planner.identity import UserMatches
 from reconciler.planner.match_groups import match_groups
 from reconciler.planner.match_users import match_users
+from reconciler.planner.partial import asked_for, select
 from reconciler.planner.review import deactivated_members, inactive_joiners
 from reconciler.planner.users import LeftAloneEntry, UserPlan, plan_users
 
-__all__ = ["LEFT_ALONE_KEYS_KEPT", "PlanContext", "limit_bases", "plan", "saved_plan_blocked"]
+__all__ = [
+    "LEFT_ALONE_KEYS_KEPT",
+    "PlanContext",
+    "limit_bases",
+    "narrow_plan",
+    "plan",
+    "saved_plan_blocked",
+]
 
 # Keys the plan keeps per left-alone reason (the views show fewer: render.notation);
 # the count beside them is always complete.
@@ -104,6 +113,55 @@ def saved_plan_blocked(
     recounted = saved.model_copy(update={"access": review.access})
     bases = _bases(staged.users, staged.groups, globs)
     return check_limits(recounted, desired.policy.limits, bases)
+
+
+def narrow_plan(
+    planned: Plan,
+    only: Collection[str],
+    desired: DesiredState,
+    live: LiveSnapshot,
+    context: PlanContext,
+) -> Plan:
+    """``planned`` (made by ``plan`` from these inputs) narrowed to what ``apply --only``
+    sends: the objects asked for and what they need (``planner.partial``).
+
+    Everything a reviewer reads of it is of what is sent: the access review, the
+    sensitive groups, the limits (over the same bases as the whole plan's) and so the
+    digest, which ``--approve`` names. The rest is listed in ``left_for_later``.
+    ``ConfigError`` when a key names nothing.
+    """
+    policy = desired.policy
+    key_attribute = policy.users.key
+    keys = (u.userName if key_attribute == "userName" else u.externalId for u in desired.users)
+    asked = asked_for(
+        only, planned, [k for k in keys if k], [g.displayName for g in desired.groups]
+    )
+    chosen = select(planned, asked)
+    staged = _stages(desired, live, context)
+    globs = policy.groups.sensitive
+    names = _UserNames(desired, live) if key_attribute == "externalId" else None
+    review = review_access(
+        chosen.actions,
+        live,
+        staged.users,
+        staged.user_matches,
+        lambda name: is_sensitive(name, globs),
+        names or {},
+    )
+    narrowed = planned.model_copy(
+        update={
+            "actions": chosen.actions,
+            "user_ids": _referenced_ids(chosen.actions, planned.user_ids),
+            "sensitive_groups": _sensitive(chosen.actions, review, globs),
+            "access": review.access,
+            "holders": review.holders,
+            "blocked": (),
+            "left_for_later": chosen.left_for_later,
+        }
+    )
+    bases = _bases(staged.users, staged.groups, globs)
+    blocked = check_limits(narrowed, policy.limits, bases)
+    return narrowed.model_copy(update={"blocked": blocked}) if blocked else narrowed
 
 
 def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Plan:
@@ -191,9 +249,9 @@ def _bases(users: UserPlan, groups: GroupPlan, sensitive: tuple[str, ...] = ()) 
 
 
 def is_sensitive(name: str, globs: tuple[str, ...]) -> bool:
-    """Whether ``policy.groups.sensitive`` marks this group (globs, any letter case)."""
-    folded = name.lower()
-    return any(fnmatchcase(folded, glob.lower()) for glob in globs)
+    """Whether ``policy.groups.sensitive`` marks this group (globs, folded as identities)."""
+    folded = fold_identity(name)
+    return any(fnmatchcase(folded, fold_identity(glob)) for glob in globs)
 
 
 def _sensitive(

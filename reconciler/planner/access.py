@@ -21,6 +21,7 @@ named by userName.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -135,6 +136,7 @@ def review_access(
 ) -> AccessReview:
     """Every person whose access the actions change, and the sensitive groups' holders."""
     directory = _Directory(live, users, matches, actions)
+    is_sensitive = functools.cache(is_sensitive)  # a few group names, asked per person
     gains: dict[str, dict[str, str | None]] = defaultdict(dict)
     loses: dict[str, dict[str, str | None]] = defaultdict(dict)
     holders: list[Holders] = []
@@ -250,14 +252,16 @@ def _change(
     user_names: Mapping[str, str],
 ) -> AccessChange:
     via = {g: v for g, v in (*gains.items(), *loses.items()) if v is not None}
-    return AccessChange(
+    # Built without validation: every field is made here, of the right type, and a
+    # group gaining 100,000 people makes 100,000 of these.
+    return AccessChange.model_construct(
         key=person,
         userName=user_names.get(person),
         gains=_sorted(gains),
         loses=_sorted(loses),
-        via=dict(sorted(via.items())),
+        via=dict(sorted(via.items())) if via else {},
         status=status.get(person),
-        sensitive=_sorted(g for g in (*gains, *loses) if is_sensitive(g)),
+        sensitive=_sorted([g for g in (*gains, *loses) if is_sensitive(g)]),
     )
 
 
@@ -266,4 +270,7 @@ def _order(name: str) -> tuple[str, str]:
 
 
 def _sorted(names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(names), key=_order))
+    unique = set(names)
+    if len(unique) <= 1:  # nearly every person gains or loses one group
+        return tuple(unique)
+    return tuple(sorted(unique, key=_order))

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.desired import UserSpec, lowered
+from reconciler.desired import UserSpec
+from reconciler.identifiers import fold_identity
 from reconciler.live import LiveUser
 from reconciler.plan import Change
 from reconciler.planner.context import PlanContext
@@ -42,8 +43,8 @@ def followed_address(old_name: str, new_name: str, primary: str) -> str | None:
     local, at, domain = primary.rpartition("@")
     if not at:
         return None
-    old = lowered(old_name)
-    if lowered(primary) != old and ("@" in old_name or lowered(local) != old):
+    old = fold_identity(old_name)
+    if fold_identity(primary) != old and ("@" in old_name or fold_identity(local) != old):
         return None
     return new_name if "@" in new_name else f"{new_name}@{domain}"
 
@@ -60,7 +61,7 @@ def _plausible(address: str) -> bool:
 def _renamed(spec: UserSpec, account: LiveUser) -> bool:
     """Whether the plan changes the account's userName while the files leave emails be."""
     unmanaged = "emails" not in spec.model_fields_set
-    return unmanaged and lowered(spec.userName) != lowered(account.userName)
+    return unmanaged and fold_identity(spec.userName) != fold_identity(account.userName)
 
 
 def _follows(spec: UserSpec, account: LiveUser, emails: Emails) -> tuple[int, str] | None:
@@ -111,7 +112,7 @@ class EmailFollower:
             )
         if not _plausible(address):
             return None, f"{head}: {address!r} is not an email address ({SETTING})"
-        others = self._others.get(lowered(address))
+        others = self._others.get(fold_identity(address))
         if others:
             return None, (
                 f"{head}: {address} is {others[0]}, and two accounts cannot share an "
@@ -120,7 +121,7 @@ class EmailFollower:
         after = [
             {**item, "value": address} if i == primary else item
             for i, item in enumerate(emails)
-            if i == primary or lowered(str(item["value"])) != lowered(address)
+            if i == primary or fold_identity(str(item["value"])) != fold_identity(address)
         ]
         return Change(path="emails", before=emails, after=after), None
 
@@ -134,7 +135,7 @@ def _others(matches: UserMatches) -> dict[str, list[str]]:
         if match.identity in CLAIMING and account is not None and _renamed(match.spec, account):
             found = _follows(match.spec, account, account.attributes.get("emails") or [])
             if found is not None:
-                wanted[lowered(found[1])] = account.id
+                wanted[fold_identity(found[1])] = account.id
     others: dict[str, list[str]] = {}
     if not wanted:
         return others
@@ -146,8 +147,8 @@ def _others(matches: UserMatches) -> dict[str, list[str]]:
     for match in matches.files:
         own = match.account.id if match.account is not None else None
         for address in wanted_emails(match.spec):
-            if wanted.get(lowered(address), own) != own:
-                others.setdefault(lowered(address), []).append(
+            if wanted.get(fold_identity(address), own) != own:
+                others.setdefault(fold_identity(address), []).append(
                     f"wanted by the file user {match.key}"
                 )
     return others

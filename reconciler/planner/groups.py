@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.desired import GroupSpec, GroupsPolicy
+from reconciler.identifiers import fold_identity, same_text
 from reconciler.live import LiveGroup, LiveSnapshot
 from reconciler.plan import (
     Action,
@@ -231,7 +232,7 @@ def _update(
 ) -> None:
     name = spec.displayName
     changes: list[Change | MemberChange] = []
-    if group.displayName != name:
+    if not same_text(group.displayName, name):  # not "josé" -> "josé": composed alike
         if inputs.context.names_immutable:
             out.warn(
                 name,
@@ -328,7 +329,7 @@ def _live_group(
     group = match.group
     name = group.displayName
     if match.identity is Identity.AMBIGUOUS:
-        shared.setdefault(name.lower(), []).append(name)
+        shared.setdefault(fold_identity(name), []).append(name)
         return
     if match.identity is Identity.COLLIDES:
         assert match.by is not None, "a colliding live group is wanted by a file group"

@@ -3,8 +3,8 @@
 Every later stage reads the frozen result and never looks anything up itself. For
 users the rules are (docs/identity.md explains them with examples):
 
-1. **matched**: the live account found by the policy's key (userName
-   case-insensitively, or externalId exactly).
+1. **matched**: the live account found by the policy's key (userName or
+   externalId, folded: ``reconciler.identifiers.fold_identity``).
 2. **re-keyed**: no account has the key, but the account found by the *other*
    identifier is the same person whose key changed. Under ``key: userName`` an
    account with the file's externalId counts (an HR id is strong evidence); under

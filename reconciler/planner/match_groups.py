@@ -1,6 +1,6 @@
 """The identity stage for groups: every file group and live group, matched once.
 
-By displayName (case-insensitively), then by ``previousNames`` among the live groups
+By displayName (folded, as identities compare), then by ``previousNames`` among the live groups
 no file group has by name. On a target that renames by create + delete, a live group
 under a previous name of a group that exists is what an interrupted rename left.
 """
@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from reconciler.desired import GroupSpec
+from reconciler.identifiers import fold_identity
 from reconciler.live import LiveGroup
 from reconciler.planner.identity import (
     FileGroupMatch,
@@ -29,9 +30,9 @@ def match_groups(
     ``renames_by_create``: the target cannot rename (Atlassian), so a live group under
     a previous name of a group that already exists is a rename left half done.
     """
-    by_name = index_by(live, lambda g: [g.displayName.lower()])
+    by_name = index_by(live, lambda g: [fold_identity(g.displayName)])
     ambiguous = {g.id for groups in by_name.values() if len(groups) > 1 for g in groups}
-    ordered = sorted(specs, key=lambda s: (s.displayName.lower(), s.displayName))
+    ordered = sorted(specs, key=lambda s: (fold_identity(s.displayName), s.displayName))
     by_key = {spec.displayName: _by_name(spec, by_name) for spec in ordered}
     claimed = {m.group.id for m in by_key.values() if m.group is not None}
     renamed, wanted_by = _previous_names(ordered, by_name, claimed, ambiguous)
@@ -54,7 +55,7 @@ def match_groups(
 
 
 def _by_name(spec: GroupSpec, by_name: dict[str, list[LiveGroup]]) -> FileGroupMatch:
-    found = by_name.get(spec.displayName.lower(), [])
+    found = by_name.get(fold_identity(spec.displayName), [])
     if len(found) > 1:
         return FileGroupMatch(spec, Identity.AMBIGUOUS)
     if found:
@@ -77,7 +78,7 @@ def _previous_names(
     groups: dict[str, LiveGroup] = {}
     for spec in specs:
         for name in spec.previousNames:
-            for group in by_name.get(name.lower(), []):
+            for group in by_name.get(fold_identity(name), []):
                 if group.id not in claimed and group.id not in ambiguous:
                     naming[group.id].add(spec.displayName)
                     groups[group.id] = group
@@ -100,7 +101,7 @@ def _live_side(
 ) -> tuple[LiveGroupMatch, ...]:
     owner = {m.group.id: m for m in files if m.group is not None}
     result: list[LiveGroupMatch] = []
-    for group in sorted(live, key=lambda g: (g.displayName.lower(), g.id)):
+    for group in sorted(live, key=lambda g: (fold_identity(g.displayName), g.id)):
         claim = owner.get(group.id)
         if claim is not None:
             result.append(LiveGroupMatch(group, claim.identity, claim.spec.displayName))

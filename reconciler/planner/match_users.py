@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from reconciler.desired import UserSpec, fold_user_key, lowered
+from reconciler.desired import UserSpec
+from reconciler.identifiers import fold_identity
 from reconciler.live import LiveUser
 from reconciler.planner.identity import (
     CLAIMING,
@@ -26,9 +27,9 @@ from reconciler.planner.identity import (
 
 
 def live_emails(user: LiveUser) -> list[str]:
-    """The email addresses of a live user, folded (addresses compare case-insensitively)."""
+    """The email addresses of a live user, folded as identities compare."""
     (items,) = user.values_at(_EMAILS)
-    return [lowered(value) for value, _, _ in items or ()]
+    return [fold_identity(value) for value, _, _ in items or ()]
 
 
 _EMAILS = ("emails",)
@@ -37,8 +38,8 @@ _EMAILS = ("emails",)
 def wanted_emails(spec: UserSpec) -> list[str]:
     """The addresses a file user will have: its emails, or its userName on create."""
     if spec.emails is None:
-        return [spec.userName.lower()] if "emails" not in spec.model_fields_set else []
-    return [email.value.lower() for email in spec.emails]
+        return [fold_identity(spec.userName)] if "emails" not in spec.model_fields_set else []
+    return [fold_identity(email.value) for email in spec.emails]
 
 
 def _external_id(spec: UserSpec) -> str:
@@ -46,12 +47,12 @@ def _external_id(spec: UserSpec) -> str:
 
 
 def _order(user: LiveUser) -> tuple[str, str]:
-    return (lowered(user.userName), user.id)
+    return (fold_identity(user.userName), user.id)
 
 
 @dataclass
 class _UserIndex:
-    """Live users by every identifier a file can name."""
+    """Live users by every identifier a file can name, folded (``fold_identity``)."""
 
     by_name: dict[str, list[LiveUser]]
     by_external_id: dict[str, list[LiveUser]]
@@ -62,12 +63,13 @@ class _UserIndex:
         by_name: dict[str, list[LiveUser]] = {}
         by_external_id: dict[str, list[LiveUser]] = {}
         for user in live:  # one pass, no call per user: a directory has millions
-            name = lowered(user.userName)
+            name = fold_identity(user.userName)
             if (same_name := by_name.get(name)) is None:
                 by_name[name] = [user]
             else:
                 same_name.append(user)
             if external := user.externalId:
+                external = fold_identity(external)
                 if (same_external := by_external_id.get(external)) is None:
                     by_external_id[external] = [user]
                 else:
@@ -93,11 +95,13 @@ def match_users(
     """
     index = _UserIndex.of(live, emails_unique)
     matcher = _UserMatcher(index, key_attribute)
-    files = matcher.run(sorted(specs, key=lambda s: (lowered(matcher.key(s)), matcher.key(s))))
+    files = matcher.run(
+        sorted(specs, key=lambda s: (fold_identity(matcher.key(s)), matcher.key(s)))
+    )
     live_matches = _live_user_matches(live, files, matcher.ambiguous, matcher.reached)
     return UserMatches(
         key_attribute=key_attribute,
-        files=tuple(sorted(files, key=lambda m: (lowered(m.key), m.key))),
+        files=tuple(sorted(files, key=lambda m: (fold_identity(m.key), m.key))),
         live=live_matches,
         by_id={m.account.id: m for m in live_matches},
     )
@@ -121,8 +125,8 @@ class _UserMatcher:
 
     def by_key(self, key: str) -> list[LiveUser]:
         if self.key_attribute == "externalId":
-            return self.index.by_external_id.get(key, []) if key else []
-        return self.index.by_name.get(fold_user_key(key, "userName"), [])
+            return self.index.by_external_id.get(fold_identity(key), []) if key else []
+        return self.index.by_name.get(fold_identity(key), [])
 
     def run(self, specs: list[UserSpec]) -> list[FileUserMatch]:
         self.mark_reached(specs)
@@ -144,12 +148,13 @@ class _UserMatcher:
         )
         for spec in specs:
             key = self.key(spec)
-            for user in by_name.get(spec.userName.lower(), ()):
+            for user in by_name.get(fold_identity(spec.userName), ()):
                 reached.setdefault(user.id, key)
             for name in spec.previousUserNames:
-                for user in by_name.get(name.lower(), ()):
+                for user in by_name.get(fold_identity(name), ()):
                     reached.setdefault(user.id, key)
-            for user in by_external_id.get(spec.externalId, ()) if spec.externalId else ():
+            external = fold_identity(spec.externalId) if spec.externalId else None
+            for user in by_external_id.get(external, ()) if external else ():
                 reached.setdefault(user.id, key)
 
     def primary(self, specs: list[UserSpec]) -> tuple[list[FileUserMatch], list[UserSpec]]:
@@ -219,16 +224,16 @@ class _UserMatcher:
         """
         found: list[tuple[LiveUser, Identity, str]] = []
         if self.key_attribute == "userName" and spec.externalId:
-            for user in self.index.by_external_id.get(spec.externalId, []):
+            for user in self.index.by_external_id.get(fold_identity(spec.externalId), []):
                 found.append((user, Identity.REKEYED, f"externalId {spec.externalId}"))
         if self.key_attribute == "externalId":
-            for user in self.index.by_name.get(spec.userName.lower(), []):
+            for user in self.index.by_name.get(fold_identity(spec.userName), []):
                 # A recycled userName of a deactivated or never-keyed account is a
                 # takeover (collides, maybe adopted), not a re-key of the same person.
                 if user.active and user.externalId is not None:
                     found.append((user, Identity.REKEYED, f"userName {user.userName}"))
         for previous in spec.previousUserNames:
-            for user in self.index.by_name.get(previous.lower(), []):
+            for user in self.index.by_name.get(fold_identity(previous), []):
                 found.append((user, Identity.RENAMED, f"previous userName {previous}"))
         # One account found two ways is one candidate; an explicit rename wins the label.
         best: dict[str, tuple[LiveUser, Identity, str]] = {}
@@ -239,7 +244,7 @@ class _UserMatcher:
 
     def holders(self, spec: UserSpec, own: LiveUser | None) -> list[tuple[LiveUser, str]]:
         """Other live accounts that hold the userName or an email this file user wants."""
-        named = self.index.by_name.get(spec.userName.lower(), [])
+        named = self.index.by_name.get(fold_identity(spec.userName), [])
         emails = wanted_emails(spec) if own is None or spec.emails is not None else []
         if not emails and all(user is own for user in named):
             return []  # the common case: an account that keeps its own identity

@@ -15,7 +15,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.itemdiff import describe, item_changes
-from reconciler.plan import Action, ActionKind, Change, LeftAlone, OtherMember, Plan, Resource
+from reconciler.plan import (
+    Action,
+    ActionKind,
+    Change,
+    LeftAlone,
+    LeftForLater,
+    OtherMember,
+    Plan,
+    Resource,
+)
 from reconciler.render.access import person
 from reconciler.report import ApplyReport, Outcome
 
@@ -49,6 +58,7 @@ SANDBOX_NOTE = "The target is the local embedded sandbox, not a real directory."
 DRY_RUN_NOTE = "Dry run: nothing was sent to the directory; outcomes show what an apply would do."
 NO_CHANGES = "No changes. The directory matches the files."
 NO_CHANGES_WITH_WARNINGS = "No changes planned, but read the warnings above."
+LEFT_FOR_LATER_HEADING = "Left for a later run (not asked for by --only):"
 
 # Categories whose characters are invisible or move the cursor: controls (Cc),
 # format characters such as bidi overrides and zero-width joiners (Cf), and the
@@ -171,6 +181,11 @@ def plural(count: int, noun: str) -> str:
 
 def summary_line(plan: Plan) -> str:
     """The closing line of a plan; its wording is a public contract (docs/design.md "CLI")."""
+    later = len(plan.left_for_later)
+    if plan.is_empty and later:  # narrowed by --only: the directory does not match
+        return (
+            f"No changes in what --only asked for; {plural(later, 'action')} left for a later run."
+        )
     if plan.is_empty:
         # With warnings, the files and the directory may still disagree (a live key
         # shared by two users, say): "matches" would be a claim we cannot make.
@@ -180,7 +195,29 @@ def summary_line(plan: Plan) -> str:
     sensitive = plan.sensitive_changes
     if sensitive:
         parts += f"; {plural(sensitive, 'sensitive change')}"
+    if later:
+        parts += f"; {later} left for a later run"
     return f"Plan: {parts}."
+
+
+def left_for_later_label(entry: LeftForLater, user_names: Mapping[str, str]) -> str:
+    """``~ group engineering (update, the rest of it)``: an action ``--only`` did not send."""
+    key = entry.key
+    if entry.resource is Resource.USER:
+        key = person(entry.key, user_names.get(entry.key))
+    rest = ", the rest of it" if entry.split else ""
+    return (
+        f"{SYMBOL[entry.action]} {entry.resource.value} {printable(key)} "
+        f"({entry.action.value}{rest})"
+    )
+
+
+def left_for_later_recap(count: int) -> str:
+    """The apply report's line about what ``--only`` left (the plan above lists it)."""
+    return (
+        f"Left for a later run: {plural(count, 'action')} that --only did not ask for; "
+        "the next plan shows them."
+    )
 
 
 def member_name(key: str, user_names: Mapping[str, str]) -> str:

@@ -16,6 +16,7 @@ from reconciler.render.access import access_line, holders_line, ordered_access
 from reconciler.render.notation import (
     DRY_RUN_NOTE,
     LEFT_ALONE_KEYS_SHOWN_IN_TEXT,
+    LEFT_FOR_LATER_HEADING,
     MEMBERS_SHOWN,
     SANDBOX_NOTE,
     SYMBOL,
@@ -26,6 +27,8 @@ from reconciler.render.notation import (
     format_value,
     item_lines,
     left_alone_keys,
+    left_for_later_label,
+    left_for_later_recap,
     member_name,
     other_member_name,
     printable,
@@ -130,6 +133,12 @@ def render_plan_text(
                 f"{SECTION_INDENT}{entry.resource.value}: {printable(entry.reason)}: "
                 f"{entry.count}" + (f" ({named})" if keys else "")
             )
+    if plan.left_for_later:
+        lines += ["", LEFT_FOR_LATER_HEADING]
+        lines += [
+            f"{SECTION_INDENT}{left_for_later_label(entry, plan.user_names)}"
+            for entry in plan.left_for_later
+        ]
     lines.append("")
     if not plan.is_empty:  # the last two lines stay the summary line and the digest
         lines.append(cost_line(plan))
@@ -159,6 +168,8 @@ def render_report_text(
             for r in report.results
         ]
     lines += _failure_recap(report, paint)
+    if report.left_for_later:
+        lines += ["", left_for_later_recap(len(report.left_for_later))]
     if report.approved_digest is not None:
         approval = Approval(report.approved_digest, report.approved_by)
         lines += ["", f"Over a safety limit, {approved_words(approval)}"]

@@ -24,6 +24,7 @@ from reconciler.sandbox.app import BASE_PATH, SandboxApp
 from reconciler.sandbox.faults import FaultConfig, FaultInjectingTransport
 from reconciler.sandbox.org import SANDBOX_ORG_ID
 from reconciler.sandbox.store import SandboxStore
+from reconciler.scim.network import is_loopback
 
 _log = structlog.get_logger("reconciler.sandbox")
 
@@ -121,8 +122,30 @@ def _not_ready(environ: object, start_response: Callable[..., object]) -> list[b
     return [b"the sandbox is starting"]
 
 
+def check_exposure(host: str, token: str | None, *, insecure_no_auth: bool = False) -> bool:
+    """Whether serving on ``host`` is open to anyone who can reach it (and allowed).
+
+    Served without a token, the whole directory can be read and changed by any
+    request: fine on a loopback address, refused on any other unless
+    ``insecure_no_auth`` says the operator means it (then True: the caller warns, on
+    every start). Checked before anything listens.
+    """
+    if token is not None or is_loopback(host):
+        return False
+    if not insecure_no_auth:
+        raise ConfigError(
+            f"refusing to serve the sandbox on {host} without --token: anyone who can reach "
+            "it could read and change the whole directory. Give --token, listen on "
+            "127.0.0.1, or pass --insecure-no-auth if that is what you mean"
+        )
+    return True
+
+
 class SandboxServer:
-    """The sandbox on a werkzeug threaded HTTP server; ``port=0`` picks a free port."""
+    """The sandbox on a werkzeug threaded HTTP server; ``port=0`` picks a free port.
+
+    A host other than loopback needs a ``token``, or ``insecure_no_auth`` (``check_exposure``).
+    """
 
     def __init__(
         self,
@@ -134,7 +157,9 @@ class SandboxServer:
         faults: FaultConfig | None = None,
         org_token: str | None = None,
         enterprise_read_only: bool = False,
+        insecure_no_auth: bool = False,
     ) -> None:
+        check_exposure(host, token, insecure_no_auth=insecure_no_auth)
         # Listen first: a busy port must not leave a new, empty database behind.
         try:
             self._server: BaseWSGIServer = make_server(
@@ -199,6 +224,7 @@ def serve(
     stop: threading.Event | None = None,
     org_token: str | None = None,
     enterprise_read_only: bool = False,
+    insecure_no_auth: bool = False,
 ) -> None:
     """Serve the sandbox over HTTP until interrupted (Ctrl-C) or until ``stop`` is set.
 
@@ -216,6 +242,7 @@ def serve(
         faults=faults,
         org_token=org_token,
         enterprise_read_only=enterprise_read_only,
+        insecure_no_auth=insecure_no_auth,
     ) as server:
         if ready is not None:
             ready(server.base_url)

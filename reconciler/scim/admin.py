@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 
 from reconciler.errors import ProtocolError
+from reconciler.scim.budget import Budget
 from reconciler.scim.client import ScimClient
 from reconciler.scim.retry import RetryPolicy
 
@@ -80,6 +81,7 @@ class AdminClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
         rate: float | None = None,
+        budget: Budget | None = None,
     ) -> None:
         parts = urlsplit(base_url.rstrip("/"))
         head, marker, org = parts.path.rpartition(ADMIN_PATH + "/")
@@ -88,7 +90,9 @@ class AdminClient:
         self._links_path = f"{ADMIN_PATH}/{org}".removeprefix("/admin/")
         self._org_path = f"{ORG_API_PATH}/{org}".removeprefix("/admin/")
         root = f"{parts.scheme}://{parts.netloc}{head}/admin"
-        self._client = ScimClient(root, token=token, transport=transport, retry=retry, rate=rate)
+        self._client = ScimClient(
+            root, token=token, transport=transport, retry=retry, rate=rate, budget=budget
+        )
 
     def close(self) -> None:
         self._client.close()

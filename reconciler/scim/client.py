@@ -3,7 +3,10 @@
 Each call is *prepare (pure) → send (one httpx call) → check (pure,
 ``reconciler.scim.protocol``)*, wrapped in the one retry policy. httpx errors are
 mapped here, once, to ``reconciler.errors``. The transport is injectable, which is
-how the embedded sandbox and the fault-injection tests use this very client.
+how the embedded sandbox and the fault-injection tests use this very client; the
+default one goes to the host directly, never through a proxy from the environment
+(``scim.network``). Every answer is read in chunks against the request's deadline
+and the largest size an answer may have (``scim.budget``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -24,10 +28,12 @@ from reconciler.errors import (
     ReconcilerError,
     ScimError,
     ScimHTTPError,
-    TransportError,
 )
 from reconciler.redaction import remember
+from reconciler.scim.budget import MAX_RESPONSE_BYTES, Budget, Deadline
+from reconciler.scim.failures import failure, late, spent, too_large
 from reconciler.scim.listing import ProgressCallback, read_listing
+from reconciler.scim.network import clear_text_allowed, network_transport
 from reconciler.scim.paging import Pager
 from reconciler.scim.protocol import (
     Answer,
@@ -60,7 +66,17 @@ class ScimClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         rate: float | None = None,
+        budget: Budget | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
+        """``timeout`` bounds each socket wait; ``budget`` each request, whole, and the
+        run's requests together; ``max_response_bytes`` each answer."""
+        parts = urlsplit(base_url)
+        if token and parts.scheme != "https" and not clear_text_allowed(parts.hostname or ""):
+            raise ConfigError(
+                f"the token is only sent over https, or over http to a loopback host, not to "
+                f"{parts.hostname}"
+            )
         headers = {
             "Accept": "application/scim+json, application/json",
             "User-Agent": f"reconciler/{__version__}",
@@ -72,12 +88,17 @@ class ScimClient:
             remember(token)
             headers["Authorization"] = f"Bearer {token}"
         self.base_url = base_url.rstrip("/")
+        self.host = parts.netloc.rpartition("@")[2]  # as messages name it: host[:port]
         self.retry = retry or RetryPolicy()
         self.limiter = RateLimiter(rate)
+        self.budget = budget or Budget()
+        self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             headers=headers,
-            transport=transport,
+            # Given a transport, httpx reads no proxy from the environment.
+            transport=transport or network_transport(self.base_url),
             timeout=timeout,
             follow_redirects=False,
         )
@@ -106,38 +127,56 @@ class ScimClient:
         if params:
             what += "?" + "&".join(f"{k}={v}" for k, v in params.items())
         self.limiter.wait()
+        deadline = self.budget.deadline()
+        if deadline.passed:
+            raise spent(what, self.host, deadline)
         started = time.monotonic()
+        # No socket wait may outlast the deadline; the chunks of the answer are
+        # checked against it as they come (_read_whole).
+        cut = deadline.left() < self.timeout
+        request = self._http.build_request(
+            method,
+            path.lstrip("/"),
+            params=dict(params) if params else None,
+            json=body,
+            headers=request_headers(body is not None, if_match),
+            timeout=min(self.timeout, deadline.left()),
+        )
         try:
-            response = self._http.request(
-                method,
-                path.lstrip("/"),
-                params=dict(params) if params else None,
-                json=body,
-                headers=request_headers(body is not None, if_match),
-            )
-        except httpx.LocalProtocolError as exc:
-            # Raised before anything is sent, and its text can quote the headers,
-            # the token among them: never retried, never quoted.
-            raise ConfigError(
-                f"{what}: the request could not be built ({type(exc).__name__}); "
-                "check the token for line breaks or other characters a header cannot hold"
-            ) from None
-        except httpx.ConnectError as exc:
-            raise TransportError(f"{what}: cannot connect: {exc}") from exc
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            reason = f"{what}: no answer ({type(exc).__name__}: {exc})"
-            if method in ("POST", "PATCH", "PUT", "DELETE"):
-                raise OutcomeUnknownError(reason) from exc
-            raise TransportError(reason) from exc
+            response = self._http.send(request, stream=True)
+            try:
+                content = self._read_whole(response, what, deadline)
+            finally:
+                response.close()
         except httpx.HTTPError as exc:
-            raise TransportError(f"{what}: {exc}") from exc
+            error = failure(exc, method, what, self.host, deadline if cut else None)
+            # A request that could not be built may quote its headers, the token among
+            # them: that error is not kept as the cause.
+            raise error from (None if isinstance(error, ConfigError) else exc)
         log.debug(
             "scim.request",
             request=what,
             status=response.status_code,
             duration_ms=round((time.monotonic() - started) * 1000, 1),
         )
-        return _answer(response, what)
+        return _answer(response, content, what)
+
+    def _read_whole(self, response: httpx.Response, what: str, deadline: Deadline) -> bytes:
+        """The answer's body, read in chunks: by the deadline and within the size cap."""
+        limit = self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large(what, self.host, limit, f" (it announces {int(declared):,} bytes)")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(what, self.host, limit)
+            chunks.append(chunk)
+            if deadline.passed:
+                raise late(response.request.method, what, self.host, deadline)
+        return b"".join(chunks)
 
     def _retrying(
         self,
@@ -147,7 +186,9 @@ class ScimClient:
         attempts: list[int] | None = None,
     ) -> T:
         """Run ``call`` under the client's one retry policy (``RetryPolicy.run``)."""
-        return self.retry.run(call, before_retry=before_retry, attempts=attempts)
+        return self.retry.run(
+            call, before_retry=before_retry, attempts=attempts, budget=self.budget, host=self.host
+        )
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """One request under the retry policy; its JSON body, or None for an empty one.
@@ -275,8 +316,8 @@ class ScimClient:
         return answer.status, checked if isinstance(checked, dict) else None
 
 
-def _answer(response: httpx.Response, what: str) -> Answer:
-    """What a server answered, read whole; the response itself is let go.
+def _answer(response: httpx.Response, content: bytes, what: str) -> Answer:
+    """What a server answered, read whole (``content``); the response itself is let go.
 
     httpx keeps a read response in a reference cycle (its stream points back at it):
     without its stream it goes, page and all, as soon as it is dropped, not at the next
@@ -285,7 +326,7 @@ def _answer(response: httpx.Response, what: str) -> Answer:
     answer = Answer(
         status=response.status_code,
         headers={k.lower(): v for k, v in response.headers.items()},
-        body=response.content,
+        body=content,
         what=what,
     )
     response.stream = httpx.ByteStream(b"")

@@ -5,19 +5,17 @@ The directory is always read by full listing; an ``eq`` filter serves only looku
 create whose outcome is unknown is sent again, and when a saved plan checks that
 what it creates does not exist yet. Servers filter more loosely than the key
 compares (some ignore letter case everywhere, some return nothing they cannot
-filter), so what comes back is compared again here, by the one rule of the file
-format: userNames and displayNames in any letter case, externalIds exactly
-(``reconciler.desired.fold_user_key``).
+filter), so what comes back is compared again here, by the one rule for
+identifiers: in any letter case and Unicode form (``reconciler.identifiers``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from reconciler.identifiers import fold_identity
 from reconciler.scim.client import ScimClient
 from reconciler.scim.protocol import UNIQUE_ATTRIBUTE
-
-_EXACT = frozenset({"externalId"})  # compared as written, like the server does
 
 
 def find_by_key(
@@ -31,9 +29,9 @@ def find_by_key(
     not look" must not act as if it were absent.
     """
     attribute = attribute or UNIQUE_ATTRIBUTE[resource_type]
-    wanted = value if attribute in _EXACT else value.lower()
+    wanted = fold_identity(value)
     for resource in client.find(resource_type, attribute, value):
         found = resource.get(attribute)
-        if isinstance(found, str) and (found if attribute in _EXACT else found.lower()) == wanted:
+        if isinstance(found, str) and fold_identity(found) == wanted:
             return resource
     return None

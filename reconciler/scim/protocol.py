@@ -29,6 +29,7 @@ from reconciler.errors import (
     ServerError,
     WrongResourceError,
 )
+from reconciler.identifiers import fold_identity
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 # The attribute the directory keeps unique per resource type: what writes are checked
@@ -285,8 +286,9 @@ def check_write(
 
 
 def _folded(value: Any) -> str:
-    """userName and displayName compare case-insensitively (RFC 7643 caseExact false)."""
-    return str(value).strip().casefold()
+    """userName and displayName compare in any letter case (RFC 7643 caseExact false)
+    and Unicode form: a server that stores the composed form answers with it."""
+    return fold_identity(str(value).strip())
 
 
 def _resource(answer: Answer, body: Any) -> dict[str, Any]:

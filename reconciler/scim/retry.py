@@ -5,7 +5,9 @@ Whether an error is worth retrying is decided by its class (``retryable`` in
 full jitter, or the server's own wait (``Retry-After``, or a rate-limit reset
 header) when it gave one. A server's wait is honoured up to ``MAX_RETRY_AFTER``
 and logged as ``scim.retry_after`` with its seconds; a longer one fails the request
-(``RetryAfterTooLongError``) rather than leave a run silent for as long as asked.
+(``RetryAfterTooLongError``) rather than leave a run silent for as long as asked. A
+wait that would end past the run's budget (``scim.budget``) is not waited: the request
+fails then, with ``DeadlineExceededError``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from typing import TypeVar
 
 import structlog
 
-from reconciler.errors import ReconcilerError, RetryAfterTooLongError, ScimHTTPError
+from reconciler.errors import (
+    DeadlineExceededError,
+    ReconcilerError,
+    RetryAfterTooLongError,
+    ScimHTTPError,
+)
+from reconciler.scim.budget import Budget
 
 T = TypeVar("T")
 
@@ -73,12 +81,15 @@ class RetryPolicy:
         *,
         before_retry: Callable[[ReconcilerError], T | None] | None = None,
         attempts: list[int] | None = None,
+        budget: Budget | None = None,
+        host: str = "",
     ) -> T:
         """Run ``call`` under this policy.
 
         ``before_retry`` runs before each new attempt and may end the loop with a
         result (a create whose first attempt did land is found, not made twice).
-        ``attempts`` collects the number of each attempt made.
+        ``attempts`` collects the number of each attempt made. No wait goes past the
+        run's ``budget`` (to ``host``, for the message).
         """
         attempt = 0
         while True:
@@ -91,6 +102,13 @@ class RetryPolicy:
                 delay = self.delay(error, attempt)
                 if delay is None:
                     raise
+                if budget is not None and not budget.allows_wait(delay):
+                    raise DeadlineExceededError(
+                        f"{error}; not tried again: a wait of {delay:.1f} s would pass "
+                        f"{budget.run_limit}",
+                        host=host,
+                        limit=budget.run_limit,
+                    ) from error
                 _log_wait(error, attempt, delay)
                 self.sleep(delay)
                 if before_retry is not None:

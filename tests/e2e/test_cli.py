@@ -41,7 +41,7 @@ def test_bad_files_exit_1_with_located_messages_and_no_traceback(tmp_path: Path)
     assert "Traceback" not in run.stderr
     plain = [line for line in run.stderr.splitlines() if not line.startswith("{")]
     lines = [line for line in plain if "users.yaml:" in line]  # JSON events aside
-    assert len(lines) == 2
+    assert len(lines) == 3  # the unknown key, and the twin userName at both of its lines
     assert "users.yaml:4:5: users[0].displayNmae:" in run.stderr
     assert not (tmp_path / "s.db").exists()  # no directory was opened
 

@@ -7,6 +7,7 @@ that applies exactly the reviewed plan or stops, and the nightly drift report.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -24,7 +25,9 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "gitops"
 SCRIPTS = EXAMPLE / "scripts"
 
 
-def _run(script: str, *args: str, target: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    script: str, *args: str, target: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a script as the workflow does, with ``reconciler`` on the PATH."""
     env = {
         **os.environ,
@@ -38,6 +41,7 @@ def _run(script: str, *args: str, target: str) -> subprocess.CompletedProcess[st
         text=True,
         timeout=120,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -77,6 +81,51 @@ def test_the_plan_step_writes_the_plan_or_the_error_for_the_pull_request(
     comment = (broken / "plan.md").read_text()
     assert comment.startswith("## Reconciler plan failed (exit 1)")
     assert "no token" in comment
+
+
+def test_a_failed_plans_comment_keeps_the_files_text_out_of_the_markdown(
+    tmp_path: Path, repo: Path
+) -> None:
+    """The error quotes the pull request's files; it is HTML-escaped inside <pre>, so a
+    backtick fence, a link or a tag in a name cannot end the block and become markdown."""
+    hostile = "nobody```\n\n[click](https://evil.example) <b>@octocat</b>"
+    groups = [{"displayName": "team-x", "members": [hostile]}]
+    (repo / "hostile.yaml").write_text(yaml.safe_dump({"version": 1, "groups": groups}))
+    out = tmp_path / "out"
+    run = _run("plan.sh", str(repo), str(out), target=f"sandbox:{tmp_path / 's.db'}")
+    assert run.returncode == 0, run.stderr
+    assert (out / "exitcode").read_text().strip() == "1"
+    comment = (out / "plan.md").read_text()
+    head, _, block = comment.partition("<pre>")
+    assert head == "## Reconciler plan failed (exit 1)\n\n"
+    inner, _, tail = block.partition("</pre>")
+    assert tail == "\n"
+    assert "<" not in inner
+    assert ">" not in inner
+    assert "```" in html.unescape(inner)
+    assert "[click](https://evil.examp" in inner
+
+
+def test_the_scripts_import_no_python_from_the_working_directory(
+    tmp_path: Path, repo: Path
+) -> None:
+    """Run from a checkout that holds json.py and friends, neither the scripts' Python
+    nor reconciler imports them: a pull request's files cannot become code that way."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    marker = tmp_path / "imported"
+    for module in ("json", "html", "yaml", "click", "httpx", "pydantic", "sitecustomize"):
+        (checkout / f"{module}.py").write_text(f"open({str(marker)!r}, 'a').write('{module} ')\n")
+    target = f"sandbox:{tmp_path / 's.db'}"
+    failed = _run("plan.sh", str(repo), str(tmp_path / "f"), target="https://x.invalid/v2",
+                  cwd=checkout)  # fmt: skip
+    assert (tmp_path / "f" / "exitcode").read_text().strip() == "1", failed.stderr
+    review = tmp_path / "review"
+    assert _run("plan.sh", str(repo), str(review), target=target, cwd=checkout).returncode == 0
+    applied = _run("apply-reviewed.sh", str(repo), str(review / "plan.json"), str(tmp_path / "m"),
+                   target=target, cwd=checkout)  # fmt: skip
+    assert applied.returncode == 0, applied.stderr
+    assert not marker.exists(), marker.read_text()
 
 
 def test_the_merge_applies_the_reviewed_plan_or_stops_with_the_new_one(
@@ -133,3 +182,21 @@ def test_the_nightly_drift_report_says_what_changed_outside_the_repository(
     report = (tmp_path / "d2" / "drift.md").read_text()
     assert report.startswith("# Directory drift")
     assert "title" in report
+
+
+def test_a_failed_drift_check_reports_the_log_as_escaped_text(tmp_path: Path, repo: Path) -> None:
+    """When the nightly plan fails, drift.md carries its log HTML-escaped inside <pre>,
+    so text quoted from the files or the directory cannot become markdown."""
+    groups = [{"displayName": "team-x", "members": ["nobody```\n<b>@octocat</b>"]}]
+    (repo / "hostile.yaml").write_text(yaml.safe_dump({"version": 1, "groups": groups}))
+    run = _run("drift.sh", str(repo), str(tmp_path / "d"), target=f"sandbox:{tmp_path / 's.db'}")
+    assert run.returncode == 1, run.stderr
+    report = (tmp_path / "d" / "drift.md").read_text()
+    head, _, block = report.partition("<pre>")
+    assert head == "# Drift check failed (exit 1)\n\n"
+    inner, _, tail = block.partition("</pre>")
+    assert tail == "\n"
+    assert "<" not in inner
+    assert ">" not in inner
+    assert "unknown member" in inner
+    assert "```" in inner

@@ -194,3 +194,88 @@ def test_a_group_rename_keeps_its_members_on_either_dialect(
     assert run.exit_code == 0, run.stdout + run.stderr
     assert directory.groups() == {"engineering": {"ann@example.com"}}
     assert reconciler("plan", files, "--target", url, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_look_alike_user_name_is_never_locked_out(
+    tmp_path: Path, target: tuple[str, Directory]
+) -> None:
+    """A live ``jose\\u0301@`` (NFD, as macOS writes it) in the NFD group ``E\\u0301quipe``, and
+    files that name them in NFC and other letter case: nothing is created, deactivated or
+    deleted (scim2-server refuses the twin create with 409 and would accept the
+    deactivation: the only account locked out), and a rerun has nothing to do either."""
+    url, directory = target
+    jose = directory.create_user("jose\u0301@example.com", active=True)
+    directory.http.post(
+        "Groups",
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "E\u0301quipe",
+            "members": [{"value": jose}],
+        },
+    ).raise_for_status()
+    files = _files(
+        tmp_path,
+        """
+        version: 1
+        policy:
+          users: {unmanaged: deactivate}
+          groups: {unmanaged: delete}
+          limits: {max_deactivations: 10, max_group_deletions: 10}
+        users:
+          - {userName: "jos\u00e9@example.com", groups: ["\u00e9quipe"]}
+        groups:
+          - {displayName: "\u00c9quipe"}
+        """,
+    )
+    shown = reconciler("plan", files, "--target", url, "--format", "json").json()
+    assert (shown["actions"], shown["warnings"]) == ([], [])
+    run = reconciler("apply", files, "--target", url, "--auto-approve")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    (user,) = directory.list("Users")
+    assert (user["id"], user.get("active", True)) == (jose, True)
+    assert directory.groups() == {"E\u0301quipe": {"jose\u0301@example.com"}}
+    again = reconciler("plan", files, "--target", url, "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr
+
+
+def test_validate_refuses_invisible_characters_and_warns_about_look_alikes(
+    tmp_path: Path,
+) -> None:
+    """A zero-width space in a userName and a group name with a trailing space are errors
+    at their file:line:column; twins are refused at both lines; fullwidth and mixed-script
+    names are warnings that validate prints beside its "OK"."""
+    refused = _files(
+        tmp_path / "refused",
+        """
+        version: 1
+        users:
+          - {userName: "ann\u200b@example.com"}
+          - {userName: "jose\u0301@example.com"}
+          - {userName: "JOS\u00c9@example.com"}
+        groups:
+          - {displayName: "eng "}
+        """,
+    )
+    run = reconciler("validate", refused)
+    assert run.exit_code == 1
+    for place in ("3:16: users[0].userName", "4:16: users[1].userName",
+                  "5:16: users[2].userName", "7:19: groups[0].displayName"):  # fmt: skip
+        assert f"{refused}/directory.yaml:{place}: " in run.stderr
+    assert "U+200B (ZERO WIDTH SPACE)" in run.stderr
+    assert "is listed twice" in run.stderr
+    assert "whitespace at its start or end" in run.stderr
+    warned = _files(
+        tmp_path / "warned",
+        """
+        version: 1
+        users:
+          - {userName: "\uff41nn@example.com"}
+          - {userName: "\u0430lice@example.com"}
+        """,
+    )
+    run = reconciler("validate", warned)
+    assert run.exit_code == 0, run.stderr
+    assert 'compares as "ann@example.com"' in run.stdout
+    assert "mixes Latin and Cyrillic letters" in run.stdout
+    assert "OK: 2 users and 0 groups are valid for " in run.stdout
+    assert run.stdout.rstrip().endswith("; 2 warnings.")

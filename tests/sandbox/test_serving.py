@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +23,11 @@ from reconciler.sandbox import (
     sandbox_transport,
     serve,
 )
+from tests.e2e.helpers import reconciler
 
 from .helpers import user_body
+
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what must be refused without a token
 
 
 def test_public_api() -> None:
@@ -159,3 +164,66 @@ def test_port_in_use_is_a_config_error(
             SandboxServer(sandbox_db, port=port)
     capsys.readouterr()
     assert not sandbox_db.exists(), "a server that cannot listen creates no database"
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "insecure", "exposed"),
+    [
+        pytest.param("127.0.0.1", None, False, False, id="loopback"),
+        pytest.param("::1", None, False, False, id="ipv6-loopback"),
+        pytest.param("localhost", None, False, False, id="localhost"),
+        pytest.param(ALL_INTERFACES, "t0ken", False, False, id="network-with-token"),
+        pytest.param(ALL_INTERFACES, None, True, True, id="network-insecure"),
+    ],
+)
+def test_serving_without_a_token_is_only_for_loopback(
+    host: str, token: str | None, insecure: bool, exposed: bool
+) -> None:
+    """A token, or a loopback host, serves quietly; --insecure-no-auth serves openly and
+    asks the caller to warn."""
+    assert sandbox.check_exposure(host, token, insecure_no_auth=insecure) is exposed
+
+
+@pytest.mark.parametrize("host", [ALL_INTERFACES, "::", "192.0.2.1", "sandbox.example.com"])
+def test_a_network_host_without_a_token_is_refused_before_listening(
+    sandbox_db: Path, host: str
+) -> None:
+    """SandboxServer refuses a non-loopback host without a token before it binds or
+    creates the database."""
+    with pytest.raises(ConfigError, match="--insecure-no-auth"):
+        SandboxServer(sandbox_db, host, 0)
+    assert not sandbox_db.exists()
+
+
+def test_sandbox_serve_on_all_interfaces_without_token_exits_1(tmp_path: Path) -> None:
+    """``sandbox serve --host 0.0.0.0`` without --token exits 1 at once, saying how to
+    proceed, and serves nothing (a subprocess: a server that did start is ended)."""
+    db = tmp_path / "s.db"
+    command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--db", str(db),
+               "--host", ALL_INTERFACES, "--port", "0"]  # fmt: skip
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail("sandbox serve --host 0.0.0.0 served with no token")
+    assert run.returncode == 1
+    assert "without --token" in run.stderr
+    assert "--insecure-no-auth" in run.stderr
+    assert run.stdout == ""  # no base URL: nothing listened
+    assert not db.exists()
+
+
+def test_insecure_no_auth_warns_on_every_start(tmp_path: Path) -> None:
+    """With --insecure-no-auth the serve goes on to listen, after a warning on stderr that
+    -q does not silence. (192.0.2.1, a documentation address no machine has, fails to
+    bind, so nothing is ever exposed by the test.)"""
+    db = tmp_path / "s.db"
+    args = ("sandbox", "serve", "--db", str(db), "--host", "192.0.2.1", "--port", "0")
+    for _ in range(2):
+        run = reconciler(*args, "--insecure-no-auth", "-q")
+        assert run.exit_code == 1  # the bind fails, past the check
+        assert "cannot serve the sandbox on 192.0.2.1" in run.stderr
+        assert "warning: serving" in run.stderr
+        assert "anyone who can reach it can read and change the whole directory" in run.stderr
+    refused = reconciler(*args)
+    assert "refusing to serve the sandbox on 192.0.2.1 without --token" in refused.stderr
+    assert "warning" not in refused.stderr

@@ -52,13 +52,22 @@ def test_groups_are_found_by_display_name() -> None:
     ("live", "found"),
     [
         pytest.param("E-1", True, id="same"),
-        pytest.param("e-1", False, id="other-case"),
+        pytest.param("e-1", True, id="other-case"),
+        pytest.param("E-2", False, id="other-id"),
     ],
 )
-def test_external_ids_compare_exactly(live: str, found: bool) -> None:
-    """externalId is the client's and exact: a filter that ignores case does not decide."""
+def test_external_ids_compare_as_identities_do(live: str, found: bool) -> None:
+    """externalId compares as the planner matches it: in any letter case and Unicode form."""
     client = client_listing([{"id": "u1", "userName": "a@x.test", "externalId": live}], [])
     assert (find_by_key(client, "Users", "E-1", "externalId") is not None) is found
+
+
+def test_a_user_name_in_another_unicode_form_is_found() -> None:
+    """A decomposed userName (NFD, as macOS writes it) is the composed one the key names."""
+    client = client_listing([{"id": "u1", "userName": "jose\u0301@x.test"}], [])
+    found = find_by_key(client, "Users", "jos\u00e9@x.test")
+    assert found is not None
+    assert found["id"] == "u1"
 
 
 def test_a_loose_filter_answer_is_not_taken_for_the_key() -> None:

@@ -6,10 +6,11 @@
 # the script exits 10. Otherwise the reviewed plan is applied with apply --plan, which
 # re-reads every object it touches and refuses if any changed.
 #   usage: apply-reviewed.sh DIRECTORY REVIEWED OUTDIR [APPROVE]
+# Python runs isolated (-I): no module comes from the working directory.
 set -uo pipefail
 dir=$1 reviewed=$2 out=$3 approve=${4:-}
 mkdir -p "$out"
-digest() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$1"; }
+digest() { python3 -I -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$1"; }
 reconciler plan "$dir" --format json --out "$out/current.json" > /dev/null
 code=$?
 if [ "$code" != 0 ] && [ "$code" != 3 ]; then exit "$code"; fi

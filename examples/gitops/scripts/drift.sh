@@ -12,6 +12,10 @@ code=$?
 case "$code" in
   0) rm -f "$out/drift.md" ;;
   2|3) { echo "# Directory drift"; echo; cat "$out/plan.md"; } > "$out/drift.md" ;;
-  *) { echo "# Drift check failed (exit $code)"; echo; echo '```'; cat "$out/plan.log"; echo '```'; } > "$out/drift.md" ;;
+  *) # The log quotes the files and the directory: HTML-escaped in <pre>, never markdown.
+     { echo "# Drift check failed (exit $code)"; echo
+       python3 -I -c 'import html, sys
+print("<pre>" + html.escape(open(sys.argv[1], encoding="utf-8").read().rstrip()) + "</pre>")' "$out/plan.log"
+     } > "$out/drift.md" ;;
 esac
 exit "$code"

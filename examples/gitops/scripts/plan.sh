@@ -3,6 +3,9 @@
 # or the error when no plan could be made, so the pull request never gets silence),
 # plan.json (the reviewed plan, kept as an artifact for the merge) and exitcode.
 #   usage: plan.sh DIRECTORY OUTDIR
+# DIRECTORY is data: on a pull request, the pull request's files (pr/directory), read
+# by reconciler and nothing else. Python runs isolated (-I): no module comes from the
+# working directory, where a checkout's json.py would otherwise shadow the stdlib's.
 set -uo pipefail
 dir=$1 out=$2
 mkdir -p "$out"
@@ -13,19 +16,21 @@ if [ "$code" != 0 ] && [ "$code" != 2 ] && [ "$code" != 3 ]; then
   {
     echo "## Reconciler plan failed (exit $code)"
     echo
-    echo '```'
-    python3 - "$out/plan.log" <<'PY'
-import json, sys
+    # The messages quote the files, which are untrusted: HTML-escaped in <pre>, where
+    # nothing is markdown (a fence could be closed by the text it fences).
+    python3 -I - "$out/plan.log" <<'PY'
+import html, json, sys
+lines = []
 for line in open(sys.argv[1], encoding="utf-8"):
     try:
         event = json.loads(line)
     except ValueError:
-        print(line.rstrip())
+        lines.append(line.rstrip())
         continue
-    if event.get("level") == "error":
-        print(event.get("message") or event.get("event"))
+    if isinstance(event, dict) and event.get("level") == "error":
+        lines.append(str(event.get("message") or event.get("event")))
+print("<pre>" + "\n".join(html.escape(text) for text in lines) + "</pre>")
 PY
-    echo '```'
   } > "$out/plan.md"
 fi
 echo "$code" > "$out/exitcode"
