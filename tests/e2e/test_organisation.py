@@ -9,6 +9,7 @@ default group names, the read-only extension, Atlassian's 429s, size caps, and u
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -189,6 +190,40 @@ def test_the_plan_names_the_existing_account_a_create_links_to(
         assert s.run("apply", path, "--auto-approve").exit_code == 0
         shown = s.links("carol@example.com").stdout
         assert "account 5b10ac8d82e05b22cc7d4ef5 linked to SCIM user" in shown
+
+
+MANY = "version: 1\norg:\n  domains: [example.com]\n  accounts:\n" + "".join(
+    f"    - {{email: p{i:03d}@example.com, account_id: acc-{i:03d}}}\n" for i in range(120)
+)
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_the_organisations_users_listing_is_read_once_a_page_at_a_time(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """120 managed accounts are three pages of the users listing: an apply reads each
+    page once (the plan's one read serves the whole run), and the account on the last
+    page is the one p110's create is marked with and links to."""
+    with site(where, tmp_path, MANY, monkeypatch) as s:
+        path = str(
+            files(tmp_path, "  - userName: p110@example.com\n  - userName: new@example.com\n")
+        )
+        planned = s.run("plan", path, "--format", "json").json()
+        assert planned["existing_accounts"] == {"p110@example.com": "acc-110"}
+        applied = s.run("apply", path, "--auto-approve", "-vv", "--log-format", "json")
+        assert applied.exit_code == 0, applied.stdout + applied.stderr
+        assert "+ user p110@example.com (links to existing account acc-110)" in applied.stdout
+        reads = [
+            json.loads(line)["request"]
+            for line in applied.stderr.splitlines()
+            if '"scim.request"' in line and "orgs/sandbox-org/users" in line
+        ]
+        assert reads == [
+            "GET v1/orgs/sandbox-org/users",
+            "GET v1/orgs/sandbox-org/users?cursor=acc-049",
+            "GET v1/orgs/sandbox-org/users?cursor=acc-099",
+        ]
+        assert "account acc-110 linked to SCIM user" in s.links("p110@example.com").stdout
 
 
 # 3. Default-access group names -------------------------------------------------------
