@@ -317,7 +317,7 @@ def test_on_atlassian_department_and_organization_are_written_at_the_top_level()
 
 
 def test_an_extension_copy_is_removed_only_where_the_answer_still_shows_it() -> None:
-    """docs/atlassian.md "Read-only attributes": a removal goes to the top level; the
+    """docs/atlassian.md "Users": a removal goes to the top level; the
     extension's copy gets its own operation only when the server's answer still holds it."""
     top = frozenset({"department", "organization"})
     changes = [("enterprise.department", None), ("enterprise.organization", None)]

@@ -355,7 +355,7 @@ class TwoCopies(RecordingWriter):
 
 
 def test_a_department_removal_and_its_extension_copy_go_in_separate_patches() -> None:
-    """docs/atlassian.md "Read-only attributes": the removal goes to the top level first; a
+    """docs/atlassian.md "Users": the removal goes to the top level first; a
     copy the answer still shows in the read-only extension gets a PATCH of its own, so a
     refusal there cannot block the top-level removal."""
     action = Action(

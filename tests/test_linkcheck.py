@@ -89,7 +89,7 @@ def _domain_messages(*actions: Action) -> list[tuple[str, str]]:
 
 
 def test_a_profile_change_of_an_unmanaged_account_will_unlink_it() -> None:
-    """docs/atlassian.md "Managed and unmanaged accounts": pat is outside the verified
+    """docs/atlassian.md "The organisation around the directory": pat is outside the verified
     domains, so a title change will unlink the account; a deactivation alone will not."""
     title = _update("pat", "u-pat", Change(path="title", before=None, after="Vendor"))
     active = _update("pat2", "u-pat", Change(path="active", before=True, after=False))

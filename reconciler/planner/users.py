@@ -220,7 +220,7 @@ def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Cha
 
 def identity_warning(path: str, context: PlanContext) -> str:
     """What a change of an existing account's userName or email does (docs/atlassian.md
-    "Managed and unmanaged accounts"); where the organisation's domains are known, the
+    "The organisation around the directory"); where the organisation's domains are known, the
     plan also says which case each email change is (``linkcheck``)."""
     what = "userName" if path == "userName" else "email"
     if context.names_immutable and what == "email":

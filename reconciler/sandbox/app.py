@@ -94,7 +94,7 @@ class SandboxApp:
     own ``org_token``; with ``any_org_token`` any bearer token is taken instead.
     ``enterprise_read_only`` makes the enterprise extension read-only, as Atlassian's
     OpenAPI description marks it: ignored in a POST or PUT body (RFC 7644 section 3.3),
-    400 ``mutability`` in a PATCH (docs/atlassian.md "Read-only attributes").
+    400 ``mutability`` in a PATCH (docs/atlassian.md "Users").
     """
 
     def __init__(

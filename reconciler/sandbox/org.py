@@ -166,7 +166,7 @@ def after_update(
 ) -> None:
     """What an accepted update (PUT or PATCH) does to the user's link and account.
 
-    docs/atlassian.md "Managed and unmanaged accounts": a change of the profile of an
+    docs/atlassian.md "The organisation around the directory": a change of the profile of an
     account the organisation does not manage, or a primary email moved off its verified
     domains, is answered 200; the SCIM user is then unlinked and dropped from its
     groups, and the account keeps its old email. An unlinked user is linked again by

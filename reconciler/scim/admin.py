@@ -7,7 +7,7 @@ to a SCIM user of another directory gives 409. The SCIM-link endpoints, under
 the directory's), are how an admin sees and detaches such links. With the same key,
 the Organizations API under ``/admin/v1/orgs/{orgId}/`` lists the organisation's
 managed accounts and its verified domains, a page at a time by ``cursor``
-(docs/atlassian.md "The organisation's accounts and domains").
+(docs/atlassian.md "The organisation around the directory").
 """
 
 from __future__ import annotations

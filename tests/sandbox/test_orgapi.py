@@ -1,6 +1,6 @@
 """The Organizations API's managed accounts and verified domains, served and read.
 
-docs/atlassian.md "The organisation's accounts and domains": ``GET
+docs/atlassian.md "The organisation around the directory": ``GET
 /admin/v1/orgs/{orgId}/users`` (managed accounts, 50 a page, by cursor) and ``GET
 .../domains``, with the organisation's API key; ``AdminClient`` reads every page.
 """
