@@ -86,6 +86,9 @@ class CapsSpec(_Strict):
     users: int | None = Field(default=None, ge=0, description="Users the directory may hold.")
     groups: int | None = Field(default=None, ge=0, description="Groups the directory may hold.")
     group_members: int | None = Field(default=None, ge=0, description="Members one group may hold.")
+    memberships: int | None = Field(
+        default=None, ge=0, description="Memberships all groups together may hold."
+    )
 
 
 class TargetSpec(_Strict):

@@ -37,11 +37,13 @@ _ENTERPRISE = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class DirectoryCaps:
-    """How many users and groups a directory, and members a group, may hold (None: no cap)."""
+    """How many users, groups and memberships (all groups' together) a directory, and
+    members a group, may hold (None: no cap)."""
 
     users: int | None = None
     groups: int | None = None
     group_members: int | None = None
+    memberships: int | None = None
 
     def overridden(self, **caps: int | None) -> DirectoryCaps:
         """These caps with those given (not None) in their place."""
@@ -107,9 +109,12 @@ class Dialect:
 
 
 # support.atlassian.com/provisioning-users/docs/users-and-groups-limits, "Unsupported
-# limits for user directory" (maximum users, groups, users per group); the 2023 API
-# reference said 150,000 users and 35,000 per group (docs/atlassian.md "Size caps").
-ATLASSIAN_CAPS = DirectoryCaps(users=1_000_000, groups=250_000, group_members=290_000)
+# limits for user directory" (maximum users, groups, users per group, total group
+# memberships); the 2023 API reference said 150,000 users and 35,000 per group
+# (docs/atlassian.md "Size caps").
+ATLASSIAN_CAPS = DirectoryCaps(
+    users=1_000_000, groups=250_000, group_members=290_000, memberships=8_000_000
+)
 
 # Atlassian's user schema has no locale, userType or profileUrl, and its enterprise
 # extension only organization and department, which it takes at the top level (the

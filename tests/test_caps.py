@@ -64,4 +64,24 @@ def test_the_published_caps_are_the_dialects_and_generic_has_none() -> None:
     assert GENERIC.caps is None
     state = DesiredState(users=_users("ann"))
     assert _warnings(DirectoryModel(), state, None) == []
-    assert DirectoryCaps(users=5).overridden(users=None, groups=1) == DirectoryCaps(5, 1, None)
+    assert DirectoryCaps(users=5).overridden(users=None, groups=1) == DirectoryCaps(5, 1)
+
+
+def test_memberships_past_the_directorys_cap_are_warned_about_once() -> None:
+    """Three live memberships, one deleted group's two gone, four added: five, over a
+    cap of four (Atlassian's total of group memberships); four would be at it."""
+    model = DirectoryModel()
+    ids = [model.add_user(f"{n}@example.com") for n in ("ann", "bob", "cy")]
+    model.add_group("old", ids[:2])
+    model.add_group("eng", ids[2:])
+    state = DesiredState(
+        users=(*_users("ann", "bob", groups=("eng", "ops")), *_users("cy", groups=("eng",))),
+        groups=(GroupSpec(displayName="eng"), GroupSpec(displayName="ops")),
+        policy={"groups": {"unmanaged": "delete"}, "limits": {"max_group_deletions": 1}},
+    )
+    caps = DirectoryCaps(memberships=4)
+    assert _warnings(model, state, caps) == [
+        f"{DIRECTORY_KEY}: will hold 5 group memberships after this plan, over its cap of 4 "
+        "(target.caps.memberships): the member additions past it will fail"
+    ]
+    assert _warnings(model, state, DirectoryCaps(memberships=5)) == []

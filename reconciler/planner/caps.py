@@ -1,11 +1,11 @@
 """Warnings for a plan that takes the directory, or a group, over its size caps.
 
-A directory holds at most so many users and groups, and a group so many members
-(``DirectoryCaps``: Atlassian's published maxima, or the files' ``target.caps``;
-docs/atlassian.md "Size caps"). The writes past a cap fail, so the plan says so
+A directory holds at most so many users, groups and memberships, and a group so many
+members (``DirectoryCaps``: Atlassian's published maxima, or the files'
+``target.caps``; docs/atlassian.md "Size caps"). The writes past a cap fail, so the plan says so
 before anything is sent. The counts are what the directory will hold after the plan:
 the live users and groups, plus the creates, less the group deletions; a group's
-members as the plan leaves them.
+members as the plan leaves them, and all groups' memberships together.
 """
 
 from __future__ import annotations
@@ -39,9 +39,20 @@ def _warnings(
     groups = len(live.groups) + new_groups - _count(actions, Resource.GROUP, ActionKind.DELETE)
     if caps.groups is not None and new_groups and groups > caps.groups:
         yield _over("groups", groups, caps.groups, "target.caps.groups")
+    by_id = {group.id: group for group in live.groups}
+    if caps.memberships is not None:
+        total = _memberships_after(actions, by_id)
+        if total > caps.memberships and any(_members_after(a, by_id) for a in actions):
+            yield PlanWarning(
+                key=DIRECTORY_KEY,
+                message=(
+                    f"will hold {total} group memberships after this plan, over its cap of "
+                    f"{caps.memberships} (target.caps.memberships): the member additions "
+                    "past it will fail"
+                ),
+            )
     if caps.group_members is None:
         return
-    by_id = {group.id: group for group in live.groups}
     for action in actions:
         members = _members_after(action, by_id)
         if members is not None and members > caps.group_members:
@@ -67,6 +78,22 @@ def _over(what: str, count: int, cap: int, setting: str) -> PlanWarning:
 
 def _count(actions: Iterable[Action], resource: Resource, kind: ActionKind) -> int:
     return sum(1 for a in actions if a.resource is resource and a.action is kind)
+
+
+def _memberships_after(actions: Sequence[Action], live: dict[str, LiveGroup]) -> int:
+    """The memberships of every group together once the plan is applied: the live ones,
+    with each group's member changes, less those of the groups it deletes."""
+    total = sum(len(group.member_ids) for group in live.values())
+    for action in actions:
+        if action.resource is not Resource.GROUP:
+            continue
+        group = live.get(action.id or "")
+        if action.action in (ActionKind.DELETE, ActionKind.RENAME) and group is not None:
+            total -= len(group.member_ids)  # a rename moves them to the new group: added
+        change = action.member_change
+        if action.action is not ActionKind.DELETE and change is not None:
+            total += len(change.add) - (0 if action.action is ActionKind.RENAME else change.removes)
+    return total
 
 
 def _members_after(action: Action, live: dict[str, LiveGroup]) -> int | None:

@@ -92,12 +92,15 @@ _DOMAIN = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?
 
 class CapsSpec(_Strict):
     """The organisation's size caps where they are not Atlassian's published maxima (the
-    defaults: 1,000,000 users, 250,000 groups, 290,000 members per group; Atlassian
-    raises them on request)."""
+    defaults: 1,000,000 users, 250,000 groups, 290,000 members per group, 8,000,000
+    memberships; Atlassian raises them on request)."""
 
     users: int | None = Field(default=None, ge=0, description="Users in the directory.")
     groups: int | None = Field(default=None, ge=0, description="Groups in the directory.")
     group_members: int | None = Field(default=None, ge=0, description="Members of one group.")
+    memberships: int | None = Field(
+        default=None, ge=0, description="Memberships of all groups together."
+    )
 
 
 class OrgSpec(_Strict):

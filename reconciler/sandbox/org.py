@@ -133,7 +133,8 @@ def managed(email: str, verified: Sequence[str]) -> bool:
 
 def caps(store: SandboxStore) -> DirectoryCaps:
     """The organisation's size caps: Atlassian's published maxima (``ATLASSIAN_CAPS``:
-    1 million users, 250,000 groups, 290,000 members per group), or the fixture's."""
+    1 million users, 250,000 groups, 290,000 members per group, 8 million memberships),
+    or the fixture's."""
     names = {f.name for f in fields(DirectoryCaps)}
     found = {str(name): int(value) for name, value in store.rows(sql.CAPS) if name in names}
     return ATLASSIAN_CAPS.overridden(**found)

@@ -259,5 +259,6 @@ MANAGED_ACCOUNTS_COUNT = (
 )
 ADD_LINKED = "ALTER TABLE users ADD COLUMN linked INTEGER NOT NULL DEFAULT 1"
 MEMBER_COUNT = "SELECT count(*) FROM memberships WHERE group_seq = ?"
+MEMBERSHIPS_COUNT = "SELECT count(*) FROM memberships"
 USER_COUNT = "SELECT coalesce(sum(n), 0) FROM user_blocks"
 GROUP_COUNT = "SELECT coalesce(sum(n), 0) FROM group_blocks"

@@ -242,12 +242,19 @@ class SandboxStore:
     def _check_members_cap(self, group_seq: int) -> None:
         """400 when a group holds more members than the organisation's cap (the caller's
         transaction is then rolled back, so the request changes nothing)."""
-        cap = org.caps(self).group_members
-        if cap is None:
-            return
-        count = int(self._db.execute(sql.MEMBER_COUNT, (group_seq,)).fetchone()[0])
-        if count > cap:
-            raise over_cap(f"the group would hold {count} members; its limit is {cap}")
+        caps = org.caps(self)
+        if caps.group_members is not None:
+            count = int(self._db.execute(sql.MEMBER_COUNT, (group_seq,)).fetchone()[0])
+            if count > caps.group_members:
+                raise over_cap(
+                    f"the group would hold {count} members; its limit is {caps.group_members}"
+                )
+        if caps.memberships is not None:
+            total = int(self._db.execute(sql.MEMBERSHIPS_COUNT).fetchone()[0])
+            if total > caps.memberships:
+                raise over_cap(
+                    f"the directory would hold {total} memberships; its limit is {caps.memberships}"
+                )
 
     def get_group(self, group_id: str) -> GroupRecord:
         """The group with this SCIM id; 404 when there is none."""

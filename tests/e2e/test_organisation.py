@@ -372,7 +372,7 @@ def test_an_apply_through_atlassian_429s_served(
 CAPS = """
 version: 1
 org:
-  caps: {users: 3, group_members: 2}
+  caps: {users: 3, group_members: 2, memberships: 3}
 """
 
 
@@ -381,15 +381,19 @@ def test_caps_are_warned_about_and_the_writes_past_them_fail(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The organisation's caps (a fixture knob) and the same target.caps in the files: the
-    plan warns of four users and a group of four; the apply fails the writes past them."""
+    plan warns of four users, four memberships and a group of four; the apply fails the
+    writes past them."""
     with site(where, tmp_path, CAPS, monkeypatch) as s:
         users = "".join(f"  - {{userName: {n}@example.com, groups: [eng]}}\n" for n in "abcd")
         groups = "  - displayName: eng\n"
-        path = str(files(tmp_path, users, groups, caps="{users: 3, group_members: 2}"))
+        caps = "{users: 3, group_members: 2, memberships: 3}"
+        path = str(files(tmp_path, users, groups, caps=caps))
         planned = warnings_of(s.run("plan", path, "--format", "json"))
         assert planned["(directory)"] == [
+            "will hold 4 group memberships after this plan, over its cap of 3 "
+            "(target.caps.memberships): the member additions past it will fail",
             "will hold 4 users after this plan, over its cap of 3 (target.caps.users): the "
-            "creates past it will fail"
+            "creates past it will fail",
         ]
         assert planned["eng"] == [
             "will hold 4 members after this plan, over the cap of 2 members per group "

@@ -217,7 +217,30 @@ def test_the_published_caps_are_the_default(sandbox_db: Path) -> None:
 
     with SandboxStore(sandbox_db) as store:
         caps = org.caps(store)
-    assert (caps.users, caps.groups, caps.group_members) == (1_000_000, 250_000, 290_000)
+    assert (caps.users, caps.groups, caps.group_members, caps.memberships) == (
+        1_000_000,
+        250_000,
+        290_000,
+        8_000_000,
+    )
+
+
+def test_the_memberships_cap_counts_every_group(sandbox_db: Path) -> None:
+    """The directory's total of memberships (fixture caps.memberships) is a cap of its own:
+    two groups of one member each fill a cap of two, and a third membership is 400."""
+    seed_text(sandbox_db, "version: 1\norg:\n  caps: {memberships: 2}\n")
+    with httpx.Client(base_url=sandbox_base_url(), transport=sandbox_transport(sandbox_db)) as c:
+        ann, bob = (c.post("/Users", json=user_body(n)).json()["id"] for n in ("ann", "bob"))
+        for name, member in (("g", ann), ("h", bob)):
+            made = c.post("/Groups", json={"displayName": name, "members": [{"value": member}]})
+            assert made.status_code == 201, made.text
+        group = c.get("/Groups", params={"filter": 'displayName eq "g"'}).json()["Resources"][0]
+        add = {"op": "add", "path": "members", "value": [{"value": bob}]}
+        detail = scim_error(
+            c.patch(f"/Groups/{group['id']}", json=patch_body(add)), 400, "invalidValue"
+        )
+        assert "would hold 3 memberships; its limit is 2" in detail
+        assert [m["value"] for m in c.get(f"/Groups/{group['id']}").json()["members"]] == [ann]
 
 
 @pytest.fixture
