@@ -157,6 +157,11 @@ def narrow_plan(
             "holders": review.holders,
             "blocked": (),
             "left_for_later": chosen.left_for_later,
+            "existing_accounts": {
+                key: account
+                for key, account in planned.existing_accounts.items()
+                if key in {a.key for a in chosen.actions}
+            },
         }
     )
     bases = _bases(staged.users, staged.groups, globs)
