@@ -252,7 +252,11 @@ def user_patch_operations(
     """PATCH operations that set each path to its new value; ``None`` removes it.
 
     Enterprise attributes named in ``top_level`` (Atlassian's department and
-    organization) are written at the top level of the user, where that API takes them.
+    organization) are written, and removed, at the top level of the user, where that
+    API takes them: its OpenAPI description marks the extension read-only, so an
+    operation there could fail the whole PATCH on every run. A copy the answer still
+    shows in the extension is removed by a PATCH of its own
+    (``extension_leftovers``).
     """
     operations: list[dict[str, Any]] = []
     for path, after in changes:
@@ -260,13 +264,30 @@ def user_patch_operations(
         where = bare if path.startswith("enterprise.") and bare in top_level else _scim_path(path)
         if after is None:
             operations.append({"op": "remove", "path": where})
-            if where != _scim_path(path):
-                # Read from either place (live_user_attributes): removed from both, or
-                # a copy left in the extension would keep the plan from converging.
-                operations.append({"op": "remove", "path": _scim_path(path)})
         else:
             operations.append({"op": "replace", "path": where, "value": scim_value(path, after)})
     return operations
+
+
+def extension_leftovers(
+    changes: Iterable[tuple[str, Any]],
+    answer: Mapping[str, Any] | None,
+    *,
+    top_level: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    """Removals, in the enterprise extension, of values removed at the top level that the
+    server's answer still shows there (``live_user_attributes`` reads either place, so a
+    copy left behind would keep the plan from converging). Sent on their own, so a
+    refusal of the read-only extension never blocks the top-level removal."""
+    extension = _mapping(_mapping(answer).get(ENTERPRISE_URN))
+    return [
+        {"op": "remove", "path": _scim_path(path)}
+        for path, after in changes
+        if after is None
+        and path.startswith("enterprise.")
+        and path.removeprefix("enterprise.") in top_level
+        and extension.get(path.removeprefix("enterprise.")) is not None
+    ]
 
 
 def patch_body(operations: list[dict[str, Any]]) -> dict[str, Any]:

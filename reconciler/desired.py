@@ -80,6 +80,17 @@ def _check_duration(value: int | str) -> int | str:
 Duration = Annotated[int | str, AfterValidator(_check_duration)]
 
 
+class CapsSpec(_Strict):
+    """The directory's size caps, where they are not its dialect's published ones."""
+
+    users: int | None = Field(default=None, ge=0, description="Users the directory may hold.")
+    groups: int | None = Field(default=None, ge=0, description="Groups the directory may hold.")
+    group_members: int | None = Field(default=None, ge=0, description="Members one group may hold.")
+    memberships: int | None = Field(
+        default=None, ge=0, description="Memberships all groups together may hold."
+    )
+
+
 class TargetSpec(_Strict):
     """Where the directory is and how to talk to it."""
 
@@ -99,6 +110,11 @@ class TargetSpec(_Strict):
     org_token_env: str = Field(
         default="RECONCILER_ORG_TOKEN",
         description="Name of the environment variable that holds the organisation API key.",
+    )
+    caps: CapsSpec = Field(
+        default_factory=CapsSpec,
+        description="Size caps the plan warns about (Atlassian: its published maxima; raised "
+        "on request).",
     )
     timeout: Duration | None = Field(
         default=None,

@@ -36,6 +36,21 @@ _ENTERPRISE = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class DirectoryCaps:
+    """How many users, groups and memberships (all groups' together) a directory, and
+    members a group, may hold (None: no cap)."""
+
+    users: int | None = None
+    groups: int | None = None
+    group_members: int | None = None
+    memberships: int | None = None
+
+    def overridden(self, **caps: int | None) -> DirectoryCaps:
+        """These caps with those given (not None) in their place."""
+        return replace(self, **{name: cap for name, cap in caps.items() if cap is not None})
+
+
+@dataclass(frozen=True, slots=True)
 class Dialect:
     """One family of servers and what the reconciler may rely on from it."""
 
@@ -60,6 +75,11 @@ class Dialect:
     etags: bool = False
     # The organisation's Admin API for SCIM links exists beside the directory.
     org_admin: bool = False
+    # File attribute paths that reach the user's account in the organisation (Atlassian:
+    # a change of one on an unmanaged account unlinks it); a primary email change too.
+    account_attributes: frozenset[str] = frozenset()
+    # The directory's published size caps; the files' target.caps may set others.
+    caps: DirectoryCaps | None = None
     # User attributes a listing asks the server to leave out (``excludedAttributes``,
     # which only some servers honour): ``groups`` is read from the groups listing, and
     # costs the server a lookup and the read a third of every page.
@@ -88,6 +108,14 @@ class Dialect:
         return paths - self.user_attributes
 
 
+# support.atlassian.com/provisioning-users/docs/users-and-groups-limits, "Unsupported
+# limits for user directory" (maximum users, groups, users per group, total group
+# memberships); the 2023 API reference said 150,000 users and 35,000 per group
+# (docs/atlassian.md "Size caps").
+ATLASSIAN_CAPS = DirectoryCaps(
+    users=1_000_000, groups=250_000, group_members=290_000, memberships=8_000_000
+)
+
 # Atlassian's user schema has no locale, userType or profileUrl, and its enterprise
 # extension only organization and department, which it takes at the top level (the
 # extension is read-only in its OpenAPI description). Its published rate limits are
@@ -104,6 +132,15 @@ ATLASSIAN = Dialect(
     page_size=100,
     org_admin=True,
     users_listed_without=("groups",),
+    # Support KB "Email address change via User Provisioning is not reflected on
+    # Atlassian": display name (first and last name), email, organization, job title,
+    # timezone, department, preferred language.
+    account_attributes=frozenset(
+        {"displayName", "title", "timezone", "preferredLanguage", "emails"}
+        | {"enterprise.department", "enterprise.organization"}
+        | _NAME
+    ),
+    caps=ATLASSIAN_CAPS,
     # Default-access groups of Atlassian's products, optionally suffixed with a site.
     reserved_groups=(
         "site-admins*",

@@ -1,18 +1,32 @@
-"""Plan-time SCIM link checks: which planned emails will fail with Atlassian's 409.
+"""Plan-time organisation checks: what Atlassian will do with the plan's users, said first.
 
-An Atlassian email belongs to one account; when that account is linked to a SCIM
-user of another directory, a create (or an email change) with it fails with 409.
-Given the links the organisation's Admin API reports for each email the plan
-sends, this says so in the plan, with the command that fixes it, before anything is
-sent. The lookups themselves are done by the caller (one request per email).
+Three things an Atlassian organisation decides that the directory's own listing does
+not show (docs/atlassian.md "The organisation around the directory"):
+
+* **SCIM links.** An email belongs to one account; when that account is linked to a
+  SCIM user of another directory, a create (or an email change) with it fails with
+  409. The Admin API's links of each email the plan sends become a warning with the
+  command that fixes it (``link_warnings``).
+* **Managed accounts.** A create whose primary email belongs to an account the
+  organisation already manages links to that account (``existing_accounts``): the
+  plan names it beside the create.
+* **Verified domains.** An account whose email is outside the organisation's verified
+  domains is unmanaged: a change of its profile is answered 200 and then unlinks it
+  and drops it from its groups, as does an email moved off the verified domains, and
+  a create there makes an unmanaged account (``domain_warnings``).
+
+The reads themselves (one request per email; the organisation's accounts and domains,
+each one paged read) are done by the caller, ``app.session.with_link_checks``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 
-from reconciler.plan import Action, ActionKind, Plan, PlanWarning, Resource
+from reconciler.plan import Action, ActionKind, Change, Plan, PlanWarning, Resource
 from reconciler.scim.admin import ScimLink
+
+_UNLINKED = "will be unlinked from its Atlassian account and dropped from its groups"
 
 
 def planned_emails(plan: Plan) -> dict[str, str]:
@@ -43,12 +57,13 @@ def link_warnings(
 ) -> tuple[PlanWarning, ...]:
     """Warnings for the planned emails already linked in another directory."""
     emails = planned_emails(plan)
-    return _warnings(emails, {email: lookup(email) for email in emails}, directory_id)
+    return warnings_for_links(emails, {email: lookup(email) for email in emails}, directory_id)
 
 
-def _warnings(
+def warnings_for_links(
     emails: Mapping[str, str], links: Mapping[str, list[ScimLink]], directory_id: str | None
 ) -> tuple[PlanWarning, ...]:
+    """``link_warnings`` from links already looked up (``planned_emails`` -> links)."""
     warnings: list[PlanWarning] = []
     for email, key in emails.items():
         for link in links.get(email, []):
@@ -66,3 +81,132 @@ def _warnings(
                 )
             )
     return tuple(warnings)
+
+
+# Managed accounts and verified domains ---------------------------------------------
+
+
+def profile_changes(plan: Plan) -> bool:
+    """Whether any user action changes more than ``active``: the domain checks' subject."""
+    return any(
+        action.resource is Resource.USER
+        and (
+            action.action is ActionKind.CREATE
+            or any(c.path != "active" for c in action.attribute_changes)
+        )
+        for action in plan.actions
+    )
+
+
+def user_creates(plan: Plan) -> list[tuple[Action, str]]:
+    """Each user create and the primary email it sends (folded)."""
+    found = []
+    for action in plan.actions:
+        if action.resource is Resource.USER and action.action is ActionKind.CREATE:
+            email = _primary(_change(action, "emails"), after=True)
+            if email is not None:
+                found.append((action, email))
+    return found
+
+
+def existing_accounts(
+    plan: Plan, managed: Mapping[str, str], links: Mapping[str, list[ScimLink]]
+) -> dict[str, str]:
+    """User key -> the id of the managed account its create will link to.
+
+    ``managed`` maps a folded email to the account that holds it in the organisation's
+    users listing; ``links`` holds the SCIM links of the plan's emails. An account
+    with a link is no account to link to: another directory's link is a 409
+    (``link_warnings``), and one of this directory's is a user the plan already has.
+    """
+    return {
+        action.key: managed[email]
+        for action, email in user_creates(plan)
+        if email in managed and not links.get(email)
+    }
+
+
+def domain_warnings(
+    plan: Plan,
+    verified: Collection[str],
+    live_email: Callable[[str], str | None],
+    account_paths: Collection[str],
+) -> tuple[PlanWarning, ...]:
+    """What Atlassian will do with the plan's users whose accounts it does not manage.
+
+    ``verified`` are the organisation's verified domains, lower-cased (none: nothing to
+    say); ``live_email(id)`` is a live user's primary email; ``account_paths`` the file
+    attributes that reach the account (``Dialect.account_attributes``).
+    """
+    if not verified:
+        return ()
+    return tuple(_domain_warnings(plan, frozenset(verified), live_email, account_paths))
+
+
+def _domain_warnings(
+    plan: Plan,
+    verified: frozenset[str],
+    live_email: Callable[[str], str | None],
+    account_paths: Collection[str],
+) -> Iterator[PlanWarning]:
+    for action, email in user_creates(plan):
+        if _domain(email) not in verified:
+            yield PlanWarning(
+                key=action.key,
+                message=(
+                    "will be created with an Atlassian account the organisation does not "
+                    f"manage ({_domain(email)} is not one of its verified domains): any later "
+                    "change of its profile through SCIM will unlink it and drop it from its "
+                    f"groups; verify {_domain(email)} in the organisation to manage it"
+                ),
+            )
+    for action in plan.actions:
+        if action.resource is not Resource.USER or action.action is ActionKind.CREATE:
+            continue
+        old = live_email(action.id) if action.id is not None else None
+        if old is None:
+            continue
+        new = _primary(_change(action, "emails"), after=True) or old.lower()
+        profile = new != old.lower() or any(
+            c.path in account_paths and c.path != "emails" for c in action.attribute_changes
+        )
+        if not profile:
+            continue
+        if _domain(old) not in verified:
+            yield PlanWarning(
+                key=action.key,
+                message=(
+                    f"{_UNLINKED}: its email {old} is outside the organisation's verified "
+                    "domains, and Atlassian answers a profile change of an unmanaged account "
+                    f"with 200, then unlinks it; verify {_domain(old)} first, or leave its "
+                    "profile as it is"
+                ),
+            )
+        elif _domain(new) not in verified:
+            yield PlanWarning(
+                key=action.key,
+                message=(
+                    f"{_UNLINKED}: its email moves to {new}, and {_domain(new)} is not one of "
+                    "the organisation's verified domains (Atlassian answers 200, keeps the "
+                    f"old email on the account and unlinks it); verify {_domain(new)} first"
+                ),
+            )
+
+
+def _change(action: Action, path: str) -> Change | None:
+    return next((c for c in action.attribute_changes if c.path == path), None)
+
+
+def _primary(change: Change | None, *, after: bool) -> str | None:
+    """The primary address of an emails change (after or before), folded."""
+    items = (change.after if after else change.before) if change is not None else None
+    for item in items or ():
+        if isinstance(item, Mapping) and item.get("primary") is True:
+            return str(item.get("value")).lower()
+    return None
+
+
+def _domain(email: str) -> str:
+    """The domain of an address, lower-cased (after its first ``@``, as Atlassian's
+    accounts and the sandbox's ``org.managed`` take it)."""
+    return email.partition("@")[2].lower()

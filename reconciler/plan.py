@@ -8,10 +8,11 @@ kept in execution order (``PHASES``), then by key, so every view is stable.
 ``digest`` covers the target, the actions (with the fingerprint of each live object
 an action was planned against), the user ids the actions refer to, the limits the
 plan exceeds and everything a reviewer reads beside them (the access review, who an
-opaque key is): two plans with the same digest send the same requests to the same
-objects in the same state and read the same. It is a checksum, not a signature:
-``apply --plan`` with the files counts the limits again from the files and the
-directory, taking nothing from the plan but its actions.
+opaque key is, which existing account a create links to): two plans with the same
+digest send the same requests to the same objects in the same state and read the
+same. It is a checksum, not a signature: ``apply --plan`` with the files counts the
+limits again from the files and the directory, taking nothing from the plan but its
+actions.
 
 A plan holds what the directory said, an echoed token included; it leaves the process
 only as ``for_output`` makes it, with every remembered secret cut out
@@ -282,6 +283,10 @@ class Plan(_Frozen):
     access: tuple[AccessChange, ...] = ()
     # People holding each sensitive group the plan changes, before and after.
     holders: tuple[Holders, ...] = ()
+    # User creates that will link to an account the organisation already manages, by
+    # user key: the Atlassian account id (from its users listing; docs/atlassian.md).
+    # Review information the app layer adds; a create's request is the same either way.
+    existing_accounts: dict[str, str] = Field(default_factory=dict)
     # Narrowed by ``apply --only``: the actions of the plan made from the files that
     # this one does not send. Not covered by the digest, which covers what is sent.
     left_for_later: tuple[LeftForLater, ...] = ()
@@ -342,6 +347,8 @@ class Plan(_Frozen):
         if self.access or self.holders:
             body["access"] = [access_json(a) for a in self.access]
             body["holders"] = [h.model_dump(mode="json") for h in self.holders]
+        if self.existing_accounts:  # whose account a new user gets: read beside the creates
+            body["existing_accounts"] = dict(sorted(self.existing_accounts.items()))
         # Over the plan as it leaves the process: a plan and its ``for_output`` form,
         # and so a saved plan read back, have the same digest.
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -396,6 +403,7 @@ class Plan(_Frozen):
             ),
             "user_ids": dict(sorted(self.user_ids.items())),
             "user_names": dict(sorted(self.user_names.items())),
+            "existing_accounts": dict(sorted(self.existing_accounts.items())),
             "sensitive_groups": list(self.sensitive_groups),
             "cost": {"requests": self.requests, "rate": self.rate},
             "access": [access_json(a) for a in self.access],

@@ -43,6 +43,9 @@ class ActionResult(BaseModel):
     # A create answered 409 that took over the existing object (the files' policy
     # allowed it, or it was the one meant): applied, but not as a new object.
     adopted: bool = False
+    # A group created under a product's default-access or built-in name: Atlassian
+    # answered success and will not sync it to its products (``reason`` says so).
+    not_synced: bool = False
 
     @property
     def kind(self) -> ActionKind:
@@ -127,6 +130,7 @@ class ApplyReport(BaseModel):
                     "outcome": r.outcome.value,
                     "reason": r.reason,
                     **({"adopted": True} if r.adopted else {}),
+                    **({"not_synced": True} if r.not_synced else {}),
                     "attempts": r.attempts,
                     "duration_ms": round(r.duration_ms, 1),
                 }

@@ -126,9 +126,11 @@ class ModelWriter:
                 assert request.resource_id is not None
                 if request.method == "PATCH":
                     assert request.body is not None
-                    self._patch(request.resource_type, request.resource_id, request.body)
-                else:
-                    self._delete(request.resource_type, request.resource_id)
+                    # 200 with the whole resource, as RFC 7644 section 3.5.2 allows and the
+                    # sandbox, scim2-server and Atlassian answer: the executor reads it.
+                    patched = self._patch(request.resource_type, request.resource_id, request.body)
+                    return WriteResult(200, request.resource_id, resource=patched)
+                self._delete(request.resource_type, request.resource_id)
             except NotFoundError as error:
                 return WriteResult(404, None, error=error)
         return WriteResult(200, request.resource_id)
@@ -144,13 +146,14 @@ class ModelWriter:
         model._store(resource_type)[resource["id"]] = resource
         return WriteResult(201, resource["id"])
 
-    def _patch(self, resource_type: str, resource_id: str, body: dict[str, Any]) -> None:
+    def _patch(self, resource_type: str, resource_id: str, body: dict[str, Any]) -> dict[str, Any]:
         resource = self._get(resource_type, resource_id)
         for operation in body["Operations"]:
             if resource_type == "Users":
                 _patch_user(resource, operation)
             else:
                 _patch_group(resource, operation)
+        return copy.deepcopy(resource)
 
     def _delete(self, resource_type: str, resource_id: str) -> None:
         self._get(resource_type, resource_id)

@@ -12,6 +12,7 @@ from reconciler.attributes import (
     PATCH_SCHEMA,
     USER_SCHEMA,
     eq_filter,
+    extension_leftovers,
     group_create_body,
     group_patch_operations,
     live_active,
@@ -312,5 +313,18 @@ def test_on_atlassian_department_and_organization_are_written_at_the_top_level()
     ) == [
         {"op": "replace", "path": "department", "value": "Sales"},
         {"op": "remove", "path": "organization"},
-        {"op": "remove", "path": f"{ENTERPRISE_URN}:organization"},
     ]
+
+
+def test_an_extension_copy_is_removed_only_where_the_answer_still_shows_it() -> None:
+    """docs/atlassian.md "Users": a removal goes to the top level; the
+    extension's copy gets its own operation only when the server's answer still holds it."""
+    top = frozenset({"department", "organization"})
+    changes = [("enterprise.department", None), ("enterprise.organization", None)]
+    kept = {ENTERPRISE_URN: {"department": "R&D"}, "organization": None}
+    assert extension_leftovers(changes, kept, top_level=top) == [
+        {"op": "remove", "path": f"{ENTERPRISE_URN}:department"}
+    ]
+    assert extension_leftovers(changes, {"userName": "a"}, top_level=top) == []
+    assert extension_leftovers(changes, None, top_level=top) == []
+    assert extension_leftovers(changes, kept, top_level=frozenset()) == []

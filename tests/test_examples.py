@@ -5,13 +5,15 @@ directory's key is, install reconciler at a pinned version, serialise the jobs t
 write, and grant each job only what it needs. The CronJob (examples/kubernetes) and
 the Dockerfile are what operators expect: pinned image, no overlap, bounded resources,
 read-only root, non-root user, the token from a Secret. Every reconciler flag they use
-exists in today's CLI.
+exists in today's CLI. The organisation example's README (examples/organisation) runs
+as written and shows what its commands print.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -385,3 +387,46 @@ def test_the_workflow_jobs_that_need_the_key_run_on_main_only(name: str) -> None
         if _holds_key(job) and job_name != "plan":
             assert "refs/heads/main" in job["if"], job_name
             assert job["environment"] == "directory", job_name
+
+
+# --- examples/organisation: the README's walk-through, run ------------------------------
+
+ORGANISATION = ROOT / "examples" / "organisation"
+_FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.M | re.S)
+
+
+def _walkthrough() -> list[tuple[list[list[str]], list[str]]]:
+    """The README's ``sh`` blocks, each with the lines of the ``text`` blocks after it."""
+    steps: list[tuple[list[list[str]], list[str]]] = []
+    readme = (ORGANISATION / "README.md").read_text(encoding="utf-8")
+    for language, body in _FENCE.findall(readme):
+        if language == "sh":
+            steps.append(([shlex.split(line, comments=True) for line in body.splitlines()], []))
+        elif language == "text" and steps:
+            steps[-1][1].extend(line.strip() for line in body.splitlines() if line.strip())
+    return steps
+
+
+def test_the_organisation_readme_walks_through_what_its_commands_print(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command of examples/organisation/README.md runs from the repository's root
+    as written, and every output line it shows (up to a closing …) is printed: the
+    link-on-create mark, the four warnings, the unlink, the apply (exit 4: the taken
+    group name) with the default-access group applied but not synced, the links after."""
+    from tests.e2e.helpers import reconciler
+
+    shutil.copytree(ORGANISATION, tmp_path / "examples" / "organisation")
+    monkeypatch.chdir(tmp_path)
+    steps = _walkthrough()
+    assert len(steps) == 4
+    assert all(shown for _, shown in steps)
+    for commands, shown in steps:
+        printed = ""
+        for words in filter(None, commands):
+            assert words[0] == "reconciler"
+            run = reconciler(*words[1:])
+            assert run.exit_code == (4 if words[1] == "apply" else 0), run.stdout + run.stderr
+            printed += run.stdout + run.stderr
+        for line in shown:
+            assert line.removesuffix("…").strip() in printed, line

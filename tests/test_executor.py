@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -11,6 +12,7 @@ from reconciler.dialect import ATLASSIAN, GENERIC
 from reconciler.errors import ConflictError, PayloadTooLargeError, ServerError
 from reconciler.executor import Executor, RecordingWriter, Writer, WriteRequest, WriteResult
 from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
+from reconciler.render import render_report_json, render_report_text
 from reconciler.report import ApplyReport, Outcome
 
 
@@ -333,3 +335,69 @@ def test_a_failed_write_still_counts_its_attempts() -> None:
     (result,) = executor(DownWriter()).execute(plan).results
     assert (result.outcome, result.attempts) == (Outcome.FAILED, 5)
     assert "HTTP 503" in (result.reason or "")
+
+
+class TwoCopies(RecordingWriter):
+    """A server that keeps department in the extension as well: every PATCH answers the
+    user with the extension's copy still there until a PATCH removes it there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.extension = {"department": "R&D"}
+
+    def write(self, request: WriteRequest) -> WriteResult:
+        super().write(request)
+        for operation in (request.body or {}).get("Operations", []):
+            if operation["path"].endswith(":department"):
+                self.extension.pop("department", None)
+        urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        return WriteResult(200, request.resource_id, resource={urn: dict(self.extension)})
+
+
+def test_a_department_removal_and_its_extension_copy_go_in_separate_patches() -> None:
+    """docs/atlassian.md "Users": the removal goes to the top level first; a
+    copy the answer still shows in the read-only extension gets a PATCH of its own, so a
+    refusal there cannot block the top-level removal."""
+    action = Action(
+        resource=Resource.USER,
+        action=ActionKind.UPDATE,
+        key="ann",
+        id="u-ann",
+        changes=(Change(path="enterprise.department", before="R&D", after=None),),
+        fingerprint="sha256:x",
+    )
+    writer = TwoCopies()
+    report = executor(writer).execute(Plan(target="t", dialect="atlassian", actions=(action,)))
+    assert all_applied(report)
+    sent = [r.body["Operations"] for r in writer.requests if r.body is not None]
+    urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    assert sent == [
+        [{"op": "remove", "path": "department"}],
+        [{"op": "remove", "path": f"{urn}:department"}],
+    ]
+
+
+def test_a_group_under_a_default_access_name_is_applied_but_not_synced() -> None:
+    """docs/atlassian.md "Groups": Atlassian answers success and never syncs such a group;
+    the report says so beside "applied", in the text and the JSON."""
+    names = ("jira-software-users-acme", "platform")
+    creates = tuple(
+        Action(resource=Resource.GROUP, action=ActionKind.CREATE, key=name) for name in names
+    )
+    report = executor(RecordingWriter()).execute(
+        Plan(target="t", dialect="atlassian", actions=creates)
+    )
+    assert [r.not_synced for r in report.results] == [True, False]
+    assert all_applied(report)
+    text = render_report_text(report, color=False)
+    assert (
+        "+ group jira-software-users-acme: applied, not synced to products — the name is a "
+        "product's default-access or built-in group name" in text
+    )
+    assert "+ group platform: applied\n" in text
+    results = json.loads(render_report_json(report))["results"]
+    assert [r.get("not_synced", False) for r in results] == [True, False]
+    on_generic = Executor(RecordingWriter(), dialect=GENERIC).execute(
+        Plan(target="t", dialect="generic", actions=creates)
+    )
+    assert not any(r.not_synced for r in on_generic.results)

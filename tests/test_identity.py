@@ -436,12 +436,12 @@ def test_a_member_a_rename_carries_over_is_not_said_to_join() -> None:
 
 
 def test_a_group_named_like_an_atlassian_default_group_is_warned_about_on_atlassian() -> None:
-    """Group names are unique across an Atlassian organisation: creating jira-admins (a
-    product's default group) is planned with a warning that it may 409; not elsewhere."""
+    """Creating a group named like a product's default group (jira-admins) is planned on
+    Atlassian with a warning that it will never sync to the products; not elsewhere."""
     state = DesiredState(groups=(GroupSpec(displayName="Jira-Admins-acme"),))
     on_atlassian = plan(state, DirectoryModel().snapshot(), PlanContext("m", "atlassian"))
     assert kinds(on_atlassian) == [("create", "Jira-Admins-acme")]
-    assert any("default-access group" in m for m in messages(on_atlassian))
+    assert any("never sync the group to its products" in m for m in messages(on_atlassian))
     elsewhere = plan(state, DirectoryModel().snapshot(), PlanContext("m", "generic"))
     assert elsewhere.warnings == ()
 
@@ -540,3 +540,29 @@ def test_two_live_twins_are_left_alone_as_ambiguous() -> None:
     result = plan_for(model, UserSpec(userName=NFC_JOSE), policy=policy(unmanaged="deactivate"))
     assert result.actions == ()
     assert any("several live users share this key" in m for m in messages(result))
+
+
+def test_a_create_waiting_for_an_email_another_file_user_frees_says_it_waits() -> None:
+    """On Atlassian, ann@in's second email is held by ann@out's account, which the files
+    give ann@out without it: ann@out is updated now, ann@in is not created and the warning
+    says it waits until that is resolved; the next plan creates her, the one after is empty."""
+    model = DirectoryModel()
+    model.add_user(
+        "ann@out.example", active=True, emails=[{"value": "ann@mail.example", "primary": True}]
+    )
+    rules = policy(key="userName")
+    ann_in = UserSpec(
+        userName="ann@in.example",
+        emails=(Email(value="ann@in.example", primary=True), Email(value="ann@mail.example")),
+    )
+    ann_out = UserSpec(
+        userName="ann@out.example", emails=(Email(value="ann@out.example", primary=True),)
+    )
+    first = plan_for(model, ann_in, ann_out, policy=rules, dialect="atlassian")
+    assert kinds(first) == [("update", "ann@out.example")]
+    (waiting,) = [m for m in messages(first) if m.startswith("ann@in.example: not created")]
+    assert waiting.endswith("it is not created until that is resolved")
+    apply_plan(model, first)
+    second = plan_for(model, ann_in, ann_out, policy=rules, dialect="atlassian")
+    assert kinds(second) == [("create", "ann@in.example")]
+    converges(model, second, ann_in, ann_out, policy=rules, dialect="atlassian")

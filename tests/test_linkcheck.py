@@ -1,9 +1,11 @@
-"""Plan-time SCIM link checks: a planned email another directory's link will refuse."""
+"""Plan-time organisation checks: links another directory holds, managed accounts a create
+links to, and accounts outside the verified domains."""
 
 from __future__ import annotations
 
+from reconciler.dialect import ATLASSIAN
 from reconciler.executor import atlassian_conflict_hint
-from reconciler.linkcheck import link_warnings, planned_emails
+from reconciler.linkcheck import domain_warnings, existing_accounts, link_warnings, planned_emails
 from reconciler.plan import Action, ActionKind, Change, Plan, Resource
 from reconciler.scim.admin import ScimLink
 
@@ -69,3 +71,84 @@ def test_a_409_on_atlassian_names_its_likely_cause() -> None:
     assert "reconciler links Dave@example.com" in atlassian_conflict_hint(CREATE)
     group = Action(resource=Resource.GROUP, action=ActionKind.CREATE, key="jira-admins")
     assert "unique across the Atlassian organisation" in atlassian_conflict_hint(group)
+
+
+def _update(key: str, user_id: str, *changes: Change) -> Action:
+    return Action(
+        resource=Resource.USER, action=ActionKind.UPDATE, key=key, id=user_id, changes=changes
+    )
+
+
+ACCOUNT_PATHS = ATLASSIAN.account_attributes
+LIVE = {"u-ann": "ann@example.com", "u-pat": "pat@partner.net", "u-bo": "Bo@Example.com"}
+
+
+def _domain_messages(*actions: Action) -> list[tuple[str, str]]:
+    found = domain_warnings(_plan(*actions), ["example.com"], LIVE.get, ACCOUNT_PATHS)
+    return [(w.key, w.message.split(":")[0]) for w in found]
+
+
+def test_a_profile_change_of_an_unmanaged_account_will_unlink_it() -> None:
+    """docs/atlassian.md "The organisation around the directory": pat is outside the verified
+    domains, so a title change will unlink the account; a deactivation alone will not."""
+    title = _update("pat", "u-pat", Change(path="title", before=None, after="Vendor"))
+    active = _update("pat2", "u-pat", Change(path="active", before=True, after=False))
+    assert _domain_messages(title, active) == [
+        ("pat", "will be unlinked from its Atlassian account and dropped from its groups")
+    ]
+
+
+def test_an_email_moved_off_the_verified_domains_will_unlink_the_account() -> None:
+    """Ann's primary email moves to gmail.test; Bo's moves within example.com (any case)."""
+    moved = _update(
+        "ann",
+        "u-ann",
+        Change(path="emails", before=[_email("ann@example.com")], after=[_email("a@gmail.test")]),
+    )
+    kept = _update(
+        "bo",
+        "u-bo",
+        Change(path="emails", before=[_email("Bo@Example.com")], after=[_email("b@EXAMPLE.com")]),
+    )
+    (warning,) = domain_warnings(_plan(moved, kept), ["example.com"], LIVE.get, ACCOUNT_PATHS)
+    assert warning.key == "ann"
+    assert "its email moves to a@gmail.test, and gmail.test is not one of" in warning.message
+
+
+def test_a_create_outside_the_verified_domains_makes_an_unmanaged_account() -> None:
+    """The create is taken, and its account will be one the organisation does not manage."""
+    outside = Action(
+        resource=Resource.USER,
+        action=ActionKind.CREATE,
+        key="pat@partner.net",
+        changes=(Change(path="emails", after=[_email("pat@partner.net")]),),
+    )
+    assert _domain_messages(outside, CREATE) == [
+        (
+            "pat@partner.net",
+            "will be created with an Atlassian account the organisation does not manage "
+            "(partner.net is not one of its verified domains)",
+        )
+    ]
+
+
+def test_without_verified_domains_nothing_is_said() -> None:
+    """An organisation that lists no domains gives nothing to go by."""
+    title = _update("pat", "u-pat", Change(path="title", before=None, after="Vendor"))
+    assert domain_warnings(_plan(title), [], LIVE.get, ACCOUNT_PATHS) == ()
+
+
+def test_a_create_links_to_a_managed_account_without_a_link() -> None:
+    """Dave's email belongs to a managed account that no directory links: his create will
+    link to it. An account linked elsewhere (409) or here is none to link to."""
+    carol = Action(
+        resource=Resource.USER,
+        action=ActionKind.CREATE,
+        key="carol",
+        changes=(Change(path="emails", after=[_email("Carol@example.com")]),),
+    )
+    managed = {"dave@example.com": "acc-dave", "carol@example.com": "acc-carol"}
+    links = {"dave@example.com": [], "carol@example.com": [ScimLink("other", "s", "a", "o")]}
+    assert existing_accounts(_plan(CREATE, carol), managed, links) == {
+        "dave@example.com": "acc-dave"
+    }

@@ -205,3 +205,14 @@ def test_left_for_later_is_in_the_plan_json_only_when_narrowed() -> None:
     }
     assert narrowed.model_copy(update={"left_for_later": ()}).digest == narrowed.digest
     assert Plan.from_json(narrowed.to_json()) == narrowed
+
+
+def test_a_narrowed_plan_names_only_the_existing_accounts_of_the_creates_it_sends() -> None:
+    """The organisation's accounts that alice's and bob's creates link to (added by the
+    app layer): asking for alice keeps hers only."""
+    model = _directory()
+    files, live = _files(), model.snapshot()
+    accounts = {"alice@example.com": "acc-alice", "bob@example.com": "acc-bob"}
+    whole = plan(files, live, CONTEXT).model_copy(update={"existing_accounts": accounts})
+    narrowed = narrow_plan(whole, ("alice@example.com",), files, live, CONTEXT)
+    assert narrowed.existing_accounts == {"alice@example.com": "acc-alice"}

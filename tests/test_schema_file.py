@@ -30,8 +30,10 @@ def _is_desired_state(path: Path) -> bool:
     return bool(doc.problems) or not isinstance(doc.data, dict) or bool(set(doc.data) & _SECTIONS)
 
 
-def _example_sets() -> list[list[Path]]:
-    """Each example (a directory directly under examples/) as the files it loads together."""
+def _example_sets() -> list[tuple[str, list[Path]]]:
+    """Each example (a directory directly under examples/) as the files it loads together:
+    its ``directory/`` when it has one (a file beside it, such as the organisation
+    example's ``existing.yaml`` for ``sandbox seed``, is a set of its own), else all."""
     if not EXAMPLES.is_dir():
         return []
     sets = []
@@ -45,8 +47,9 @@ def _example_sets() -> list[list[Path]]:
             and not any(part.startswith(".") for part in p.relative_to(EXAMPLES).parts)
             and _is_desired_state(p)
         ]
-        if files:
-            sets.append(files)
+        loaded = [p for p in files if (example / "directory") in p.parents] or files
+        sets += [(example.name, loaded)] if loaded else []
+        sets += [(str(p.relative_to(EXAMPLES)), [p]) for p in files if p not in loaded]
     return sets
 
 
@@ -65,7 +68,8 @@ def test_there_are_examples_to_check() -> None:
 
 
 @pytest.mark.parametrize(
-    "files", [pytest.param(s, id=s[0].relative_to(EXAMPLES).parts[0]) for s in _example_sets()]
+    "files",
+    [pytest.param(files, id=name) for name, files in _example_sets()],
 )
 def test_example_is_a_valid_desired_state(files: list[Path]) -> None:
     """Every example's desired-state files load together without a single problem."""

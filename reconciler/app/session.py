@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +10,18 @@ from pathlib import Path
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
+from reconciler.dialect import DirectoryCaps
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.files.loader import collector_paused
-from reconciler.linkcheck import link_warnings, planned_emails
+from reconciler.linkcheck import (
+    domain_warnings,
+    existing_accounts,
+    planned_emails,
+    profile_changes,
+    user_creates,
+    warnings_for_links,
+)
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
@@ -84,19 +92,24 @@ def plan_live(
 ) -> Plan:
     """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
     target = session.target
-    context = plan_context(session)
+    context = plan_context(session, desired)
     # Planning makes millions of objects and next to no cycles; the collector would walk
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
-    return with_link_checks(refuse_secrets_sent(planned), target, runtime)
+    return with_link_checks(refuse_secrets_sent(planned), target, runtime, live)
 
 
-def plan_context(session: Session) -> PlanContext:
-    """What the planner needs to know of the target and the connection."""
+def plan_context(session: Session, desired: DesiredState) -> PlanContext:
+    """What the planner needs to know of the target, the connection, and the size caps
+    (the dialect's published ones, overridden by the files' ``target.caps``)."""
     target, connection = session.target, session.connection
     token_env = None if target.is_sandbox else target.token_env
-    return PlanContext(target.url, connection.dialect, token_env, connection.client.limiter.rate)
+    rate = connection.client.limiter.rate
+    caps = (connection.dialect.caps or DirectoryCaps()).overridden(
+        **desired.target.caps.model_dump()
+    )
+    return PlanContext(target.url, connection.dialect, token_env, rate, caps)
 
 
 def refuse_secrets_sent(plan_: Plan) -> Plan:
@@ -117,21 +130,51 @@ def refuse_secrets_sent(plan_: Plan) -> Plan:
     return plan_
 
 
-def with_link_checks(planned: Plan, target: Target, runtime: Runtime) -> Plan:
-    """The plan's new emails that another directory's link will refuse (409), said
-    before anything is sent, when the organisation's Admin API is at hand."""
-    if not target.dialect.org_admin or not planned_emails(planned):
+def with_link_checks(
+    planned: Plan, target: Target, runtime: Runtime, live: LiveSnapshot | None = None
+) -> Plan:
+    """The plan with what the organisation decides said before anything is sent, when
+    its Admin API is at hand (``linkcheck``): new emails another directory's link will
+    refuse (409), creates that link to an account it manages, and what happens to
+    accounts outside its verified domains. Each read is done once, and only when the
+    plan has something it could be about."""
+    emails = planned_emails(planned)
+    if not target.dialect.org_admin or not (emails or profile_changes(planned)):
         return planned
     admin = connect_admin(target, env=runtime.env, required=False, budget=runtime.budget(target))
     if admin is None:
         return planned  # without an org key, a 409 in the report explains itself
     with admin:
         here = "sandbox" if target.is_sandbox else directory_id_of(target.url)
-        found = link_warnings(planned, admin.links_for_email, here)
-    if not found:
+        links = {email: admin.links_for_email(email) for email in emails}
+        found = [*warnings_for_links(emails, links, here)]
+        managed: dict[str, str] = {}
+        if user_creates(planned):
+            managed = {a.email.lower(): a.account_id for a in admin.managed_accounts()}
+        verified = admin.verified_domains() if profile_changes(planned) else []
+    primary = _live_emails(live)
+    found += domain_warnings(planned, verified, primary, target.dialect.account_attributes)
+    accounts = existing_accounts(planned, managed, links)
+    if not found and not accounts:
         return planned
     warnings = sorted({*planned.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
-    return planned.model_copy(update={"warnings": tuple(warnings)})
+    return planned.model_copy(update={"warnings": tuple(warnings), "existing_accounts": accounts})
+
+
+def _live_emails(live: LiveSnapshot | None) -> Callable[[str], str | None]:
+    """A live user's primary email by id (its first email when none is primary)."""
+
+    def primary(user_id: str) -> str | None:
+        user = live.user_by_id(user_id) if live is not None else None
+        if user is None:
+            return None
+        (items,) = user.values_at(("emails",))
+        chosen = [value for value, _, is_primary in items or () if is_primary] or [
+            value for value, _, _ in items or ()
+        ]
+        return str(chosen[0]) if chosen else None
+
+    return primary
 
 
 @dataclass(frozen=True, slots=True)

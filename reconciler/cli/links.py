@@ -69,7 +69,8 @@ def links(
     Atlassian account is linked to. `reconciler links unlink EMAIL --directory ID`
     detaches that directory's link after showing it and asking (or with
     --auto-approve); without a terminal and without --auto-approve it refuses with
-    exit 3. The organisation comes from --org or target.org_id, its API key from
+    exit 3. Atlassian keeps the SCIM user, unlinked, and links it again on its next
+    update. The organisation comes from --org or target.org_id, its API key from
     RECONCILER_ORG_TOKEN (or the variable target.org_token_env names).
     """
     from reconciler.app import load_files
@@ -137,10 +138,18 @@ def _unlink(
         _ask(f"Detach {email} from directory {directory}? Only 'yes' is accepted", output)
     for link in chosen:
         admin.unlink(link.directory_id, link.scim_user_id)
-    output.out(
-        f"Unlinked {email} from directory {directory}; a create with this email can link "
-        "to its account now."
-    )
+    users = ", ".join(link.scim_user_id for link in chosen)
+    if directory == _this_directory(target):
+        after = (
+            f"its SCIM user {users} stays in this directory, unlinked and out of its groups; "
+            "its next update links it again"
+        )
+    else:
+        after = (
+            f"its SCIM user {users} stays in directory {directory}, unlinked; a create "
+            "with this email here links to the account now"
+        )
+    output.out(f"Unlinked {email} from directory {directory}: {after}.")
     return len(chosen)
 
 

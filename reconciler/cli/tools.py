@@ -136,9 +136,10 @@ db_option = click.option(
 def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     """Load an organisation fixture and desired-state files into the sandbox.
 
-    A file with a top-level `org` is an organisation fixture: Atlassian accounts
-    outside the directory (`accounts: [{email, linked_to}]`) and group names taken
-    in the organisation (`groups`); it replaces the sandbox's organisation. Other
+    A file with a top-level `org` is an organisation fixture: its verified `domains`,
+    Atlassian accounts outside the directory (`accounts: [{email, linked_to}]`), group
+    names other directories hold (`groups`) and size `caps`; it replaces the
+    sandbox's organisation. Other
     files are desired-state files, as `export` writes them: together they replace
     the directory's users, groups and memberships, in one bulk load.
     """
@@ -154,7 +155,8 @@ def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     if summary.accounts is not None:
         parts.append(
             f"organisation: {plural(summary.accounts, 'account')} ({summary.linked_elsewhere}"
-            f" linked to other directories), {plural(summary.group_names, 'group name')} taken"
+            f" linked to other directories), {plural(summary.group_names, 'group name')} taken,"
+            f" {plural(summary.domains, 'verified domain')}"
         )
     if summary.users is not None:
         parts.append(
@@ -191,7 +193,16 @@ def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     type=click.FloatRange(min=0.1),
     default=None,
     metavar="R",
-    help="Fault knob: answer 429 with Retry-After above R requests per second.",
+    help="Fault knob: answer 429 above R requests per second (see --rate-limit-style).",
+)
+@click.option(
+    "--rate-limit-style",
+    type=click.Choice(["scim", "atlassian", "headerless"]),
+    default="scim",
+    show_default=True,
+    help="Fault knob: a 429 with Retry-After and a SCIM body (scim); with X-RateLimit-Limit, "
+    "-Remaining and an ISO 8601 -Reset and a non-SCIM body, as Atlassian's APIs answer "
+    "(atlassian); or with that body and no header at all (headerless).",
 )
 @click.option(
     "--latency-ms",
@@ -244,6 +255,12 @@ def sandbox_seed(paths: tuple[Path, ...], db: Path, output: Output) -> None:
     help="Fault knob: group listings leave out members (GET /Groups/ID still has them).",
 )
 @click.option("--seed", type=int, default=None, help="Seed for the random fault knobs.")
+@click.option(
+    "--enterprise-read-only",
+    is_flag=True,
+    help="Take the enterprise extension as read-only, as Atlassian's OpenAPI marks it: ignored "
+    "in a create or PUT, 400 in a PATCH.",
+)
 @global_options
 def sandbox_serve(
     db: Path,
@@ -253,6 +270,7 @@ def sandbox_serve(
     insecure_no_auth: bool,
     org_token: str | None,
     seed: int | None,
+    enterprise_read_only: bool,
     output: Output,
     **knobs: Any,
 ) -> None:
@@ -291,6 +309,7 @@ def sandbox_serve(
         faults=faults,
         ready=ready,
         org_token=org_token,
+        enterprise_read_only=enterprise_read_only,
         insecure_no_auth=insecure_no_auth,
     )
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.attributes import (
+    extension_leftovers,
     group_create_body,
     group_patch_operations,
     member_add_operation,
@@ -150,11 +151,20 @@ class ActionApplier:
             purpose=f"{action.action.value} user",
         )
         try:
-            writes.send(request)
+            answer = writes.send(request).resource
         except NotFoundError:
             if action.action is not ActionKind.DEACTIVATE:
                 raise
             # A user that is gone cannot sign in: the deactivation holds.
+            return
+        leftovers = extension_leftovers(values, answer, top_level=self.top_level)
+        if leftovers:
+            purpose = "remove the enterprise extension's copy"
+            writes.send(
+                WriteRequest.patch(
+                    "Users", action.id, patch_body(leftovers), key=action.key, purpose=purpose
+                )
+            )
 
     def _apply_group(self, action: Action, writes: ActionWrites) -> str | None:
         members = action.member_change

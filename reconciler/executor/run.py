@@ -27,6 +27,10 @@ from reconciler.wording import plural
 log = structlog.get_logger("reconciler.apply")
 
 NOT_SENT = "not sent: the apply was interrupted"
+NOT_SYNCED = (
+    "the name is a product's default-access or built-in group name: Atlassian answered "
+    "success, and does not sync such a group to its products"
+)
 
 
 class Executor:
@@ -112,9 +116,12 @@ class Executor:
         writes = ActionWrites(self.writer, action.version if self.dialect.etags else None)
         started = time.monotonic()
         new_id: str | None = None
+        not_synced = False
         try:
             new_id = self._applier.apply(action, writes)
             outcome, reason = Outcome.APPLIED, None
+            if self._not_synced(action):
+                not_synced, reason = True, NOT_SYNCED
         except SkipError as skip:
             outcome, reason = Outcome.SKIPPED, str(skip)
         except ReconcilerError as error:
@@ -137,6 +144,7 @@ class Executor:
             attempts=writes.attempt,
             duration_ms=(time.monotonic() - started) * 1000,
             adopted=action.action is ActionKind.CREATE and any(r.adopted for r in writes.results),
+            not_synced=not_synced,
         )
         self._log(result, writes)
         with self._lock:
@@ -144,6 +152,15 @@ class Executor:
         if self.on_result is not None:
             self.on_result(result)
         return result
+
+    def _not_synced(self, action: Action) -> bool:
+        """A group created under a name Atlassian keeps for its products (docs/atlassian.md
+        "Groups"): the create succeeds, the group never reaches the products."""
+        return (
+            action.resource is Resource.GROUP
+            and action.action in (ActionKind.CREATE, ActionKind.RENAME)
+            and self.dialect.reserved_group(action.key)
+        )
 
     def _log(self, result: ActionResult, writes: ActionWrites) -> None:
         """The action's canonical log event."""
@@ -172,8 +189,7 @@ def atlassian_conflict_hint(action: Action) -> str:
     ):
         return (
             f"; group names are unique across the Atlassian organisation: another "
-            f"directory, a site or a product's default group may already be named "
-            f"{action.key}"
+            f"directory or the organisation itself holds the name {action.key}"
         )
     emails = next((c.after for c in action.attribute_changes if c.path == "emails"), None)
     email = next((e.get("value") for e in emails or () if e.get("primary")), None)

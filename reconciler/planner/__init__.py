@@ -7,7 +7,8 @@ stages, each a function from frozen inputs to a frozen result:
     match  → which live object each file entry is (planner.match)
     users  → user actions (planner.users)
     groups → group actions and memberships (planner.groups)
-    review → warnings about combinations of actions (planner.review)
+    review → warnings about combinations of actions (planner.review), and about the
+             directory's size caps (planner.caps)
     access → who gains and loses which group, however the plan does it (planner.access)
     limits → the safety limits the plan exceeds (reconciler.limits)
 
@@ -29,6 +30,7 @@ from reconciler.limits import LimitBases, check_limits
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Action, Blocked, LeftAlone, Plan, Resource
 from reconciler.planner.access import AccessReview, review_access
+from reconciler.planner.caps import cap_warnings
 from reconciler.planner.context import PlanContext
 from reconciler.planner.groups import GroupPlan, plan_groups
 from reconciler.planner.identity import UserMatches
@@ -155,6 +157,11 @@ def narrow_plan(
             "holders": review.holders,
             "blocked": (),
             "left_for_later": chosen.left_for_later,
+            "existing_accounts": {
+                key: account
+                for key, account in planned.existing_accounts.items()
+                if key in {a.key for a in chosen.actions}
+            },
         }
     )
     bases = _bases(staged.users, staged.groups, globs)
@@ -176,6 +183,7 @@ def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Pla
         *groups.warnings,
         *deactivated_members(actions, users, live.groups, key_attribute),
         *inactive_joiners(actions, desired.users, key_attribute, groups.moved),
+        *cap_warnings(actions, live, context.caps),
     )
     left_alone = _left_alone((*users.left_alone, *groups.left_alone))
     names = _UserNames(desired, live) if key_attribute == "externalId" else None

@@ -151,9 +151,9 @@ def _warn_reserved(name: str, inputs: _Inputs, out: _Outcome) -> None:
     if inputs.context.dialect.reserved_group(name):
         out.warn(
             name,
-            "is named like a default-access group of Atlassian's products: group names are "
-            "unique across the organisation, so the create may fail with 409 or the group "
-            "never reach the products",
+            "is named like a default-access or built-in group of Atlassian's products: "
+            "Atlassian will answer its create with success and never sync the group to its "
+            "products, so its members will get no access through it; choose another name",
         )
 
 

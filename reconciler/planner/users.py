@@ -220,12 +220,17 @@ def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Cha
 
 
 def identity_warning(path: str, context: PlanContext) -> str:
+    """What a change of an existing account's userName or email does (docs/atlassian.md
+    "The organisation around the directory"); where the organisation's domains are known, the
+    plan also says which case each email change is (``linkcheck``)."""
     what = "userName" if path == "userName" else "email"
-    where = (
-        "Atlassian may unlink the account and drop it from its groups"
-        if context.names_immutable
-        else "the identity provider link may break"
-    )
+    if context.names_immutable and what == "email":
+        where = (
+            "Atlassian will unlink the account and drop it from its groups if the new email "
+            "is outside the organisation's verified domains"
+        )
+    else:
+        where = f"whatever finds this person by the old {what} will not find it"
     return f"changes the {what} of an existing account: {where}"
 
 
@@ -281,7 +286,10 @@ def _collision(
     if holder_reason is not None:
         why = f"that account is {holder_reason}"
     elif not match.adoptable:
-        why = "another file user also claims that account, or it cannot be told apart"
+        why = (
+            "another file user also claims that account, or it cannot be told apart; "
+            "it is not created until that is resolved"
+        )
     else:
         why = (
             "set policy.users.adopt to "

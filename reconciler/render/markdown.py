@@ -57,7 +57,13 @@ def render_plan_markdown(plan: Plan, *, sandbox: bool = False, limit: int = COMM
     warnings = access + _warnings(plan.warnings, room // 2)
     room -= len(warnings) - len(access)
 
-    sections = _sections(plan.actions, room, plan.user_names, frozenset(plan.sensitive_groups))
+    sections = _sections(
+        plan.actions,
+        room,
+        plan.user_names,
+        frozenset(plan.sensitive_groups),
+        plan.existing_accounts,
+    )
     shown = _allocate(sections, room)
     details = "".join(s.render(n) for s, n in zip(sections, shown, strict=True) if n is not None)
     omitted = sum(s.total - (n or 0) for s, n in zip(sections, shown, strict=True))
@@ -250,6 +256,7 @@ def _sections(
     room: int,
     user_names: Mapping[str, str],
     sensitive: frozenset[str] = frozenset(),
+    accounts: Mapping[str, str] | None = None,
 ) -> list[_Section]:
     # One section per kind and resource, kinds in summary-table order: users and
     # groups are different reviews, and each gets its own share of the room.
@@ -267,7 +274,7 @@ def _sections(
             if rendered > room:
                 break
             marked = sensitive_group_action(action, sensitive)
-            blocks.append(object_block(action, user_names, sensitive=marked))
+            blocks.append(object_block(action, user_names, accounts, sensitive=marked))
             rendered += len(blocks[-1])
         title = f"<b>{_KIND_TITLE[kind]}</b>: {plural(len(of_kind), resource.value)}"
         opening = f"<details><summary>{title}</summary>\n\n"

@@ -20,6 +20,7 @@ from reconciler.plan import Action, ActionKind, Change, Resource
 from reconciler.render.notation import (
     MEMBERS_SHOWN,
     adopt_sentence,
+    existing_account,
     format_value,
     member_name,
     other_member_name,
@@ -68,15 +69,23 @@ def _value(value: object) -> str:
 
 
 def object_block(
-    action: Action, user_names: Mapping[str, str] | None = None, *, sensitive: bool = False
+    action: Action,
+    user_names: Mapping[str, str] | None = None,
+    accounts: Mapping[str, str] | None = None,
+    *,
+    sensitive: bool = False,
 ) -> str:
-    """The markdown of one action, ending with a blank line; ``sensitive``: a group that
-    policy.groups.sensitive marks, flagged in its heading."""
+    """The markdown of one action, ending with a blank line; ``accounts``: the plan's
+    ``existing_accounts``, said under a create that links to one; ``sensitive``: a group
+    that policy.groups.sensitive marks, flagged in its heading."""
     names = user_names or {}
     heading = _object_heading(action, names)
     if sensitive:
         heading += " **(sensitive)**"
     lines = [heading, ""]
+    account = existing_account(action, accounts)
+    if account is not None:
+        lines += [f"Links to the existing Atlassian account {code(account)}.", ""]
     if action.action is ActionKind.ADOPT:
         lines += [_sentence(adopt_sentence(action, code, code)), ""]
     elif action.action is ActionKind.RENAME:

@@ -125,6 +125,13 @@ def sensitive_group_action(action: Action, sensitive_groups: Collection[str]) ->
     return action.key in sensitive_groups or renamed_from(action) in sensitive_groups
 
 
+def existing_account(action: Action, accounts: Mapping[str, str] | None) -> str | None:
+    """The account a user create will link to (``Plan.existing_accounts``), if any."""
+    if action.resource is not Resource.USER or action.action is not ActionKind.CREATE:
+        return None
+    return (accounts or {}).get(action.key)
+
+
 def renamed_from(action: Action) -> str | None:
     """The old name of a group a rename replaces (its displayName before)."""
     if action.action is not ActionKind.RENAME:

@@ -23,6 +23,7 @@ from reconciler.render.notation import (
     action_label,
     adopt_sentence,
     cost_line,
+    existing_account,
     format_value,
     item_lines,
     left_alone_keys,
@@ -92,7 +93,11 @@ def render_plan_text(
         sensitive = frozenset(plan.sensitive_groups)
         for action in plan.actions:
             marked = sensitive_group_action(action, sensitive)
-            lines.extend(_action_lines(action, paint, plan.user_names, sensitive=marked))
+            lines.extend(
+                _action_lines(
+                    action, paint, plan.user_names, plan.existing_accounts, sensitive=marked
+                )
+            )
     if plan.holders:
         lines += ["", "Sensitive groups:"]
         lines += [
@@ -204,11 +209,19 @@ def _header(target: str, dialect: str | None, sandbox: bool) -> list[str]:
 
 
 def _action_lines(
-    action: Action, paint: _Painter, user_names: Mapping[str, str], *, sensitive: bool = False
+    action: Action,
+    paint: _Painter,
+    user_names: Mapping[str, str],
+    accounts: Mapping[str, str] | None = None,
+    *,
+    sensitive: bool = False,
 ) -> list[str]:
     color = _KIND_COLOR[action.action]
-    label = action_label(action, user_names, sensitive=sensitive)
-    lines = [paint(f"{SYMBOL[action.action]} {label}", color)]
+    head = f"{SYMBOL[action.action]} {action_label(action, user_names, sensitive=sensitive)}"
+    account = existing_account(action, accounts)
+    if account is not None:
+        head += f" (links to existing account {printable(account)})"
+    lines = [paint(head, color)]
     if action.action is ActionKind.ADOPT:
         lines.append(f"{ATTRIBUTE_INDENT}{adopt_sentence(action, format_value, printable)}")
     elif action.action is ActionKind.RENAME:
@@ -259,9 +272,11 @@ def _result_line(
         word = "would apply"
     elif result.adopted:
         word = "adopted"
+    if result.not_synced:
+        word += ", not synced to products"
     outcome = paint(word, _OUTCOME_COLOR[result.outcome])
     line = head + outcome
-    if result.reason and result.outcome is not Outcome.APPLIED:
+    if result.reason and (result.outcome is not Outcome.APPLIED or result.not_synced):
         line += f" — {printable(result.reason)}"
     elif result.adopted:
         line += " — it existed already (409); the existing object was taken over"

@@ -14,6 +14,9 @@ organisation's API key, not the directory's:
   ``DELETE user/{accountId}/onlyDeleteUserInDB`` answer 204 (``org.unlink``,
   ``org.delete_scim_records``), or 404 when there is nothing to act on.
 
+The same key reads the Organizations API's managed accounts and verified domains
+under ``/admin/v1/orgs/{orgId}/`` (``orgapi``), routed here too.
+
 Without the organisation token every request is 401 with Atlassian's non-SCIM body;
 other refusals are SCIM error bodies, like the rest of the provisioning API. The
 only organisation is ``sandbox-org``.
@@ -29,7 +32,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox import org
+from reconciler.sandbox import org, orgapi
 from reconciler.sandbox.problems import (
     Reply,
     ScimRequestError,
@@ -53,13 +56,16 @@ _ROUTES = Map(
             methods=["PATCH"],
         ),
         Rule(f"{_ORG}/user/<account_id>/onlyDeleteUserInDB", endpoint="delete", methods=["DELETE"]),
+        Rule(f"{orgapi.ORG_API_PREFIX}/<org_id>/users", endpoint="accounts", methods=["GET"]),
+        Rule(f"{orgapi.ORG_API_PREFIX}/<org_id>/domains", endpoint="domains", methods=["GET"]),
     ],
     strict_slashes=False,
 )
 
 
 class AdminApi:
-    """The four SCIM-link endpoints of the organisation ``sandbox-org``.
+    """The four SCIM-link endpoints of the organisation ``sandbox-org``, and its accounts
+    and domains (``orgapi``).
 
     ``token`` is the organisation API key every request must carry as a bearer
     token; with ``any_token`` (the in-process transport's default) any non-empty
@@ -75,10 +81,21 @@ class AdminApi:
             "links_for_email": self._links_for_email,
             "unlink": self._unlink,
             "delete": self._delete,
+            "accounts": lambda request, _: orgapi.managed_accounts(
+                store, request, org.SANDBOX_ORG_ID
+            ),
+            "domains": lambda request, _: orgapi.verified_domains(
+                store, request, org.SANDBOX_ORG_ID
+            ),
         }
 
+    @staticmethod
+    def serves(path: str) -> bool:
+        """Whether a request path is the organisation's (Admin API, Organizations API)."""
+        return path.startswith((ADMIN_PREFIX + "/", orgapi.ORG_API_PREFIX + "/"))
+
     def answer(self, request: Request) -> Response:
-        """The HTTP answer to one request under ``ADMIN_PREFIX``."""
+        """The HTTP answer to one request under ``ADMIN_PREFIX`` or ``ORG_API_PREFIX``."""
         if not self._authorized(request):
             return unauthorized("Unauthorized: the organization API key is required")
         headers: dict[str, str] = {}

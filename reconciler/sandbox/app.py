@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from reconciler.sandbox.admin import ADMIN_PREFIX, AdminApi
+from reconciler.sandbox.admin import AdminApi
 from reconciler.sandbox.faults import FaultConfig, with_faults
 from reconciler.sandbox.filters import list_filter
 from reconciler.sandbox.patch import apply_operations, parse_patch
@@ -42,6 +42,8 @@ from reconciler.sandbox.resources import (
     split_members,
 )
 from reconciler.sandbox.schemas import (
+    ENTERPRISE_SCHEMA,
+    ENTERPRISE_URN,
     GROUP,
     GROUP_URN,
     LIST_RESPONSE_URN,
@@ -90,6 +92,9 @@ class SandboxApp:
     in-process transport injects faults itself and passes no ``faults`` here). The
     organisation's Admin API (``admin``) is served under ``ADMIN_PREFIX`` with its
     own ``org_token``; with ``any_org_token`` any bearer token is taken instead.
+    ``enterprise_read_only`` makes the enterprise extension read-only, as Atlassian's
+    OpenAPI description marks it: ignored in a POST or PUT body (RFC 7644 section 3.3),
+    400 ``mutability`` in a PATCH (docs/atlassian.md "Users").
     """
 
     def __init__(
@@ -100,9 +105,11 @@ class SandboxApp:
         *,
         org_token: str | None = None,
         any_org_token: bool = False,
+        enterprise_read_only: bool = False,
     ) -> None:
         self.store = store
         self._token = token
+        self._enterprise_read_only = enterprise_read_only
         self._admin = AdminApi(store, org_token, any_token=any_org_token)
         self._wsgi: WSGIApplication = self._serve
         if faults is not None and faults.enabled:
@@ -128,7 +135,7 @@ class SandboxApp:
         return self._dispatch(request)(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
-        if request.path.startswith(ADMIN_PREFIX + "/"):
+        if self._admin.serves(request.path):
             return self._admin.answer(request)
         if self._token is not None and not self._authorized(request):
             return unauthorized("Unauthorized: a valid bearer token is required")
@@ -162,7 +169,7 @@ class SandboxApp:
 
     def _users(self, request: Request, base_url: str, _: str | None) -> Reply:
         if request.method == "POST":
-            attrs = check_user(clean_attributes(_body(request), USER))
+            attrs = check_user(clean_attributes(self._user_body(request), USER))
             record = self.store.create_user(attrs)
             resource = render_user(record, [], base_url)
             return 201, _projected(request, resource), {"Location": resource["meta"]["location"]}
@@ -193,7 +200,7 @@ class SandboxApp:
                 _projected(request, self._render_user(store.get_user(user_id), base_url)),
                 {},
             )
-        body = _body(request)
+        body = self._user_body(request) if request.method == "PUT" else _body(request)
         with store.transaction():
             old = store.get_user(user_id)  # 404 before 400: the resource must exist
             if request.method == "PUT":
@@ -201,10 +208,21 @@ class SandboxApp:
                 attrs = clean_attributes(body, USER)
             else:
                 patch = parse_patch(body, USER)
+                if self._enterprise_read_only and any(
+                    op.path.extension is ENTERPRISE_SCHEMA for op in patch.operations
+                ):
+                    raise mutability(f"{ENTERPRISE_URN} is read-only")
                 attrs = clean_attributes(apply_operations(old.attributes, patch.operations), USER)
             record = store.replace_user(user_id, check_user(attrs))
             resource = self._render_user(record, base_url)
         return 200, _projected(request, resource), {}
+
+    def _user_body(self, request: Request) -> dict[str, Any]:
+        """A POST or PUT body; without the enterprise extension when it is read-only."""
+        body = _body(request)
+        if self._enterprise_read_only:
+            body = {k: v for k, v in body.items() if k.lower() != ENTERPRISE_URN.lower()}
+        return body
 
     def _render_user(self, record: UserRecord, base_url: str) -> dict[str, Any]:
         return render_user(record, self.store.groups_of([record.seq])[record.seq], base_url)

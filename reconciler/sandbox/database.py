@@ -62,6 +62,8 @@ def _migrate(db: sqlite3.Connection, step: int) -> None:
             "UPDATE users SET attributes = ? WHERE seq = ?",
             [(dumps(upgrade_v1_attributes(json.loads(a))), q) for q, a in rows],
         )
+    if step == 3 and "linked" not in {row[1] for row in db.execute("PRAGMA table_info(users)")}:
+        db.execute(sql.ADD_LINKED)
 
 
 def _script(db: sqlite3.Connection, script: str) -> None:

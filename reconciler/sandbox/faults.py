@@ -24,11 +24,20 @@ the request but answers HTTP 200 with a SCIM error body, as some gateways do; wi
 ``writes_only``, the random faults hit only POST, PUT, PATCH and DELETE. Answers
 that are served can still be rewritten on their way out (``rewrites``: an echoed
 Authorization header, a short ``totalResults``, group listings without members).
+
+A 429 comes in one of three styles (``rate_limit_style``): ``scim``, with
+``Retry-After`` and a SCIM error body; ``atlassian``, as Atlassian's Organizations API
+documents it, with ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and an ISO 8601 UTC
+``X-RateLimit-Reset``, no ``Retry-After``, and a non-SCIM ``{"code", "message"}`` body;
+and ``headerless``, the same body with no header at all, as has been reported
+(docs/atlassian.md "Errors, rate limits, retries").
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
+import json
 import math
 import random
 import socket
@@ -50,6 +59,8 @@ if TYPE_CHECKING:
 FaultKind = Literal[
     "answer", "rate_limited", "server_error", "error_200", "drop_before", "drop_after"
 ]
+RateLimitStyle = Literal["scim", "atlassian", "headerless"]
+RATE_LIMIT_STYLES: tuple[RateLimitStyle, ...] = ("scim", "atlassian", "headerless")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -60,8 +71,9 @@ class FaultConfig:
     ``rate_limit`` is requests per second (a token bucket holding one second of
     burst); ``error_rate``, ``drop_rate`` and ``error_200_rate`` are fractions of
     requests (of writes only, with ``writes_only``); ``seed`` makes the random
-    choices reproducible. ``echo_auth``, ``total_cap`` and ``lists_without_members``
-    rewrite answers (``reconciler.sandbox.rewrites``).
+    choices reproducible. ``rate_limit_style`` is how a 429 looks (this module's
+    docstring). ``echo_auth``, ``total_cap`` and ``lists_without_members`` rewrite
+    answers (``reconciler.sandbox.rewrites``).
     """
 
     rate_limit: float | None = None
@@ -74,8 +86,11 @@ class FaultConfig:
     echo_auth: bool = False
     total_cap: int | None = None
     lists_without_members: bool = False
+    rate_limit_style: RateLimitStyle = "scim"
 
     def __post_init__(self) -> None:
+        if self.rate_limit_style not in RATE_LIMIT_STYLES:
+            raise ValueError(f"rate_limit_style must be one of {', '.join(RATE_LIMIT_STYLES)}")
         if self.rate_limit is not None and not self.rate_limit > 0:
             raise ValueError(f"rate_limit must be positive, not {self.rate_limit}")
         if not 0 <= self.latency_ms < math.inf:
@@ -117,12 +132,17 @@ class FaultConfig:
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """What happens to one request; ``delay`` (seconds) comes before any answer."""
+    """What happens to one request; ``delay`` (seconds) comes before any answer.
+
+    A 429 names its wait twice: ``retry_after`` seconds, and ``reset``, the wall-clock
+    time (epoch seconds) the wait ends, for an ``X-RateLimit-Reset``.
+    """
 
     kind: FaultKind
     delay: float = 0.0
     status: int = 200
     retry_after: int = 0
+    reset: float = 0.0
 
 
 class FaultInjector:
@@ -134,10 +154,12 @@ class FaultInjector:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.sleep = sleep
         self._clock = clock
+        self._wall = wall
         # Reproducible fault injection, not security: a seeded PRNG is the point.
         self._random = random.Random(config.seed)  # noqa: S311
         self._lock = threading.Lock()
@@ -157,8 +179,8 @@ class FaultInjector:
                 self._tokens = min(self._capacity, self._tokens + elapsed * config.rate_limit)
                 self._refilled = now
                 if self._tokens < 1:
-                    wait = math.ceil((1 - self._tokens) / config.rate_limit)
-                    return Fault("rate_limited", delay, 429, max(1, wait))
+                    wait = max(1, math.ceil((1 - self._tokens) / config.rate_limit))
+                    return Fault("rate_limited", delay, 429, wait, self._wall() + wait)
                 self._tokens -= 1
             if hit and config.drop_rate and self._random.random() < config.drop_rate:
                 kind: FaultKind = "drop_after" if self._random.random() < 0.5 else "drop_before"
@@ -174,8 +196,10 @@ def fault_answer(fault: Fault, config: FaultConfig) -> tuple[int, list[tuple[str
     """Status, headers and SCIM error body for a 429, an injected 5xx or an error under 200."""
     headers = [("Content-Type", SCIM_CONTENT_TYPE)]
     if fault.kind == "rate_limited":
-        headers.append(("Retry-After", str(fault.retry_after)))
         detail = f"Too many requests: the sandbox allows {config.rate_limit:g} per second"
+        if config.rate_limit_style != "scim":
+            return _atlassian_429(fault, config, detail)
+        headers.append(("Retry-After", str(fault.retry_after)))
         payload = error_body(fault.status, detail)
     elif fault.kind == "error_200":
         detail = "Injected fault: refused, but answered 200 as some gateways do"
@@ -185,6 +209,23 @@ def fault_answer(fault: Fault, config: FaultConfig) -> tuple[int, list[tuple[str
     body = encode(payload)
     headers.append(("Content-Length", str(len(body))))
     return fault.status, headers, body
+
+
+def _atlassian_429(
+    fault: Fault, config: FaultConfig, detail: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A 429 as Atlassian's Organizations API answers it, or with no header at all."""
+    headers = [("Content-Type", "application/json")]
+    if config.rate_limit_style == "atlassian":
+        reset = datetime.datetime.fromtimestamp(math.ceil(fault.reset), datetime.UTC)
+        headers += [
+            ("X-RateLimit-Limit", str(math.ceil(config.rate_limit or 1))),
+            ("X-RateLimit-Remaining", "0"),
+            ("X-RateLimit-Reset", reset.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ]
+    body = json.dumps({"code": 429, "message": detail}).encode()
+    headers.append(("Content-Length", str(len(body))))
+    return 429, headers, body
 
 
 class FaultMiddleware:

@@ -3,10 +3,12 @@
 ```yaml
 version: 1
 org:
+  domains: [example.com]    # verified: accounts elsewhere are unmanaged (none: all managed)
   accounts:                 # Atlassian accounts in the organisation, outside this directory
     - {email: carol@example.com}                       # no SCIM link: a create links to it
     - {email: dave@example.com, linked_to: other-dir}  # linked to another directory: 409
-  groups: [jira-admins, confluence-users]             # names taken in the organisation
+  groups: [design, platform-team]                     # names other directories hold: 409
+  caps: {group_members: 50000}                        # default: Atlassian's maxima
 ```
 
 A file is a fixture when its top level has an ``org`` key; the models are strict
@@ -19,8 +21,9 @@ into rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import (
@@ -35,7 +38,7 @@ from pydantic import (
 from reconciler.desired import EmailAddress, FormatVersion
 from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
 from reconciler.files.validation import report_validation_error
-from reconciler.sandbox.org import SANDBOX_DIRECTORY_ID, OrgAccount
+from reconciler.sandbox.org import SANDBOX_DIRECTORY_ID, OrgAccount, reserved_group
 
 
 class _Strict(BaseModel):
@@ -66,20 +69,53 @@ class AccountSpec(_Strict):
         return value
 
 
-def _not_blank(name: str) -> str:
+def _taken_name(name: str) -> str:
     if not name.strip():
         raise ValueError("a group name must not be blank")
+    if reserved_group(name):
+        raise ValueError(
+            f"{excerpt(name)} is a product's default-access or built-in group name: Atlassian "
+            "answers its create with success and never syncs it, which the sandbox does "
+            "without a fixture; list names that other directories hold here"
+        )
     return name
+
+
+def _domain(name: str) -> str:
+    if not _DOMAIN.fullmatch(name):
+        raise ValueError(f"{excerpt(name)} is not a domain name like example.com")
+    return name
+
+
+_DOMAIN = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+
+
+class CapsSpec(_Strict):
+    """The organisation's size caps where they are not Atlassian's published maxima (the
+    defaults: 1,000,000 users, 250,000 groups, 290,000 members per group, 8,000,000
+    memberships; Atlassian raises them on request)."""
+
+    users: int | None = Field(default=None, ge=0, description="Users in the directory.")
+    groups: int | None = Field(default=None, ge=0, description="Groups in the directory.")
+    group_members: int | None = Field(default=None, ge=0, description="Members of one group.")
+    memberships: int | None = Field(
+        default=None, ge=0, description="Memberships of all groups together."
+    )
 
 
 class OrgSpec(_Strict):
     """What the organisation holds outside this directory."""
 
-    accounts: tuple[AccountSpec, ...] = ()
-    groups: tuple[Annotated[str, AfterValidator(_not_blank)], ...] = Field(
+    domains: tuple[Annotated[str, AfterValidator(_domain)], ...] = Field(
         default=(),
-        description="Group names taken in the organisation (other directories, products).",
+        description="Its verified domains; an account elsewhere is unmanaged (none: all managed).",
     )
+    accounts: tuple[AccountSpec, ...] = ()
+    groups: tuple[Annotated[str, AfterValidator(_taken_name)], ...] = Field(
+        default=(),
+        description="Group names other directories of the organisation hold (a create: 409).",
+    )
+    caps: CapsSpec = CapsSpec()
 
 
 class OrgFixtureFile(_Strict):
@@ -104,10 +140,13 @@ class Listed:
 
 @dataclass
 class Organisation:
-    """Every fixture file's accounts and group names, added up, each with its place."""
+    """Every fixture file's accounts, group names and domains, added up, each with its
+    place, and the caps (the last file that sets one wins)."""
 
     accounts: list[tuple[OrgAccount, Listed]]
     groups: list[tuple[str, Listed]]
+    domains: list[tuple[str, Listed]] = field(default_factory=list)
+    caps: dict[str, int] = field(default_factory=dict)
 
     def report(self, listed: Listed, message: str) -> None:
         """Add a problem about the entry at ``listed``."""
@@ -130,6 +169,9 @@ def read_fixtures(documents: Sequence[ParsedDocument]) -> Organisation:
             organisation.accounts.append((account, Listed(doc, ("org", "accounts", index))))
         for index, name in enumerate(model.org.groups):
             organisation.groups.append((name, Listed(doc, ("org", "groups", index))))
+        for index, domain in enumerate(model.org.domains):
+            organisation.domains.append((domain, Listed(doc, ("org", "domains", index))))
+        organisation.caps.update(model.org.caps.model_dump(exclude_none=True))
     _once_each(organisation)
     return organisation
 
@@ -145,6 +187,9 @@ def _once_each(organisation: Organisation) -> None:
     names: dict[str, Listed] = {}
     for name, listed in organisation.groups:
         _seen(organisation, names, name.lower(), listed, f"group {name}")
+    domains: dict[str, Listed] = {}
+    for domain, listed in organisation.domains:
+        _seen(organisation, domains, domain.lower(), listed, f"domain {domain}")
 
 
 def _seen(

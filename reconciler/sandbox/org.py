@@ -1,4 +1,4 @@
-"""The Atlassian organisation around the sandbox's directory: accounts, SCIM links, names.
+"""The Atlassian organisation around the sandbox's directory: accounts, links, domains, names.
 
 docs/atlassian.md "The sandbox's organisation": an organisation holds Atlassian
 accounts, each SCIM user of a directory is linked to one, and group names are unique
@@ -7,15 +7,23 @@ directory of the organisation ``sandbox-org``; everything else in it comes from 
 fixture (``reconciler sandbox seed``):
 
 * An **account** is a row of ``accounts``, keyed by its lower-cased email. A user
-  of this directory is linked to the account in its ``account_id``; an account of
-  the fixture may instead be linked to a SCIM user of another directory
+  of this directory is linked to the account in its ``account_id`` while ``linked``;
+  an account of the fixture may instead be linked to a SCIM user of another directory
   (``linked_directory``, ``linked_user``), or to none.
 * Creating a user whose primary email belongs to an unlinked account links it; an
   email whose account is linked anywhere is a 409, and so is an email change onto
   another account's email. Otherwise a new account is minted. Deleting a user
   leaves its account in the organisation, unlinked, as Atlassian does.
-* ``org_groups`` are group names taken outside this directory (other directories,
-  product default groups): creating a group of that name is a 409.
+* The **verified domains** (``org_domains``) decide which accounts the organisation
+  manages: an account whose email is outside them is unmanaged. A change of an
+  unmanaged account's profile, or an email moved off the verified domains, is taken
+  (200) and then unlinks the SCIM user and drops its memberships (``after_update``).
+  With no domains listed, every account is managed.
+* ``org_groups`` are group names taken outside this directory (other directories):
+  creating a group of that name is a 409. A product's default-access or built-in group
+  name (``reserved_group``) is not: Atlassian answers success and never syncs it.
+* ``org_caps`` are the organisation's size caps (``caps``), Atlassian's published
+  maxima unless a fixture sets others.
 
 The Admin API (``admin``) reads and removes the links through the functions at the
 end. Every function here runs inside the caller's ``store.transaction()`` when it
@@ -26,10 +34,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from reconciler.dialect import ATLASSIAN, ATLASSIAN_CAPS, DirectoryCaps
 from reconciler.sandbox import sql
 from reconciler.sandbox.problems import ScimRequestError
 
@@ -38,6 +47,20 @@ if TYPE_CHECKING:
 
 SANDBOX_DIRECTORY_ID = "sandbox"
 SANDBOX_ORG_ID = "sandbox-org"
+
+# The attributes of a SCIM user that reach its Atlassian account (support KB "Email
+# address change via User Provisioning is not reflected on Atlassian": display name,
+# which first and last name make, email, organization, job title, timezone,
+# department, preferred language). Changing one on an unmanaged account unlinks it.
+ACCOUNT_ATTRIBUTES = (
+    "displayName",
+    "name",
+    "title",
+    "timezone",
+    "department",
+    "organization",
+    "preferredLanguage",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +109,35 @@ def group_name_taken(name: str) -> ScimRequestError:
     )
 
 
+def reserved_group(name: str) -> bool:
+    """Whether a name is a product's default-access or built-in group name: Atlassian
+    answers a create of it with success and never syncs it to the products
+    (docs/atlassian.md "Groups"). The names are the dialect's, one list for both the
+    plan's prediction and the sandbox's behaviour."""
+    return ATLASSIAN.reserved_group(name)
+
+
 # The directory's side ---------------------------------------------------------------
+
+
+def domains(store: SandboxStore) -> list[str]:
+    """The organisation's verified domains, lower-cased (none: every domain counts)."""
+    return [str(row[0]) for row in store.rows(sql.DOMAINS)]
+
+
+def managed(email: str, verified: Sequence[str]) -> bool:
+    """Whether the organisation manages the account of ``email``: its domain is verified,
+    or the organisation lists no domains at all."""
+    return not verified or email.partition("@")[2].lower() in verified
+
+
+def caps(store: SandboxStore) -> DirectoryCaps:
+    """The organisation's size caps: Atlassian's published maxima (``ATLASSIAN_CAPS``:
+    1 million users, 250,000 groups, 290,000 members per group, 8 million memberships),
+    or the fixture's."""
+    names = {f.name for f in fields(DirectoryCaps)}
+    found = {str(name): int(value) for name, value in store.rows(sql.CAPS) if name in names}
+    return ATLASSIAN_CAPS.overridden(**found)
 
 
 def account_for_new_user(store: SandboxStore, email: str) -> str:
@@ -99,7 +150,46 @@ def account_for_new_user(store: SandboxStore, email: str) -> str:
     account_id, linked_directory, _ = found[0]
     if linked_directory is not None or store.rows(sql.USER_BY_ACCOUNT, (account_id,)):
         raise email_taken(email)
+    # An unlinked SCIM user of this directory may still name the account: it lets go.
+    store.execute(
+        "UPDATE users SET account_id = ? WHERE account_id = ? AND linked = 0",
+        (new_account_id(), account_id),
+    )
     return str(account_id)
+
+
+def after_update(
+    store: SandboxStore,
+    user_id: str,
+    account_id: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+) -> None:
+    """What an accepted update (PUT or PATCH) does to the user's link and account.
+
+    docs/atlassian.md "The organisation around the directory": a change of the profile of an
+    account the organisation does not manage, or a primary email moved off its verified
+    domains, is answered 200; the SCIM user is then unlinked and dropped from its
+    groups, and the account keeps its old email. An unlinked user is linked again by
+    an update while its email is on a verified domain. Otherwise the account takes
+    the new primary email (409 if another account holds it).
+    """
+    (seq, linked), verified = store.rows(sql.USER_LINK, (user_id,))[0], domains(store)
+    old_email, new_email = _primary(old), _primary(new)
+    profile_changed = old_email.lower() != new_email.lower() or any(
+        old.get(name) != new.get(name) for name in ACCOUNT_ATTRIBUTES
+    )
+    if (
+        linked
+        and profile_changed
+        and not (managed(old_email, verified) and managed(new_email, verified))
+    ):
+        unlink_user(store, user_id, seq)
+        return
+    if linked or managed(new_email, verified):
+        move_account_email(store, account_id, new_email)
+        if not linked:
+            store.execute(sql.SET_LINKED, (1, user_id))
 
 
 def move_account_email(store: SandboxStore, account_id: str, email: str) -> None:
@@ -110,14 +200,36 @@ def move_account_email(store: SandboxStore, account_id: str, email: str) -> None
     store.execute(sql.PUT_ACCOUNT, (account_id, email.lower(), None, None))
 
 
+def unlink_user(store: SandboxStore, user_id: str, seq: int) -> None:
+    """Unlink a SCIM user of this directory from its account: the record stays, out of
+    every group (ACCESS-1737: the account leaves the provisioned groups)."""
+    store.execute(sql.SET_LINKED, (0, user_id))
+    store.execute(sql.DROP_MEMBERSHIPS, (seq,))
+
+
+def _primary(attrs: Mapping[str, Any]) -> str:
+    for email in attrs.get("emails") or ():
+        if email.get("primary") is True:
+            return str(email.get("value"))
+    return ""
+
+
 def check_group_name(store: SandboxStore, name: str) -> None:
-    """409 when the organisation holds this group name outside the directory."""
-    if store.rows(sql.ORG_GROUP, (name.lower(),)):
+    """409 when the organisation holds this group name outside the directory.
+
+    A product's default-access or built-in name is no 409: Atlassian answers the create
+    with success (and never syncs the group), whatever else holds the name.
+    """
+    if not reserved_group(name) and store.rows(sql.ORG_GROUP, (name.lower(),)):
         raise group_name_taken(name)
 
 
 def replace_organisation(
-    store: SandboxStore, accounts: Sequence[OrgAccount], group_names: Sequence[str]
+    store: SandboxStore,
+    accounts: Sequence[OrgAccount],
+    group_names: Sequence[str],
+    verified: Sequence[str] = (),
+    limits: Mapping[str, int] | None = None,
 ) -> list[tuple[str, int, str]]:
     """Make the organisation outside the directory exactly this; the conflicts, if any.
 
@@ -128,6 +240,8 @@ def replace_organisation(
     conflicts: list[tuple[str, int, str]] = []
     store.execute(sql.DELETE_OUTSIDE_ACCOUNTS)
     store.execute("DELETE FROM org_groups")
+    store.execute("DELETE FROM org_domains")
+    store.execute("DELETE FROM org_caps")
     for index, account in enumerate(accounts):
         key = account.email.lower()
         if store.rows(sql.ACCOUNT_HELD, (key, account.account_id)):
@@ -143,6 +257,8 @@ def replace_organisation(
             conflicts.append(("groups", index, "is the name of a group of this directory"))
             continue
         store.execute(sql.INSERT_ORG_GROUP, (name.lower(), name))
+    store.execute_many(sql.INSERT_DOMAIN, [(domain.lower(),) for domain in verified])
+    store.execute_many(sql.INSERT_CAP, sorted((limits or {}).items()))
     return conflicts
 
 
@@ -176,13 +292,20 @@ def _links(
 def unlink(store: SandboxStore, directory_id: str, scim_user_id: str) -> bool:
     """Detach one SCIM user from its account; False when there is no such link.
 
-    In this directory the SCIM user record goes with the link (Atlassian's email-change
-    guide: "the user record is deleted from Atlassian SCIM side"); the account stays,
-    unlinked, so a create with its email links to it again.
+    Atlassian's API reference: it "unlinks a SCIM user from their Atlassian account
+    without deleting the user". In this directory the SCIM record stays, unlinked and
+    out of its groups, and its next update links it again (``after_update``); the
+    account stays too, so a create with its email, once the record holds another,
+    links to it. (The email-change guide says the record is deleted; docs/atlassian.md
+    "Unlink and delete" says why the reference wins.)
     """
     with store.transaction():
         if directory_id == SANDBOX_DIRECTORY_ID:
-            return store.execute(sql.DELETE_USER, (scim_user_id,)) > 0
+            found = store.rows(sql.USER_LINK, (scim_user_id,))
+            if not found or not found[0][1]:
+                return False
+            unlink_user(store, scim_user_id, int(found[0][0]))
+            return True
         return store.execute(sql.UNLINK_OTHER, (directory_id, scim_user_id)) > 0
 
 

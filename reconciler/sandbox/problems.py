@@ -106,6 +106,16 @@ def mutability(detail: str) -> ScimRequestError:
     return ScimRequestError(400, detail, "mutability")
 
 
+def over_cap(detail: str) -> ScimRequestError:
+    """A write that would take the directory or a group over the organisation's size caps.
+
+    Atlassian documents the caps, not its answer to a write over them; the sandbox
+    refuses loudly (400 ``invalidValue``) so that a plan green here is not one that
+    Atlassian stops syncing (docs/atlassian.md "Size caps").
+    """
+    return invalid_value(f"{detail} (the organisation's size caps)")
+
+
 def not_found(kind: str, resource_id: str) -> ScimRequestError:
     """404 for a resource (or a referenced member) that does not exist."""
     return ScimRequestError(404, f"Resource [{kind.upper()}] with id [{resource_id}] not found")

@@ -54,6 +54,7 @@ class SeedSummary:
     accounts: int | None = None
     linked_elsewhere: int = 0
     group_names: int = 0
+    domains: int = 0
     users: int | None = None
     groups: int = 0
     memberships: int = 0
@@ -90,6 +91,7 @@ def seed(store: SandboxStore, paths: Sequence[str | Path]) -> SeedSummary:
         accounts=len(organisation.accounts) if fixtures else None,
         linked_elsewhere=sum(1 for a, _ in organisation.accounts if a.linked_to is not None),
         group_names=len(organisation.groups),
+        domains=len(organisation.domains),
         users=len(users) if directory else None,
         groups=len(groups),
         memberships=sum(len(g.members) for g in groups),
@@ -214,7 +216,9 @@ def _check_across(
 def _replace_organisation(store: SandboxStore, organisation: Organisation) -> None:
     accounts = [account for account, _ in organisation.accounts]
     names = [name for name, _ in organisation.groups]
-    for kind, index, message in replace_organisation(store, accounts, names):
+    domains = [domain for domain, _ in organisation.domains]
+    conflicts = replace_organisation(store, accounts, names, domains, organisation.caps)
+    for kind, index, message in conflicts:
         if kind == "accounts":
             account, listed = organisation.accounts[index]
             organisation.report(listed, f"{excerpt(account.email)} {message}")

@@ -76,6 +76,7 @@ def sandbox_transport(
     token: str | None = None,
     faults: FaultConfig | None = None,
     org_token: str | None = None,
+    enterprise_read_only: bool = False,
 ) -> httpx.BaseTransport:
     """An httpx transport to the sandbox at ``db_path``, in-process.
 
@@ -84,11 +85,17 @@ def sandbox_transport(
     injects them (dropped connections raise the httpx errors a real drop raises).
     The Admin API takes ``org_token``, or any bearer token when none is given: a
     local file has no secret to keep, but a request without the header is still
-    refused, as by Atlassian. Closing the transport (or the client holding it)
-    closes the database.
+    refused, as by Atlassian. ``enterprise_read_only``: see ``SandboxApp``. Closing the
+    transport (or the client holding it) closes the database.
     """
     store = open_store(db_path)
-    app = SandboxApp(store, token, org_token=org_token, any_org_token=org_token is None)
+    app = SandboxApp(
+        store,
+        token,
+        org_token=org_token,
+        any_org_token=org_token is None,
+        enterprise_read_only=enterprise_read_only,
+    )
     transport: httpx.BaseTransport = _SandboxTransport(store, app)
     if faults is not None and faults.enabled:
         transport = FaultInjectingTransport(transport, faults)
@@ -151,6 +158,7 @@ class SandboxServer:
         token: str | None = None,
         faults: FaultConfig | None = None,
         org_token: str | None = None,
+        enterprise_read_only: bool = False,
         insecure_no_auth: bool = False,
     ) -> None:
         check_exposure(host, token, insecure_no_auth=insecure_no_auth)
@@ -172,7 +180,13 @@ class SandboxServer:
         except BaseException:
             self._server.server_close()
             raise
-        self._server.app = SandboxApp(self.store, token, faults, org_token=org_token)
+        self._server.app = SandboxApp(
+            self.store,
+            token,
+            faults,
+            org_token=org_token,
+            enterprise_read_only=enterprise_read_only,
+        )
         self.host = host
 
     @property
@@ -216,14 +230,16 @@ def serve(
     *,
     stop: threading.Event | None = None,
     org_token: str | None = None,
+    enterprise_read_only: bool = False,
     insecure_no_auth: bool = False,
 ) -> None:
     """Serve the sandbox over HTTP until interrupted (Ctrl-C) or until ``stop`` is set.
 
     Once listening, calls ``ready(base_url)``, or prints the base URL when no
     ``ready`` is given. The Admin API answers only requests that carry ``org_token``
-    (none: every one is refused). ``stop`` is for embedding (and the tests): the CLI
-    relies on Ctrl-C, which werkzeug's server turns into a clean return.
+    (none: every one is refused); ``enterprise_read_only``: see ``SandboxApp``.
+    ``stop`` is for embedding (and the tests): the CLI relies on Ctrl-C, which
+    werkzeug's server turns into a clean return.
     """
     with SandboxServer(
         db_path,
@@ -232,6 +248,7 @@ def serve(
         token=token,
         faults=faults,
         org_token=org_token,
+        enterprise_read_only=enterprise_read_only,
         insecure_no_auth=insecure_no_auth,
     ) as server:
         if ready is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # PRAGMA user_version of a sandbox database; an older one is migrated on open (MIGRATIONS),
 # any other is refused.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Version 2: the organisation around the directory (reconciler.sandbox.org). Every
 # user's account_id names a row of accounts; an account may instead be linked to a
@@ -39,7 +39,8 @@ CREATE TABLE users (
     account_id TEXT NOT NULL UNIQUE,
     created TEXT NOT NULL,
     last_modified TEXT NOT NULL,
-    attributes TEXT NOT NULL
+    attributes TEXT NOT NULL,
+    linked INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX users_external_id ON users (external_id);
 -- Narrow index on the rowid: the skip inside one block (reconciler.sandbox.paging)
@@ -118,6 +119,16 @@ COUNT_NEW_BLOCKS = {
     ),
 }
 
+# Version 4: the organisation's verified domains (a user whose email is outside them is an
+# unmanaged account) and its size caps (name -> value; absent: Atlassian's published
+# maxima), and whether each user is linked to its account (0: an unmanaged account
+# updated, or unlinked through the Admin API; the SCIM record stays).
+DOMAINS_DDL = """
+CREATE TABLE org_domains (name_key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE org_caps (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+"""
+DDL += DOMAINS_DDL
+
 # user_version -> the scripts that bring a database of that version to the next.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -129,6 +140,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "INSERT INTO user_blocks (block, n) SELECT seq >> 10, count(*) FROM users GROUP BY 1",
         "INSERT INTO group_blocks (block, n) SELECT seq >> 10, count(*) FROM groups GROUP BY 1",
     ),
+    3: (DOMAINS_DDL,),  # and users.linked, when missing (database._migrate)
 }
 
 INSERT_USER = (
@@ -205,10 +217,14 @@ PUT_ACCOUNT = (
     "INSERT INTO accounts (account_id, email_key, linked_directory, linked_user)"
     " VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET email_key = excluded.email_key"
 )
-USER_BY_ACCOUNT = "SELECT id FROM users WHERE account_id = ?"
+# The SCIM user linked to an account (an unlinked record keeps its account_id, unlinked).
+USER_BY_ACCOUNT = "SELECT id FROM users WHERE account_id = ? AND linked = 1"
+USER_LINK = "SELECT seq, linked FROM users WHERE id = ?"
+SET_LINKED = "UPDATE users SET linked = ? WHERE id = ?"
+DROP_MEMBERSHIPS = "DELETE FROM memberships WHERE user_seq = ?"
 ACCOUNT_HELD = "SELECT 1 FROM accounts WHERE email_key = ? OR account_id = ?"
 DELETE_USER = "DELETE FROM users WHERE id = ?"
-DELETE_ACCOUNT_USER = "DELETE FROM users WHERE account_id = ?"
+DELETE_ACCOUNT_USER = "DELETE FROM users WHERE account_id = ? AND linked = 1"
 GROUP_BY_NAME = "SELECT 1 FROM groups WHERE display_name_key = ?"
 ORG_GROUP = "SELECT name FROM org_groups WHERE name_key = ?"
 INSERT_ORG_GROUP = "INSERT INTO org_groups (name_key, name) VALUES (?, ?)"
@@ -223,3 +239,26 @@ UNLINK_ACCOUNT = (
 DELETE_OUTSIDE_ACCOUNTS = (
     "DELETE FROM accounts WHERE account_id NOT IN (SELECT account_id FROM users)"
 )
+DOMAINS = "SELECT name_key FROM org_domains ORDER BY name_key"
+INSERT_DOMAIN = "INSERT INTO org_domains (name_key) VALUES (?)"
+CAPS = "SELECT name, value FROM org_caps"
+INSERT_CAP = "INSERT INTO org_caps (name, value) VALUES (?, ?)"
+# The managed accounts in account id order, from after a cursor (the Organizations API's
+# users listing): id, email, and the display and attributes of the user linked to it here.
+# An account is managed when its email's domain is verified, or no domain is listed.
+ACCOUNTS_PAGE = (
+    "SELECT a.account_id, a.email_key, u.display, u.attributes FROM accounts a"
+    " LEFT JOIN users u ON u.account_id = a.account_id AND u.linked = 1"
+    " WHERE a.account_id > ? AND (NOT EXISTS (SELECT 1 FROM org_domains)"
+    " OR substr(a.email_key, instr(a.email_key, '@') + 1) IN (SELECT name_key FROM org_domains))"
+    " ORDER BY a.account_id LIMIT ?"
+)
+MANAGED_ACCOUNTS_COUNT = (
+    "SELECT count(*) FROM accounts a WHERE NOT EXISTS (SELECT 1 FROM org_domains)"
+    " OR substr(a.email_key, instr(a.email_key, '@') + 1) IN (SELECT name_key FROM org_domains)"
+)
+ADD_LINKED = "ALTER TABLE users ADD COLUMN linked INTEGER NOT NULL DEFAULT 1"
+MEMBER_COUNT = "SELECT count(*) FROM memberships WHERE group_seq = ?"
+MEMBERSHIPS_COUNT = "SELECT count(*) FROM memberships"
+USER_COUNT = "SELECT coalesce(sum(n), 0) FROM user_blocks"
+GROUP_COUNT = "SELECT coalesce(sum(n), 0) FROM group_blocks"

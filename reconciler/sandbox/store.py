@@ -39,7 +39,7 @@ from reconciler.errors import ConfigError
 from reconciler.sandbox import bulk, database, org, sql
 from reconciler.sandbox.filters import ListFilter
 from reconciler.sandbox.paging import BlockIndex, filtered_page
-from reconciler.sandbox.problems import ScimRequestError, invalid_value, not_found
+from reconciler.sandbox.problems import ScimRequestError, invalid_value, not_found, over_cap
 from reconciler.sandbox.records import (
     GroupRecord,
     MemberOperation,
@@ -133,6 +133,9 @@ class SandboxStore:
         user_id = str(uuid.uuid4())
         with self.transaction():
             self._check_user_unique(attrs, None)
+            cap = org.caps(self).users
+            if cap is not None and self.rows(sql.USER_COUNT)[0][0] >= cap:
+                raise over_cap(f"the directory holds {cap} users, its limit")
             account_id = org.account_for_new_user(self, primary_email(attrs))
             cursor = self._db.execute(
                 sql.INSERT_USER,
@@ -149,11 +152,12 @@ class SandboxStore:
         return user_record(rows[0])
 
     def replace_user(self, user_id: str, attrs: Mapping[str, Any]) -> UserRecord:
-        """Replace a user's attributes, keeping id, account and ``created``."""
+        """Replace a user's attributes, keeping id, account and ``created``; what that
+        does to its link is ``org.after_update`` (an unmanaged account is unlinked)."""
         with self.transaction():
             old = self.get_user(user_id)
             self._check_user_unique(attrs, user_id)
-            org.move_account_email(self, old.account_id, primary_email(attrs))
+            org.after_update(self, user_id, old.account_id, old.attributes, attrs)
             modified = now()
             self._db.execute(
                 "UPDATE users SET user_name_key = ?, email_key = ?, external_id = ?,"
@@ -221,6 +225,9 @@ class SandboxStore:
         group_id = str(uuid.uuid4())
         with self.transaction():
             self._check_group_unique(name)
+            cap = org.caps(self).groups
+            if cap is not None and self.rows(sql.GROUP_COUNT)[0][0] >= cap:
+                raise over_cap(f"the directory holds {cap} groups, its limit")
             cursor = self._db.execute(
                 "INSERT INTO groups (id, display_name_key, display_name, created,"
                 " last_modified, attributes) VALUES (?, ?, ?, ?, ?, ?)",
@@ -231,6 +238,23 @@ class SandboxStore:
                 seq, [MemberOperation("add", tuple(member_ids))], unknown_status=400
             )
         return GroupRecord(seq, group_id, created, created, dict(attrs))
+
+    def _check_members_cap(self, group_seq: int) -> None:
+        """400 when a group holds more members than the organisation's cap (the caller's
+        transaction is then rolled back, so the request changes nothing)."""
+        caps = org.caps(self)
+        if caps.group_members is not None:
+            count = int(self._db.execute(sql.MEMBER_COUNT, (group_seq,)).fetchone()[0])
+            if count > caps.group_members:
+                raise over_cap(
+                    f"the group would hold {count} members; its limit is {caps.group_members}"
+                )
+        if caps.memberships is not None:
+            total = int(self._db.execute(sql.MEMBERSHIPS_COUNT).fetchone()[0])
+            if total > caps.memberships:
+                raise over_cap(
+                    f"the directory would hold {total} memberships; its limit is {caps.memberships}"
+                )
 
     def get_group(self, group_id: str) -> GroupRecord:
         """The group with this SCIM id; 404 when there is none."""
@@ -307,6 +331,8 @@ class SandboxStore:
                 db.execute(sql.REMOVE_MEMBERS, (group_seq, dumps(list(change.ids))))
             else:
                 raise ValueError(f"unknown member change {change.op!r}")
+        if any(change.op != "remove" and change.ids for change in changes):
+            self._check_members_cap(group_seq)
 
     def _user_seqs(self, ids: Sequence[str], unknown_status: int) -> list[int]:
         found: dict[str, int] = dict(

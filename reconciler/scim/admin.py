@@ -1,10 +1,13 @@
-"""Atlassian's organisation Admin APIs for SCIM links (docs/atlassian.md).
+"""Atlassian's organisation Admin APIs: SCIM links, managed accounts, verified domains.
 
 An Atlassian organisation holds accounts outside any directory. A SCIM create whose
 email belongs to an unlinked account links to it; an email whose account is linked
-to a SCIM user of another directory gives 409. These four endpoints, under
+to a SCIM user of another directory gives 409. The SCIM-link endpoints, under
 ``/admin/user-provisioning/v1/org/{orgId}/`` with the organisation's API key (not
-the directory's), are how an admin sees and detaches such links.
+the directory's), are how an admin sees and detaches such links. With the same key,
+the Organizations API under ``/admin/v1/orgs/{orgId}/`` lists the organisation's
+managed accounts and its verified domains, a page at a time by ``cursor``
+(docs/atlassian.md "The organisation around the directory").
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
@@ -22,6 +25,10 @@ from reconciler.scim.client import ScimClient
 from reconciler.scim.retry import RetryPolicy
 
 ADMIN_PATH = "/admin/user-provisioning/v1/org"
+ORG_API_PATH = "/admin/v1/orgs"
+# Pages of the Organizations API read at most, a cycle of cursors guarded against (at
+# 50 accounts a page, 20 million accounts).
+MAX_PAGES = 400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,15 @@ class ScimLink:
     scim_user_id: str
     account_id: str | None
     org_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedAccount:
+    """An account the organisation manages, as its users listing shows it."""
+
+    account_id: str
+    email: str
+    status: str  # "active", "inactive" or "closed"
 
 
 def admin_base_url(target_url: str, org_id: str) -> str:
@@ -50,7 +66,12 @@ def directory_id_of(target_url: str) -> str | None:
 
 
 class AdminClient:
-    """The four SCIM-link endpoints, through the same retrying client as SCIM calls."""
+    """The organisation's Admin API (SCIM links) and the Organizations API (managed
+    accounts, verified domains), through the same retrying client as SCIM calls.
+
+    ``base_url`` is the Admin API's base for one organisation (``admin_base_url``);
+    the Organizations API is on the same host, with the same key.
+    """
 
     def __init__(
         self,
@@ -62,8 +83,15 @@ class AdminClient:
         rate: float | None = None,
         budget: Budget | None = None,
     ) -> None:
+        parts = urlsplit(base_url.rstrip("/"))
+        head, marker, org = parts.path.rpartition(ADMIN_PATH + "/")
+        if not marker or "/" in org:
+            raise ValueError(f"not an Admin API base URL: {base_url}")
+        self._links_path = f"{ADMIN_PATH}/{org}".removeprefix("/admin/")
+        self._org_path = f"{ORG_API_PATH}/{org}".removeprefix("/admin/")
+        root = f"{parts.scheme}://{parts.netloc}{head}/admin"
         self._client = ScimClient(
-            base_url, token=token, transport=transport, retry=retry, rate=rate, budget=budget
+            root, token=token, transport=transport, retry=retry, rate=rate, budget=budget
         )
 
     def close(self) -> None:
@@ -76,7 +104,7 @@ class AdminClient:
         self.close()
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        return self._client.call(method, path, body)
+        return self._client.call(method, f"{self._links_path}/{path}", body)
 
     def links_for_email(self, email: str) -> list[ScimLink]:
         """The SCIM links of the account that holds ``email`` (none: no linked account)."""
@@ -87,12 +115,71 @@ class AdminClient:
         return _links(self._call("GET", f"user/{quote(account_id, safe='')}/get-scim-links"))
 
     def unlink(self, directory_id: str, scim_user_id: str) -> None:
-        """Detach a directory's SCIM user from its account (Atlassian deletes that record)."""
+        """Detach a directory's SCIM user from its account; Atlassian's API reference says
+        the SCIM user stays (unlinked), and its next update links it again."""
         self._call(
             "PATCH",
             f"scimDirectoryId/{quote(directory_id, safe='')}/scimUserId/"
             f"{quote(scim_user_id, safe='')}/unlink",
         )
+
+    def managed_accounts(self) -> list[ManagedAccount]:
+        """Every account the organisation manages (``GET /admin/v1/orgs/{orgId}/users``,
+        every page). Accounts whose email the listing hides are left out."""
+        found: list[ManagedAccount] = []
+        for item in self._pages("users"):
+            account_id, email = item.get("account_id"), item.get("email")
+            if not isinstance(account_id, str) or not account_id:
+                raise ProtocolError("the Organizations API answered a user without account_id")
+            if isinstance(email, str) and email:
+                status = item.get("account_status")
+                found.append(ManagedAccount(account_id, email, str(status or "active")))
+        return found
+
+    def verified_domains(self) -> list[str]:
+        """The organisation's verified domains, lower-cased and sorted
+        (``GET /admin/v1/orgs/{orgId}/domains``, every page)."""
+        names: set[str] = set()
+        for item in self._pages("domains"):
+            attributes = item.get("attributes")
+            attributes = attributes if isinstance(attributes, Mapping) else {}
+            claim = attributes.get("claim")
+            status = claim.get("status") if isinstance(claim, Mapping) else None
+            name = attributes.get("name")
+            if isinstance(name, str) and name and status == "verified":
+                names.add(name.lower())
+        return sorted(names)
+
+    def _pages(self, resource: str) -> list[Mapping[str, Any]]:
+        """Every item of an Organizations API listing, following ``links.next`` by its
+        ``cursor`` only (never to another host)."""
+        items: list[Mapping[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            query = "" if cursor is None else f"?cursor={quote(cursor, safe='')}"
+            body = self._client.call("GET", f"{self._org_path}/{resource}{query}")
+            data = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(data, list) or not all(isinstance(i, Mapping) for i in data):
+                raise ProtocolError(
+                    f"the Organizations API answered {resource} without a data list"
+                )
+            items.extend(data)
+            cursor = _next_cursor(body)
+            if cursor is None:
+                return items
+        raise ProtocolError(f"the Organizations API's {resource} listing never ended")
+
+
+def _next_cursor(body: Mapping[str, Any]) -> str | None:
+    """The ``cursor`` of a page's ``links.next``; None on the last page."""
+    links = body.get("links")
+    following = links.get("next") if isinstance(links, Mapping) else None
+    if not isinstance(following, str) or not following:
+        return None
+    cursors = parse_qs(urlsplit(following).query).get("cursor")
+    if not cursors or not cursors[0]:
+        raise ProtocolError("the Organizations API's next page has no cursor")
+    return cursors[0]
 
 
 def _links(body: Any) -> list[ScimLink]:

@@ -18,7 +18,7 @@ org:
   accounts:
     - {email: carol@example.com}
     - {email: erin@example.com, linked_to: other-dir}
-  groups: [jira-admins]
+  groups: [design]
 """
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from reconciler.errors import ConfigError
 from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
+from reconciler.render import (
+    parse_plan_json,
+    render_plan_json,
+    render_plan_markdown,
+    render_plan_text,
+)
 from reconciler.render.notation import (
     action_label,
     adopt_sentence,
@@ -210,3 +218,30 @@ def test_rename_sentence_counts_the_members_moved() -> None:
 def test_item_lines(change: Change, lines: list[str] | None) -> None:
     """Multi-valued changes are written item by item; anything else is left to before -> after."""
     assert item_lines(change) == lines
+
+
+def test_a_create_that_links_to_an_existing_account_says_so_in_every_view() -> None:
+    """``Plan.existing_accounts``: the text view puts it beside the create, markdown under
+    it, the JSON plan as a top-level map; the digest covers it, and a saved plan keeps it."""
+    carol = Action(
+        resource=Resource.USER,
+        action=ActionKind.CREATE,
+        key="carol@example.com",
+        changes=(Change(path="userName", after="carol@example.com"),),
+    )
+    plain = Plan(target="t", dialect="atlassian", actions=(carol,))
+    linked = plain.model_copy(update={"existing_accounts": {"carol@example.com": "5b10ac8d"}})
+    text = render_plan_text(linked, color=False)
+    assert "+ user carol@example.com (links to existing account 5b10ac8d)\n" in text
+    assert "links to existing account" not in render_plan_text(plain, color=False)
+    assert "Links to the existing Atlassian account <code>5b10ac8d</code>." in (
+        render_plan_markdown(linked)
+    )
+    written = render_plan_json(linked)
+    assert json.loads(written)["existing_accounts"] == {"carol@example.com": "5b10ac8d"}
+    assert json.loads(render_plan_json(plain))["existing_accounts"] == {}
+    assert linked.digest != plain.digest
+    assert parse_plan_json(written) == linked
+    edited = written.replace("5b10ac8d", "5b10ac8e")
+    with pytest.raises(ConfigError, match="digest does not match"):
+        parse_plan_json(edited)

@@ -196,8 +196,10 @@ def test_other_organisations_and_methods(admin: httpx.Client) -> None:
 # Unlink and delete --------------------------------------------------------------
 
 
-def test_unlinking_a_user_of_this_directory_deletes_its_record(admin: httpx.Client) -> None:
-    """PATCH .../unlink (204): the SCIM user and its memberships go; its account stays, unlinked."""
+def test_unlinking_a_user_of_this_directory_keeps_its_record(admin: httpx.Client) -> None:
+    """PATCH .../unlink (204), as the API reference says: the SCIM user stays, unlinked and out
+    of its groups; its next update links it to its account again (docs/atlassian.md "Unlink
+    and delete")."""
     carol = _create(admin, "carol@example.com")
     group = _scim(
         admin, "POST", "/Groups", json={"displayName": "g", "members": [{"value": carol["id"]}]}
@@ -205,12 +207,15 @@ def test_unlinking_a_user_of_this_directory_deletes_its_record(admin: httpx.Clie
     url = f"{sandbox_admin_url()}/scimDirectoryId/sandbox/scimUserId/{carol['id']}/unlink"
     response = admin.patch(url)
     assert (response.status_code, response.content) == (204, b"")
-    assert _scim(admin, "GET", f"/Users/{carol['id']}").status_code == 404
+    assert _scim(admin, "GET", f"/Users/{carol['id']}").status_code == 200
     assert "members" not in _scim(admin, "GET", f"/Groups/{group.json()['id']}").json()
     assert _links_for(admin, "carol@example.com") == []
-    again = _create(admin, "carol@example.com")
-    assert again[ATLASSIAN]["atlassianAccountId"] == "acc-carol"
-    assert admin.patch(url).status_code == 404  # that SCIM user is gone
+    assert admin.patch(url).status_code == 404  # no link left to detach
+    patch = {"Operations": [{"op": "replace", "path": "title", "value": "Engineer"}]}
+    assert _scim(admin, "PATCH", f"/Users/{carol['id']}", json=patch).status_code == 200
+    [link] = _links_for(admin, "carol@example.com")
+    assert (link["scimUserId"], link["atlassianAccountId"]) == (carol["id"], "acc-carol")
+    assert "members" not in _scim(admin, "GET", f"/Groups/{group.json()['id']}").json()
 
 
 def test_unlinking_another_directorys_user_frees_the_email(admin: httpx.Client) -> None:

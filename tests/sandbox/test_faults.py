@@ -195,3 +195,44 @@ def test_served_faults_rewrite_injected_answers(sandbox_db: Path) -> None:
             )
     assert response.status_code == 200
     assert "Authorization: Bearer t-1" in response.json()["detail"]
+
+
+def test_an_atlassian_style_429_has_rate_limit_headers_and_no_retry_after() -> None:
+    """docs/atlassian.md "Errors, rate limits, retries": X-RateLimit-Limit, -Remaining and an
+    ISO 8601 UTC -Reset (the wait rounded up to a whole second), no Retry-After, a
+    non-SCIM {"code", "message"} body."""
+    clock = FakeClock()
+    config = FaultConfig(rate_limit=2, rate_limit_style="atlassian")
+    injector = FaultInjector(config, clock=clock, sleep=clock.sleep, wall=lambda: 1_700_000_000.2)
+    inner = httpx.MockTransport(_ok)
+    with httpx.Client(transport=FaultInjectingTransport(inner, config, injector=injector)) as c:
+        c.get("http://x/"), c.get("http://x/")
+        response = c.get("http://x/")
+    assert response.status_code == 429
+    assert "retry-after" not in response.headers
+    assert response.headers["x-ratelimit-limit"] == "2"
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    assert response.headers["x-ratelimit-reset"] == "2023-11-14T22:13:22Z"
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "code": 429,
+        "message": "Too many requests: the sandbox allows 2 per second",
+    }
+
+
+def test_a_headerless_429_says_nothing_about_when_to_retry(sandbox_db: Path) -> None:
+    """Some 429s come with no header at all: only the non-SCIM body."""
+    config = FaultConfig(rate_limit=1, rate_limit_style="headerless")
+    transport = sandbox_transport(sandbox_db, faults=config)
+    with httpx.Client(base_url=sandbox_base_url(), transport=transport) as client:
+        client.get("/Users")
+        response = client.get("/Users")
+    assert response.status_code == 429
+    assert not {h for h in response.headers if "rate" in h or h == "retry-after"}
+    assert response.json()["code"] == 429
+
+
+def test_an_unknown_rate_limit_style_is_refused() -> None:
+    """The style is one of scim, atlassian, headerless."""
+    with pytest.raises(ValueError, match="rate_limit_style"):
+        FaultConfig(rate_limit=1, rate_limit_style="polite")  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ org:
   accounts:
     - {email: carol@example.com, account_id: acc-carol}
     - {email: dave@example.com, linked_to: other-dir}
-  groups: [jira-admins, confluence-users]
+  groups: [design, platform-team]
 """
 
 
@@ -108,10 +108,10 @@ def test_an_email_change_moves_the_account_email(org_client: httpx.Client) -> No
 
 def test_a_group_name_taken_in_the_organisation_is_409(org_client: httpx.Client) -> None:
     """docs/atlassian.md "Groups": a name taken anywhere in the org (any letter case) is 409."""
-    response = org_client.post("/Groups", json={"displayName": "JIRA-Admins"})
+    response = org_client.post("/Groups", json={"displayName": "DESIGN"})
     detail = scim_error(response, 409, "uniqueness")
-    assert detail == "Resource [GROUP]: with displayName[JIRA-Admins] already exists"
-    assert org_client.post("/Groups", json={"displayName": "jira-users"}).status_code == 201
+    assert detail == "Resource [GROUP]: with displayName[DESIGN] already exists"
+    assert org_client.post("/Groups", json={"displayName": "designers"}).status_code == 201
 
 
 def test_every_user_carries_its_account_id(new_user: UserFactory, client: httpx.Client) -> None:

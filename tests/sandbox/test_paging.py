@@ -281,6 +281,8 @@ def test_a_schema_2_database_gets_block_counts(sandbox_db: Path) -> None:
             raw.execute(f"DROP TRIGGER {name}")
         raw.execute("DROP TABLE user_blocks")
         raw.execute("DROP TABLE group_blocks")
+        raw.execute("DROP TABLE org_domains")
+        raw.execute("DROP TABLE org_caps")
         raw.execute("PRAGMA user_version = 2")
     raw.close()
     with SandboxStore(sandbox_db) as s:

@@ -23,7 +23,7 @@ org:
   accounts:
     - {email: carol@example.com, account_id: acc-carol}
     - {email: dave@example.com, linked_to: other-dir}
-  groups: [jira-admins]
+  groups: [design]
 """
 
 USERS = """
@@ -129,7 +129,7 @@ def test_fixture_and_directory_together(
     assert summary.users == 3
     carol = _users(read)["carol@example.com"]
     assert carol[ATLASSIAN] == {"atlassianAccountId": "acc-carol"}
-    assert read.post("/Groups", json={"displayName": "Jira-Admins"}).status_code == 409
+    assert read.post("/Groups", json={"displayName": "Design"}).status_code == 409
 
 
 def test_seeding_again_replaces_what_it_is_given(
@@ -214,11 +214,11 @@ def test_fixture_problems_are_located(tmp_path: Path, sandbox_db: Path) -> None:
 def test_duplicates_across_fixture_files(tmp_path: Path, sandbox_db: Path) -> None:
     """An email or group name listed again, in any case or file, is a problem where it repeats."""
     first = write(tmp_path, "a.yaml", ORG)
-    again = "version: 1\norg:\n  accounts: [{email: CAROL@example.com}]\n  groups: [JIRA-ADMINS]\n"
+    again = "version: 1\norg:\n  accounts: [{email: CAROL@example.com}]\n  groups: [DESIGN]\n"
     found = problems_of(sandbox_db, first, write(tmp_path, "b.yaml", again))
     assert found == [
         "b.yaml:3:14: org.accounts[0]: email CAROL@example.com is listed twice (first at a.yaml:4)",
-        "b.yaml:4:12: org.groups[0]: group JIRA-ADMINS is listed twice (first at a.yaml:6)",
+        "b.yaml:4:12: org.groups[0]: group DESIGN is listed twice (first at a.yaml:6)",
     ]
 
 
@@ -250,7 +250,7 @@ def test_contradictions_between_fixture_and_files(tmp_path: Path, sandbox_db: Pa
       - userName: d2@example.com
         emails: [{value: DAVE@example.com, primary: true}]
     groups:
-      - displayName: Jira-Admins
+      - displayName: Design
     """
     found = problems_of(sandbox_db, org, write(tmp_path, "d.yaml", text))
     assert found == [
@@ -259,7 +259,7 @@ def test_contradictions_between_fixture_and_files(tmp_path: Path, sandbox_db: Pa
         "org.yaml:5:7: org.accounts[1]: linked to directory other-dir, but user"
         " dave@example.com of the desired-state files has this email (Atlassian would answer"
         " 409); leave out linked_to to link that user to it",
-        "org.yaml:6:12: org.groups[0]: group jira-admins is also in the desired-state files;"
+        "org.yaml:6:12: org.groups[0]: group design is also in the desired-state files;"
         " group names are unique in the organisation",
     ]
 
@@ -287,4 +287,4 @@ def test_a_problem_changes_nothing(tmp_path: Path, sandbox_db: Path, read: httpx
     )
     problems_of(sandbox_db, broken, write(tmp_path, "org2.yaml", "version: 1\norg: {}\n"))
     assert len(_users(read)) == 3
-    assert read.post("/Groups", json={"displayName": "jira-admins"}).status_code == 409
+    assert read.post("/Groups", json={"displayName": "design"}).status_code == 409
