@@ -15,6 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# Loads the Hypothesis profile HYPOTHESIS_PROFILE names (dev, ci, thorough) before any test.
+from tests import hypothesis_profiles  # noqa: F401
+
 SCIM2_SERVER_TOKEN = "interop-test-token"
 
 
