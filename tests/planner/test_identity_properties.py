@@ -40,7 +40,7 @@ from reconciler.planner.match_groups import match_groups
 from reconciler.planner.match_users import match_users
 from tests.directory_model import DirectoryModel, apply_plan
 from tests.hypothesis_profiles import examples
-from tests.test_planner_properties import ABSENT, Scenario, _reordered, recased, subset
+from tests.planner.test_planner_properties import ABSENT, Scenario, _reordered, recased, subset
 
 PROPERTY = settings(
     max_examples=examples(60),
