@@ -84,54 +84,59 @@ class _Collector:
         self.record = record
 
     def collect(self) -> Iterator[Metric]:
-        from prometheus_client.core import GaugeMetricFamily
-
         record = self.record
-
-        def gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
-            return GaugeMetricFamily(f"reconciler_{name}", text, value=value)
-
-        def by(name: str, text: str, label: str, values: dict[str, int]) -> GaugeMetricFamily:
-            family = GaugeMetricFamily(f"reconciler_{name}", text, labels=[label])
-            for key, value in values.items():
-                family.add_metric([key], value)
-            return family
-
-        yield gauge(
+        yield _gauge(
             "exit_code",
             "Exit code of the last run: 0 ok, 1 error, 2 changes pending (plan "
             "--detailed-exitcode), 3 refused by a safety limit, 4 some actions failed, 130/143 "
             "interrupted.",
             record.exit_code,
         )
-        yield gauge("duration_seconds", "Wall time of the last run.", record.duration_seconds)
-        yield gauge(
+        yield _gauge("duration_seconds", "Wall time of the last run.", record.duration_seconds)
+        yield _gauge(
             "last_run_timestamp_seconds",
             "When the last run ended, in seconds since the epoch.",
             record.finished_at,
         )
         if record.planned is not None:
-            yield by(
+            yield _by(
                 "planned_actions",
                 "Actions the plan from the files holds, by kind (0: the directory matches).",
                 "action",
                 record.planned,
             )
         if record.sensitive_changes is not None:
-            yield gauge(
+            yield _gauge(
                 "sensitive_changes",
                 "Gains and losses of sensitive groups in the plan judged.",
                 record.sensitive_changes,
             )
         if record.applied is not None:
-            yield by(
+            yield _by(
                 "applied_actions", "Actions of the apply by outcome.", "outcome", record.applied
             )
         if record.left_for_later is not None:
-            yield gauge(
+            yield _gauge(
                 "left_for_later_actions",
                 "Actions apply --only left for a later run.",
                 record.left_for_later,
             )
         if record.read:
-            yield by("read_objects", "Objects read from the directory.", "resource", record.read)
+            yield _by("read_objects", "Objects read from the directory.", "resource", record.read)
+
+
+def _gauge(name: str, text: str, value: float) -> Metric:
+    """One gauge ``reconciler_<name>``."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    return GaugeMetricFamily(f"reconciler_{name}", text, value=value)
+
+
+def _by(name: str, text: str, label: str, values: dict[str, int]) -> Metric:
+    """A gauge ``reconciler_<name>`` with one sample per ``label`` value."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    family = GaugeMetricFamily(f"reconciler_{name}", text, labels=[label])
+    for key, value in values.items():
+        family.add_metric([key], value)
+    return family

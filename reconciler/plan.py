@@ -28,161 +28,59 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    ValidationError,
-    model_serializer,
-)
+from pydantic import Field, ValidationError
 
+# The parts of one action live in reconciler.action; they are named here too, where
+# every reader of a plan has always found them.
+from reconciler.action import (
+    BASIC_KINDS,
+    PHASES,
+    Action,
+    ActionKind,
+    Change,
+    Frozen,
+    MemberChange,
+    OtherMember,
+    Resource,
+    phase_of,
+)
 from reconciler.errors import ConfigError
 from reconciler.redaction import holds_secret, json_may_hold_secret, redact_secrets
+
+__all__ = [
+    "BASIC_KINDS",
+    "FORMAT_VERSION",
+    "PHASES",
+    "AccessChange",
+    "Action",
+    "ActionKind",
+    "Blocked",
+    "Change",
+    "Holders",
+    "LeftAlone",
+    "LeftForLater",
+    "MemberChange",
+    "OtherMember",
+    "Plan",
+    "PlanWarning",
+    "Resource",
+    "access_json",
+    "phase_of",
+]
 
 FORMAT_VERSION = 1
 
 
-class Resource(StrEnum):
-    """The kind of object an action changes."""
-
-    USER = "user"
-    GROUP = "group"
-
-
-class ActionKind(StrEnum):
-    """What an action does to its object."""
-
-    CREATE = "create"
-    UPDATE = "update"
-    DEACTIVATE = "deactivate"
-    REACTIVATE = "reactivate"
-    DELETE = "delete"
-    # Take over an existing live account that the files describe under another
-    # identity (its userName or email is held); counted by ``max_adoptions``.
-    ADOPT = "adopt"
-    # A group rename on a target whose names are immutable (Atlassian): create the
-    # group under its new name with the members, then delete the old group.
-    RENAME = "rename"
-
-
-# The kinds every plan summary lists, even at zero (the plan JSON contract); the
-# others are listed when a plan has them.
-BASIC_KINDS: tuple[ActionKind, ...] = (
-    ActionKind.CREATE,
-    ActionKind.UPDATE,
-    ActionKind.DEACTIVATE,
-    ActionKind.REACTIVATE,
-    ActionKind.DELETE,
-)
-
-
-# Execution order (docs/design.md "Data flow", Execute): users exist before groups reference them,
-# memberships move before anyone is deactivated, groups are deleted last.
-PHASES: tuple[tuple[Resource, frozenset[ActionKind]], ...] = (
-    (Resource.USER, frozenset({ActionKind.CREATE})),
-    (Resource.USER, frozenset({ActionKind.UPDATE, ActionKind.REACTIVATE, ActionKind.ADOPT})),
-    (Resource.GROUP, frozenset({ActionKind.CREATE, ActionKind.RENAME})),
-    (Resource.GROUP, frozenset({ActionKind.UPDATE})),
-    (Resource.USER, frozenset({ActionKind.DEACTIVATE})),
-    (Resource.GROUP, frozenset({ActionKind.DELETE})),
-)
-
-
-def phase_of(resource: Resource, action: ActionKind) -> int:
-    """The position of an action kind in the execution order."""
-    for index, (phase_resource, kinds) in enumerate(PHASES):
-        if phase_resource == resource and action in kinds:
-            return index
-    raise ValueError(f"no phase for {resource} {action}")
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Change(_Frozen):
-    """One attribute of one object, before and after; ``None`` is absent."""
-
-    path: str
-    before: Any = None
-    after: Any = None
-
-
-class OtherMember(_Frozen):
-    """A live member of a group that is not a user: a nested group, or an unknown id."""
-
-    id: str
-    # The nested group's displayName; None when the id names nothing the read found.
-    group: str | None = None
-
-
-class MemberChange(_Frozen):
-    """Members a group gains and loses, by user key."""
-
-    path: Literal["members"] = "members"
-    add: tuple[str, ...] = ()
-    remove: tuple[str, ...] = ()
-    # Live members that are not users, removed by id (policy.groups.members:
-    # authoritative). Left out of the JSON when empty, so plans without any keep
-    # the form (and digest) they always had.
-    remove_other: tuple[OtherMember, ...] = ()
-
-    @model_serializer(mode="wrap")
-    def _without_empty_other(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if not self.remove_other:
-            data.pop("remove_other", None)
-        return data
-
-    @property
-    def removes(self) -> int:
-        """Members removed, users and others."""
-        return len(self.remove) + len(self.remove_other)
-
-
-class Action(_Frozen):
-    """One change to one object."""
-
-    resource: Resource
-    action: ActionKind
-    key: str
-    id: str | None = None
-    changes: tuple[Change | MemberChange, ...] = ()
-    # sha256 of the live object this action was planned against (None for creates).
-    # A saved plan is stale when a re-read object no longer has this fingerprint.
-    fingerprint: str | None = None
-    # The live object's ETag when the server has them: writes send it as If-Match,
-    # so a change made by someone else after the read fails the action (412).
-    version: str | None = None
-
-    @property
-    def phase(self) -> int:
-        return phase_of(self.resource, self.action)
-
-    @property
-    def attribute_changes(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if isinstance(c, Change))
-
-    @property
-    def member_change(self) -> MemberChange | None:
-        for change in self.changes:
-            if isinstance(change, MemberChange):
-                return change
-        return None
-
-
-class PlanWarning(_Frozen):
+class PlanWarning(Frozen):
     """Something a reviewer must see before approving."""
 
     key: str
     message: str
 
 
-class Blocked(_Frozen):
+class Blocked(Frozen):
     """A safety limit that this plan exceeds."""
 
     limit: str
@@ -192,7 +90,7 @@ class Blocked(_Frozen):
     basis: str = ""
 
 
-class LeftAlone(_Frozen):
+class LeftAlone(Frozen):
     """Live objects the policy kept out of the plan, counted by reason."""
 
     resource: Resource
@@ -201,7 +99,7 @@ class LeftAlone(_Frozen):
     keys: tuple[str, ...] = Field(default=(), description="The first few keys, sorted.")
 
 
-class AccessChange(_Frozen):
+class AccessChange(Frozen):
     """One person's change of access, as the review shows it (docs/design.md "The access
     review"): computed once by the planner, shown by every view."""
 
@@ -233,7 +131,7 @@ def access_json(change: AccessChange) -> dict[str, Any]:
     }
 
 
-class LeftForLater(_Frozen):
+class LeftForLater(Frozen):
     """An action of the plan, or the rest of one, that ``apply --only`` does not send:
     the next plan shows it again (docs/design.md "Partial applies")."""
 
@@ -245,7 +143,7 @@ class LeftForLater(_Frozen):
     split: bool = False
 
 
-class Holders(_Frozen):
+class Holders(Frozen):
     """How many people hold a sensitive group before and after the plan."""
 
     group: str
@@ -253,7 +151,7 @@ class Holders(_Frozen):
     after: int
 
 
-class Plan(_Frozen):
+class Plan(Frozen):
     """The difference between the files and the directory, as actions to take."""
 
     format_version: Literal[1] = 1

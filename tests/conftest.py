@@ -9,12 +9,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import structlog
+
+# Loads the Hypothesis profile HYPOTHESIS_PROFILE names (dev, ci, thorough) before any test.
+from tests import hypothesis_profiles  # noqa: F401
 
 SCIM2_SERVER_TOKEN = "interop-test-token"
 
@@ -23,6 +26,41 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_server(
+    command: Callable[[int], list[str]], answers: Callable[[int], bool], attempts: int = 3
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``command(port)`` on a free loopback port; return it once ``answers(port)``.
+
+    Parallel workers (pytest -n) each start their own servers: a port another worker
+    took between ``free_port`` and the bind makes the process exit, and it is started
+    again on another port; a port that answers counts only while the process lives.
+    """
+    for _ in range(attempts):
+        port = free_port()
+        process = subprocess.Popen(
+            command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 20
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if answers(port) and process.poll() is None:
+                    return process, port
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        stop_server(process)
+    raise RuntimeError(f"{command(0)[0]} did not start on a free port")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def _scim2_server_command() -> list[str]:
@@ -42,10 +80,12 @@ def _logging_as_before() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def scim2_server() -> Iterator[str]:
-    """Start scim2-server with dynamic tenants; yield its root URL (no tenant)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
+    """Start scim2-server with dynamic tenants; yield its root URL (no tenant).
+
+    Session-scoped: one server per test process, so one per xdist worker."""
+
+    def command(port: int) -> list[str]:
+        return [
             *_scim2_server_command(),
             "--hostname",
             "127.0.0.1",
@@ -54,35 +94,21 @@ def scim2_server() -> Iterator[str]:
             "--dynamic-tenants",
             "--bearer-token",
             SCIM2_SERVER_TOKEN,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+        ]
+
+    def answers(port: int) -> bool:
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/probe/v2/ServiceProviderConfig",
+            headers={"Authorization": f"Bearer {SCIM2_SERVER_TOKEN}"},
+            timeout=1,
+        )
+        return response.status_code == 200
+
+    process, port = start_server(command, answers)
     try:
-        while True:
-            try:
-                response = httpx.get(
-                    f"{root}/probe/v2/ServiceProviderConfig",
-                    headers={"Authorization": f"Bearer {SCIM2_SERVER_TOKEN}"},
-                    timeout=1,
-                )
-                if response.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("scim2-server did not start")
-            time.sleep(0.1)
-        yield root
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_server(process)
 
 
 @pytest.fixture
@@ -101,3 +127,18 @@ def scim2_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def sandbox_db(tmp_path: Path) -> Path:
     """A path for a fresh sandbox database."""
     return tmp_path / "sandbox.db"
+
+
+# Whole folders of slow tests: each end-to-end test runs the CLI in a process or
+# against a served directory, and the contract tests start scim2-server. The fast loop
+# (docs/contributing.md) leaves them to CI; single slow tests elsewhere say so with
+# @pytest.mark.slow.
+_SLOW_FOLDERS = ("e2e", "contract")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts if item.path.is_relative_to(tests) else ()
+        if parts and parts[0] in _SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)

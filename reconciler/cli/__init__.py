@@ -7,9 +7,10 @@ stdout carries only the plan or report; logs and progress go to stderr.
 
 from __future__ import annotations
 
+from reconciler.cli import apply as _apply  # registers apply on main
 from reconciler.cli import links as _links  # registers links on main
 from reconciler.cli import tools as _tools  # registers export and the sandbox commands on main
 from reconciler.cli.commands import main
 
 __all__ = ["main"]
-del _links, _tools
+del _apply, _links, _tools

@@ -13,7 +13,7 @@ anywhere else (``version``, ``active``, ``primary``, limits that are
 come from the models themselves, so a field added there is covered here.
 
 The lean path (``yamlfast``) knows the model while it composes and reads each
-plain scalar by its ``Shape`` on the spot; the walk is for the full path
+plain scalar by what is ``Expected`` there on the spot; the walk is for the full path
 (``yamlcompose``) and for a model chosen from the composed data.
 
 Untouched: ``null``, ``~`` and nothing (always null), quoted scalars and explicit
@@ -41,29 +41,29 @@ class PlainScalar:
 
 
 @dataclass(frozen=True, slots=True)
-class Shape:
+class Expected:
     """What the schema expects at one place in the file."""
 
     text: bool = False  # a string (or null): a plain scalar here is its text
     model: type[BaseModel] | None = None  # the model a mapping here is validated against
-    items: Shape | None = None  # what a list's items are, for a list here
+    items: Expected | None = None  # what a list's items are, for a list here
 
-    def field(self, name: str) -> Shape:
-        """The shape of key ``name`` of a mapping here (unknown keys: no schema)."""
-        return self.fields().get(name, ANY_SHAPE)
+    def field(self, name: str) -> Expected:
+        """What is expected at key ``name`` of a mapping here (unknown keys: anything)."""
+        return self.fields().get(name, ANYTHING)
 
-    def fields(self) -> dict[str, Shape]:
-        """The shapes of the keys of a mapping here, by name (unknown keys are not in it)."""
+    def fields(self) -> dict[str, Expected]:
+        """What is expected at each key of a mapping here, by name (unknown keys are not in it)."""
         return _fields_of(self.model) if self.model is not None else _NO_FIELDS
 
 
-ANY_SHAPE = Shape()  # no schema, or a place it does not describe: values as the core schema says
-_NO_FIELDS: dict[str, Shape] = {}
+ANYTHING = Expected()  # no schema, or a place it does not describe: values as the core schema says
+_NO_FIELDS: dict[str, Expected] = {}
 
 
-def schema_shape(schema: type[BaseModel] | None) -> Shape:
-    """What ``schema`` expects of a whole document (``ANY_SHAPE`` without a schema)."""
-    return _shape_of(schema)
+def schema_expects(schema: type[BaseModel] | None) -> Expected:
+    """What ``schema`` expects of a whole document (``ANYTHING`` without one)."""
+    return _expected_of(schema)
 
 
 def resolve_plain_scalars(data: Any, schema: type[BaseModel] | None) -> Any:
@@ -71,9 +71,9 @@ def resolve_plain_scalars(data: Any, schema: type[BaseModel] | None) -> Any:
 
     With no ``schema`` every plain scalar is its core-schema value. Containers are
     rebuilt, never changed in place; a container shared through YAML aliases is
-    rebuilt once per expected shape, so an alias stays one object where it can.
+    rebuilt once per expectation, so an alias stays one object where it can.
     """
-    return _Resolver().resolve(data, schema_shape(schema))
+    return _Resolver().resolve(data, schema_expects(schema))
 
 
 _NESTED = (PlainScalar, dict, tuple)  # what the walk looks into; strings and null stay
@@ -81,24 +81,24 @@ _NESTED = (PlainScalar, dict, tuple)  # what the walk looks into; strings and nu
 
 class _Resolver:
     def __init__(self) -> None:
-        self.done: dict[tuple[int, int], Any] = {}  # (id of container, id of shape)
+        self.done: dict[tuple[int, int], Any] = {}  # (id of container, id of what it must be)
 
-    def resolve(self, value: Any, shape: Shape) -> Any:
+    def resolve(self, value: Any, expected: Expected) -> Any:
         if isinstance(value, PlainScalar):
-            return value.text if shape.text else value.value
+            return value.text if expected.text else value.value
         if not isinstance(value, dict | tuple):
             return value
-        key = (id(value), id(shape))  # both outlive the walk, so ids are stable
+        key = (id(value), id(expected))  # both outlive the walk, so ids are stable
         if key not in self.done:
             if isinstance(value, tuple):
-                items = shape.items or ANY_SHAPE
+                items = expected.items or ANYTHING
                 self.done[key] = tuple(
                     self.resolve(item, items) if isinstance(item, _NESTED) else item
                     for item in value
                 )
             else:
                 self.done[key] = {
-                    name: self.resolve(item, shape.field(name))
+                    name: self.resolve(item, expected.field(name))
                     if isinstance(item, _NESTED)
                     else item
                     for name, item in value.items()
@@ -107,16 +107,16 @@ class _Resolver:
 
 
 @functools.cache
-def _fields_of(model: type[BaseModel]) -> dict[str, Shape]:
-    return {name: _shape_of(field.annotation) for name, field in model.model_fields.items()}
+def _fields_of(model: type[BaseModel]) -> dict[str, Expected]:
+    return {name: _expected_of(field.annotation) for name, field in model.model_fields.items()}
 
 
-def _shape_of(annotation: Any) -> Shape:
+def _expected_of(annotation: Any) -> Expected:
     members = _members(annotation)
     model = next((m for m in members if isinstance(m, type) and issubclass(m, BaseModel)), None)
     sequences = (typing.get_args(m) for m in members if typing.get_origin(m) in (tuple, list))
-    items = next((_shape_of(args[0]) for args in sequences if args), None)
-    return Shape(text=members == [str], model=model, items=items)
+    items = next((_expected_of(args[0]) for args in sequences if args), None)
+    return Expected(text=members == [str], model=model, items=items)
 
 
 def _members(annotation: Any) -> list[Any]:

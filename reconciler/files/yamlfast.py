@@ -37,7 +37,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from reconciler.files.plainscalars import ANY_SHAPE, PlainScalar, Shape
+from reconciler.files.plainscalars import ANYTHING, Expected, PlainScalar
 from reconciler.files.sourcemap import MAX_DEPTH, NO_KEY, PositionTable, unpack_mark
 from reconciler.files.yamlcompose import (
     EventStream,
@@ -57,7 +57,7 @@ class NotPlainError(Exception):
     """The file is not plain YAML (module docstring); read it with positions instead."""
 
 
-def compose_plain(events: EventStream, schema: Shape | None, max_nodes: int) -> dict[str, Any]:
+def compose_plain(events: EventStream, schema: Expected | None, max_nodes: int) -> dict[str, Any]:
     """The data of a plain YAML file whose root is a mapping, shaped by ``schema``.
 
     Without a ``schema`` (it is picked from the data later), plain scalars that are
@@ -67,11 +67,11 @@ def compose_plain(events: EventStream, schema: Shape | None, max_nodes: int) -> 
     get = events.get_event
     _expect_root(events)
     wrap = schema is None
-    stack: list[tuple[Any, dict[str, Shape] | None, Shape, str]] = []
+    stack: list[tuple[Any, dict[str, Expected] | None, Expected, str]] = []
     container: Any = {}
     data: dict[str, Any] = container
-    fields: dict[str, Shape] | None = (schema or ANY_SHAPE).fields()  # None: in a sequence
-    items, key, want_key, nodes = ANY_SHAPE, "", True, 1  # want_key: a mapping's key is next
+    fields: dict[str, Expected] | None = (schema or ANYTHING).fields()  # None: in a sequence
+    items, key, want_key, nodes = ANYTHING, "", True, 1  # want_key: a mapping's key is next
     while True:
         event = get()
         kind = type(event)
@@ -99,17 +99,17 @@ def compose_plain(events: EventStream, schema: Shape | None, max_nodes: int) -> 
                     continue
                 value = text
                 if event.implicit[0] and text[:1] in _MAYBE_NOT_TEXT:
-                    place = items if fields is None else fields.get(key, ANY_SHAPE)
+                    place = items if fields is None else fields.get(key, ANYTHING)
                     value = _special(text, place, wrap)
             else:
                 if want_key or len(stack) + 1 >= MAX_DEPTH:
                     _refuse(event, nodes, max_nodes, len(stack) + 1)  # a key, or too deep
-                place = items if fields is None else fields.get(key, ANY_SHAPE)
+                place = items if fields is None else fields.get(key, ANYTHING)
                 stack.append((container, fields, items, key))
                 if kind is MappingStartEvent:
                     container, fields, want_key = {}, place.fields(), True
                 else:
-                    container, fields, items = [], None, place.items or ANY_SHAPE
+                    container, fields, items = [], None, place.items or ANYTHING
                 continue
         if fields is None:
             container.append(value)
@@ -118,9 +118,9 @@ def compose_plain(events: EventStream, schema: Shape | None, max_nodes: int) -> 
             want_key = True
 
 
-def _special(text: str, shape: Shape, wrap: bool) -> Any:
-    """A plain scalar that may be null, a boolean or a number, as ``shape`` wants it."""
-    if shape.text and len(text) <= MAX_DIGITS:  # longer: perhaps a number too long to read
+def _special(text: str, expected: Expected, wrap: bool) -> Any:
+    """A plain scalar that may be null, a boolean or a number, as ``expected`` wants it."""
+    if expected.text and len(text) <= MAX_DIGITS:  # longer: perhaps a number too long to read
         return None if text in _NULLS else text
     try:
         value = resolve_scalar(None, True, text)

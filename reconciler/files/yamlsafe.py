@@ -39,7 +39,7 @@ from yaml.parser import Parser
 from yaml.reader import Reader, ReaderError
 from yaml.scanner import Scanner
 
-from reconciler.files.plainscalars import Shape, resolve_plain_scalars, schema_shape
+from reconciler.files.plainscalars import Expected, resolve_plain_scalars, schema_expects
 from reconciler.files.sizelimits import SizeLimits
 from reconciler.files.sourcemap import LineIndex, ParsedDocument, Position, excerpt
 from reconciler.files.yamlcompose import EventStream, StopParsingError, compose, mark_position
@@ -90,14 +90,14 @@ def parse_yaml(
     limits = SizeLimits.from_environment() if limits is None else limits
     fast = yaml.__with_libyaml__ if libyaml is None else libyaml
     chooser: Callable[[Any], type[BaseModel] | None] | None = None
-    shape: Shape | None = None  # None: plain scalars wait for the chooser's model
+    expected: Expected | None = None  # None: plain scalars wait for the chooser's model
     if schema is None or isinstance(schema, type):
-        shape = schema_shape(schema)
+        expected = schema_expects(schema)
     else:
         chooser = schema
     doc = ParsedDocument(file)
     try:
-        doc.data = compose_plain(_events(text, fast), shape, limits.file_nodes)
+        doc.data = compose_plain(_events(text, fast), expected, limits.file_nodes)
     except StopParsingError as exc:  # a limit, met where the full path would meet it
         doc.complete = False
         doc.add_problem(exc.position, (), exc.message)

@@ -4,14 +4,17 @@ No I/O, clock, logging or randomness: the same inputs give a byte-identical JSON
 plan. The policy comes from one place, ``desired.policy``. The plan is made in
 stages, each a function from frozen inputs to a frozen result:
 
-    match  → which live object each file entry is (planner.match)
-    users  → user actions (planner.users)
+    match  → which live object each file entry is (planner.match_users,
+             planner.match_groups; their result types in planner.identity)
+    users  → user actions (planner.users; a rename's email: planner.follow)
     groups → group actions and memberships (planner.groups)
     review → warnings about combinations of actions (planner.review), and about the
              directory's size caps (planner.caps)
     access → who gains and loses which group, however the plan does it (planner.access)
     limits → the safety limits the plan exceeds (reconciler.limits)
 
+``apply --only`` narrows a finished plan (planner.partial). A stage imports only the
+stages before it: an import-linter contract in pyproject.toml holds the order.
 Only ``match`` relates file entries to live objects; the identity rules are in
 docs/identity.md. Objects the policy leaves alone never appear in an action and are
 counted in ``Plan.left_alone``; file entries it leaves alone are also warned about.

@@ -98,6 +98,21 @@ def render_plan_text(
                     action, paint, plan.user_names, plan.existing_accounts, sensitive=marked
                 )
             )
+    lines += _review_lines(plan, paint)
+    lines += _blocked_lines(plan, paint, approval, digest)
+    lines += _left_lines(plan)
+    lines.append("")
+    if not plan.is_empty:  # the last two lines stay the summary line and the digest
+        lines.append(cost_line(plan))
+    lines.append(paint(summary_line(plan), _BOLD))
+    if not plan.is_empty:
+        lines.append(f"Digest: {digest}")
+    return "\n".join(lines) + "\n"
+
+
+def _review_lines(plan: Plan, paint: _Painter) -> list[str]:
+    """What a reviewer reads beside the actions: holders, access changes, warnings."""
+    lines: list[str] = []
     if plan.holders:
         lines += ["", "Sensitive groups:"]
         lines += [
@@ -116,6 +131,14 @@ def render_plan_text(
             paint(f"{SECTION_INDENT}! {printable(w.key)}: {printable(w.message)}", _YELLOW)
             for w in plan.warnings
         ]
+    return lines
+
+
+def _blocked_lines(
+    plan: Plan, paint: _Painter, approval: Approval | None, digest: str
+) -> list[str]:
+    """The limits the plan exceeds, and what apply will do about each."""
+    lines: list[str] = []
     if plan.blocked:
         outcome = (
             approved_words(approval)
@@ -131,6 +154,12 @@ def render_plan_text(
             )
             for b in plan.blocked
         ]
+    return lines
+
+
+def _left_lines(plan: Plan) -> list[str]:
+    """What the policy left alone, and what ``apply --only`` leaves for later."""
+    lines: list[str] = []
     if plan.left_alone:
         lines += ["", "Left alone by policy:"]
         for entry in plan.left_alone:
@@ -146,13 +175,7 @@ def render_plan_text(
             f"{SECTION_INDENT}{left_for_later_label(entry, plan.user_names)}"
             for entry in plan.left_for_later
         ]
-    lines.append("")
-    if not plan.is_empty:  # the last two lines stay the summary line and the digest
-        lines.append(cost_line(plan))
-    lines.append(paint(summary_line(plan), _BOLD))
-    if not plan.is_empty:
-        lines.append(f"Digest: {digest}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def render_report_text(

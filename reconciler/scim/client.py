@@ -1,27 +1,24 @@
 """The SCIM client: the only code that touches the network.
 
-Each call is *prepare (pure) → send (one httpx call) → check (pure,
-``reconciler.scim.protocol``)*, wrapped in the one retry policy. httpx errors are
-mapped here, once, to ``reconciler.errors``. The transport is injectable, which is
-how the embedded sandbox and the fault-injection tests use this very client; the
-default one goes to the host directly, never through a proxy from the environment
-(``scim.network``). Every answer is read in chunks against the request's deadline
-and the largest size an answer may have (``scim.budget``).
+Each call is *prepare (pure) → send (one httpx call, ``scim.exchange``) → check
+(pure, ``reconciler.scim.protocol``)*, wrapped in the one retry policy. httpx errors
+are mapped once, where the request is sent, to ``reconciler.errors``. The transport is
+injectable, which is how the embedded sandbox and the fault-injection tests use this
+very client; the default one goes to the host directly, never through a proxy from
+the environment (``scim.network``). Every answer is read in chunks against the
+request's deadline and the largest size an answer may have (``scim.budget``).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-import structlog
 
 from reconciler.attributes import eq_filter
 from reconciler.errors import (
-    ConfigError,
     NotFoundError,
     OutcomeUnknownError,
     ProtocolError,
@@ -29,11 +26,10 @@ from reconciler.errors import (
     ScimError,
     ScimHTTPError,
 )
-from reconciler.redaction import remember
-from reconciler.scim.budget import MAX_RESPONSE_BYTES, Budget, Deadline
-from reconciler.scim.failures import failure, late, spent, too_large
+from reconciler.scim.budget import MAX_RESPONSE_BYTES, Budget
+from reconciler.scim.exchange import Exchange, check_token, session_headers
 from reconciler.scim.listing import ProgressCallback, read_listing
-from reconciler.scim.network import clear_text_allowed, network_transport
+from reconciler.scim.network import network_transport
 from reconciler.scim.paging import Pager
 from reconciler.scim.protocol import (
     Answer,
@@ -43,15 +39,13 @@ from reconciler.scim.protocol import (
     check_list,
     check_resource,
     check_write,
-    request_headers,
 )
 from reconciler.scim.retry import RateLimiter, RetryPolicy
 from reconciler.scim.writes import WriteRequest, WriteResult
-from reconciler.version import __version__
+
+__all__ = ["ScimClient", "check_token"]
 
 T = TypeVar("T")
-
-log = structlog.get_logger("reconciler.scim")
 
 
 class ScimClient:
@@ -71,40 +65,32 @@ class ScimClient:
     ) -> None:
         """``timeout`` bounds each socket wait; ``budget`` each request, whole, and the
         run's requests together; ``max_response_bytes`` each answer."""
-        parts = urlsplit(base_url)
-        if token and parts.scheme != "https" and not clear_text_allowed(parts.hostname or ""):
-            raise ConfigError(
-                f"the token is only sent over https, or over http to a loopback host, not to "
-                f"{parts.hostname}"
-            )
-        headers = {
-            "Accept": "application/scim+json, application/json",
-            "User-Agent": f"reconciler/{__version__}",
-        }
-        if token:
-            check_token(token)
-            # From here on no message, log event, report or plan can carry it, even
-            # where a server echoes it back (reconciler.redaction).
-            remember(token)
-            headers["Authorization"] = f"Bearer {token}"
+        headers = session_headers(base_url, token)
         self.base_url = base_url.rstrip("/")
-        self.host = parts.netloc.rpartition("@")[2]  # as messages name it: host[:port]
+        self.host = urlsplit(base_url).netloc.rpartition("@")[2]  # as messages name it
         self.retry = retry or RetryPolicy()
         self.limiter = RateLimiter(rate)
         self.budget = budget or Budget()
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
-        self._http = httpx.Client(
-            base_url=self.base_url + "/",
-            headers=headers,
-            # Given a transport, httpx reads no proxy from the environment.
-            transport=transport or network_transport(self.base_url),
+        self._exchange = Exchange(
+            httpx.Client(
+                base_url=self.base_url + "/",
+                headers=headers,
+                # Given a transport, httpx reads no proxy from the environment.
+                transport=transport or network_transport(self.base_url),
+                timeout=timeout,
+                follow_redirects=False,
+            ),
+            host=self.host,
+            limiter=self.limiter,
+            budget=self.budget,
             timeout=timeout,
-            follow_redirects=False,
+            max_response_bytes=max_response_bytes,
         )
 
     def close(self) -> None:
-        self._http.close()
+        self._exchange.close()
 
     def __enter__(self) -> ScimClient:
         return self
@@ -123,60 +109,8 @@ class ScimClient:
         body: Any = None,
         if_match: str | None = None,
     ) -> Answer:
-        what = f"{method} {path}"
-        if params:
-            what += "?" + "&".join(f"{k}={v}" for k, v in params.items())
-        self.limiter.wait()
-        deadline = self.budget.deadline()
-        if deadline.passed:
-            raise spent(what, self.host, deadline)
-        started = time.monotonic()
-        # No socket wait may outlast the deadline; the chunks of the answer are
-        # checked against it as they come (_read_whole).
-        cut = deadline.left() < self.timeout
-        request = self._http.build_request(
-            method,
-            path.lstrip("/"),
-            params=dict(params) if params else None,
-            json=body,
-            headers=request_headers(body is not None, if_match),
-            timeout=min(self.timeout, deadline.left()),
-        )
-        try:
-            response = self._http.send(request, stream=True)
-            try:
-                content = self._read_whole(response, what, deadline)
-            finally:
-                response.close()
-        except httpx.HTTPError as exc:
-            error = failure(exc, method, what, self.host, deadline if cut else None)
-            # A request that could not be built may quote its headers, the token among
-            # them: that error is not kept as the cause.
-            raise error from (None if isinstance(error, ConfigError) else exc)
-        log.debug(
-            "scim.request",
-            request=what,
-            status=response.status_code,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
-        )
-        return _answer(response, content, what)
-
-    def _read_whole(self, response: httpx.Response, what: str, deadline: Deadline) -> bytes:
-        """The answer's body, read in chunks: by the deadline and within the size cap."""
-        limit = self.max_response_bytes
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise too_large(what, self.host, limit, f" (it announces {int(declared):,} bytes)")
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise too_large(what, self.host, limit)
-            chunks.append(chunk)
-            if deadline.passed:
-                raise late(response.request.method, what, self.host, deadline)
-        return b"".join(chunks)
+        """One request and its whole answer, not retried (``scim.exchange``)."""
+        return self._exchange.send(method, path, params=params, body=body, if_match=if_match)
 
     def _retrying(
         self,
@@ -316,24 +250,6 @@ class ScimClient:
         return answer.status, checked if isinstance(checked, dict) else None
 
 
-def _answer(response: httpx.Response, content: bytes, what: str) -> Answer:
-    """What a server answered, read whole (``content``); the response itself is let go.
-
-    httpx keeps a read response in a reference cycle (its stream points back at it):
-    without its stream it goes, page and all, as soon as it is dropped, not at the next
-    cyclic collection, which loading the files pauses while a read goes on.
-    """
-    answer = Answer(
-        status=response.status_code,
-        headers={k.lower(): v for k, v in response.headers.items()},
-        body=content,
-        what=what,
-        token_sent="authorization" in response.request.headers,
-    )
-    response.stream = httpx.ByteStream(b"")
-    return answer
-
-
 def _found_before_retry(
     find_existing: Callable[[], dict[str, Any] | None],
 ) -> Callable[[ReconcilerError], tuple[int | None, dict[str, Any]] | None]:
@@ -370,12 +286,3 @@ def _written_id(request: WriteRequest, resource: dict[str, Any] | None) -> str |
 def _failed(error: ReconcilerError, attempts: int) -> WriteResult:
     status = error.status if isinstance(error, ScimHTTPError) else None
     return WriteResult(status=status, id=None, attempts=attempts, error=error)
-
-
-def check_token(token: str) -> None:
-    """A bearer token must fit in an HTTP header: printable ASCII, no spaces or breaks."""
-    if not all(33 <= ord(c) <= 126 for c in token):
-        raise ConfigError(
-            "the token holds spaces, line breaks or non-ASCII characters, which an HTTP "
-            "header cannot carry (a token file saved with Windows line endings?); strip them"
-        )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +16,7 @@ from click.testing import CliRunner
 
 from reconciler.app import Runtime
 from reconciler.cli import main
-from tests.conftest import free_port
+from tests.conftest import start_server
 
 
 @dataclass
@@ -114,25 +112,19 @@ class Directory:
 def served_sandbox(db: Path, *options: str) -> Iterator[str]:
     """``reconciler sandbox serve`` in its own process on a free loopback port, with
     ``options``; yields its base URL once it answers, and stops it after."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "sandbox", "serve",
-         "--db", str(db), "--port", str(port), "-q", *options],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/scim/directory/sandbox"
+
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-m", "reconciler", "sandbox", "serve",
+                "--db", str(db), "--port", str(port), "-q", *options]  # fmt: skip
+
+    def answers(port: int) -> bool:
+        url = f"http://127.0.0.1:{port}/scim/directory/sandbox/ServiceProviderConfig"
+        httpx.get(url, timeout=1)
+        return True
+
+    process, port = start_server(command, answers)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/ServiceProviderConfig", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url
+        yield f"http://127.0.0.1:{port}/scim/directory/sandbox"
     finally:
         process.terminate()
         process.wait(timeout=10)

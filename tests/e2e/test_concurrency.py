@@ -112,15 +112,21 @@ def test_the_interactive_yes_is_checked_against_the_directory_again(
 
 
 class _MeetAtGroupCreates(httpx.BaseTransport):
-    """Holds each POST /Groups until both applies have sent theirs: a real race, made sure."""
+    """Holds each POST /Groups until both applies have sent theirs, and each answer until
+    both creates have landed: a real race, made sure. (Without the second wait, one
+    apply may look for twins before the other's create has reached the server, on a
+    busy machine or beside parallel test workers.)"""
 
     def __init__(self, inner: httpx.BaseTransport, barrier: threading.Barrier) -> None:
         self.inner, self.barrier = inner, barrier
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and request.url.path.endswith("/Groups"):
-            self.barrier.wait(timeout=20)
-        return self.inner.handle_request(request)
+        if not (request.method == "POST" and request.url.path.endswith("/Groups")):
+            return self.inner.handle_request(request)
+        self.barrier.wait(timeout=20)
+        response = self.inner.handle_request(request)  # the server has answered: created
+        self.barrier.wait(timeout=20)
+        return response
 
 
 def test_two_applies_that_create_one_group_at_once_fail_instead_of_leaving_two(

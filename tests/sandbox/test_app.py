@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.sandbox import SandboxApp, SandboxStore, sandbox_base_url, sandbox_transport
+from tests.hypothesis_profiles import examples
 
 from .conftest import GroupFactory, UserFactory
 from .helpers import SCIM_JSON, patch_body, scim_error, user_body
@@ -339,7 +340,9 @@ _PATHS = st.sampled_from(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(body=_JSON, op=st.sampled_from(["add", "replace", "remove", "Move"]), path=_PATHS)
 def test_random_input_never_crashes(

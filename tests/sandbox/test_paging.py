@@ -20,6 +20,7 @@ from reconciler.sandbox import SandboxStore, sql
 from reconciler.sandbox.bulk import BulkGroup, load_directory
 from reconciler.sandbox.database import statements
 from reconciler.sandbox.filters import ListFilter
+from tests.hypothesis_profiles import examples
 
 BLOCK = 2**sql.BLOCK_BITS
 
@@ -102,7 +103,7 @@ def test_pages_stay_exact_across_deletes_and_inserts(
     assert _listed(store, len(expected), 5) == (len(expected), [late.id])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.one_of(

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from reconciler.errors import InconsistentReadError
 from reconciler.scim.paging import Pager
 from reconciler.scim.protocol import ListPage
+from tests.hypothesis_profiles import examples
 
 
 def serve(ids: list[str], start: int, count: int, cap: int) -> ListPage:
@@ -35,7 +36,7 @@ def read(pager: Pager, answer: Any, limit: int = 10_000) -> list[str]:
     raise AssertionError("the pager did not stop")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     size=st.integers(min_value=0, max_value=700),
     page_size=st.integers(min_value=1, max_value=250),
@@ -51,7 +52,7 @@ def test_honest_servers_give_complete_exact_listings(size: int, page_size: int, 
 FAULTS = ["total-grows", "duplicate", "repeat-first", "empty", "extra"]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     size=st.integers(min_value=3, max_value=400),
     page_size=st.integers(min_value=1, max_value=100),

@@ -31,8 +31,11 @@ from reconciler.desired import (
 from reconciler.plan import ActionKind, Plan, Resource
 from reconciler.planner import PlanContext, plan
 from tests.directory_model import DirectoryModel
+from tests.hypothesis_profiles import examples
 
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 UNLIMITED = LimitsPolicy(
     max_deactivations=10**6, max_group_deletions=10**6, max_member_removals=10**6,
     max_adoptions=10**6, max_sensitive_changes=10**6,

@@ -33,6 +33,7 @@ from reconciler.render.access import access_line
 from reconciler.render.markdown_objects import code
 from reconciler.render.notation import printable
 from tests.directory_model import DirectoryModel, apply_plan
+from tests.hypothesis_profiles import examples
 
 PEOPLE = ("ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com")
 GROUPS = ("admins", "helpers", "eng", "ops")
@@ -114,7 +115,7 @@ def _subset(pool: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
     return st.lists(st.sampled_from(pool), unique=True) if pool else st.just([])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     model=directories(), desired=desired_states(), dialect=st.sampled_from(("generic", "atlassian"))
 )
@@ -132,7 +133,7 @@ def test_the_access_review_is_what_applying_the_plan_does_to_who_holds_what(
     assert all(a.gains or a.loses or a.status for a in result.access)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model=directories(), desired=desired_states())
 def test_every_access_change_appears_in_every_view(
     model: DirectoryModel, desired: DesiredState

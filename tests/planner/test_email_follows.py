@@ -23,7 +23,7 @@ from reconciler.planner import PlanContext, plan
 from reconciler.planner.follow import followed_address
 from tests.directory_model import DirectoryModel, apply_plan
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNLIMITED = LimitsPolicy(max_deactivations=10**6, max_member_removals=10**6)
 SETTING = "policy.users.email_follows_username"
 

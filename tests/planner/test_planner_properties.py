@@ -39,9 +39,10 @@ from reconciler.live import LiveSnapshot
 from reconciler.plan import ActionKind, Plan, Resource
 from reconciler.planner import PlanContext, limit_bases, plan, saved_plan_blocked
 from tests.directory_model import DirectoryModel, apply_plan
+from tests.hypothesis_profiles import examples
 
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -18,6 +18,7 @@ from reconciler.desired import DesiredFile
 from reconciler.files.sizelimits import SizeLimits
 from reconciler.files.sourcemap import ParsedDocument
 from reconciler.files.yamlsafe import SchemaChoice, _parse_with_positions, parse_yaml
+from tests.hypothesis_profiles import examples
 from tests.paths_agree import assert_same
 
 PARSERS = [
@@ -131,7 +132,7 @@ def test_without_a_fixed_schema_both_paths_agree(libyaml: bool, schema: SchemaCh
 
 def test_the_documented_samples_take_the_lean_path(libyaml: bool) -> None:
     """The examples load without positions, and agree with the full path."""
-    root = Path(__file__).parents[1] / "examples"
+    root = Path(__file__).parents[2] / "examples"
     files = sorted(root.rglob("*.yaml"))
     assert files
     for path in files:
@@ -144,7 +145,7 @@ def test_the_documented_samples_take_the_lean_path(libyaml: bool) -> None:
 _YAMLISH = st.text(alphabet="ab1t~.-: \n[]{},'\"#&*!?<|", max_size=60)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=_YAMLISH)
 def test_any_text_reads_the_same_on_both_paths(text: str) -> None:
     """Whatever the text, the lean path gives what the full path gives, or leaves it to it."""
@@ -161,7 +162,7 @@ _DATA = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     data=st.dictionaries(st.text(max_size=6), _DATA, min_size=1, max_size=4),
     flow=st.sampled_from([None, True, False]),

@@ -39,10 +39,11 @@ from reconciler.planner import PlanContext, plan
 from reconciler.planner.match_groups import match_groups
 from reconciler.planner.match_users import match_users
 from tests.directory_model import DirectoryModel, apply_plan
-from tests.test_planner_properties import ABSENT, Scenario, _reordered, recased, subset
+from tests.hypothesis_profiles import examples
+from tests.planner.test_planner_properties import ABSENT, Scenario, _reordered, recased, subset
 
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

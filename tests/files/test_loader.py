@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from reconciler.desired import DesiredState
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.loader import load_desired
+from tests.hypothesis_profiles import examples
 
 WalkEntry: TypeAlias = tuple[str, list[str], list[str]]
 
@@ -729,7 +730,7 @@ _DEFECTS = {
 }
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     files=st.lists(st.lists(st.sampled_from(sorted(_DEFECTS)), max_size=6), min_size=1, max_size=5)
 )
@@ -758,7 +759,7 @@ def test_every_problem_in_every_file_is_reported_in_one_error(
     assert [(Path(p.file).name, p.line) for p in info.value.problems] == expected
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     content=st.one_of(st.text(max_size=200), st.binary(max_size=200)),
     suffix=st.sampled_from([".yaml", ".json"]),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from reconciler.files.jsonsafe import _parse_with_positions, parse_json
 from reconciler.files.sizelimits import SizeLimits
 from reconciler.files.sourcemap import ParsedDocument
+from tests.hypothesis_profiles import examples
 from tests.paths_agree import assert_same
 
 _MAX_VALUES = 200
@@ -80,7 +81,7 @@ _DATA = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     data=st.dictionaries(st.text(max_size=6), _DATA, max_size=4),
     indent=st.sampled_from([None, 0, 2, "\t"]),
@@ -93,7 +94,7 @@ def test_dumped_data_reads_the_same_on_both_paths(
     assert_same(*both(json.dumps(data, indent=indent, ensure_ascii=ascii_only)))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=st.text(alphabet='{}[]:," \n\\a1-eE.tnul', max_size=40))
 def test_any_text_reads_the_same_on_both_paths(text: str) -> None:
     """Whatever the text, the lean path gives what jsonsafe gives, or leaves it to it."""
