@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import time
@@ -178,16 +177,12 @@ def plan_command(
 
 
 def _write_plan(path: Path, plan_: Plan) -> Path:
-    """Write the JSON plan atomically; a directory gets ``plan.json`` inside it.
+    """Write the saved plan (``saved.saved_form``) atomically; a directory gets
+    ``plan.json`` inside it."""
+    from reconciler.saved import plan_path, saved_form
 
-    It is written without secrets (``Plan.for_output``), and reads back with the
-    digest the views showed: the digest covers the plan as it leaves the process.
-    """
-    from reconciler.render import render_plan_json
-
-    if path.is_dir() or str(path).endswith(("/", os.sep)):
-        path = path / "plan.json"
-    write_atomically(path, render_plan_json(plan_.for_output()))
+    path = plan_path(path)
+    write_atomically(path, saved_form(plan_))
     return path
 
 
@@ -374,13 +369,9 @@ class _ApplyView:
 
 
 def _read_plan(path: Path) -> Plan:
-    from reconciler.render import parse_plan_json
+    from reconciler.saved import read_plan_file
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the plan {path}: {exc}") from exc
-    return parse_plan_json(text, source=str(path))
+    return read_plan_file(path)
 
 
 def _digest_argument(approve: str | None) -> str | None:
