@@ -1,10 +1,12 @@
-"""Plan-time SCIM link checks: which planned emails will fail with Atlassian's 409.
+"""The plan's *enrich* stage: which planned emails will fail with Atlassian's 409.
 
 An Atlassian email belongs to one account; when that account is linked to a SCIM
 user of another directory, a create (or an email change) with it fails with 409.
 Given the links the organisation's Admin API reports for each email the plan
-sends, this says so in the plan, with the command that fixes it, before anything is
-sent. The lookups themselves are done by the caller (one request per email).
+sends, ``enrich`` says so in the plan, with the command that fixes it, before
+anything is sent. It runs after the pure plan (docs/design.md "Data flow") and takes
+it as it is: the result is a new plan, the same but for its warnings, which no digest
+covers. The lookups themselves are done by the caller (one request per email).
 """
 
 from __future__ import annotations
@@ -36,6 +38,17 @@ def _new_emails(action: Action) -> list[str]:
             after = [str(e.get("value")).lower() for e in change.after or ()]
             return [e for e in after if e not in before]
     return []
+
+
+def enrich(plan: Plan, lookup: Callable[[str], list[ScimLink]], directory_id: str | None) -> Plan:
+    """``plan`` with a warning for each planned email linked in another directory: a new
+    plan (``plan`` itself is returned when there is nothing to add)."""
+    found = link_warnings(plan, lookup, directory_id)
+    if not found:
+        return plan
+    # In the order the planner gives its warnings (``planner.plan``).
+    merged = sorted({*plan.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
+    return plan.model_copy(update={"warnings": tuple(merged)})
 
 
 def link_warnings(

@@ -13,7 +13,8 @@ from reconciler.desired import DesiredState
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.files.loader import collector_paused
-from reconciler.linkcheck import link_warnings, planned_emails
+from reconciler.linkcheck import enrich as enrich_links
+from reconciler.linkcheck import planned_emails
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
@@ -82,14 +83,15 @@ def read_live(
 def plan_live(
     session: Session, desired: DesiredState, live: LiveSnapshot, runtime: Runtime
 ) -> Plan:
-    """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
+    """The plan path after the read: the pure plan, refused when it would send the token,
+    then enriched (``enrich``: on Atlassian, emails linked elsewhere)."""
     target = session.target
     context = plan_context(session)
     # Planning makes millions of objects and next to no cycles; the collector would walk
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
-    return with_link_checks(refuse_secrets_sent(planned), target, runtime)
+    return enrich(refuse_secrets_sent(planned), target, runtime)
 
 
 def plan_context(session: Session) -> PlanContext:
@@ -117,9 +119,10 @@ def refuse_secrets_sent(plan_: Plan) -> Plan:
     return plan_
 
 
-def with_link_checks(planned: Plan, target: Target, runtime: Runtime) -> Plan:
-    """The plan's new emails that another directory's link will refuse (409), said
-    before anything is sent, when the organisation's Admin API is at hand."""
+def enrich(planned: Plan, target: Target, runtime: Runtime) -> Plan:
+    """The enrich stage (``linkcheck.enrich``): the plan with a warning for each new email
+    another directory's link will refuse (409), when the organisation's Admin API is at
+    hand; a new plan, or ``planned`` itself."""
     if not target.dialect.org_admin or not planned_emails(planned):
         return planned
     admin = connect_admin(target, env=runtime.env, required=False, budget=runtime.budget(target))
@@ -127,11 +130,7 @@ def with_link_checks(planned: Plan, target: Target, runtime: Runtime) -> Plan:
         return planned  # without an org key, a 409 in the report explains itself
     with admin:
         here = "sandbox" if target.is_sandbox else directory_id_of(target.url)
-        found = link_warnings(planned, admin.links_for_email, here)
-    if not found:
-        return planned
-    warnings = sorted({*planned.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
-    return planned.model_copy(update={"warnings": tuple(warnings)})
+        return enrich_links(planned, admin.links_for_email, here)
 
 
 @dataclass(frozen=True, slots=True)
