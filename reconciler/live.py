@@ -266,13 +266,12 @@ class LiveUser:
         one, read-only, stays as it is), or this one when it keeps just those already."""
         if layout is self._layout:
             return self
-        index = self._layout.index
         user = LiveUser.__new__(LiveUser)
         user.id, user.userName, user.externalId = self.id, self.userName, self.externalId
         user.active, user.version = self.active, self.version
         user._listed, user._index = self._listed, self._index
         user._layout = layout
-        user._values = tuple(self._values[index[path]] for path in layout.paths)
+        user._values = self.values_at(layout.paths) if layout.paths else ()
         return user
 
     def __repr__(self) -> str:
