@@ -71,7 +71,7 @@ def read_snapshot(
     users = read_consistently("Users", read.users)
     ids = {user.id: user.id for user in users}
     groups = read_consistently("Groups", lambda: read.groups(ids))
-    snapshot = narrowed(LiveSnapshot(users=tuple(users), groups=tuple(groups)), read.keep())
+    snapshot = LiveSnapshot(users=_narrowed(users, read.keep()), groups=tuple(groups))
     log.info(
         "read",
         users=len(snapshot.users),
@@ -86,13 +86,18 @@ def read_snapshot(
 def narrowed(snapshot: LiveSnapshot, keep: frozenset[str] | None) -> LiveSnapshot:
     """``snapshot`` with every user keeping only the paths in ``keep``: a new snapshot of
     new users where one kept more (snapshots and users are read-only), else ``snapshot``."""
-    if keep is None:
-        return snapshot
-    layout = Layout.of(keep)
-    users = tuple(user.narrowed(layout) for user in snapshot.users)
+    users = _narrowed(snapshot.users, keep)
     if all(map(operator.is_, users, snapshot.users)):
         return snapshot
     return LiveSnapshot(users=users, groups=snapshot.groups)
+
+
+def _narrowed(users: Sequence[LiveUser], keep: frozenset[str] | None) -> tuple[LiveUser, ...]:
+    """``users``, each keeping only the paths in ``keep`` (``LiveUser.narrowed``)."""
+    if keep is None:
+        return tuple(users)
+    layout = Layout.of(keep)
+    return tuple(user.narrowed(layout) for user in users)
 
 
 class _Reading:
