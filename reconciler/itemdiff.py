@@ -116,6 +116,27 @@ def describe(change: ItemChange, value: Callable[[Any], str], name: Callable[[st
     return f"~ {name(change.value)}: {fields}"
 
 
+def items_json(path: str, before: Any, after: Any) -> list[dict[str, Any]] | None:
+    """``item_changes`` as the plan JSON lists them (a change's derived ``items``), or None.
+
+    Each is ``{"op": "add", "after": {...}}``, ``"remove"`` with ``before``, or
+    ``"change"`` with both and the ``fields`` that differ, in reading order.
+    """
+    changes = item_changes(path, before, after)
+    return None if changes is None else [_item_json(change) for change in changes]
+
+
+def _item_json(change: ItemChange) -> dict[str, Any]:
+    out: dict[str, Any] = {"op": change.op}
+    if change.before is not None:
+        out["before"] = dict(change.before)
+    if change.after is not None:
+        out["after"] = dict(change.after)
+    if change.op == "change":
+        out["fields"] = [field.name for field in change.fields]
+    return out
+
+
 def _items(value: Any) -> list[dict[str, Any]] | None:
     if value is None:
         return []

@@ -1,4 +1,5 @@
-"""Plan-time organisation checks: what Atlassian will do with the plan's users, said first.
+"""The plan's *enrich* stage: what an Atlassian organisation will do with the plan's
+users, said in the plan before anything is sent.
 
 Three things an Atlassian organisation decides that the directory's own listing does
 not show (docs/atlassian.md "The organisation around the directory"):
@@ -15,18 +16,65 @@ not show (docs/atlassian.md "The organisation around the directory"):
   and drops it from its groups, as does an email moved off the verified domains, and
   a create there makes an unmanaged account (``domain_warnings``).
 
-The reads themselves (one request per email; the organisation's accounts and domains,
-each one paged read) are done by the caller, ``app.session.with_link_checks``.
+``enrich`` runs after the pure plan (docs/design.md "Data flow") and takes it as it
+is: the result is a new plan, or the plan itself when there is nothing to add. The
+reads (one request per email; the organisation's accounts and domains, each one paged
+read) are done by the caller, ``app.session.enrich``, into an ``Organisation``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from reconciler.plan import Action, ActionKind, Change, Plan, PlanWarning, Resource
 from reconciler.scim.admin import ScimLink
 
 _UNLINKED = "will be unlinked from its Atlassian account and dropped from its groups"
+
+
+def _no_email(user_id: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """What the organisation's Admin API said about the plan's users, read by the caller.
+
+    ``links``: the SCIM links of each planned email (``planned_emails``); ``managed``: a
+    folded email -> the managed account that holds it; ``verified``: the verified
+    domains, lower-cased; ``live_email(id)``: a live user's primary email;
+    ``account_paths``: the file attributes that reach the account
+    (``Dialect.account_attributes``).
+    """
+
+    directory_id: str | None
+    links: Mapping[str, list[ScimLink]] = field(default_factory=dict)
+    managed: Mapping[str, str] = field(default_factory=dict)
+    verified: Collection[str] = ()
+    live_email: Callable[[str], str | None] = _no_email
+    account_paths: Collection[str] = ()
+
+
+def enrich(plan: Plan, organisation: Organisation) -> Plan:
+    """``plan`` with what the organisation will do said: a warning for each planned email
+    linked in another directory and each account outside the verified domains, and the
+    managed account each create links to. A new plan, or ``plan`` itself when there is
+    nothing to add; its warnings in the planner's order (``planner.plan``)."""
+    found = [
+        *warnings_for_links(planned_emails(plan), organisation.links, organisation.directory_id),
+        *domain_warnings(
+            plan, organisation.verified, organisation.live_email, organisation.account_paths
+        ),
+    ]
+    accounts = existing_accounts(plan, organisation.managed, organisation.links)
+    if not found and not accounts:
+        return plan
+    merged = sorted({*plan.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
+    update: dict[str, object] = {"warnings": tuple(merged)}
+    if accounts:
+        update["existing_accounts"] = accounts
+    return plan.model_copy(update=update)
 
 
 def planned_emails(plan: Plan) -> dict[str, str]:

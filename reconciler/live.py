@@ -261,13 +261,18 @@ class LiveUser:
     def fingerprint(self) -> str:
         return _digest(self._listed.content(self._index))
 
-    def narrow(self, layout: Layout) -> None:
-        """Keep only ``layout``'s paths, all of which this user has (the reader, before
-        anyone else sees the user)."""
-        if layout is not self._layout:
-            index = self._layout.index
-            self._values = tuple(self._values[index[path]] for path in layout.paths)
-            self._layout = layout
+    def narrowed(self, layout: Layout) -> LiveUser:
+        """This user keeping only ``layout``'s paths, all of which it has: a new user (this
+        one, read-only, stays as it is), or this one when it keeps just those already."""
+        if layout is self._layout:
+            return self
+        user = LiveUser.__new__(LiveUser)
+        user.id, user.userName, user.externalId = self.id, self.userName, self.externalId
+        user.active, user.version = self.active, self.version
+        user._listed, user._index = self._listed, self._index
+        user._layout = layout
+        user._values = self.values_at(layout.paths) if layout.paths else ()
+        return user
 
     def __repr__(self) -> str:
         return f"LiveUser(id={self.id!r}, userName={self.userName!r}, active={self.active!r})"

@@ -1,9 +1,10 @@
 """Plans as data: a small closed set of actions, a frozen plan, one JSON form.
 
 A ``Plan`` is what the planner returns and what the executor, the renderers and a
-saved ``plan.json`` all share. Text and markdown are views derived from it; the
-JSON form (docs/design.md "Plan JSON, format version 1") *is* the plan. Actions are
-kept in execution order (``PHASES``), then by key, so every view is stable.
+saved ``plan.json`` (``reconciler.saved``) all share. Text and markdown are views
+derived from it; the JSON form (docs/design.md "Plan JSON, format version 1") *is* the
+plan. Actions are kept in execution order (``PHASES``), then by key, so every view is
+stable.
 
 ``digest`` covers the target, the actions (with the fingerprint of each live object
 an action was planned against), the user ids the actions refer to, the limits the
@@ -30,7 +31,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 # The parts of one action live in reconciler.action; they are named here too, where
 # every reader of a plan has always found them.
@@ -46,7 +47,6 @@ from reconciler.action import (
     Resource,
     phase_of,
 )
-from reconciler.errors import ConfigError
 from reconciler.redaction import holds_secret, json_may_hold_secret, redact_secrets
 
 __all__ = [
@@ -311,30 +311,3 @@ class Plan(Frozen):
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str, *, source: str = "plan") -> Plan:
-        """Read a saved plan; refuses a file that was edited after it was written."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{source}: not a JSON plan: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: not a JSON plan object")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ConfigError(f"{source}: plan format_version must be {FORMAT_VERSION}")
-        written_digest = data.pop("digest", None)
-        data.pop("summary", None)
-        data.pop("sensitive_changes", None)  # derived from access
-        cost = data.pop("cost", None)
-        if isinstance(cost, dict):
-            data["rate"] = cost.get("rate")
-        try:
-            plan = cls.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(f"{source}: not a valid plan: {exc}") from exc
-        if written_digest != plan.digest:
-            raise ConfigError(
-                f"{source}: the digest does not match the actions; the file was edited or damaged"
-            )
-        return plan

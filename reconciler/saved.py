@@ -1,9 +1,19 @@
-"""Saved plans: apply exactly what was reviewed, or nothing.
+"""Saved plans (``plan --out``, ``apply --plan``): the file, and apply exactly what was
+reviewed, or nothing.
 
-``apply --plan plan.json`` must not act on a directory that moved since the plan was
-made. ``verify_saved_plan`` re-reads every object the plan touches (and every user
-its member changes name) and refuses when any of them changed in any attribute,
-appeared or disappeared, or when the plan was made for another target.
+**The file** (Terraform's ``planfile``). ``saved_form`` is what ``plan --out`` writes:
+the plan JSON of docs/design.md, the same bytes as ``plan --format json``, of the plan
+as it leaves the process (``Plan.for_output``). ``read_plan`` reads it back as data,
+not through a view: it takes off the keys that are derived from the plan (``DERIVED``:
+the ``digest``, the ``summary``, the ``cost``'s ``requests``, ``sensitive_changes`` and
+each change's ``items``), validates the rest as a ``Plan`` (unknown keys refused), and
+refuses a file whose digest is not the plan's, or whose ``items`` do not follow from
+``before`` and ``after``: the file was edited or damaged.
+
+**Stale plans.** ``apply --plan plan.json`` must not act on a directory that moved
+since the plan was made. ``verify_saved_plan`` re-reads every object the plan touches
+(and every user its member changes name) and refuses when any of them changed in any
+attribute, appeared or disappeared, or when the plan was made for another target.
 
 A refusal says what changed where the plan can tell: each action recorded the
 ``before`` of every attribute it changes, and a group update which members it adds
@@ -14,15 +24,100 @@ item by item). Any other difference is named as one the plan does not change.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ProtocolError, StalePlanError
-from reconciler.itemdiff import describe, item_changes
+from pydantic import ValidationError
+
+from reconciler.errors import ConfigError, ProtocolError, StalePlanError
+from reconciler.itemdiff import describe, item_changes, items_json
 from reconciler.live import LiveGroup, LiveUser, fingerprint
-from reconciler.plan import Action, ActionKind, Plan, Resource
+from reconciler.plan import FORMAT_VERSION, Action, ActionKind, Change, Plan, Resource
+from reconciler.render.json import ITEMS_KEY, render_plan_json
 from reconciler.scim.client import ScimClient
 from reconciler.scim.lookup import find_by_key
+
+# Keys of the plan JSON that are worked out from the plan, not held by it: taken off
+# when a saved plan is read (``cost`` gives back its ``rate``, which the plan holds).
+DERIVED = ("digest", "summary", "cost", "sensitive_changes")
+PLAN_FILE = "plan.json"  # the name ``plan --out DIR/`` writes inside a directory
+
+
+def saved_form(plan: Plan) -> str:
+    """The text of a saved plan: its plan JSON, without secrets (``Plan.for_output``),
+    so it reads back with the digest its views showed."""
+    return render_plan_json(plan.for_output())
+
+
+def plan_path(out: str | Path) -> Path:
+    """Where ``plan --out PATH`` writes: PATH, or ``plan.json`` inside a directory: one
+    that exists there, or PATH as typed ending in a separator (``saved/``, created)."""
+    typed = str(out)  # a Path drops the trailing separator: pass the text as typed
+    path = Path(typed)
+    if path.is_dir() or typed.endswith(("/", os.sep)):
+        return path / PLAN_FILE
+    return path
+
+
+def read_plan_file(path: Path) -> Plan:
+    """The saved plan at ``path`` (``read_plan``); a file that cannot be read is a
+    ``ConfigError``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the plan {path}: {exc}") from exc
+    return read_plan(text, source=str(path))
+
+
+def read_plan(text: str, *, source: str = "plan") -> Plan:
+    """A saved plan from its text; refuses one edited after it was written (module
+    docstring). ``source`` names it in messages."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not a JSON plan: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: not a JSON plan object")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ConfigError(f"{source}: plan format_version must be {FORMAT_VERSION}")
+    derived = {key: data.pop(key) for key in DERIVED if key in data}
+    items = _take_items(data)
+    cost = derived.get("cost")
+    if isinstance(cost, dict) and "rate" in cost:
+        data["rate"] = cost["rate"]
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: not a valid plan: {exc}") from exc
+    if derived.get("digest") != plan.digest:
+        raise ConfigError(
+            f"{source}: the digest does not match the actions; the file was edited or damaged"
+        )
+    for (index, position), written in items.items():
+        change = plan.actions[index].changes[position]
+        if not isinstance(change, Change) or written != items_json(
+            change.path, change.before, change.after
+        ):
+            raise ConfigError(
+                f"{source}: the items of a change of {plan.actions[index].key} do not follow "
+                "from its before and after; the file was edited or damaged"
+            )
+    return plan
+
+
+def _take_items(data: dict[str, Any]) -> dict[tuple[int, int], Any]:
+    """Take every change's ``items`` off parsed plan JSON; what was there, by position."""
+    taken: dict[tuple[int, int], Any] = {}
+    actions = data.get("actions")
+    for index, action in enumerate(actions if isinstance(actions, list) else []):
+        changes = action.get("changes") if isinstance(action, dict) else None
+        for position, change in enumerate(changes if isinstance(changes, list) else []):
+            if isinstance(change, dict) and ITEMS_KEY in change:
+                taken[index, position] = change.pop(ITEMS_KEY)
+    return taken
+
 
 _TYPE = {Resource.USER: "Users", Resource.GROUP: "Groups"}
 MAX_REASONS = 10

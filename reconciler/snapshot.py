@@ -19,6 +19,7 @@ fails closed as any other. Only a listing read whole in one go is planned from.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,8 +60,9 @@ def read_snapshot(
     """Every user and group of the directory, read completely.
 
     Each page becomes live objects as it arrives. ``keep`` says which attribute paths
-    a plan will read (``Layout.of``); users read before it knows keep every path, and
-    are narrowed once it does (``narrow``). Without it, users keep every path.
+    a plan will read (``Layout.of``), once it knows (None before); users read before
+    that keep every path, and the snapshot returned has them narrowed (``narrowed``)
+    when it knows by the end. Without it, users keep every path.
     ``users_without``: attributes the users listing asks the server to leave out
     (``Dialect.users_listed_without``); none that a snapshot keeps.
     """
@@ -69,8 +71,7 @@ def read_snapshot(
     users = read_consistently("Users", read.users)
     ids = {user.id: user.id for user in users}
     groups = read_consistently("Groups", lambda: read.groups(ids))
-    snapshot = LiveSnapshot(users=tuple(users), groups=tuple(groups))
-    narrow(snapshot, read.keep())
+    snapshot = LiveSnapshot(users=_narrowed(users, read.keep()), groups=tuple(groups))
     log.info(
         "read",
         users=len(snapshot.users),
@@ -82,12 +83,21 @@ def read_snapshot(
     return snapshot
 
 
-def narrow(snapshot: LiveSnapshot, keep: frozenset[str] | None) -> None:
-    """Make every user of a snapshot just read keep only the paths in ``keep``."""
-    if keep is not None:
-        layout = Layout.of(keep)
-        for user in snapshot.users:
-            user.narrow(layout)
+def narrowed(snapshot: LiveSnapshot, keep: frozenset[str] | None) -> LiveSnapshot:
+    """``snapshot`` with every user keeping only the paths in ``keep``: a new snapshot of
+    new users where one kept more (snapshots and users are read-only), else ``snapshot``."""
+    users = _narrowed(snapshot.users, keep)
+    if all(map(operator.is_, users, snapshot.users)):
+        return snapshot
+    return LiveSnapshot(users=users, groups=snapshot.groups)
+
+
+def _narrowed(users: Sequence[LiveUser], keep: frozenset[str] | None) -> tuple[LiveUser, ...]:
+    """``users``, each keeping only the paths in ``keep`` (``LiveUser.narrowed``)."""
+    if keep is None:
+        return tuple(users)
+    layout = Layout.of(keep)
+    return tuple(user.narrowed(layout) for user in users)
 
 
 class _Reading:

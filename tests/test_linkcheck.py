@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from reconciler.dialect import ATLASSIAN
 from reconciler.executor import atlassian_conflict_hint
-from reconciler.linkcheck import domain_warnings, existing_accounts, link_warnings, planned_emails
-from reconciler.plan import Action, ActionKind, Change, Plan, Resource
+from reconciler.linkcheck import (
+    Organisation,
+    domain_warnings,
+    enrich,
+    existing_accounts,
+    link_warnings,
+    planned_emails,
+)
+from reconciler.plan import Action, ActionKind, Change, Plan, PlanWarning, Resource
 from reconciler.scim.admin import ScimLink
 
 
@@ -152,3 +159,33 @@ def test_a_create_links_to_a_managed_account_without_a_link() -> None:
     assert existing_accounts(_plan(CREATE, carol), managed, links) == {
         "dave@example.com": "acc-dave"
     }
+
+
+def test_enrich_returns_a_new_plan_with_the_link_warnings_in_plan_order() -> None:
+    """The enrich stage leaves the pure plan as it was and returns another, its warnings
+    merged in the planner's order, its digest unchanged (no digest covers warnings)."""
+    pure = _plan(CREATE, EMAIL_CHANGE).model_copy(
+        update={
+            "warnings": (
+                PlanWarning(key="alice@example.com", message="a"),
+                PlanWarning(key="Erin@example.com", message="b"),
+            )
+        }
+    )
+    links = {"dave@example.com": [ScimLink("other-dir", "s-9", "aa-1", "org")]}
+    enriched = enrich(pure, Organisation("here", links=links))
+    assert enriched is not pure
+    assert [w.key for w in pure.warnings] == ["alice@example.com", "Erin@example.com"]
+    assert [w.key for w in enriched.warnings] == [
+        "alice@example.com",
+        "dave@example.com",
+        "Erin@example.com",
+    ]
+    assert enriched.digest == pure.digest
+    assert enriched.actions == pure.actions
+
+
+def test_enrich_without_links_is_the_plan_itself() -> None:
+    """Nothing linked elsewhere: the plan goes on as the planner made it."""
+    pure = _plan(CREATE)
+    assert enrich(pure, Organisation("here")) is pure

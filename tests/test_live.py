@@ -160,16 +160,26 @@ def test_members_share_the_users_id_strings() -> None:
 
 
 def test_a_narrowed_user_keeps_only_its_paths_and_refuses_the_others() -> None:
-    """Only the kept paths are attributes; asking for another manageable path is a bug."""
+    """Only the kept paths are attributes of the narrowed copy; asking for another
+    manageable path is a bug; the user it was made from is unchanged (read-only)."""
     resource = {
         "id": "u",
         "userName": "a@example.com",
         "title": "Boss",
         "emails": [{"value": "a@example.com", "primary": True}],
     }
-    user = LiveUser.from_scim(resource)
-    assert user.attributes == live_user_attributes(resource)
-    user.narrow(Layout.of(frozenset({"userName", "emails"})))
+    whole = LiveUser.from_scim(resource)
+    assert whole.attributes == live_user_attributes(resource)
+    layout = Layout.of(frozenset({"userName", "emails"}))
+    user = whole.narrowed(layout)
+    assert whole.attributes == live_user_attributes(resource)
+    assert user.narrowed(layout) is user
+    assert (user.id, user.userName, user.active, user.fingerprint) == (
+        whole.id,
+        whole.userName,
+        whole.active,
+        whole.fingerprint,
+    )
     assert dict(user.attributes) == {
         "userName": "a@example.com",
         "emails": [{"value": "a@example.com", "type": None, "primary": True}],

@@ -1,7 +1,9 @@
-"""Saved plans against the embedded sandbox: refused when stale, and saying what changed."""
+"""Saved plans: the file read back as the plan it was, and, against the embedded sandbox,
+refused when stale, saying what changed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,30 @@ from reconciler.attributes import (
     user_patch_operations,
 )
 from reconciler.dialect import ATLASSIAN
-from reconciler.errors import StalePlanError
+from reconciler.errors import ConfigError, StalePlanError
 from reconciler.live import LiveGroup, LiveUser
-from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
-from reconciler.saved import MAX_REASONS, check_plan_target, verify_saved_plan
+from reconciler.plan import (
+    AccessChange,
+    Action,
+    ActionKind,
+    Change,
+    Holders,
+    LeftForLater,
+    MemberChange,
+    Plan,
+    PlanWarning,
+    Resource,
+)
+from reconciler.saved import (
+    DERIVED,
+    MAX_REASONS,
+    check_plan_target,
+    plan_path,
+    read_plan,
+    read_plan_file,
+    saved_form,
+    verify_saved_plan,
+)
 from reconciler.scim.client import ScimClient
 from reconciler.scim.writes import WriteRequest
 from reconciler.target import Target, connect
@@ -340,3 +362,125 @@ def test_a_create_keyed_by_external_id_is_stale_only_for_that_exact_id(
     verify_saved_plan(creating("EMP-7"), client, target.url)
     message = stale_message(creating("emp-7"), client, target)
     assert "user emp-7 now exists (the plan creates it)" in message
+
+
+# The file: what ``plan --out`` writes and ``apply --plan`` reads.
+
+
+def _email(value: str, *, primary: bool = True) -> dict[str, object]:
+    return {"value": value, "type": "work", "primary": primary}
+
+
+def full_plan() -> Plan:
+    """A plan with every part a saved form derives something from: a multi-valued change
+    (``items``), the access review (``sensitive_changes``), a rate (``cost``)."""
+    return Plan(
+        target="https://api.atlassian.com/scim/directory/abc",
+        dialect="atlassian",
+        token_env="RECONCILER_TOKEN",
+        actions=(
+            Action(
+                resource=U,
+                action=K.UPDATE,
+                key="erin@example.com",
+                id="u-1",
+                fingerprint="sha256:aaa",
+                changes=(
+                    Change(
+                        path="emails",
+                        before=[_email("erin@example.com")],
+                        after=[_email("erin@example.com"), _email("e@x.example", primary=False)],
+                    ),
+                ),
+            ),
+            Action(
+                resource=G,
+                action=K.UPDATE,
+                key="admins",
+                id="g-1",
+                fingerprint="sha256:bbb",
+                changes=(MemberChange(add=("erin@example.com",)),),
+            ),
+        ),
+        warnings=(PlanWarning(key="erin@example.com", message="changes the emails"),),
+        left_for_later=(LeftForLater(resource=U, action=K.CREATE, key="new@example.com"),),
+        user_ids={"erin@example.com": "u-1"},
+        sensitive_groups=("admins",),
+        rate=10.0,
+        access=(AccessChange(key="erin@example.com", gains=("admins",), sensitive=("admins",)),),
+        holders=(Holders(group="admins", before=1, after=2),),
+    )
+
+
+def test_a_saved_plan_reads_back_as_the_plan_with_its_digest() -> None:
+    """What ``plan --out`` writes reads back equal to the plan, with the same digest."""
+    plan = full_plan()
+    again = read_plan(saved_form(plan))
+    assert again == plan
+    assert again.digest == plan.digest
+    assert saved_form(again) == saved_form(plan)
+
+
+def test_the_derived_keys_are_exactly_what_the_saved_form_adds_to_the_plan() -> None:
+    """Every top-level key of the saved form is a field of the plan or one of ``DERIVED``
+    (``cost`` standing for ``rate``), so reading drops what is derived and nothing else."""
+    written = set(json.loads(saved_form(full_plan())))
+    fields = set(Plan.model_fields)
+    assert written - fields == set(DERIVED)
+    assert fields - written == {"rate"}
+    (change,) = json.loads(saved_form(full_plan()))["actions"][0]["changes"]
+    assert set(change) - set(Change.model_fields) == {"items"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("{not json", "not a JSON plan", id="not-json"),
+        pytest.param("[]", "not a JSON plan object", id="not-object"),
+        pytest.param('{"format_version": 2}', "format_version must be 1", id="version"),
+        pytest.param('{"format_version": 1, "target": 3}', "not a valid plan", id="invalid"),
+    ],
+)
+def test_unreadable_saved_plans_are_config_errors(text: str, message: str) -> None:
+    """A file that is not a version-1 plan is refused with a message, not a traceback."""
+    with pytest.raises(ConfigError, match=message):
+        read_plan(text, source="plan.json")
+
+
+def test_an_edited_action_breaks_the_digest() -> None:
+    """Changing an action in a saved plan is refused: its digest no longer matches."""
+    data = json.loads(saved_form(full_plan()))
+    data["actions"][0]["fingerprint"] = "sha256:other"
+    with pytest.raises(ConfigError, match="digest does not match"):
+        read_plan(json.dumps(data))
+
+
+def test_a_key_the_plan_does_not_hold_is_refused() -> None:
+    """A key that is neither the plan's nor derived from it is no part of a plan."""
+    data = json.loads(saved_form(full_plan()))
+    data["approved"] = True
+    with pytest.raises(ConfigError, match="not a valid plan"):
+        read_plan(json.dumps(data))
+
+
+def test_edited_items_are_refused() -> None:
+    """A change whose ``items`` no longer follow from its before and after is refused."""
+    data = json.loads(saved_form(full_plan()))
+    data["actions"][0]["changes"][0]["items"] = []
+    with pytest.raises(ConfigError, match="do not follow from its before and after"):
+        read_plan(json.dumps(data), source="plan.json")
+
+
+def test_a_plan_written_without_derived_keys_reads_back() -> None:
+    """The plan's own JSON without ``items`` (``Plan.to_json``) reads back as the plan."""
+    assert read_plan(full_plan().to_json()) == full_plan()
+
+
+def test_a_directory_gets_plan_json_inside_and_a_missing_file_is_a_config_error(
+    tmp_path: Path,
+) -> None:
+    """``plan --out DIR/`` writes DIR/plan.json; reading a file that is not there says so."""
+    assert plan_path(tmp_path) == tmp_path / "plan.json"
+    assert plan_path(tmp_path / "p.json") == tmp_path / "p.json"
+    with pytest.raises(ConfigError, match="cannot read the plan"):
+        read_plan_file(tmp_path / "missing.json")

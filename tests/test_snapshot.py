@@ -10,8 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
+from reconciler.attributes import LIVE_PATHS
 from reconciler.errors import InconsistentReadError, ListingChangedError, ServerError
 from reconciler.live import LiveSnapshot
 from reconciler.sandbox import (
@@ -22,7 +25,7 @@ from reconciler.sandbox import (
 )
 from reconciler.scim.client import ScimClient
 from reconciler.scim.retry import RetryPolicy
-from reconciler.snapshot import read_snapshot
+from reconciler.snapshot import narrowed, read_snapshot
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -394,3 +397,62 @@ def test_users_listed_without_their_groups_read_as_the_same_snapshot(tmp_path: P
     assert all("excludedAttributes=groups" in q for q in lean_queries if q.startswith("/Users"))
     assert not any("excludedAttributes" in q for q in lean_queries if q.startswith("/Groups"))
     assert any(q.startswith("/Users?") for q in lean_queries)
+
+
+@pytest.fixture(scope="module")
+def varied(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sandbox of 23 users whose attributes differ (some absent, some null-ish)."""
+    db = tmp_path_factory.mktemp("varied") / "s.db"
+    with SandboxStore(db) as store:
+        for i in range(23):
+            user: dict[str, object] = {
+                "userName": f"v{i:02d}@example.com",
+                "emails": [{"value": f"v{i:02d}@example.com", "type": "work", "primary": True}],
+                "active": i % 5 != 0,
+            }
+            if i % 2:
+                user["displayName"] = f"V {i}"
+                user["title"] = ("Engineer", "Boss", "")[i % 3]
+            if i % 3:
+                user["name"] = {"givenName": "V", "familyName": str(i)}
+                user["phoneNumbers"] = [{"value": f"+1 555 01{i:02d}", "type": "work"}]
+            if i % 4 == 1:
+                user["externalId"] = f"emp-{i}"
+            store.create_user(user)
+    return db
+
+
+def _users(snapshot: LiveSnapshot) -> list[tuple[object, ...]]:
+    return [(u.id, u.userName, u.active, dict(u.attributes), u.fingerprint) for u in snapshot.users]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    keep=st.frozensets(st.sampled_from(LIVE_PATHS)),
+    told_after=st.integers(min_value=0, max_value=4),
+    page_size=st.integers(min_value=4, max_value=12),
+)
+def test_whenever_the_paths_to_keep_are_told_the_snapshot_is_the_same(
+    varied: Path, keep: frozenset[str], told_after: int, page_size: int
+) -> None:
+    """Paths told before the read, or after any page of it (or not by its end), with the
+    snapshot then ``narrowed`` as the pipeline does, give the same users, attributes and
+    fingerprints as a read told from the start; a snapshot it narrows is left as it was
+    read (``narrowed`` makes new users)."""
+    pages = [0]
+
+    def progress(what: str, done: int, total: int) -> None:
+        pages[0] += what == "Users"
+
+    def told() -> frozenset[str] | None:
+        return keep if pages[0] >= told_after else None
+
+    with ScimClient(sandbox_base_url(), transport=sandbox_transport(varied)) as client:
+        first = read_snapshot(client, page_size=page_size, keep=lambda: keep)
+        late = read_snapshot(client, page_size=page_size, progress=progress, keep=told)
+        late = narrowed(late, keep)  # as the pipeline does once the read is in
+        whole = read_snapshot(client, page_size=page_size)
+    before = _users(whole)
+    assert _users(late) == _users(first) == _users(narrowed(whole, keep))
+    assert _users(whole) == before
+    assert all(set(u.attributes) == set(LIVE_PATHS) for u in whole.users)

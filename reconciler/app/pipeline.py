@@ -1,27 +1,36 @@
-"""Loading the files while the directory is read: a plan's two long steps at once.
+"""Loading the files and reading the directory: a plan's two long steps, one strategy.
 
-Reading a large directory waits on the server for most of its time, and loading the
-files keeps the CPU busy, so ``read_while_loading`` runs them together, in this order:
+``read_while_loading`` gives a run its files, loaded and checked, and the directory of
+the target they name, read. How is a ``Strategy``, of which there are two:
 
-1. **The target, from a first look** at the files' ``target`` section alone
-   (``reconciler.app.firstlook``), resolved with the usual precedence (``--target``,
-   ``RECONCILER_TARGET``, the files, the sandbox). When the first look is unsure, or
-   the target is the in-process ``sandbox:`` (its server shares this interpreter:
-   there is nothing to overlap), the run goes one step after the other as before.
-2. **The read starts** on its own thread, turning each page into live objects as it
-   arrives.
-3. **The files load and are validated** meanwhile, then checked against the target's
-   dialect. Any problem in them stops the read and is what the run reports (exit 1):
-   a file problem is never hidden behind an error of the read, whose own error is
-   only raised once the files are known to be good. Nothing is ever written here.
-4. **The target is resolved again from the loaded files.** Only when it is the
-   target being read is the read used; otherwise (the first look was wrong) it is
-   dropped and the directory is read again, after the files: a plan is only ever
-   made from a read of the target the files name. The first look trusts the files
-   as much as a run always does: the token goes only where the files' (or the
-   command line's) target says.
-5. Users read once the files are loaded keep only the attributes the files manage;
-   those read before are narrowed when the read ends.
+- ``sequential``, the reference, one step after the other: load the files and check
+  them against the dialect of the target they resolve to, connect, read (users keep
+  only the attribute paths the files manage). Tests hold ``overlapped`` to the plan and
+  digest this one gives (``tests/test_pipeline.py``).
+- ``overlapped``, what runs use: reading a large directory waits on the server for
+  most of its time, and loading the files keeps the CPU busy, so it runs them
+  together, in this order:
+
+  1. **The target, from a first look** at the files' ``target`` section alone
+     (``reconciler.app.firstlook``), resolved with the usual precedence (``--target``,
+     ``RECONCILER_TARGET``, the files, the sandbox). When the first look is unsure, or
+     the target is the in-process ``sandbox:`` (its server shares this interpreter:
+     there is nothing to overlap), it is ``sequential``.
+  2. **The read starts** on its own thread, turning each page into live objects as it
+     arrives.
+  3. **The files load and are checked** meanwhile, as in ``sequential``. Any problem
+     in them stops the read and is what the run reports (exit 1): a file problem is
+     never hidden behind an error of the read, whose own error is only raised once the
+     files are known to be good. Nothing is ever written here.
+  4. **The read is used only when it is of the target the loaded files resolve to**;
+     otherwise (the first look was wrong) it is dropped and the directory is read
+     again, after the files: a plan is only ever made from a read of the target the
+     files name. The first look trusts the files as much as a run always does: the
+     token goes only where the files' (or the command line's) target says.
+  5. **The files hand the read, once, the paths users keep** (``_Reader.result``):
+     users read from then on keep only those; the snapshot is then narrowed
+     (``snapshot.narrowed``) into new users for those read before. Nothing handed out
+     is changed after.
 
 The cyclic garbage collector is off while the files and the snapshot are built, and
 frozen over them after (``_long_lived``).
@@ -32,9 +41,11 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Collection, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from reconciler.app.firstlook import early_target_spec
 from reconciler.app.loading import load_files
@@ -44,7 +55,7 @@ from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.live import LiveSnapshot
 from reconciler.ownership import Shape, shape_paths, shapes_of
-from reconciler.snapshot import narrow, read_snapshot
+from reconciler.snapshot import Keep, narrowed, read_snapshot
 from reconciler.target import Connection, Target, connect, resolve_target
 
 _STOP_WAIT = 5.0  # seconds a failed run waits for the read to notice it should stop
@@ -52,12 +63,70 @@ _STOP_WAIT = 5.0  # seconds a failed run waits for the read to notice it should 
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """The files, loaded and checked, and the directory of the target they name, read."""
+    """The files, loaded and checked, and the directory of the target they name, read.
+
+    The connection is open: whoever takes a ``Loaded`` from a strategy closes it."""
 
     target: Target
     connection: Connection
     desired: DesiredState
     live: LiveSnapshot
+
+
+class Strategy(Protocol):
+    """How the files are loaded and the directory read (module docstring)."""
+
+    def __call__(
+        self,
+        paths: tuple[Path, ...],
+        cli_target: str | None,
+        runtime: Runtime,
+        *,
+        rate: float | None = None,
+        exclude: tuple[str, ...] = (),
+    ) -> Loaded: ...
+
+
+def sequential(
+    paths: tuple[Path, ...],
+    cli_target: str | None,
+    runtime: Runtime,
+    *,
+    rate: float | None = None,
+    exclude: tuple[str, ...] = (),
+) -> Loaded:
+    """The reference: load and check the files, then read the target they name."""
+    desired, target, keep = _load(paths, cli_target, runtime, exclude)
+    connection, live = _read_after(target, runtime, keep, rate)
+    return Loaded(target, connection, desired, live)
+
+
+def overlapped(
+    paths: tuple[Path, ...],
+    cli_target: str | None,
+    runtime: Runtime,
+    *,
+    rate: float | None = None,
+    exclude: tuple[str, ...] = (),
+) -> Loaded:
+    """Read the target a first look at the files names while they load (module
+    docstring); ``sequential`` when there is nothing to overlap."""
+    early = _early_target(paths, cli_target, runtime, exclude)
+    if early is None:
+        return sequential(paths, cli_target, runtime, rate=rate, exclude=exclude)
+    reader = _Reader(early, runtime, rate)
+    try:
+        desired, target, keep = _load(paths, cli_target, runtime, exclude)
+        if reader.target == target:
+            connection, live = reader.result(keep)
+            live = narrowed(live, keep)  # the users read before the files told
+        else:
+            reader.stop()  # the first look was wrong: read again, after the files
+            connection, live = _read_after(target, runtime, keep, rate)
+    except BaseException:
+        reader.stop()
+        raise
+    return Loaded(target, connection, desired, live)
 
 
 @contextmanager
@@ -68,40 +137,35 @@ def read_while_loading(
     *,
     rate: float | None = None,
     exclude: tuple[str, ...] = (),
+    strategy: Strategy = overlapped,
 ) -> Iterator[Loaded]:
-    """Read the directory while the files load (module docstring); close after.
+    """The files and the directory, as ``strategy`` loads and reads them (module
+    docstring); the connection closed after.
 
     ``rate``: requests per second for the connection (``apply --rate``), which the
     caller goes on using after the read. ``exclude``: gitignore patterns of files to
     leave out (``files.finding``).
     """
     with _long_lived():
-        early = _early_target(paths, cli_target, runtime, exclude)
-        reader = None if early is None else _Reader(early, runtime, rate)
-        try:
-            desired = load_files(paths, exclude)
-            target = resolve_target(cli_target, desired.target, runtime.env)
-            shapes = shapes_of(desired.users)  # once: both ask it of every user
-            check_dialect_attributes(desired, paths, target.dialect, shapes=shapes, exclude=exclude)
-            keep = kept_paths(desired, shapes)
-            if reader is not None and reader.target == target:
-                reader.keep = keep  # users read from now on keep only these
-                connection, live = reader.result()
-                narrow(live, keep)
-            else:
-                if reader is not None:
-                    reader.stop()  # the first look was wrong: read again, after the files
-                connection, live = _read_after(target, runtime, keep, rate)
-            runtime.read_counts(len(live.users), len(live.groups))
-        except BaseException:
-            if reader is not None:
-                reader.stop()
-            raise
+        loaded = strategy(paths, cli_target, runtime, rate=rate, exclude=exclude)
     try:
-        yield Loaded(target, connection, desired, live)
+        runtime.read_counts(len(loaded.live.users), len(loaded.live.groups))
+        yield loaded
     finally:
-        connection.client.close()
+        loaded.connection.client.close()
         gc.unfreeze()  # a longer-lived caller (tests) has its collector as before
+
+
+def _load(
+    paths: tuple[Path, ...], cli_target: str | None, runtime: Runtime, exclude: tuple[str, ...]
+) -> tuple[DesiredState, Target, frozenset[str]]:
+    """The files, loaded and checked against the dialect of the target they resolve to;
+    that target; the attribute paths users keep (``kept_paths``)."""
+    desired = load_files(paths, exclude)
+    target = resolve_target(cli_target, desired.target, runtime.env)
+    shapes = shapes_of(desired.users)  # once: both ask it of every user
+    check_dialect_attributes(desired, paths, target.dialect, shapes=shapes, exclude=exclude)
+    return desired, target, kept_paths(desired, shapes)
 
 
 @contextmanager
@@ -165,7 +229,7 @@ def _connect(target: Target, runtime: Runtime, rate: float | None) -> Connection
 
 
 def _read(
-    connection: Connection, runtime: Runtime, keep: _Keep, stopping: threading.Event | None = None
+    connection: Connection, runtime: Runtime, keep: Keep, stopping: threading.Event | None = None
 ) -> LiveSnapshot:
     with runtime.progress("Reading the directory", None) as bar:
 
@@ -186,10 +250,10 @@ def _read(
 def _read_after(
     target: Target, runtime: Runtime, keep: frozenset[str], rate: float | None
 ) -> tuple[Connection, LiveSnapshot]:
-    """The read as it always went: after the files, on this thread."""
+    """The read after the files, on this thread."""
     connection = _connect(target, runtime, rate)
     try:
-        return connection, _read(connection, runtime, _Keep(keep))
+        return connection, _read(connection, runtime, lambda: keep)
     except BaseException:
         connection.client.close()
         raise
@@ -199,26 +263,17 @@ class _Stopped(Exception):  # noqa: N818 - not an error: the run no longer needs
     """The run stopped the read (its files had a problem)."""
 
 
-class _Keep:
-    """The paths users keep, once the files tell (``read_snapshot``'s ``keep``)."""
-
-    def __init__(self, paths: frozenset[str] | None = None) -> None:
-        self.paths = paths
-
-    def __call__(self) -> frozenset[str] | None:
-        return self.paths
-
-
 class _Reader:
     """The read, on its own thread, of the target the first look resolved.
 
     The thread owns the connection until ``result`` hands it over; a read that is
     stopped, or fails, closes it. Whatever the thread raises is kept for ``result``.
+    The paths users keep reach the thread once, through a future that ``result`` sets.
     """
 
     def __init__(self, target: Target, runtime: Runtime, rate: float | None) -> None:
         self.target = target
-        self._keep = _Keep()
+        self._keep: Future[frozenset[str]] = Future()
         self._stopping = threading.Event()
         self._outcome: tuple[Connection, LiveSnapshot] | BaseException | None = None
         self._thread = threading.Thread(
@@ -226,13 +281,9 @@ class _Reader:
         )
         self._thread.start()
 
-    @property
-    def keep(self) -> frozenset[str] | None:
-        return self._keep.paths
-
-    @keep.setter
-    def keep(self, paths: frozenset[str] | None) -> None:
-        self._keep.paths = paths
+    def _kept(self) -> frozenset[str] | None:
+        """The paths users keep, once the files told (``read_snapshot``'s ``keep``)."""
+        return self._keep.result() if self._keep.done() else None
 
     def _run(self, target: Target, runtime: Runtime, rate: float | None) -> None:
         try:
@@ -241,7 +292,7 @@ class _Reader:
             self._outcome = error
             return
         try:
-            live = _read(connection, runtime, self._keep, self._stopping)
+            live = _read(connection, runtime, self._kept, self._stopping)
         except BaseException as error:  # noqa: BLE001 - handed to result()
             connection.client.close()
             self._outcome = error
@@ -252,8 +303,10 @@ class _Reader:
         else:
             self._outcome = (connection, live)
 
-    def result(self) -> tuple[Connection, LiveSnapshot]:
-        """The connection and the snapshot, once read; or what stopped the read, raised."""
+    def result(self, keep: frozenset[str]) -> tuple[Connection, LiveSnapshot]:
+        """Users read from now on keep only ``keep``; the connection and the snapshot,
+        once read (users read before keep every path); or what stopped the read, raised."""
+        self._keep.set_result(keep)
         self._thread.join()
         outcome = self._outcome
         if isinstance(outcome, BaseException):

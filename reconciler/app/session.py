@@ -15,13 +15,12 @@ from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.files.loader import collector_paused
 from reconciler.linkcheck import (
-    domain_warnings,
-    existing_accounts,
+    Organisation,
     planned_emails,
     profile_changes,
     user_creates,
-    warnings_for_links,
 )
+from reconciler.linkcheck import enrich as enrich_plan
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
@@ -90,14 +89,15 @@ def read_live(
 def plan_live(
     session: Session, desired: DesiredState, live: LiveSnapshot, runtime: Runtime
 ) -> Plan:
-    """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
+    """The plan path after the read: the pure plan, refused when it would send the token,
+    then enriched (``enrich``: on Atlassian, emails linked elsewhere)."""
     target = session.target
     context = plan_context(session, desired)
     # Planning makes millions of objects and next to no cycles; the collector would walk
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
-    return with_link_checks(refuse_secrets_sent(planned), target, runtime, live)
+    return enrich(refuse_secrets_sent(planned), target, runtime, live)
 
 
 def plan_context(session: Session, desired: DesiredState) -> PlanContext:
@@ -130,14 +130,14 @@ def refuse_secrets_sent(plan_: Plan) -> Plan:
     return plan_
 
 
-def with_link_checks(
+def enrich(
     planned: Plan, target: Target, runtime: Runtime, live: LiveSnapshot | None = None
 ) -> Plan:
-    """The plan with what the organisation decides said before anything is sent, when
-    its Admin API is at hand (``linkcheck``): new emails another directory's link will
-    refuse (409), creates that link to an account it manages, and what happens to
-    accounts outside its verified domains. Each read is done once, and only when the
-    plan has something it could be about."""
+    """The enrich stage (``linkcheck.enrich``): the plan with what the organisation decides
+    said before anything is sent, when its Admin API is at hand: new emails another
+    directory's link will refuse (409), creates that link to an account it manages, and
+    what happens to accounts outside its verified domains. Each read is done once, and
+    only when the plan has something it could be about; a new plan, or ``planned``."""
     emails = planned_emails(planned)
     if not target.dialect.org_admin or not (emails or profile_changes(planned)):
         return planned
@@ -147,18 +147,19 @@ def with_link_checks(
     with admin:
         here = "sandbox" if target.is_sandbox else directory_id_of(target.url)
         links = {email: admin.links_for_email(email) for email in emails}
-        found = [*warnings_for_links(emails, links, here)]
         managed: dict[str, str] = {}
         if user_creates(planned):
             managed = {a.email.lower(): a.account_id for a in admin.managed_accounts()}
         verified = admin.verified_domains() if profile_changes(planned) else []
-    primary = _live_emails(live)
-    found += domain_warnings(planned, verified, primary, target.dialect.account_attributes)
-    accounts = existing_accounts(planned, managed, links)
-    if not found and not accounts:
-        return planned
-    warnings = sorted({*planned.warnings, *found}, key=lambda w: (w.key.lower(), w.key, w.message))
-    return planned.model_copy(update={"warnings": tuple(warnings), "existing_accounts": accounts})
+    organisation = Organisation(
+        directory_id=here,
+        links=links,
+        managed=managed,
+        verified=verified,
+        live_email=_live_emails(live),
+        account_paths=target.dialect.account_attributes,
+    )
+    return enrich_plan(planned, organisation)
 
 
 def _live_emails(live: LiveSnapshot | None) -> Callable[[str], str | None]:

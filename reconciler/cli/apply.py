@@ -208,13 +208,9 @@ class _ApplyView:
 
 
 def _read_plan(path: Path) -> Plan:
-    from reconciler.render import parse_plan_json
+    from reconciler.saved import read_plan_file
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the plan {path}: {exc}") from exc
-    return parse_plan_json(text, source=str(path))
+    return read_plan_file(path)
 
 
 def _digest_argument(approve: str | None) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -181,17 +180,11 @@ def plan_command(
 
 
 def _write_plan(out: str, plan_: Plan) -> Path:
-    """Write the JSON plan atomically; a directory gets ``plan.json`` inside it.
+    """Write the saved plan (``saved.saved_form``) atomically; a directory gets
+    ``plan.json`` inside it (``saved.plan_path``: ``out`` as typed, so that ``saved/``
+    names a directory, created)."""
+    from reconciler.saved import plan_path, saved_form
 
-    ``out`` is a directory when one exists there, or when it ends in a separator
-    (``saved/``: the directory is created). It is written without secrets
-    (``Plan.for_output``), and reads back with the digest the views showed: the
-    digest covers the plan as it leaves the process.
-    """
-    from reconciler.render import render_plan_json
-
-    path = Path(out)
-    if path.is_dir() or out.endswith(("/", os.sep)):
-        path = path / "plan.json"
-    write_atomically(path, render_plan_json(plan_.for_output()))
+    path = plan_path(out)
+    write_atomically(path, saved_form(plan_))
     return path

@@ -6,12 +6,11 @@ no clock), so every view is deterministic and testable against golden files.
 
 from __future__ import annotations
 
-from reconciler.render.json import parse_plan_json, render_plan_json, render_report_json
+from reconciler.render.json import render_plan_json, render_report_json
 from reconciler.render.markdown import render_plan_markdown
 from reconciler.render.text import render_plan_text, render_report_text
 
 __all__ = [
-    "parse_plan_json",
     "render_plan_json",
     "render_plan_markdown",
     "render_plan_text",

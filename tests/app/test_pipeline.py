@@ -8,16 +8,18 @@ import threading
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 import reconciler.app.pipeline as pipeline
 from reconciler.app.apply import ApplyRequest, run_apply
-from reconciler.app.pipeline import read_while_loading
+from reconciler.app.loading import load_files
+from reconciler.app.pipeline import Strategy, overlapped, read_while_loading, sequential
 from reconciler.app.runtime import ProgressBar, Runtime
-from reconciler.app.session import run_plan
-from reconciler.desired import TargetSpec
+from reconciler.app.session import Session, plan_live, run_plan
+from reconciler.desired import DesiredState, TargetSpec
 from reconciler.errors import DesiredStateError, ServerError
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
@@ -207,3 +209,127 @@ def test_apply_with_file_problems_reads_no_further_and_writes_nothing(tmp_path: 
         run_apply(request, runtime, _Going())
     first_page = "Users?startIndex=1&count=100&excludedAttributes=groups"
     assert transport.requests == ["ServiceProviderConfig?", first_page]
+
+
+# -- the overlap against its reference ----------------------------------------------------
+
+# Files for a directory of 250 users (three pages of users at the sandbox's 100), "eng"
+# (u1-u3) and "ops" (u100-u150); each case several files in a directory.
+CASES = {
+    "updates": {"users.yaml": FILES},
+    "manages-more": {
+        "a.yaml": """\
+version: 1
+users:
+  - userName: u000002@example.com
+    name: null
+    emails: null
+    title: Boss
+  - userName: u000150@example.com
+    active: false
+    groups: [ops]
+""",
+        "b.json": """\
+{"version": 1,
+ "users": [{"userName": "u000249@example.com", "displayName": "Last",
+            "phoneNumbers": [{"value": "+1 555 0100", "type": "work"}]}],
+ "groups": [{"displayName": "ops"}]}
+""",
+    },
+    "by-external-id": {
+        "users.yaml": """\
+version: 1
+policy:
+  users: {key: externalId}
+users:
+  - userName: renamed@example.com
+    externalId: u-7
+  - userName: u000200@example.com
+    externalId: u-200
+    name: {givenName: Two, familyName: Hundred}
+""",
+    },
+    "over-a-limit": {
+        "users.yaml": """\
+version: 1
+policy:
+  users: {unmanaged: deactivate, scope: ["u0001*"]}
+  limits: {max_deactivations: 1}
+users:
+  - userName: u000100@example.com
+    title: Kept
+""",
+    },
+}
+# When the files are loaded, in the overlapped run: before the read has anything, once
+# it has a page of users, once it has every user (all of them read keeping every path).
+WHEN = ("at-once", "after-a-page", "after-the-users")
+
+
+class Signalling(httpx.BaseTransport):
+    """The sandbox behind ``SERVED``, saying when it answered a page of users, and when
+    the groups were asked for (every user read)."""
+
+    def __init__(self, db: Path) -> None:
+        self.inner = sandbox_transport(db)
+        self.answered = {WHEN[0]: threading.Event(), WHEN[1]: threading.Event()}
+        self.answered[WHEN[2]] = threading.Event()
+        self.answered[WHEN[0]].set()
+        self.threads: set[str] = set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.threads.add(threading.current_thread().name)
+        response = self.inner.handle_request(request)
+        if request.url.path.endswith("/Users"):
+            self.answered[WHEN[1]].set()
+        elif request.url.path.endswith("/Groups"):
+            self.answered[WHEN[2]].set()
+        return response
+
+
+def larger_directory(db: Path) -> None:
+    with SandboxStore(db) as store:
+        ids = store.seed_users(250, prefix="u", domain="example.com")
+        store.create_group({"displayName": "eng"}, ids[:3])
+        store.create_group({"displayName": "ops"}, ids[99:150])
+
+
+def planned_with(
+    strategy: Strategy, paths: tuple[Path, ...], runtime: Runtime
+) -> tuple[Plan, list[tuple[str, dict[str, Any], str]]]:
+    """What ``run_plan`` makes, the files loaded and the directory read by ``strategy``;
+    and the users read, as the plan saw them."""
+    with read_while_loading(paths, SERVED, runtime, strategy=strategy) as run:
+        session = Session(run.target, run.connection)
+        users = [(u.id, dict(u.attributes), u.fingerprint) for u in run.live.users]
+        return plan_live(session, run.desired, run.live, runtime), users
+
+
+@pytest.mark.parametrize("when", WHEN)
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_overlapped_read_plans_as_the_sequential_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, when: str
+) -> None:
+    """Whenever the files finish loading during the read, the overlapped strategy gives
+    the plan (digest included) and the users of the reference: files, then read."""
+    directory = tmp_path / "files"
+    for name, text in CASES[case].items():
+        directory.mkdir(exist_ok=True)
+        write(directory, name, text)
+    larger_directory(tmp_path / "s.db")
+    transport = Signalling(tmp_path / "s.db")
+    runtime = Runtime(env={}, transport=lambda inner: transport)
+    reference, reference_users = planned_with(sequential, (directory,), runtime)
+    assert "reconciler-read" not in transport.threads
+
+    def load_later(paths: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> DesiredState:
+        assert transport.answered[when].wait(30), "the read never got there"
+        return load_files(paths, exclude)
+
+    monkeypatch.setattr(pipeline, "load_files", load_later)
+    plan_, users = planned_with(overlapped, (directory,), runtime)
+    assert "reconciler-read" in transport.threads
+    assert plan_.to_dict() == reference.to_dict()
+    assert plan_.digest == reference.digest
+    assert users == reference_users
+    assert reference.actions or reference.warnings

@@ -25,6 +25,7 @@ from reconciler.executor import Executor, ScimWriter
 from reconciler.plan import Action, ActionKind, Change, Plan, Resource
 from reconciler.report import Approval, Outcome
 from reconciler.sandbox import sandbox_base_url, sandbox_transport
+from reconciler.saved import read_plan_file
 from reconciler.scim.client import ScimClient
 from reconciler.target import Target
 from tests.conftest import SCIM2_SERVER_TOKEN
@@ -186,7 +187,7 @@ def test_a_create_that_takes_over_an_existing_group_reports_adopted(
     assert reconciler("plan", str(files), "--target", target, "--out", str(saved)).exit_code == 0
     group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "eng"}
     directory.http.post("Groups", json=group).raise_for_status()
-    plan = Plan.from_json(saved.read_text())
+    plan = read_plan_file(saved)
     db = Path(target.removeprefix("sandbox:"))
     client = ScimClient(sandbox_base_url(), transport=sandbox_transport(db))
     report = Executor(ScimWriter(client), dialect=GENERIC).execute(plan)

@@ -10,7 +10,6 @@ import pytest
 from reconciler.errors import ConfigError
 from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
 from reconciler.render import (
-    parse_plan_json,
     render_plan_json,
     render_plan_markdown,
     render_plan_text,
@@ -25,6 +24,7 @@ from reconciler.render.notation import (
     sensitive_group_action,
     summary_line,
 )
+from reconciler.saved import read_plan
 
 
 @pytest.mark.parametrize(
@@ -241,7 +241,7 @@ def test_a_create_that_links_to_an_existing_account_says_so_in_every_view() -> N
     assert json.loads(written)["existing_accounts"] == {"carol@example.com": "5b10ac8d"}
     assert json.loads(render_plan_json(plain))["existing_accounts"] == {}
     assert linked.digest != plain.digest
-    assert parse_plan_json(written) == linked
+    assert read_plan(written) == linked
     edited = written.replace("5b10ac8d", "5b10ac8e")
     with pytest.raises(ConfigError, match="digest does not match"):
-        parse_plan_json(edited)
+        read_plan(edited)
