@@ -64,6 +64,17 @@ class Dialect:
     # which only some servers honour): ``groups`` is read from the groups listing, and
     # costs the server a lookup and the read a third of every page.
     users_listed_without: tuple[str, ...] = ()
+    # Wording that differs by dialect; messages take it from here and nowhere else.
+    # What changing an account's userName or email risks.
+    identity_change_risk: str = "the identity provider link may break"
+    # Why an email that stays while its userName changes matters, if it does.
+    email_role: str | None = None
+    # What a 409 on a group create most likely means ({name}: the group's), and on a
+    # user write that sets a primary email ({email}); None: nothing more is known.
+    group_conflict: str | None = None
+    email_conflict: str | None = None
+    # Why a group named like one of ``reserved_groups`` is a risk.
+    reserved_group_risk: str = ""
 
     def with_discovery(self, config: Mapping[str, object]) -> Dialect:
         """This dialect as one server's /ServiceProviderConfig (RFC 7643 section 5) sets it.
@@ -82,6 +93,20 @@ class Dialect:
         """Whether a group name looks like one of the organisation's default groups."""
         folded = fold_identity(name)
         return any(fnmatchcase(folded, pattern) for pattern in self.reserved_groups)
+
+    def identity_change_warning(self, path: str) -> str:
+        """The warning for a change of an existing account's ``userName`` or ``emails``."""
+        what = "userName" if path == "userName" else "email"
+        return f"changes the {what} of an existing account: {self.identity_change_risk}"
+
+    def conflict_hint(self, *, group: str | None = None, email: str | None = None) -> str:
+        """What a 409 most likely means, to add to its message: for a create or rename
+        of the group ``group``, or a user write whose primary email is ``email``."""
+        if group is not None and self.group_conflict is not None:
+            return "; " + self.group_conflict.format(name=group)
+        if email is not None and self.email_conflict is not None:
+            return "; " + self.email_conflict.format(email=email)
+        return ""
 
     def unsupported(self, paths: frozenset[str]) -> frozenset[str]:
         """Which of these file attribute paths the target does not have."""
@@ -104,6 +129,22 @@ ATLASSIAN = Dialect(
     page_size=100,
     org_admin=True,
     users_listed_without=("groups",),
+    identity_change_risk="Atlassian may unlink the account and drop it from its groups",
+    email_role="on Atlassian the email is how the account is found and linked",
+    group_conflict=(
+        "group names are unique across the Atlassian organisation: another directory, a "
+        "site or a product's default group may already be named {name}"
+    ),
+    email_conflict=(
+        "the email {email} likely belongs to an Atlassian account linked to a SCIM user of "
+        "another directory: see `reconciler links {email}`, and detach a stale link with "
+        "`reconciler links unlink`"
+    ),
+    reserved_group_risk=(
+        "is named like a default-access group of Atlassian's products: group names are "
+        "unique across the organisation, so the create may fail with 409 or the group "
+        "never reach the products"
+    ),
     # Default-access groups of Atlassian's products, optionally suffixed with a site.
     reserved_groups=(
         "site-admins*",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.executor import atlassian_conflict_hint
+from reconciler.dialect import ATLASSIAN, GENERIC
+from reconciler.executor import conflict_hint
 from reconciler.linkcheck import link_warnings, planned_emails
 from reconciler.plan import Action, ActionKind, Change, Plan, Resource
 from reconciler.scim.admin import ScimLink
@@ -66,6 +67,12 @@ def test_an_email_linked_in_another_directory_is_a_warning_with_the_fix() -> Non
 
 def test_a_409_on_atlassian_names_its_likely_cause() -> None:
     """Without an org token the report still says what a 409 most likely is."""
-    assert "reconciler links Dave@example.com" in atlassian_conflict_hint(CREATE)
+    assert "reconciler links Dave@example.com" in conflict_hint(CREATE, ATLASSIAN)
     group = Action(resource=Resource.GROUP, action=ActionKind.CREATE, key="jira-admins")
-    assert "unique across the Atlassian organisation" in atlassian_conflict_hint(group)
+    assert "unique across the Atlassian organisation" in conflict_hint(group, ATLASSIAN)
+
+
+def test_a_409_on_a_generic_server_gets_no_atlassian_hint() -> None:
+    """A generic server's 409 is reported as it came: the Atlassian causes are not named."""
+    group = Action(resource=Resource.GROUP, action=ActionKind.CREATE, key="jira-admins")
+    assert conflict_hint(CREATE, GENERIC) == conflict_hint(group, GENERIC) == ""

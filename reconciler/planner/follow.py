@@ -101,11 +101,8 @@ class EmailFollower:
         primary, address = found
         head = f"its primary email stays {emails[primary]['value']} while its userName changes"
         if not self.enabled:
-            why = (
-                "; on Atlassian the email is how the account is found and linked"
-                if self.context.emails_unique
-                else ""
-            )
+            role = self.context.dialect.email_role
+            why = f"; {role}" if role else ""
             return None, (
                 f"{head}: the files do not manage its emails{why}. Set {SETTING}: true to "
                 f"change it to {address} with the userName, or list the user's emails"

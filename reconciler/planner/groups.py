@@ -147,13 +147,9 @@ def _file_group(match: FileGroupMatch, inputs: _Inputs, out: _Outcome) -> None:
 
 
 def _warn_reserved(name: str, inputs: _Inputs, out: _Outcome) -> None:
-    if inputs.context.dialect.reserved_group(name):
-        out.warn(
-            name,
-            "is named like a default-access group of Atlassian's products: group names are "
-            "unique across the organisation, so the create may fail with 409 or the group "
-            "never reach the products",
-        )
+    dialect = inputs.context.dialect
+    if dialect.reserved_group(name):
+        out.warn(name, dialect.reserved_group_risk)
 
 
 def _create(spec: GroupSpec, inputs: _Inputs) -> Action:
