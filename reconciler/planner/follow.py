@@ -24,7 +24,7 @@ from reconciler.live import LiveUser
 from reconciler.plan import Change
 from reconciler.planner.context import PlanContext
 from reconciler.planner.identity import CLAIMING, UserMatches
-from reconciler.planner.match_users import live_emails, wanted_emails
+from reconciler.planner.user_index import live_emails, wanted_emails
 
 Emails = list[dict[str, Any]]
 
