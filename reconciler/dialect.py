@@ -184,16 +184,16 @@ def dialect_named(name: str) -> Dialect:
     return ATLASSIAN if name == "atlassian" else GENERIC
 
 
-def detect(hostname: str, path: str, *, loopback: bool, declared: str = "auto") -> Dialect:
-    """The dialect of a target: as declared, or from Atlassian's URL layout.
+def detect(hostname: str, path: str, *, loopback: bool, declared: str = "auto") -> DialectName:
+    """The name of a target's dialect: as declared, or from Atlassian's URL layout.
 
     ``/scim/directory/{id}`` on api.atlassian.com is Atlassian; so is the sandbox
     served by ``reconciler sandbox serve`` on a loopback host, which speaks it.
     """
     if declared != "auto":
-        return dialect_named(declared)
+        return dialect_named(declared).name
     atlassian = "/scim/directory/" in path and (hostname == "api.atlassian.com" or loopback)
-    return ATLASSIAN if atlassian else GENERIC
+    return "atlassian" if atlassian else "generic"
 
 
 MAX_PAGE_SIZE = 1000

@@ -14,7 +14,6 @@ from reconciler.attributes import (
     patch_body,
     user_patch_operations,
 )
-from reconciler.dialect import ATLASSIAN
 from reconciler.errors import StalePlanError
 from reconciler.live import LiveGroup, LiveUser
 from reconciler.plan import Action, ActionKind, Change, MemberChange, Plan, Resource
@@ -31,7 +30,7 @@ def target(sandbox_db: Path) -> Target:
     """A fresh sandbox target."""
     return Target(
         url=f"sandbox:{sandbox_db}",
-        dialect=ATLASSIAN,
+        dialect="atlassian",
         token_env="RECONCILER_TOKEN",
         sandbox_path=sandbox_db,
     )

@@ -40,6 +40,7 @@ from reconciler.app.firstlook import early_target_spec
 from reconciler.app.loading import load_files
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
+from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.live import LiveSnapshot
@@ -82,7 +83,8 @@ def read_while_loading(
             desired = load_files(paths, exclude)
             target = resolve_target(cli_target, desired.target, runtime.env)
             shapes = shapes_of(desired.users)  # once: both ask it of every user
-            check_dialect_attributes(desired, paths, target.dialect, shapes=shapes, exclude=exclude)
+            dialect = dialect_named(target.dialect)
+            check_dialect_attributes(desired, paths, dialect, shapes=shapes, exclude=exclude)
             keep = kept_paths(desired, shapes)
             if reader is not None and reader.target == target:
                 reader.keep = keep  # users read from now on keep only these

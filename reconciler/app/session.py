@@ -10,6 +10,7 @@ from pathlib import Path
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
+from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.files.loader import collector_paused
@@ -44,7 +45,7 @@ def opened(
     """Resolve the target, check the files against its dialect, connect; close after."""
     target = resolve_target(cli_target, desired.target, runtime.env, fallback=fallback)
     # Before anything is read.
-    check_dialect_attributes(desired, paths, target.dialect, exclude=exclude)
+    check_dialect_attributes(desired, paths, dialect_named(target.dialect), exclude=exclude)
     connection = connect(
         target,
         runtime.env,
@@ -83,13 +84,12 @@ def plan_live(
     session: Session, desired: DesiredState, live: LiveSnapshot, runtime: Runtime
 ) -> Plan:
     """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
-    target = session.target
     context = plan_context(session)
     # Planning makes millions of objects and next to no cycles; the collector would walk
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
-    return with_link_checks(refuse_secrets_sent(planned), target, runtime)
+    return with_link_checks(refuse_secrets_sent(planned), session, runtime)
 
 
 def plan_context(session: Session) -> PlanContext:
@@ -117,10 +117,11 @@ def refuse_secrets_sent(plan_: Plan) -> Plan:
     return plan_
 
 
-def with_link_checks(planned: Plan, target: Target, runtime: Runtime) -> Plan:
+def with_link_checks(planned: Plan, session: Session, runtime: Runtime) -> Plan:
     """The plan's new emails that another directory's link will refuse (409), said
     before anything is sent, when the organisation's Admin API is at hand."""
-    if not target.dialect.org_admin or not planned_emails(planned):
+    target = session.target
+    if not session.connection.dialect.org_admin or not planned_emails(planned):
         return planned
     admin = connect_admin(target, env=runtime.env, required=False, budget=runtime.budget(target))
     if admin is None:
