@@ -72,14 +72,20 @@ class FileUsersDecided:
 
     @classmethod
     def of(cls, decisions: Iterable[Decision]) -> FileUsersDecided:
-        decided = [d for d in decisions if d is not NOTHING]
-        return cls(
-            settled=frozenset(d.settles for d in decided if d.settles is not None),
-            named=frozenset(d.names for d in decided if d.names is not None),
-            managed=frozenset(
-                d.manages[2].id for d in decided if d.manages and d.manages[2] is not None
-            ),
-        )
+        settled: set[str] = set()
+        named: set[str] = set()
+        managed: set[str] = set()
+        for decision in decisions:
+            if decision is NOTHING:
+                continue
+            manages, settles, names = decision.manages, decision.settles, decision.names
+            if manages is not None and manages[2] is not None:
+                managed.add(manages[2].id)
+            if settles is not None:
+                settled.add(settles)
+            if names is not None:
+                named.add(names)
+        return cls(frozenset(settled), frozenset(named), frozenset(managed))
 
 
 def fold(decisions: Iterable[Decision]) -> UserPlan:
@@ -96,22 +102,24 @@ def fold(decisions: Iterable[Decision]) -> UserPlan:
     for decision in decisions:
         if decision is NOTHING:
             continue
-        warnings += decision.warnings
-        if decision.action is not None:
-            actions.append(decision.action)
-        if decision.left_alone is not None:
-            left_alone.append(decision.left_alone)
-        if decision.deactivates is not None:
-            deactivated.append(decision.deactivates)
-        if decision.manages is not None:
-            key, folded, account = decision.manages
+        said, action, alone, manages, deactivates, _, _, shared_key = decision
+        if said:
+            warnings += said
+        if action is not None:
+            actions.append(action)
+        if alone is not None:
+            left_alone.append(alone)
+        if deactivates is not None:
+            deactivated.append(deactivates)
+        if manages is not None:
+            key, folded, account = manages
             members[folded] = key
             if account is not None:
                 key_of_id[account.id] = folded
                 ids[key] = account.id
                 managed[account.id] = account
-        if decision.shared_key is not None:
-            folded, live_key = decision.shared_key
+        if shared_key is not None:
+            folded, live_key = shared_key
             shared_keys[folded] = min(shared_keys.get(folded, live_key), live_key)
     for key in sorted(set(shared_keys.values())):
         warnings.append(warning(key, "several live users share this key; they are left alone"))

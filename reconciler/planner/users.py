@@ -85,9 +85,9 @@ def _file_user(
     if match.identity is Identity.COLLIDES:
         return _collision(match, policy, context)
     assert account is not None, "a claiming match has an account"
-    update = _update(spec, key, account, context, follower)
-    recognised = _identity_warnings(match, policy)
-    return update._replace(warnings=recognised + update.warnings, manages=(key, folded, account))
+    recognised = () if match.identity is Identity.MATCHED else _identity_warnings(match, policy)
+    said, action, deactivates = _update(spec, key, account, context, follower)
+    return Decision(recognised + said, action, None, (key, folded, account), deactivates)
 
 
 def _create(spec: UserSpec, key: str) -> Action:
@@ -116,13 +116,15 @@ def _changes(spec: UserSpec, account: LiveUser) -> list[Change]:
 
 def _update(
     spec: UserSpec, key: str, account: LiveUser, context: PlanContext, follower: EmailFollower
-) -> Decision:
+) -> tuple[tuple[PlanWarning, ...], Action | None, tuple[LiveUser, str] | None]:
+    """The warnings, the action and the deactivation that bring an account to its file."""
     changes = _changes(spec, account)
     followed, note = follower.follow(spec, account, changes)  # a renamed account's email
     warnings: tuple[PlanWarning, ...] = () if note is None else (warning(key, note),)
     if followed is not None:
         changes = sorted([*changes, followed], key=lambda change: change.path)
-    warnings += _identity_changes(key, changes, context)
+    if changes:
+        warnings += _identity_changes(key, changes, context)
     deactivates = None
     if spec.active and not account.active:
         changes.append(Change(path="active", before=False, after=True))
@@ -134,9 +136,8 @@ def _update(
     elif changes:
         kind = ActionKind.UPDATE
     else:
-        return Decision(warnings)
-    action = _on_account(kind, key, account, changes)
-    return Decision(warnings, action, deactivates=deactivates)
+        return warnings, None, None
+    return warnings, _on_account(kind, key, account, changes), deactivates
 
 
 def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Change]) -> Action:
