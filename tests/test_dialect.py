@@ -50,3 +50,15 @@ def test_reserved_group_names_are_matched_case_insensitively() -> None:
     assert ATLASSIAN.reserved_group("Confluence-Users-acme")
     assert not ATLASSIAN.reserved_group("platform")
     assert not GENERIC.reserved_group("confluence-users")
+
+
+def test_wording_that_differs_by_dialect_comes_from_the_dialect() -> None:
+    """Atlassian's sentences (unlinking, a 409's cause) are the Atlassian dialect's; a
+    generic server's messages name no Atlassian risk."""
+    assert "Atlassian may unlink" in ATLASSIAN.identity_change_warning("userName")
+    assert GENERIC.identity_change_warning("emails") == (
+        "changes the email of an existing account: the identity provider link may break"
+    )
+    assert "unique across the Atlassian" in ATLASSIAN.conflict_hint(group="jira-admins")
+    assert GENERIC.conflict_hint(group="jira-admins", email="a@example.com") == ""
+    assert GENERIC.email_role is None
