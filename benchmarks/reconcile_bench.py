@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
             desired = load_desired([root / "directory.yaml"])
         target = resolve_target(f"sandbox:{db}", desired.target, {})
         connection = connect(target, {})
-        context = PlanContext(target.url, target.dialect)
+        context = PlanContext(target.url, connection.dialect)
         with timed("read live directory", results):
             live = read_snapshot(connection.client, page_size=connection.page_size)
         with timed("plan (pure)", results):

@@ -84,6 +84,17 @@ class Dialect:
     # which only some servers honour): ``groups`` is read from the groups listing, and
     # costs the server a lookup and the read a third of every page.
     users_listed_without: tuple[str, ...] = ()
+    # Wording that differs by dialect; messages take it from here and nowhere else.
+    # What changing an account's email risks beyond being found by it (None: nothing).
+    email_change_risk: str | None = None
+    # Why an email that stays while its userName changes matters, if it does.
+    email_role: str | None = None
+    # What a 409 on a group create most likely means ({name}: the group's), and on a
+    # user write that sets a primary email ({email}); None: nothing more is known.
+    group_conflict: str | None = None
+    email_conflict: str | None = None
+    # Why a group named like one of ``reserved_groups`` is a risk.
+    reserved_group_risk: str = ""
 
     def with_discovery(self, config: Mapping[str, object]) -> Dialect:
         """This dialect as one server's /ServiceProviderConfig (RFC 7643 section 5) sets it.
@@ -102,6 +113,25 @@ class Dialect:
         """Whether a group name looks like one of the organisation's default groups."""
         folded = fold_identity(name)
         return any(fnmatchcase(folded, pattern) for pattern in self.reserved_groups)
+
+    def identity_change_warning(self, path: str) -> str:
+        """The warning for a change of an existing account's ``userName`` or ``emails``."""
+        what = "userName" if path == "userName" else "email"
+        if what == "email" and self.email_change_risk is not None:
+            return f"changes the email of an existing account: {self.email_change_risk}"
+        return (
+            f"changes the {what} of an existing account: whatever finds this person by the "
+            f"old {what} will not find it"
+        )
+
+    def conflict_hint(self, *, group: str | None = None, email: str | None = None) -> str:
+        """What a 409 most likely means, to add to its message: for a create or rename
+        of the group ``group``, or a user write whose primary email is ``email``."""
+        if group is not None and self.group_conflict is not None:
+            return "; " + self.group_conflict.format(name=group)
+        if email is not None and self.email_conflict is not None:
+            return "; " + self.email_conflict.format(email=email)
+        return ""
 
     def unsupported(self, paths: frozenset[str]) -> frozenset[str]:
         """Which of these file attribute paths the target does not have."""
@@ -141,6 +171,25 @@ ATLASSIAN = Dialect(
         | _NAME
     ),
     caps=ATLASSIAN_CAPS,
+    email_change_risk=(
+        "Atlassian will unlink the account and drop it from its groups if the new email "
+        "is outside the organisation's verified domains"
+    ),
+    email_role="on Atlassian the email is how the account is found and linked",
+    group_conflict=(
+        "group names are unique across the Atlassian organisation: another directory or "
+        "the organisation itself holds the name {name}"
+    ),
+    email_conflict=(
+        "the email {email} likely belongs to an Atlassian account linked to a SCIM user of "
+        "another directory: see `reconciler links {email}`, and detach a stale link with "
+        "`reconciler links unlink`"
+    ),
+    reserved_group_risk=(
+        "is named like a default-access or built-in group of Atlassian's products: "
+        "Atlassian will answer its create with success and never sync the group to its "
+        "products, so its members will get no access through it; choose another name"
+    ),
     # Default-access groups of Atlassian's products, optionally suffixed with a site.
     reserved_groups=(
         "site-admins*",
@@ -180,16 +229,16 @@ def dialect_named(name: str) -> Dialect:
     return ATLASSIAN if name == "atlassian" else GENERIC
 
 
-def detect(hostname: str, path: str, *, loopback: bool, declared: str = "auto") -> Dialect:
-    """The dialect of a target: as declared, or from Atlassian's URL layout.
+def detect(hostname: str, path: str, *, loopback: bool, declared: str = "auto") -> DialectName:
+    """The name of a target's dialect: as declared, or from Atlassian's URL layout.
 
     ``/scim/directory/{id}`` on api.atlassian.com is Atlassian; so is the sandbox
     served by ``reconciler sandbox serve`` on a loopback host, which speaks it.
     """
     if declared != "auto":
-        return dialect_named(declared)
+        return dialect_named(declared).name
     atlassian = "/scim/directory/" in path and (hostname == "api.atlassian.com" or loopback)
-    return ATLASSIAN if atlassian else GENERIC
+    return "atlassian" if atlassian else "generic"
 
 
 MAX_PAGE_SIZE = 1000

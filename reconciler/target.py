@@ -18,7 +18,7 @@ from urllib.parse import SplitResult, urlsplit
 import httpx
 
 from reconciler.desired import TargetSpec, parse_duration
-from reconciler.dialect import ATLASSIAN, DEFAULT_PAGE_SIZE, Dialect, detect
+from reconciler.dialect import DEFAULT_PAGE_SIZE, Dialect, DialectName, detect, dialect_named
 from reconciler.errors import ConfigError
 from reconciler.redaction import MIN_SECRET_CHARS
 from reconciler.scim.admin import AdminClient, admin_base_url
@@ -38,7 +38,9 @@ class Target:
     """A resolved target: safe to print (no credentials), ready to connect to."""
 
     url: str  # as shown in outputs and recorded in plans
-    dialect: Dialect  # as the URL or the files say; discovery completes it (Connection)
+    # As the URL or the files say; its one Dialect is the connection's, which discovery
+    # completes (``Connection.dialect``).
+    dialect: DialectName
     token_env: str
     sandbox_path: Path | None = None
     org_id: str | None = None  # the Atlassian organisation, for the Admin API
@@ -124,7 +126,7 @@ def resolve_target(
         path = Path(raw.removeprefix("sandbox:")).expanduser().absolute()
         return Target(
             url=f"sandbox:{path}",
-            dialect=ATLASSIAN,
+            dialect="atlassian",
             token_env=spec.token_env,
             sandbox_path=path,
             org_id=spec.org_id or SANDBOX_ORG,
@@ -171,7 +173,8 @@ class Connection:
     """A client for a target, with what discovery said about the server."""
 
     client: ScimClient
-    dialect: Dialect  # the target's, completed by what discovery said
+    # The target's dialect, completed by what discovery said: the one Dialect of a run.
+    dialect: Dialect
     note: str | None = None  # something a person should know about this connection
 
     @property
@@ -236,7 +239,7 @@ def connect(
         raise
     return Connection(
         client=client,
-        dialect=target.dialect.with_discovery(config),
+        dialect=dialect_named(target.dialect).with_discovery(config),
         note=None if target.sandbox_path is not None else _token_note(target, env),
     )
 
@@ -297,7 +300,7 @@ def default_rate(target: Target) -> float | None:
     """
     if target.sandbox_path is not None or _is_loopback(urlsplit(target.url).hostname or ""):
         return None
-    return target.dialect.default_rate
+    return dialect_named(target.dialect).default_rate
 
 
 def connect_admin(

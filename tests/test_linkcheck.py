@@ -3,8 +3,8 @@ links to, and accounts outside the verified domains."""
 
 from __future__ import annotations
 
-from reconciler.dialect import ATLASSIAN
-from reconciler.executor import atlassian_conflict_hint
+from reconciler.dialect import ATLASSIAN, GENERIC
+from reconciler.executor import conflict_hint
 from reconciler.linkcheck import (
     Organisation,
     domain_warnings,
@@ -75,9 +75,15 @@ def test_an_email_linked_in_another_directory_is_a_warning_with_the_fix() -> Non
 
 def test_a_409_on_atlassian_names_its_likely_cause() -> None:
     """Without an org token the report still says what a 409 most likely is."""
-    assert "reconciler links Dave@example.com" in atlassian_conflict_hint(CREATE)
+    assert "reconciler links Dave@example.com" in conflict_hint(CREATE, ATLASSIAN)
     group = Action(resource=Resource.GROUP, action=ActionKind.CREATE, key="jira-admins")
-    assert "unique across the Atlassian organisation" in atlassian_conflict_hint(group)
+    assert "unique across the Atlassian organisation" in conflict_hint(group, ATLASSIAN)
+
+
+def test_a_409_on_a_generic_server_gets_no_atlassian_hint() -> None:
+    """A generic server's 409 is reported as it came: the Atlassian causes are not named."""
+    group = Action(resource=Resource.GROUP, action=ActionKind.CREATE, key="jira-admins")
+    assert conflict_hint(CREATE, GENERIC) == conflict_hint(group, GENERIC) == ""
 
 
 def _update(key: str, user_id: str, *changes: Change) -> Action:

@@ -16,7 +16,6 @@ from reconciler.attributes import (
     patch_body,
     user_patch_operations,
 )
-from reconciler.dialect import ATLASSIAN
 from reconciler.errors import ConfigError, StalePlanError
 from reconciler.live import LiveGroup, LiveUser
 from reconciler.plan import (
@@ -53,7 +52,7 @@ def target(sandbox_db: Path) -> Target:
     """A fresh sandbox target."""
     return Target(
         url=f"sandbox:{sandbox_db}",
-        dialect=ATLASSIAN,
+        dialect="atlassian",
         token_env="RECONCILER_TOKEN",
         sandbox_path=sandbox_db,
     )

@@ -54,13 +54,13 @@ def test_url_variables_expand_from_the_environment() -> None:
 )
 def test_dialect_is_detected_from_the_url(url: str, dialect: str) -> None:
     """Atlassian's host and path, or the served sandbox, mean the atlassian dialect."""
-    assert resolve_target(url, TargetSpec(), {}).dialect.name == dialect
+    assert resolve_target(url, TargetSpec(), {}).dialect == dialect
 
 
 def test_dialect_in_the_files_overrides_detection() -> None:
     """target.dialect set to generic or atlassian is used as given."""
     spec = TargetSpec(dialect="atlassian")
-    assert resolve_target("https://scim.example.com/v2", spec, {}).dialect.name == "atlassian"
+    assert resolve_target("https://scim.example.com/v2", spec, {}).dialect == "atlassian"
 
 
 def test_token_env_is_carried_but_the_token_is_not() -> None:
@@ -164,7 +164,7 @@ def test_atlassian_remote_targets_default_to_the_conservative_rate(
 def test_the_embedded_sandbox_has_no_default_rate(tmp_path: Path) -> None:
     """sandbox:PATH speaks the Atlassian dialect but is local: no rate limit unless asked."""
     target = resolve_target(f"sandbox:{tmp_path / 's.db'}", TargetSpec(), {})
-    assert target.dialect.name == "atlassian"
+    assert target.dialect == "atlassian"
     connection = connect(target, {})
     with connection.client:
         assert connection.client.limiter.rate is None

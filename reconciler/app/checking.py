@@ -19,6 +19,7 @@ from pathlib import Path
 from reconciler.app.loading import load_files
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState, TargetSpec
+from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.target import Target, resolve_target
@@ -47,7 +48,7 @@ def run_validate(
     """
     desired = load_files(paths, exclude)
     target, unset = _target_to_check(cli_target, desired.target, runtime.env)
-    check_dialect_attributes(desired, paths, target.dialect, exclude=exclude)
+    check_dialect_attributes(desired, paths, dialect_named(target.dialect), exclude=exclude)
     return Validated(desired, target, unset)
 
 

@@ -51,6 +51,7 @@ from reconciler.app.firstlook import early_target_spec
 from reconciler.app.loading import load_files
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
+from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.live import LiveSnapshot
@@ -164,7 +165,9 @@ def _load(
     desired = load_files(paths, exclude)
     target = resolve_target(cli_target, desired.target, runtime.env)
     shapes = shapes_of(desired.users)  # once: both ask it of every user
-    check_dialect_attributes(desired, paths, target.dialect, shapes=shapes, exclude=exclude)
+    check_dialect_attributes(
+        desired, paths, dialect_named(target.dialect), shapes=shapes, exclude=exclude
+    )
     return desired, target, kept_paths(desired, shapes)
 
 

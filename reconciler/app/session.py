@@ -10,7 +10,7 @@ from pathlib import Path
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
-from reconciler.dialect import DirectoryCaps
+from reconciler.dialect import DirectoryCaps, dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.files.loader import collector_paused
@@ -51,7 +51,7 @@ def opened(
     """Resolve the target, check the files against its dialect, connect; close after."""
     target = resolve_target(cli_target, desired.target, runtime.env, fallback=fallback)
     # Before anything is read.
-    check_dialect_attributes(desired, paths, target.dialect, exclude=exclude)
+    check_dialect_attributes(desired, paths, dialect_named(target.dialect), exclude=exclude)
     connection = connect(
         target,
         runtime.env,
@@ -91,13 +91,12 @@ def plan_live(
 ) -> Plan:
     """The plan path after the read: the pure plan, refused when it would send the token,
     then enriched (``enrich``: on Atlassian, emails linked elsewhere)."""
-    target = session.target
     context = plan_context(session, desired)
     # Planning makes millions of objects and next to no cycles; the collector would walk
     # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
     with collector_paused():
         planned = plan(desired, live, context)
-    return enrich(refuse_secrets_sent(planned), target, runtime, live)
+    return enrich(refuse_secrets_sent(planned), session, runtime, live)
 
 
 def plan_context(session: Session, desired: DesiredState) -> PlanContext:
@@ -131,15 +130,16 @@ def refuse_secrets_sent(plan_: Plan) -> Plan:
 
 
 def enrich(
-    planned: Plan, target: Target, runtime: Runtime, live: LiveSnapshot | None = None
+    planned: Plan, session: Session, runtime: Runtime, live: LiveSnapshot | None = None
 ) -> Plan:
     """The enrich stage (``linkcheck.enrich``): the plan with what the organisation decides
     said before anything is sent, when its Admin API is at hand: new emails another
     directory's link will refuse (409), creates that link to an account it manages, and
     what happens to accounts outside its verified domains. Each read is done once, and
     only when the plan has something it could be about; a new plan, or ``planned``."""
+    target, dialect = session.target, session.connection.dialect
     emails = planned_emails(planned)
-    if not target.dialect.org_admin or not (emails or profile_changes(planned)):
+    if not dialect.org_admin or not (emails or profile_changes(planned)):
         return planned
     admin = connect_admin(target, env=runtime.env, required=False, budget=runtime.budget(target))
     if admin is None:
@@ -157,7 +157,7 @@ def enrich(
         managed=managed,
         verified=verified,
         live_email=_live_emails(live),
-        account_paths=target.dialect.account_attributes,
+        account_paths=dialect.account_attributes,
     )
     return enrich_plan(planned, organisation)
 

@@ -103,7 +103,7 @@ def validate(
         output.out(f"warning: {resource} {name}: {why}")
     warnings = len(left_alone) + len(look_alikes)
     unset = "".join(f"; {name} is not set" for name in checked.unset)
-    where = f"{checked.target.url} (dialect {checked.target.dialect.name}{unset})"
+    where = f"{checked.target.url} (dialect {checked.target.dialect}{unset})"
     tail = f"; {plural(warnings, 'warning')}" if warnings else ""
     output.out(f"OK: {users} and {groups} are valid for {where}{tail}.")
     counts = {

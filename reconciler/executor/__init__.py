@@ -9,7 +9,7 @@ reports. ``actions`` turns each plan action into its writes.
 
 from __future__ import annotations
 
-from reconciler.executor.run import NOT_SENT, Executor, atlassian_conflict_hint
+from reconciler.executor.run import NOT_SENT, Executor, conflict_hint
 from reconciler.executor.writers import RecordingWriter, ScimWriter, Writer
 from reconciler.scim.writes import WriteRequest, WriteResult
 
@@ -21,5 +21,5 @@ __all__ = [
     "WriteRequest",
     "WriteResult",
     "Writer",
-    "atlassian_conflict_hint",
+    "conflict_hint",
 ]

@@ -126,8 +126,8 @@ class Executor:
             outcome, reason = Outcome.SKIPPED, str(skip)
         except ReconcilerError as error:
             outcome, reason = Outcome.FAILED, str(error)
-            if isinstance(error, ConflictError) and self.dialect.names_immutable:
-                reason += atlassian_conflict_hint(action)
+            if isinstance(error, ConflictError):
+                reason += conflict_hint(action, self.dialect)
         if (
             outcome is not Outcome.APPLIED
             and action.resource is Resource.USER
@@ -181,22 +181,16 @@ class Executor:
         )
 
 
-def atlassian_conflict_hint(action: Action) -> str:
-    """What a 409 on Atlassian most likely means, and where to look (docs/atlassian.md)."""
+def conflict_hint(action: Action, dialect: Dialect) -> str:
+    """What a 409 on this action most likely means on this dialect, and where to look
+    (docs/atlassian.md); the wording is the dialect's."""
     if action.resource is Resource.GROUP and action.action in (
         ActionKind.CREATE,
         ActionKind.RENAME,
     ):
-        return (
-            f"; group names are unique across the Atlassian organisation: another "
-            f"directory or the organisation itself holds the name {action.key}"
-        )
+        return dialect.conflict_hint(group=action.key)
     emails = next((c.after for c in action.attribute_changes if c.path == "emails"), None)
     email = next((e.get("value") for e in emails or () if e.get("primary")), None)
     if action.resource is Resource.USER and email:
-        return (
-            f"; the email {email} likely belongs to an Atlassian account linked to a SCIM "
-            f"user of another directory: see `reconciler links {email}`, and detach a stale "
-            "link with `reconciler links unlink`"
-        )
+        return dialect.conflict_hint(email=str(email))
     return ""

@@ -24,7 +24,7 @@ from reconciler.live import LiveUser
 from reconciler.plan import Change
 from reconciler.planner.context import PlanContext
 from reconciler.planner.identity import CLAIMING, UserMatches
-from reconciler.planner.match_users import live_emails, wanted_emails
+from reconciler.planner.user_index import live_emails, wanted_emails
 
 Emails = list[dict[str, Any]]
 
@@ -101,11 +101,8 @@ class EmailFollower:
         primary, address = found
         head = f"its primary email stays {emails[primary]['value']} while its userName changes"
         if not self.enabled:
-            why = (
-                "; on Atlassian the email is how the account is found and linked"
-                if self.context.emails_unique
-                else ""
-            )
+            role = self.context.dialect.email_role
+            why = f"; {role}" if role else ""
             return None, (
                 f"{head}: the files do not manage its emails{why}. Set {SETTING}: true to "
                 f"change it to {address} with the userName, or list the user's emails"

@@ -148,13 +148,9 @@ def _file_group(match: FileGroupMatch, inputs: _Inputs, out: _Outcome) -> None:
 
 
 def _warn_reserved(name: str, inputs: _Inputs, out: _Outcome) -> None:
-    if inputs.context.dialect.reserved_group(name):
-        out.warn(
-            name,
-            "is named like a default-access or built-in group of Atlassian's products: "
-            "Atlassian will answer its create with success and never sync the group to its "
-            "products, so its members will get no access through it; choose another name",
-        )
+    dialect = inputs.context.dialect
+    if dialect.reserved_group(name):
+        out.warn(name, dialect.reserved_group_risk)
 
 
 def _create(spec: GroupSpec, inputs: _Inputs) -> Action:

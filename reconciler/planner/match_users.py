@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from operator import attrgetter
+from typing import NamedTuple
 
 from reconciler.desired import UserSpec
 from reconciler.identifiers import fold_identity
@@ -22,24 +22,8 @@ from reconciler.planner.identity import (
     Identity,
     LiveUserMatch,
     UserMatches,
-    index_by,
 )
-
-
-def live_emails(user: LiveUser) -> list[str]:
-    """The email addresses of a live user, folded as identities compare."""
-    (items,) = user.values_at(_EMAILS)
-    return [fold_identity(value) for value, _, _ in items or ()]
-
-
-_EMAILS = ("emails",)
-
-
-def wanted_emails(spec: UserSpec) -> list[str]:
-    """The addresses a file user will have: its emails, or its userName on create."""
-    if spec.emails is None:
-        return [fold_identity(spec.userName)] if "emails" not in spec.model_fields_set else []
-    return [fold_identity(email.value) for email in spec.emails]
+from reconciler.planner.user_index import UserIndex, wanted_emails
 
 
 def _external_id(spec: UserSpec) -> str:
@@ -48,37 +32,6 @@ def _external_id(spec: UserSpec) -> str:
 
 def _order(user: LiveUser) -> tuple[str, str]:
     return (fold_identity(user.userName), user.id)
-
-
-@dataclass
-class _UserIndex:
-    """Live users by every identifier a file can name, folded (``fold_identity``)."""
-
-    by_name: dict[str, list[LiveUser]]
-    by_external_id: dict[str, list[LiveUser]]
-    by_email: dict[str, list[LiveUser]]
-
-    @classmethod
-    def of(cls, live: Sequence[LiveUser], emails_unique: bool) -> _UserIndex:
-        by_name: dict[str, list[LiveUser]] = {}
-        by_external_id: dict[str, list[LiveUser]] = {}
-        for user in live:  # one pass, no call per user: a directory has millions
-            name = fold_identity(user.userName)
-            if (same_name := by_name.get(name)) is None:
-                by_name[name] = [user]
-            else:
-                same_name.append(user)
-            if external := user.externalId:
-                external = fold_identity(external)
-                if (same_external := by_external_id.get(external)) is None:
-                    by_external_id[external] = [user]
-                else:
-                    same_external.append(user)
-        return cls(
-            by_name=by_name,
-            by_external_id=by_external_id,
-            by_email=index_by(live, live_emails) if emails_unique else {},
-        )
 
 
 def match_users(
@@ -93,59 +46,91 @@ def match_users(
     ``emails_unique``: the target refuses two accounts with one email (Atlassian),
     so an email held by another account is a collision like a held userName.
     """
-    index = _UserIndex.of(live, emails_unique)
+    index = UserIndex.of(live, emails_unique)
     matcher = _UserMatcher(index, key_attribute)
-    files = matcher.run(
+    matched = matcher.run(
         sorted(specs, key=lambda s: (fold_identity(matcher.key(s)), matcher.key(s)))
     )
-    live_matches = _live_user_matches(live, files, matcher.ambiguous, matcher.reached)
+    live_matches = _live_user_matches(live, matched)
     return UserMatches(
         key_attribute=key_attribute,
-        files=tuple(sorted(files, key=lambda m: (fold_identity(m.key), m.key))),
+        files=tuple(sorted(matched.files, key=lambda m: (fold_identity(m.key), m.key))),
         live=live_matches,
         by_id={m.account.id: m for m in live_matches},
     )
 
 
+class _Round(NamedTuple):
+    """What one round of matching decided; the next round sees only ``pending``."""
+
+    done: tuple[FileUserMatch, ...]
+    pending: tuple[UserSpec, ...]
+    # Live ids this round found cannot be told apart: no later round may claim them.
+    ambiguous: frozenset[str]
+
+
+class _Held(NamedTuple):
+    """Round 3 for one file user with no account, and every account holding what it wants."""
+
+    match: FileUserMatch
+    holders: tuple[str, ...]
+
+
+class _Matched(NamedTuple):
+    """Every round's result: what the live users' identities are decided from."""
+
+    files: tuple[FileUserMatch, ...]
+    ambiguous: frozenset[str]  # live ids that cannot be told apart
+    reached: Mapping[str, str]  # live id -> key of the first file user that names it
+
+
 class _UserMatcher:
     """The rounds of user matching; each round only sees what earlier rounds left."""
 
-    def __init__(self, index: _UserIndex, key_attribute: str) -> None:
+    def __init__(self, index: UserIndex, key_attribute: str) -> None:
         self.index = index
         self.key_attribute = key_attribute
-        # Live ids that cannot be told apart: from the start, those sharing a key.
-        primary = index.by_name if key_attribute == "userName" else index.by_external_id
-        self.ambiguous: set[str] = {
-            user.id for users in primary.values() if len(users) > 1 for user in users
-        }
-        self.reached: dict[str, str] = {}  # live id -> key of a file user that names it
         self.key: Callable[[UserSpec], str] = (
             _external_id if key_attribute == "externalId" else attrgetter("userName")
         )
+
+    def run(self, specs: list[UserSpec]) -> _Matched:
+        """The rounds in order, each given what the earlier ones decided.
+
+        The live ids found ambiguous grow round by round; the accounts a file user's
+        identifiers reach are recorded before any round, and then the holders round 3
+        finds (the first file user to name an account keeps it).
+        """
+        first = self.primary(specs, self.shared_keys())
+        claimed = {m.account.id for m in first.done if m.account is not None}
+        second = self.secondary(first.pending, claimed, first.ambiguous)
+        ambiguous = second.ambiguous
+        done = [*first.done, *second.done]
+        owners = {m.account.id: m.key for m in done if m.account is not None}
+        held = [self.holder_match(spec, owners, ambiguous) for spec in second.pending]
+        reached = self.reached(specs)
+        for outcome in held:
+            for user_id in outcome.holders:
+                reached.setdefault(user_id, outcome.match.key)
+        done += [outcome.match for outcome in held]
+        files = self.refuse_shared_holders(self.check_wanted(done, owners))
+        return _Matched(tuple(files), ambiguous, reached)
+
+    def shared_keys(self) -> frozenset[str]:
+        """Live ids that cannot be told apart from the start: those sharing a key."""
+        index = self.index
+        primary = index.by_name if self.key_attribute == "userName" else index.by_external_id
+        return frozenset(user.id for users in primary.values() if len(users) > 1 for user in users)
 
     def by_key(self, key: str) -> list[LiveUser]:
         if self.key_attribute == "externalId":
             return self.index.by_external_id.get(fold_identity(key), []) if key else []
         return self.index.by_name.get(fold_identity(key), [])
 
-    def run(self, specs: list[UserSpec]) -> list[FileUserMatch]:
-        self.mark_reached(specs)
-        done, pending = self.primary(specs)
-        claimed = {m.account.id for m in done if m.account is not None}
-        more, pending = self.secondary(pending, claimed)
-        done += more
-        claimed |= {m.account.id for m in more if m.account is not None}
-        owners = {m.account.id: m.key for m in done if m.account is not None}
-        done += [self.holder_match(spec, owners) for spec in pending]
-        return self.refuse_shared_holders(self.check_wanted(done, owners))
-
-    def mark_reached(self, specs: list[UserSpec]) -> None:
+    def reached(self, specs: list[UserSpec]) -> dict[str, str]:
         """Every account any identifier of a file user names: never unmatched."""
-        reached, by_name, by_external_id = (
-            self.reached,
-            self.index.by_name,
-            self.index.by_external_id,
-        )
+        reached: dict[str, str] = {}
+        by_name, by_external_id = self.index.by_name, self.index.by_external_id
         for spec in specs:
             key = self.key(spec)
             for user in by_name.get(fold_identity(spec.userName), ()):
@@ -156,9 +141,11 @@ class _UserMatcher:
             external = fold_identity(spec.externalId) if spec.externalId else None
             for user in by_external_id.get(external, ()) if external else ():
                 reached.setdefault(user.id, key)
+        return reached
 
-    def primary(self, specs: list[UserSpec]) -> tuple[list[FileUserMatch], list[UserSpec]]:
+    def primary(self, specs: list[UserSpec], ambiguous: frozenset[str]) -> _Round:
         """Round 1: the policy's key."""
+        found_ambiguous = set(ambiguous)
         claims: dict[str, list[tuple[UserSpec, str, LiveUser]]] = {}
         done: list[FileUserMatch] = []
         pending: list[UserSpec] = []
@@ -166,7 +153,7 @@ class _UserMatcher:
             key = self.key(spec)
             found = self.by_key(key)
             if len(found) > 1:
-                self.ambiguous.update(u.id for u in found)
+                found_ambiguous.update(u.id for u in found)
                 done.append(self.ambiguous_match(spec, SHARED_KEY))
             elif found:
                 account = found[0]
@@ -182,14 +169,16 @@ class _UserMatcher:
                 if len(pairs) == 1:
                     done.append(FileUserMatch(spec, key, matched, account))
                 else:
-                    self.ambiguous.add(account.id)
+                    found_ambiguous.add(account.id)
                     done.append(self.ambiguous_match(spec, "several file users match this account"))
-        return done, pending
+        return _Round(tuple(done), tuple(pending), frozenset(found_ambiguous))
 
     def secondary(
-        self, specs: list[UserSpec], claimed: set[str]
-    ) -> tuple[list[FileUserMatch], list[UserSpec]]:
-        """Round 2: the other identifier and previous userNames, among unclaimed accounts."""
+        self, specs: Sequence[UserSpec], claimed: set[str], ambiguous: frozenset[str]
+    ) -> _Round:
+        """Round 2: the other identifier and previous userNames, among accounts that are
+        neither claimed nor ambiguous (including those it finds ambiguous itself)."""
+        found_ambiguous = set(ambiguous)
         claims: dict[str, list[tuple[UserSpec, LiveUser, Identity, str]]] = defaultdict(list)
         done: list[FileUserMatch] = []
         pending: list[UserSpec] = []
@@ -198,10 +187,10 @@ class _UserMatcher:
             usable = {
                 u.id: (u, identity, via)
                 for u, identity, via in found
-                if u.id not in claimed and u.id not in self.ambiguous
+                if u.id not in claimed and u.id not in found_ambiguous
             }
             if len(usable) > 1:
-                self.ambiguous.update(usable)
+                found_ambiguous.update(usable)
                 done.append(self.ambiguous_match(spec, "its identifiers name different accounts"))
             elif usable:
                 ((account, identity, via),) = usable.values()
@@ -213,14 +202,14 @@ class _UserMatcher:
                 if len(entries) == 1:
                     done.append(FileUserMatch(spec, self.key(spec), identity, account, via=via))
                 else:
-                    self.ambiguous.add(account.id)
+                    found_ambiguous.add(account.id)
                     done.append(self.ambiguous_match(spec, "several file users name this account"))
-        return done, pending
+        return _Round(tuple(done), tuple(pending), frozenset(found_ambiguous))
 
     def candidates(self, spec: UserSpec) -> list[tuple[LiveUser, Identity, str]]:
         """Accounts that the file's non-key identifiers name, with how they were found.
 
-        (``mark_reached`` has already recorded every one of them as reached.)
+        (``reached`` records every one of them as reached.)
         """
         found: list[tuple[LiveUser, Identity, str]] = []
         if self.key_attribute == "userName" and spec.externalId:
@@ -258,21 +247,22 @@ class _UserMatcher:
             held.pop(own.id, None)
         return sorted(held.values(), key=lambda pair: _order(pair[0]))
 
-    def holder_match(self, spec: UserSpec, owners: Mapping[str, str]) -> FileUserMatch:
+    def holder_match(
+        self, spec: UserSpec, owners: Mapping[str, str], ambiguous: frozenset[str]
+    ) -> _Held:
         """Round 3, for a file user with no account: a create, or a collision."""
         key = self.key(spec)
         held = self.holders(spec, None)
-        for user, _ in held:
-            self.reached.setdefault(user.id, key)
         if not held:
-            return FileUserMatch(spec, key, Identity.UNMATCHED)
+            return _Held(FileUserMatch(spec, key, Identity.UNMATCHED), ())
         holder, via = held[0]
-        adoptable = len(held) == 1 and holder.id not in owners and holder.id not in self.ambiguous
+        adoptable = len(held) == 1 and holder.id not in owners and holder.id not in ambiguous
         if len(held) > 1:
             via = " and ".join(v for _, v in held[:2]) + " (held by different accounts)"
-        return FileUserMatch(
+        match = FileUserMatch(
             spec, key, Identity.COLLIDES, holder=holder, adoptable=adoptable, via=via
         )
+        return _Held(match, tuple(user.id for user, _ in held))
 
     def check_wanted(
         self, matches: list[FileUserMatch], owners: Mapping[str, str]
@@ -312,20 +302,15 @@ class _UserMatcher:
         return FileUserMatch(spec, self.key(spec), Identity.AMBIGUOUS, via=why)
 
 
-def _live_user_matches(
-    live: Sequence[LiveUser],
-    files: Sequence[FileUserMatch],
-    ambiguous: set[str],
-    reached: Mapping[str, str],
-) -> tuple[LiveUserMatch, ...]:
+def _live_user_matches(live: Sequence[LiveUser], matched: _Matched) -> tuple[LiveUserMatch, ...]:
+    files, ambiguous, reached = matched.files, matched.ambiguous, matched.reached
     owner: dict[str, FileUserMatch] = {m.account.id: m for m in files if m.account is not None}
     wanted: dict[str, str] = {m.holder.id: m.key for m in files if m.holder is not None}
     result: list[LiveUserMatch] = []
     for user in sorted(live, key=_order):
         claim = owner.get(user.id)
         if claim is not None:
-            identity = Identity.COLLIDES if claim.identity is Identity.COLLIDES else claim.identity
-            result.append(LiveUserMatch(user, identity, claim.key))
+            result.append(LiveUserMatch(user, claim.identity, claim.key))
         elif user.id in ambiguous:
             result.append(LiveUserMatch(user, Identity.AMBIGUOUS))
         elif user.id in wanted or user.id in reached:

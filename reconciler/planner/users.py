@@ -7,9 +7,6 @@ plan may change (``UserPlan.members``) and the live ids it may name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 from reconciler.attributes import same_value
 from reconciler.desired import UserSpec, UsersPolicy, fold_user_key
 from reconciler.live import LiveUser
@@ -28,85 +25,34 @@ from reconciler.planner.identity import (
     LiveUserMatch,
     UserMatches,
 )
+from reconciler.planner.user_decisions import (
+    NOTHING,
+    Decision,
+    FileUsersDecided,
+    LeftAloneEntry,
+    UserPlan,
+    fold,
+    warning,
+)
 from reconciler.scope import left_alone_reason
 from reconciler.wording import plural
 
+__all__ = ["LeftAloneEntry", "UserPlan", "plan_users"]
+
 HOLDS_WANTED_IDENTITY = "holds an identity a user in the files wants (see warnings)"
-
-LeftAloneEntry = tuple[Resource, str, str]  # (resource, reason, key)
-
-
-@dataclass(frozen=True, slots=True)
-class UserPlan:
-    """What the users stage decided, for the plan and for the stages after it."""
-
-    actions: tuple[Action, ...] = ()
-    warnings: tuple[PlanWarning, ...] = ()
-    left_alone: tuple[LeftAloneEntry, ...] = ()
-    # Users whose memberships the plan may change: folded key -> key as shown.
-    members: Mapping[str, str] = field(default_factory=dict)
-    # Live id -> folded key of the users in ``members`` that exist.
-    key_of_id: Mapping[str, str] = field(default_factory=dict)
-    # Key as shown -> live id, for the existing users in ``members``.
-    ids: Mapping[str, str] = field(default_factory=dict)
-    # Accounts the plan deactivates, with their key as shown.
-    deactivated: tuple[tuple[LiveUser, str], ...] = ()
-    # Live accounts the plan could change (in scope, unprotected, matchable).
-    managed: tuple[LiveUser, ...] = ()
-
-
-@dataclass
-class _Outcome:
-    """The stage's running result; private to one call of ``plan_users``."""
-
-    actions: list[Action] = field(default_factory=list)
-    warnings: list[PlanWarning] = field(default_factory=list)
-    left_alone: list[LeftAloneEntry] = field(default_factory=list)
-    members: dict[str, str] = field(default_factory=dict)
-    key_of_id: dict[str, str] = field(default_factory=dict)
-    ids: dict[str, str] = field(default_factory=dict)
-    deactivated: list[tuple[LiveUser, str]] = field(default_factory=list)
-    managed: dict[str, LiveUser] = field(default_factory=dict)
-    # Live ids whose fate a file user's entry already decided.
-    handled: set[str] = field(default_factory=set)
-    # Live ids a warning already names (holders of a wanted userName or email).
-    named: set[str] = field(default_factory=set)
-
-    def warn(self, key: str, message: str) -> None:
-        self.warnings.append(PlanWarning(key=key, message=message))
-
-    def manage(self, key: str, folded: str, account: LiveUser | None) -> None:
-        self.members[folded] = key
-        if account is not None:
-            self.key_of_id[account.id] = folded
-            self.ids[key] = account.id
-            self.managed[account.id] = account
-
-    def frozen(self) -> UserPlan:
-        return UserPlan(
-            actions=tuple(self.actions),
-            warnings=tuple(self.warnings),
-            left_alone=tuple(self.left_alone),
-            members=dict(self.members),
-            key_of_id=dict(self.key_of_id),
-            ids=dict(self.ids),
-            deactivated=tuple(self.deactivated),
-            managed=tuple(self.managed.values()),
-        )
 
 
 def plan_users(matches: UserMatches, policy: UsersPolicy, context: PlanContext) -> UserPlan:
-    """User actions for every file user and every live user, as the policy says."""
-    out = _Outcome()
+    """User actions for every file user and every live user, as the policy says.
+
+    File users are decided first; each live user then knows what they settled.
+    """
     follower = EmailFollower(matches, context, enabled=policy.email_follows_username)
-    for match in matches.files:
-        _file_user(match, policy, context, out, follower)
-    shared_keys: dict[str, str] = {}
-    for live in matches.live:
-        _live_user(live, matches.key_attribute, policy, out, shared_keys)
-    for key in sorted(set(shared_keys.values())):
-        out.warn(key, "several live users share this key; they are left alone")
-    return out.frozen()
+    by_file = [_file_user(match, policy, context, follower) for match in matches.files]
+    decided = FileUsersDecided.of(by_file)
+    key_attribute = matches.key_attribute
+    by_live = [_live_user(match, key_attribute, policy, decided) for match in matches.live]
+    return fold(by_file + by_live)
 
 
 def _owned(policy: UsersPolicy, *accounts: str | None) -> str | None:
@@ -120,36 +66,29 @@ def _owned(policy: UsersPolicy, *accounts: str | None) -> str | None:
 
 
 def _file_user(
-    match: FileUserMatch,
-    policy: UsersPolicy,
-    context: PlanContext,
-    out: _Outcome,
-    follower: EmailFollower,
-) -> None:
+    match: FileUserMatch, policy: UsersPolicy, context: PlanContext, follower: EmailFollower
+) -> Decision:
     spec, key, account = match.spec, match.key, match.account
     if match.identity is Identity.AMBIGUOUS:
-        if match.via != SHARED_KEY:  # shared live keys are warned once, by key
-            out.warn(key, f"cannot be matched: {match.via}; nothing is done to it")
-        return
+        if match.via == SHARED_KEY:  # shared live keys are warned once, by key
+            return NOTHING
+        return Decision((warning(key, f"cannot be matched: {match.via}; nothing is done to it"),))
     reason = _owned(policy, spec.userName, account.userName if account else None)
     if reason is not None:
-        if account is not None:
-            out.left_alone.append((Resource.USER, reason, key))
-        out.warn(key, f"listed in the files but {reason}; " + (
-            "left as it is" if account is not None else "not created"
-        ))  # fmt: skip
-        return
+        tail = "left as it is" if account is not None else "not created"
+        return Decision(
+            (warning(key, f"listed in the files but {reason}; {tail}"),),
+            left_alone=(Resource.USER, reason, key) if account is not None else None,
+        )
     folded = fold_user_key(key, policy.key)
     if match.identity is Identity.UNMATCHED:
-        out.manage(key, folded, None)
-        out.actions.append(_create(spec, key))
-    elif match.identity is Identity.COLLIDES:
-        _collision(match, policy, context, out)
-    else:
-        assert account is not None, "a claiming match has an account"
-        out.manage(key, folded, account)
-        _identity_warnings(match, policy, out)
-        _update(spec, key, account, context, out, follower)
+        return Decision(action=_create(spec, key), manages=(key, folded, None))
+    if match.identity is Identity.COLLIDES:
+        return _collision(match, policy, context)
+    assert account is not None, "a claiming match has an account"
+    recognised = () if match.identity is Identity.MATCHED else _identity_warnings(match, policy)
+    said, action, deactivates = _update(spec, key, account, context, follower)
+    return Decision(recognised + said, action, None, (key, folded, account), deactivates)
 
 
 def _create(spec: UserSpec, key: str) -> Action:
@@ -177,34 +116,29 @@ def _changes(spec: UserSpec, account: LiveUser) -> list[Change]:
 
 
 def _update(
-    spec: UserSpec,
-    key: str,
-    account: LiveUser,
-    context: PlanContext,
-    out: _Outcome,
-    follower: EmailFollower,
-) -> None:
+    spec: UserSpec, key: str, account: LiveUser, context: PlanContext, follower: EmailFollower
+) -> tuple[tuple[PlanWarning, ...], Action | None, tuple[LiveUser, str] | None]:
+    """The warnings, the action and the deactivation that bring an account to its file."""
     changes = _changes(spec, account)
     followed, note = follower.follow(spec, account, changes)  # a renamed account's email
-    if note is not None:
-        out.warn(key, note)
+    warnings: tuple[PlanWarning, ...] = () if note is None else (warning(key, note),)
     if followed is not None:
         changes = sorted([*changes, followed], key=lambda change: change.path)
-    for change in changes:
-        if change.path in ("userName", "emails"):
-            out.warn(key, identity_warning(change.path, context))
+    if changes:
+        warnings += _identity_changes(key, changes, context)
+    deactivates = None
     if spec.active and not account.active:
         changes.append(Change(path="active", before=False, after=True))
         kind = ActionKind.REACTIVATE
     elif not spec.active and account.active:
         changes.append(Change(path="active", before=True, after=False))
-        out.deactivated.append((account, key))
+        deactivates = (account, key)
         kind = ActionKind.DEACTIVATE
     elif changes:
         kind = ActionKind.UPDATE
     else:
-        return
-    out.actions.append(_on_account(kind, key, account, changes))
+        return warnings, None, None
+    return warnings, _on_account(kind, key, account, changes), deactivates
 
 
 def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Change]) -> Action:
@@ -219,41 +153,37 @@ def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Cha
     )
 
 
-def identity_warning(path: str, context: PlanContext) -> str:
-    """What a change of an existing account's userName or email does (docs/atlassian.md
-    "The organisation around the directory"); where the organisation's domains are known, the
-    plan also says which case each email change is (``linkcheck``)."""
-    what = "userName" if path == "userName" else "email"
-    if context.names_immutable and what == "email":
-        where = (
-            "Atlassian will unlink the account and drop it from its groups if the new email "
-            "is outside the organisation's verified domains"
-        )
-    else:
-        where = f"whatever finds this person by the old {what} will not find it"
-    return f"changes the {what} of an existing account: {where}"
+def _identity_changes(
+    key: str, changes: list[Change], context: PlanContext
+) -> tuple[PlanWarning, ...]:
+    """A warning for each change of the userName or emails of an existing account."""
+    return tuple(
+        warning(key, context.dialect.identity_change_warning(change.path))
+        for change in changes
+        if change.path in ("userName", "emails")
+    )
 
 
-def _identity_warnings(match: FileUserMatch, policy: UsersPolicy, out: _Outcome) -> None:
+def _identity_warnings(match: FileUserMatch, policy: UsersPolicy) -> tuple[PlanWarning, ...]:
     """Say how an account that the key alone did not find was recognised."""
     account = match.account
     assert account is not None
-    if match.identity is Identity.REKEYED:
-        if policy.key == "externalId":
-            before = account.externalId or "(none)"
-            out.warn(
-                match.key,
-                f"re-keyed: no account has externalId {match.key}, but {match.via} is this "
-                f"person's account; its externalId changes {before} -> {match.key}",
-            )
-        else:
-            out.warn(
-                match.key,
-                f"re-keyed: found by {match.via} under the userName {account.userName}, "
-                "which changes; it is not a new account",
-            )
-    elif match.identity is Identity.RENAMED:
-        out.warn(match.key, f"renamed: found by its {match.via}; it is not a new account")
+    if match.identity is Identity.RENAMED:
+        message = f"renamed: found by its {match.via}; it is not a new account"
+    elif match.identity is not Identity.REKEYED:
+        return ()
+    elif policy.key == "externalId":
+        message = (
+            f"re-keyed: no account has externalId {match.key}, but {match.via} is this "
+            f"person's account; its externalId changes {account.externalId or '(none)'} -> "
+            f"{match.key}"
+        )
+    else:
+        message = (
+            f"re-keyed: found by {match.via} under the userName {account.userName}, "
+            "which changes; it is not a new account"
+        )
+    return (warning(match.key, message),)
 
 
 def _describe(account: LiveUser) -> str:
@@ -262,27 +192,25 @@ def _describe(account: LiveUser) -> str:
     return f"{account.userName} ({external}, {state})"
 
 
-def _collision(
-    match: FileUserMatch, policy: UsersPolicy, context: PlanContext, out: _Outcome
-) -> None:
+def _collision(match: FileUserMatch, policy: UsersPolicy, context: PlanContext) -> Decision:
     holder = match.holder
     assert holder is not None, "a collision names the holder"
-    out.named.add(holder.id)
     if match.account is not None:
-        out.handled.add(match.account.id)
         reason = "its new userName or email is held by another account (see warnings)"
-        out.left_alone.append((Resource.USER, reason, match.key))
-        out.warn(
-            match.key,
+        message = (
             f"its {match.via} is held by the live account {_describe(holder)}; its own "
-            "account is left as it is until that is resolved",
+            "account is left as it is until that is resolved"
         )
-        return
+        return Decision(
+            (warning(match.key, message),),
+            left_alone=(Resource.USER, reason, match.key),
+            settles=match.account.id,
+            names=holder.id,
+        )
     allowed = policy.adopt == "always" or (policy.adopt == "inactive" and not holder.active)
     holder_reason = _owned(policy, holder.userName)
     if match.adoptable and allowed and holder_reason is None:
-        _adopt(match, holder, policy, context, out)
-        return
+        return _adopt(match, holder, policy, context)._replace(names=holder.id)
     if holder_reason is not None:
         why = f"that account is {holder_reason}"
     elif not match.adoptable:
@@ -296,83 +224,94 @@ def _collision(
             + ("always" if holder.active else "inactive or always")
             + " to take that account over (counted by max_adoptions)"
         )
-    out.warn(
-        match.key,
-        f"not created: its {match.via} is held by the live account {_describe(holder)}; {why}",
-    )
+    message = f"not created: its {match.via} is held by the live account {_describe(holder)}; {why}"
+    return Decision((warning(match.key, message),), names=holder.id)
 
 
 def _adopt(
-    match: FileUserMatch,
-    holder: LiveUser,
-    policy: UsersPolicy,
-    context: PlanContext,
-    out: _Outcome,
-) -> None:
+    match: FileUserMatch, holder: LiveUser, policy: UsersPolicy, context: PlanContext
+) -> Decision:
     spec = match.spec
-    out.manage(match.key, fold_user_key(match.key, policy.key), holder)
     changes = _changes(spec, holder)
+    deactivates = None
     if spec.active != holder.active:
         changes.append(Change(path="active", before=holder.active, after=spec.active))
         if not spec.active:
-            out.deactivated.append((holder, match.key))
+            deactivates = (holder, match.key)
     reactivates = "; it is reactivated" if spec.active and not holder.active else ""
-    out.warn(
+    adopts = warning(
         match.key,
         f"adopts the existing account {_describe(holder)}, which holds its {match.via}: "
         f"{plural(len(changes), 'attribute')} overwritten{reactivates}",
     )
-    for change in changes:
-        if change.path in ("userName", "emails"):
-            out.warn(match.key, identity_warning(change.path, context))
-    out.actions.append(_on_account(ActionKind.ADOPT, match.key, holder, changes))
+    return Decision(
+        (adopts, *_identity_changes(match.key, changes, context)),
+        _on_account(ActionKind.ADOPT, match.key, holder, changes),
+        manages=(match.key, fold_user_key(match.key, policy.key), holder),
+        deactivates=deactivates,
+    )
 
 
 def _live_user(
-    match: LiveUserMatch,
-    key_attribute: str,
-    policy: UsersPolicy,
-    out: _Outcome,
-    shared_keys: dict[str, str],
-) -> None:
+    match: LiveUserMatch, key_attribute: str, policy: UsersPolicy, decided: FileUsersDecided
+) -> Decision:
     user = match.account
-    live_key = user.userName if key_attribute == "userName" else user.externalId
-    shown = live_key or user.userName
     if match.identity is Identity.AMBIGUOUS:
-        if live_key is not None:
-            folded = fold_user_key(live_key, key_attribute)
-            shared_keys[folded] = min(shared_keys.get(folded, live_key), live_key)
-        return
-    if user.id in out.handled:
-        return
-    if match.identity is Identity.COLLIDES and user.id not in out.key_of_id:
-        out.left_alone.append((Resource.USER, HOLDS_WANTED_IDENTITY, shown))
-        if user.id not in out.named and match.by is not None:
-            out.warn(
-                match.by,
-                f"the live account {_describe(user)} also answers to one of its identifiers "
-                "(userName, externalId or a previous userName) but is another account; "
-                "it is left alone",
-            )
-        return
-    if match.identity is not Identity.UNMATCHED:
-        return  # claimed: the file user's entry decided
-    reason: str | None = _owned(policy, user.userName)
+        live_key = _live_key(user, key_attribute)
+        if live_key is None:
+            return NOTHING
+        return Decision(shared_key=(fold_user_key(live_key, key_attribute), live_key))
+    if user.id in decided.settled:
+        return NOTHING  # a file user's entry decided
+    if match.identity is Identity.COLLIDES:
+        return _holds_wanted(match, key_attribute, decided)
+    if match.identity is Identity.UNMATCHED:
+        return _unmanaged(user, key_attribute, policy)
+    return NOTHING  # claimed: the file user's entry decided
+
+
+def _live_key(user: LiveUser, key_attribute: str) -> str | None:
+    return user.userName if key_attribute == "userName" else user.externalId
+
+
+def _holds_wanted(match: LiveUserMatch, key_attribute: str, decided: FileUsersDecided) -> Decision:
+    """A live account that holds what a file user wants, or that its identifiers reach."""
+    user = match.account
+    if user.id in decided.managed:
+        return NOTHING  # adopted: the file user's entry decided
+    left_alone = (
+        Resource.USER,
+        HOLDS_WANTED_IDENTITY,
+        _live_key(user, key_attribute) or user.userName,
+    )
+    if user.id in decided.named or match.by is None:
+        return Decision(left_alone=left_alone)
+    message = (
+        f"the live account {_describe(user)} also answers to one of its identifiers "
+        "(userName, externalId or a previous userName) but is another account; "
+        "it is left alone"
+    )
+    return Decision((warning(match.by, message),), left_alone=left_alone)
+
+
+def _unmanaged(user: LiveUser, key_attribute: str, policy: UsersPolicy) -> Decision:
+    """A live user that no file user claims or wants: deactivated, or left alone."""
+    live_key = _live_key(user, key_attribute)
+    shown = live_key or user.userName
+    reason = _owned(policy, user.userName)
     if reason is None and live_key is None:
         reason = "has no externalId to match on (policy.users.key: externalId)"
-    if reason is None:
-        out.manage(shown, fold_user_key(shown, key_attribute), user)
-        if policy.unmanaged == "deactivate":
-            if user.active:
-                out.deactivated.append((user, shown))
-                out.actions.append(
-                    _on_account(
-                        ActionKind.DEACTIVATE,
-                        shown,
-                        user,
-                        [Change(path="active", before=True, after=False)],
-                    )
-                )
-            return
-        reason = "not in the files (policy.users.unmanaged: ignore)"
-    out.left_alone.append((Resource.USER, reason, shown))
+    if reason is not None:
+        return Decision(left_alone=(Resource.USER, reason, shown))
+    manages = (shown, fold_user_key(shown, key_attribute), user)
+    if policy.unmanaged != "deactivate":
+        ignored = "not in the files (policy.users.unmanaged: ignore)"
+        return Decision(left_alone=(Resource.USER, ignored, shown), manages=manages)
+    if not user.active:
+        return Decision(manages=manages)
+    deactivate = [Change(path="active", before=True, after=False)]
+    return Decision(
+        action=_on_account(ActionKind.DEACTIVATE, shown, user, deactivate),
+        manages=manages,
+        deactivates=(user, shown),
+    )

@@ -40,7 +40,7 @@ from reconciler.scim.protocol import (
     check_resource,
     check_write,
 )
-from reconciler.scim.retry import RateLimiter, RetryPolicy
+from reconciler.scim.retry import GaveUp, RateLimiter, RetryPolicy
 from reconciler.scim.writes import WriteRequest, WriteResult
 
 __all__ = ["ScimClient", "check_token"]
@@ -117,12 +117,9 @@ class ScimClient:
         call: Callable[[], T],
         *,
         before_retry: Callable[[ReconcilerError], T | None] | None = None,
-        attempts: list[int] | None = None,
     ) -> T:
         """Run ``call`` under the client's one retry policy (``RetryPolicy.run``)."""
-        return self.retry.run(
-            call, before_retry=before_retry, attempts=attempts, budget=self.budget, host=self.host
-        )
+        return self.retry.run(call, before_retry=before_retry, budget=self.budget, host=self.host)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """One request under the retry policy; its JSON body, or None for an empty one.
@@ -218,20 +215,26 @@ class ScimClient:
         raised. Before a POST is retried, ``find_existing`` looks it up: a retry never
         makes a duplicate. A DELETE of something already gone counts as done.
         """
-        tries: list[int] = []
         before_retry = None if find_existing is None else _found_before_retry(find_existing)
+        tried = self.retry.tried(
+            lambda: self._write_once(request),
+            before_retry=before_retry,
+            budget=self.budget,
+            host=self.host,
+        )
+        if isinstance(tried, GaveUp):
+            error = tried.error
+            if isinstance(error, NotFoundError) and request.method == "DELETE":
+                return WriteResult(
+                    status=error.status, id=request.resource_id, attempts=tried.attempts
+                )
+            return _failed(error, tried.attempts)
+        status, resource = tried.value
         try:
-            status, resource = self._retrying(
-                lambda: self._write_once(request), before_retry=before_retry, attempts=tries
-            )
             written = _written_id(request, resource)
-        except NotFoundError as error:
-            if request.method == "DELETE":
-                return WriteResult(status=error.status, id=request.resource_id, attempts=len(tries))
-            return _failed(error, len(tries))
         except ReconcilerError as error:
-            return _failed(error, len(tries))
-        return WriteResult(status=status, id=written, attempts=len(tries), resource=resource)
+            return _failed(error, tried.attempts)
+        return WriteResult(status=status, id=written, attempts=tried.attempts, resource=resource)
 
     def _write_once(self, request: WriteRequest) -> tuple[int | None, dict[str, Any] | None]:
         """One attempt: send, then check that the answer is the resource written."""

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import structlog
 
@@ -38,6 +38,22 @@ T = TypeVar("T")
 MAX_RETRY_AFTER = 300.0
 
 log = structlog.get_logger("reconciler.scim")
+
+
+@dataclass(frozen=True, slots=True)
+class Returned(Generic[T]):
+    """A call under the policy that returned ``value`` (or that ``before_retry`` ended)."""
+
+    value: T
+    attempts: int  # times the call was made, retries included
+
+
+@dataclass(frozen=True, slots=True)
+class GaveUp:
+    """A call under the policy that failed for good, with the error it ended on."""
+
+    error: ReconcilerError
+    attempts: int  # times the call was made, retries included
 
 
 @dataclass(frozen=True)
@@ -80,22 +96,18 @@ class RetryPolicy:
         call: Callable[[], T],
         *,
         before_retry: Callable[[ReconcilerError], T | None] | None = None,
-        attempts: list[int] | None = None,
         budget: Budget | None = None,
         host: str = "",
     ) -> T:
-        """Run ``call`` under this policy.
+        """Run ``call`` under this policy: its value, or the error it gave up on, raised.
 
         ``before_retry`` runs before each new attempt and may end the loop with a
-        result (a create whose first attempt did land is found, not made twice).
-        ``attempts`` collects the number of each attempt made. No wait goes past the
-        run's ``budget`` (to ``host``, for the message).
+        result (a create whose first attempt did land is found, not made twice). No
+        wait goes past the run's ``budget`` (to ``host``, for the message).
         """
         attempt = 0
         while True:
             attempt += 1
-            if attempts is not None:
-                attempts.append(attempt)
             try:
                 return call()
             except ReconcilerError as error:
@@ -115,6 +127,28 @@ class RetryPolicy:
                     found = before_retry(error)
                     if found is not None:
                         return found
+
+    def tried(
+        self,
+        call: Callable[[], T],
+        *,
+        before_retry: Callable[[ReconcilerError], T | None] | None = None,
+        budget: Budget | None = None,
+        host: str = "",
+    ) -> Returned[T] | GaveUp:
+        """``run``, with how it ended and after how many attempts, rather than raised."""
+        made = 0
+
+        def counted() -> T:
+            nonlocal made
+            made += 1
+            return call()
+
+        try:
+            value = self.run(counted, before_retry=before_retry, budget=budget, host=host)
+        except ReconcilerError as error:
+            return GaveUp(error, made)
+        return Returned(value, made)
 
 
 def _log_wait(error: ReconcilerError, attempt: int, delay: float) -> None:

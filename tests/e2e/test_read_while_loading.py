@@ -12,8 +12,8 @@ from reconciler.app import Runtime
 from reconciler.app.pipeline import read_while_loading, sequential
 from reconciler.app.session import Session, plan_live
 from reconciler.saved import saved_form
-from tests.e2e.helpers import reconciler, served_sandbox
 from tests.app.test_pipeline import CASES, larger_directory
+from tests.e2e.helpers import reconciler, served_sandbox
 
 
 @pytest.mark.parametrize("case", ["manages-more", "over-a-limit"])

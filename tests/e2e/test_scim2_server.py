@@ -235,7 +235,7 @@ def test_a_change_made_after_the_read_is_not_overwritten(
     assert connection.etags  # scim2-server announces etag.supported
     try:
         live = read_snapshot(connection.client, page_size=connection.page_size)
-        the_plan = plan(desired, live, PlanContext(target.url, target.dialect))
+        the_plan = plan(desired, live, PlanContext(target.url, connection.dialect))
         alice = directory.users()["alice@example.com"]
         directory.patch(
             "Users", alice["id"], {"op": "replace", "path": "displayName", "value": "Alice From HR"}

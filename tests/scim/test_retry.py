@@ -22,7 +22,7 @@ from reconciler.errors import ConflictError, RateLimitedError, RetryAfterTooLong
 from reconciler.logs import configure_logging
 from reconciler.progress import Progress
 from reconciler.scim.client import ScimClient
-from reconciler.scim.retry import MAX_RETRY_AFTER, RateLimiter, RetryPolicy
+from reconciler.scim.retry import MAX_RETRY_AFTER, GaveUp, RateLimiter, RetryPolicy, Returned
 
 EMPTY = {"totalResults": 0, "Resources": []}
 
@@ -237,6 +237,24 @@ def test_before_retry_can_end_the_loop_with_what_it_found() -> None:
     call = Calls(ServerError("x", status=503))
     assert policy.run(call, before_retry=lambda error: "found") == "found"
     assert call.count == 1
+
+
+def test_tried_returns_the_value_with_the_attempts_it_took() -> None:
+    """``tried`` hands back what ``run`` returns and how many times the call was made."""
+    policy, _ = quick()
+    call = Calls(ServerError("x", status=503), ServerError("x", status=500))
+    assert policy.tried(call) == Returned("done", 3)
+
+
+def test_tried_returns_the_error_it_gave_up_on_with_the_attempts() -> None:
+    """A failure comes back, not raised: the last attempt's error and the attempts made."""
+    policy, _ = quick(attempts=2)
+    tried = policy.tried(Calls(*(ServerError(f"try {n}", status=503) for n in (1, 2, 3))))
+    assert isinstance(tried, GaveUp)
+    assert (str(tried.error), tried.attempts) == ("try 2", 2)
+    terminal = policy.tried(Calls(ConflictError("taken", status=409)))
+    assert isinstance(terminal, GaveUp)
+    assert (type(terminal.error), terminal.attempts) == (ConflictError, 1)
 
 
 def test_each_backoff_wait_is_logged_with_its_attempt() -> None:

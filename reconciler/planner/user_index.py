@@ -1,0 +1,59 @@
+"""The identifiers users are matched on: live users by each of them, and the email
+addresses of either side, folded as identities compare (``fold_identity``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reconciler.desired import UserSpec
+from reconciler.identifiers import fold_identity
+from reconciler.live import LiveUser
+from reconciler.planner.identity import index_by
+
+
+def live_emails(user: LiveUser) -> list[str]:
+    """The email addresses of a live user, folded as identities compare."""
+    (items,) = user.values_at(_EMAILS)
+    return [fold_identity(value) for value, _, _ in items or ()]
+
+
+_EMAILS = ("emails",)
+
+
+def wanted_emails(spec: UserSpec) -> list[str]:
+    """The addresses a file user will have: its emails, or its userName on create."""
+    if spec.emails is None:
+        return [fold_identity(spec.userName)] if "emails" not in spec.model_fields_set else []
+    return [fold_identity(email.value) for email in spec.emails]
+
+
+@dataclass(frozen=True, slots=True)
+class UserIndex:
+    """Live users by every identifier a file can name, folded (``fold_identity``)."""
+
+    by_name: dict[str, list[LiveUser]]
+    by_external_id: dict[str, list[LiveUser]]
+    by_email: dict[str, list[LiveUser]]
+
+    @classmethod
+    def of(cls, live: Sequence[LiveUser], emails_unique: bool) -> UserIndex:
+        by_name: dict[str, list[LiveUser]] = {}
+        by_external_id: dict[str, list[LiveUser]] = {}
+        for user in live:  # one pass, no call per user: a directory has millions
+            name = fold_identity(user.userName)
+            if (same_name := by_name.get(name)) is None:
+                by_name[name] = [user]
+            else:
+                same_name.append(user)
+            if external := user.externalId:
+                external = fold_identity(external)
+                if (same_external := by_external_id.get(external)) is None:
+                    by_external_id[external] = [user]
+                else:
+                    same_external.append(user)
+        return cls(
+            by_name=by_name,
+            by_external_id=by_external_id,
+            by_email=index_by(live, live_emails) if emails_unique else {},
+        )
