@@ -27,15 +27,8 @@ from typing import Any, TypeVar
 import structlog
 
 from reconciler.errors import InconsistentReadError, ListingChangedError
-from reconciler.live import (
-    FULL,
-    Layout,
-    LiveGroup,
-    LiveSnapshot,
-    LiveUser,
-    groups_of_page,
-    users_of_page,
-)
+from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
+from reconciler.live_compact import FULL, Layout, groups_of_page, narrow_users, users_of_page
 from reconciler.scim.client import ScimClient
 from reconciler.scim.listing import ProgressCallback
 
@@ -84,10 +77,7 @@ def read_snapshot(
 
 def narrow(snapshot: LiveSnapshot, keep: frozenset[str] | None) -> None:
     """Make every user of a snapshot just read keep only the paths in ``keep``."""
-    if keep is not None:
-        layout = Layout.of(keep)
-        for user in snapshot.users:
-            user.narrow(layout)
+    narrow_users(snapshot.users, keep)
 
 
 class _Reading:

@@ -43,7 +43,7 @@ from reconciler.desired import DesiredState
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.live import LiveSnapshot
-from reconciler.ownership import Shape, shape_paths, shapes_of
+from reconciler.ownership_fast import Shape, shape_paths, shapes_of
 from reconciler.snapshot import narrow, read_snapshot
 from reconciler.target import Connection, Target, connect, resolve_target
 

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler.desired import DesiredFile, DesiredState, Policy, TargetSpec, share_common_parts
+from reconciler.desired import DesiredFile, DesiredState, Policy, TargetSpec
+from reconciler.desired_compact import share_common_parts
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.crossfile import check_across_files
 from reconciler.files.finding import SUFFIXES, find_files

@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from reconciler.attributes import same_value
 from reconciler.desired import UserSpec, UsersPolicy, fold_user_key
 from reconciler.live import LiveUser
-from reconciler.ownership import (
-    create_user_attributes,
-    desired_user_attributes,
-    desired_user_values,
-)
+from reconciler.ownership import create_user_attributes
+from reconciler.ownership_fast import desired_user_attributes, desired_user_values
 from reconciler.plan import Action, ActionKind, Change, PlanWarning, Resource
 from reconciler.planner.context import PlanContext
 from reconciler.planner.follow import EmailFollower
