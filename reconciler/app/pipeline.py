@@ -23,13 +23,11 @@ files keeps the CPU busy, so ``read_while_loading`` runs them together, in this 
 5. Users read once the files are loaded keep only the attributes the files manage;
    those read before are narrowed when the read ends.
 
-The cyclic garbage collector is off while the files and the snapshot are built, and
-frozen over them after (``_long_lived``).
+Callers build the run's objects (files, snapshot, plan) inside ``gcpolicy.gc_policy``.
 """
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -75,53 +73,31 @@ def read_while_loading(
     caller goes on using after the read. ``exclude``: gitignore patterns of files to
     leave out (``files.finding``).
     """
-    with _long_lived():
-        early = _early_target(paths, cli_target, runtime, exclude)
-        reader = None if early is None else _Reader(early, runtime, rate)
-        try:
-            desired = load_files(paths, exclude)
-            target = resolve_target(cli_target, desired.target, runtime.env)
-            shapes = shapes_of(desired.users)  # once: both ask it of every user
-            check_dialect_attributes(desired, paths, target.dialect, shapes=shapes, exclude=exclude)
-            keep = kept_paths(desired, shapes)
-            if reader is not None and reader.target == target:
-                reader.keep = keep  # users read from now on keep only these
-                connection, live = reader.result()
-                narrow(live, keep)
-            else:
-                if reader is not None:
-                    reader.stop()  # the first look was wrong: read again, after the files
-                connection, live = _read_after(target, runtime, keep, rate)
-            runtime.read_counts(len(live.users), len(live.groups))
-        except BaseException:
+    early = _early_target(paths, cli_target, runtime, exclude)
+    reader = None if early is None else _Reader(early, runtime, rate)
+    try:
+        desired = load_files(paths, exclude)
+        target = resolve_target(cli_target, desired.target, runtime.env)
+        shapes = shapes_of(desired.users)  # once: both ask it of every user
+        check_dialect_attributes(desired, paths, target.dialect, shapes=shapes, exclude=exclude)
+        keep = kept_paths(desired, shapes)
+        if reader is not None and reader.target == target:
+            reader.keep = keep  # users read from now on keep only these
+            connection, live = reader.result()
+            narrow(live, keep)
+        else:
             if reader is not None:
-                reader.stop()
-            raise
+                reader.stop()  # the first look was wrong: read again, after the files
+            connection, live = _read_after(target, runtime, keep, rate)
+        runtime.read_counts(len(live.users), len(live.groups))
+    except BaseException:
+        if reader is not None:
+            reader.stop()
+        raise
     try:
         yield Loaded(target, connection, desired, live)
     finally:
         connection.client.close()
-        gc.unfreeze()  # a longer-lived caller (tests) has its collector as before
-
-
-@contextmanager
-def _long_lived() -> Iterator[None]:
-    """Build what lives as long as the run with the cyclic garbage collector off, and
-    keep it off that after (``gc.freeze``); as it was for what comes later (the plan,
-    which pauses it again: ``session.plan_live``).
-
-    The files' models and the snapshot make next to no cycles (nor does the read: see
-    ``ScimClient``), and every collection walks every object there is: at 100k users,
-    dozens of collections and seconds in all, for nothing.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-        gc.freeze()
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _early_target(
