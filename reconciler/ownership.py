@@ -10,6 +10,7 @@ one on random users.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.attributes import (
@@ -70,9 +71,15 @@ def mentioned_attributes(user: UserSpec) -> frozenset[str]:
     return frozenset(found)
 
 
-def create_user_attributes(user: UserSpec) -> dict[str, Any]:
-    """What a create sends: the managed attributes plus the defaults of a new account."""
-    attrs = managed_attributes(user)
+def create_user_attributes(
+    user: UserSpec, managed: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a create sends: the managed attributes plus the defaults of a new account.
+
+    ``managed``: the user's ``managed_attributes`` as the caller worked them out already
+    (the planner, by shape: ``ownership_fast.desired_user_attributes``).
+    """
+    attrs = dict(managed_attributes(user) if managed is None else managed)
     if "emails" not in user.model_fields_set:
         # docs/design.md "Desired-state file", field ownership: with no emails in the
         # file, the userName is the one primary work email, on create only (Atlassian

@@ -269,6 +269,8 @@ def test_the_per_shape_form_is_the_plain_rule(user: UserSpec) -> None:
     assert paths == tuple(expected)
     assert values == tuple(compact_value(path, value) for path, value in expected.items())
     assert managed_paths(user) == frozenset(expected)
+    by_shape = create_user_attributes(user, desired_user_attributes(user))
+    assert by_shape == create_user_attributes(user)
     assert mentioned_paths(user_shape(user)) == mentioned_attributes(user)
 
 

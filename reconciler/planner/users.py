@@ -149,7 +149,7 @@ def _file_user(
 
 
 def _create(spec: UserSpec, key: str) -> Action:
-    attrs = create_user_attributes(spec)
+    attrs = create_user_attributes(spec, desired_user_attributes(spec))
     changes = tuple(Change(path=p, before=None, after=v) for p, v in sorted(attrs.items()))
     return Action(resource=Resource.USER, action=ActionKind.CREATE, key=key, changes=changes)
 
