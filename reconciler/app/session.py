@@ -84,7 +84,8 @@ def plan_live(
 ) -> Plan:
     """Plan from a snapshot read; on Atlassian, warn about emails linked elsewhere."""
     target = session.target
-    planned = plan(desired, live, plan_context(session))
+    context = plan_context(session)
+    planned = plan(desired, live, context)
     return with_link_checks(refuse_secrets_sent(planned), target, runtime)
 
 
