@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from reconciler.app.gcpolicy import gc_policy
 from reconciler.executor import Executor, ScimWriter
 from reconciler.files import load_desired
 from reconciler.logs import configure_logging
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         with timed("seed live users", results), SandboxStore(db) as store:
             store.seed_users(args.users, prefix="bench", domain="example.com")
         write_files(root, args.users, args.changes)
-        with timed("load and validate files", results):
+        with timed("load and validate files", results), gc_policy():  # as the app loads files
             desired = load_desired([root / "directory.yaml"])
         target = resolve_target(f"sandbox:{db}", desired.target, {})
         connection = connect(target, {})

@@ -71,21 +71,35 @@ def canonical_tuples(items: Iterable[Mapping[str, Any]]) -> tuple[tuple[str, Any
 
 
 def live_user_attributes(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """Every attribute the files can manage, read from a SCIM user resource."""
-    values = live_user_values(resource, LIVE_PATHS)
-    return {
-        path: multi_dicts(value) if path in MULTI_VALUED else value
-        for path, value in zip(LIVE_PATHS, values, strict=True)
-    }
+    """Every attribute the files can manage, read from a SCIM user resource, by path.
+
+    Text as it is; numbers and booleans as text; anything else as absent (None). The
+    name's parts from ``name``, the enterprise parts from the extension, Atlassian's
+    department and organization from the top level of the user where it has them.
+    Emails and phone numbers canonical (``canonical_items``), None when there are none.
+    """
+    name = _mapping(resource.get("name"))
+    enterprise = _mapping(resource.get(ENTERPRISE_URN))
+    found: dict[str, Any] = {a: _string(resource.get(a)) for a in SIMPLE_ATTRIBUTES}
+    found.update({f"name.{part}": _string(name.get(part)) for part in NAME_ATTRIBUTES})
+    for part in ENTERPRISE_ATTRIBUTES:
+        top = resource.get(part) if part in _TOP_LEVEL_ENTERPRISE else None
+        found[f"enterprise.{part}"] = _string(enterprise.get(part) if top is None else top)
+    for attribute in MULTI_VALUED:
+        items = resource.get(attribute)
+        found[attribute] = canonical_items(items) if isinstance(items, list) and items else None
+    return found
 
 
 def live_user_values(resource: Mapping[str, Any], paths: tuple[str, ...]) -> tuple[Any, ...]:
     """The values of ``paths`` (some of ``LIVE_PATHS``) in a SCIM user resource, compact.
 
-    What ``live_user_attributes`` reads, but multi-valued attributes as sorted tuples of
-    ``(value, type, primary)`` (``multi_dicts`` makes them the canonical lists again),
-    an email equal to the userName as the userName's own string, and values many users
-    share as one string: a directory of a million users is held in memory whole.
+    What ``live_user_attributes`` reads (tests/test_live.py holds the two equal), but
+    multi-valued attributes as sorted tuples of ``(value, type, primary)``
+    (``multi_dicts`` makes them the canonical lists again), an email equal to the
+    userName as the userName's own string, and values many users share as one string:
+    a directory of a million users is held in memory whole. Read and kept by the
+    users a read makes (``live_compact``).
     """
     sources = (resource, _mapping(resource.get("name")), _mapping(resource.get(ENTERPRISE_URN)))
     values: list[Any] = [None] * len(paths)

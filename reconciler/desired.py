@@ -6,78 +6,30 @@ into a string) and frozen. ``DesiredState`` is what the loader builds from any
 number of files: users and groups added up, at most one ``target`` and ``policy``.
 
 Field ownership: only attributes a file mentions are managed. pydantic records what
-was mentioned in ``model_fields_set``; ``reconciler.attributes`` reads it.
+was mentioned in ``model_fields_set``; ``reconciler.ownership`` reads it. The value
+types the models are made of are ``reconciler.fieldtypes``; the loader makes users
+share what they have in common (``reconciler.desired_compact``).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reconciler.fieldtypes import Duration, Limit, check_limit
+from reconciler.fieldtypes import EmailAddress as EmailAddress
+from reconciler.fieldtypes import FormatVersion as FormatVersion
+from reconciler.fieldtypes import parse_duration as parse_duration
 from reconciler.identifiers import fold_identity
-
-_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
-def _number_one(value: object) -> object:
-    # Literal[1] alone lets true and 1.0 through: they compare equal to 1.
-    if type(value) is not int:
-        raise ValueError(f"version must be the number 1, not {value!r}")
-    return value
-
-
-# The format version every file carries (desired state, and the sandbox's fixtures).
-FormatVersion = Annotated[Literal[1], BeforeValidator(_number_one)]
-
-
-def _looks_like_email(value: str) -> str:
-    if "@" not in value or value.startswith("@") or value.endswith("@"):
-        raise ValueError(f"{value!r} is not an email address")
-    return value
-
-
-EmailAddress = Annotated[str, AfterValidator(_looks_like_email)]
-
-
 # --- target and policy -------------------------------------------------------------
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-
-
-def parse_duration(value: int | str) -> float:
-    """Seconds in a duration: a whole number of seconds, or parts like ``90s``, ``10m``,
-    ``1h30m``, ``2.5s``, ``500ms``; above 0. ValueError says what is wrong."""
-    if isinstance(value, int):
-        seconds = float(value)
-    else:
-        text = value.strip().lower()
-        parts = _DURATION_PART.findall(text)
-        if text.isdigit():
-            seconds = float(text)
-        elif parts and "".join(n + unit for n, unit in parts) == text:
-            seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts)
-        else:
-            raise ValueError(f'a duration is seconds or like "90s", "10m", "1h30m", not {value!r}')
-    if seconds <= 0:
-        raise ValueError("a duration must be above 0")
-    return seconds
-
-
-def _check_duration(value: int | str) -> int | str:
-    parse_duration(value)
-    return value
-
-
-Duration = Annotated[int | str, AfterValidator(_check_duration)]
 
 
 class CapsSpec(_Strict):
@@ -124,22 +76,6 @@ class TargetSpec(_Strict):
     )
 
 
-Limit = Annotated[
-    int | str,
-    Field(description='A count, or a percentage of the managed live objects such as "10%".'),
-]
-
-
-def _check_limit(value: int | str) -> int | str:
-    if isinstance(value, int):
-        if value < 0:
-            raise ValueError("a limit must not be negative")
-        return value
-    if not _PERCENT.match(value):
-        raise ValueError(f'a limit is a whole number or a percentage like "10%", not {value!r}')
-    return value
-
-
 class LimitsPolicy(_Strict):
     """Brakes on destructive plans; a plan over a limit is refused whole."""
 
@@ -161,7 +97,7 @@ class LimitsPolicy(_Strict):
         "max_member_removals",
         "max_adoptions",
         "max_sensitive_changes",
-    )(_check_limit)
+    )(check_limit)
 
 
 class UsersPolicy(_Strict):
@@ -360,35 +296,6 @@ class DesiredState(BaseModel):
     def fold_user_key(self, key: str) -> str:
         """A user key as keys compare (``fold_user_key``)."""
         return fold_user_key(key, self.policy.users.key)
-
-
-def share_common_parts(users: Iterable[UserSpec]) -> None:
-    """Make users just validated share what they have in common, in place.
-
-    A directory is held whole (a million users is gigabytes), and pydantic gives each
-    model its own set of the fields it was given, a third of a user's memory, although
-    a directory has only a handful of distinct ones: users (and their names, emails,
-    enterprise parts) with equal field sets get one set, and equal group names in
-    ``groups`` one string. Nothing a model says changes: the set stays a ``set`` (what
-    pydantic expects), nothing adds to the set of a frozen model, and ``model_copy``
-    copies it before adding to it. Only the loader calls this, on models nobody else
-    holds yet.
-    """
-    field_sets: dict[frozenset[str], set[str]] = {}
-    names: dict[str, str] = {}
-
-    def share(model: BaseModel) -> None:
-        fields = model.model_fields_set
-        shared = field_sets.setdefault(frozenset(fields), fields)
-        object.__setattr__(model, "__pydantic_fields_set__", shared)
-
-    for user in users:
-        share(user)
-        for part in (user.name, user.enterprise, *(user.emails or ()), *(user.phoneNumbers or ())):
-            if part is not None:
-                share(part)
-        if groups := user.groups:
-            user.__dict__["groups"] = tuple(map(names.setdefault, groups, groups))
 
 
 def fold_user_key(key: str, key_attribute: str) -> str:

@@ -28,15 +28,8 @@ from typing import Any, TypeVar
 import structlog
 
 from reconciler.errors import InconsistentReadError, ListingChangedError
-from reconciler.live import (
-    FULL,
-    Layout,
-    LiveGroup,
-    LiveSnapshot,
-    LiveUser,
-    groups_of_page,
-    users_of_page,
-)
+from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
+from reconciler.live_compact import FULL, Layout, groups_of_page, narrowed_users, users_of_page
 from reconciler.scim.client import ScimClient
 from reconciler.scim.listing import ProgressCallback
 
@@ -71,7 +64,7 @@ def read_snapshot(
     users = read_consistently("Users", read.users)
     ids = {user.id: user.id for user in users}
     groups = read_consistently("Groups", lambda: read.groups(ids))
-    snapshot = LiveSnapshot(users=_narrowed(users, read.keep()), groups=tuple(groups))
+    snapshot = LiveSnapshot(users=narrowed_users(users, read.keep()), groups=tuple(groups))
     log.info(
         "read",
         users=len(snapshot.users),
@@ -86,18 +79,10 @@ def read_snapshot(
 def narrowed(snapshot: LiveSnapshot, keep: frozenset[str] | None) -> LiveSnapshot:
     """``snapshot`` with every user keeping only the paths in ``keep``: a new snapshot of
     new users where one kept more (snapshots and users are read-only), else ``snapshot``."""
-    users = _narrowed(snapshot.users, keep)
+    users = narrowed_users(snapshot.users, keep)
     if all(map(operator.is_, users, snapshot.users)):
         return snapshot
     return LiveSnapshot(users=users, groups=snapshot.groups)
-
-
-def _narrowed(users: Sequence[LiveUser], keep: frozenset[str] | None) -> tuple[LiveUser, ...]:
-    """``users``, each keeping only the paths in ``keep`` (``LiveUser.narrowed``)."""
-    if keep is None:
-        return tuple(users)
-    layout = Layout.of(keep)
-    return tuple(user.narrowed(layout) for user in users)
 
 
 class _Reading:

@@ -1,8 +1,9 @@
 """An in-memory SCIM directory for planner tests: raw resources in, snapshots out.
 
 ``DirectoryModel`` holds SCIM user and group resources as plain dicts, the way a
-server would return them, and reads them back through ``LiveUser.from_scim`` and
-``LiveGroup.from_scim`` exactly as the snapshot reader does. ``ModelWriter``
+server would return them, and reads them back as the snapshot reader does, page by
+page into compact objects (``live_compact``), or into the plain ones of
+``reconciler.live``. ``ModelWriter``
 implements the executor's ``Writer`` protocol against it, understanding the PATCH
 operations the executor sends (RFC 7644 section 3.5.2), so a test can apply a plan
 with the real ``Executor`` and plan again.
@@ -28,6 +29,7 @@ from reconciler.errors import NotFoundError
 from reconciler.executor import Executor, WriteRequest, WriteResult
 from reconciler.identifiers import fold_identity
 from reconciler.live import LiveGroup, LiveSnapshot, LiveUser
+from reconciler.live_compact import FULL, Layout, groups_of_page, users_of_page
 from reconciler.plan import Plan
 from reconciler.report import ApplyReport, Outcome
 
@@ -92,12 +94,19 @@ class DirectoryModel:
     def member_ids(self, group_id: str) -> frozenset[str]:
         return frozenset(m["value"] for m in self.groups[group_id].get("members", []))
 
-    def snapshot(self) -> LiveSnapshot:
-        """What a complete read of the directory would give, in id order."""
-        return LiveSnapshot(
-            users=tuple(LiveUser.from_scim(self.users[i]) for i in sorted(self.users)),
-            groups=tuple(LiveGroup.from_scim(self.groups[i]) for i in sorted(self.groups)),
-        )
+    def snapshot(self, keep: frozenset[str] | None = None, *, plain: bool = False) -> LiveSnapshot:
+        """What a complete read of the directory would give, in id order: compact, as a
+        read makes it, users keeping the paths in ``keep`` (all when None), or plain."""
+        users = [self.users[i] for i in sorted(self.users)]
+        groups = [self.groups[i] for i in sorted(self.groups)]
+        if plain:
+            return LiveSnapshot(
+                users=tuple(map(LiveUser.from_scim, users)),
+                groups=tuple(map(LiveGroup.from_scim, groups)),
+            )
+        made = users_of_page(users, FULL if keep is None else Layout.of(keep))
+        ids = {user.id: user.id for user in made}
+        return LiveSnapshot(users=tuple(made), groups=tuple(groups_of_page(groups, ids)))
 
     def _find_user(self, userName: str) -> str | None:
         for user_id, user in self.users.items():

@@ -1,21 +1,33 @@
-"""The live snapshot: lenient parsing of what servers send, and fingerprints."""
+"""The live snapshot: lenient parsing of what servers send, fingerprints, and the
+compact form a read makes held equal to the plain one."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from reconciler.attributes import live_user_attributes
+from reconciler.attributes import (
+    ENTERPRISE_ATTRIBUTES,
+    ENTERPRISE_URN,
+    LIVE_PATHS,
+    NAME_ATTRIBUTES,
+    SIMPLE_ATTRIBUTES,
+    live_user_attributes,
+    live_user_values,
+)
 from reconciler.errors import ProtocolError
-from reconciler.live import (
+from reconciler.live import LiveGroup, LiveSnapshot, LiveUser, compact_value, fingerprint
+from reconciler.live_compact import (
+    CompactGroup,
+    CompactUser,
     Layout,
-    LiveGroup,
-    LiveSnapshot,
-    LiveUser,
-    fingerprint,
     groups_of_page,
+    narrowed_users,
     users_of_page,
 )
 
@@ -129,6 +141,7 @@ def test_a_users_fingerprint_is_the_fingerprint_of_its_resource(resource: dict[s
     """Fingerprints come from a compressed copy, yet equal what saved plans recompute."""
     expected = fingerprint(resource)
     assert LiveUser.from_scim(resource).fingerprint == expected
+    assert CompactUser.from_scim(resource).fingerprint == expected
     others = [{"id": f"o{i}", "userName": f"o{i}@example.com"} for i in range(3)]
     page = users_of_page([*others, resource], Layout.of(frozenset({"userName"})))
     assert page[-1].fingerprint == expected
@@ -139,6 +152,7 @@ def test_a_users_fingerprint_is_the_fingerprint_of_its_resource(resource: dict[s
 def test_a_groups_fingerprint_is_the_fingerprint_of_its_resource(resource: dict[str, Any]) -> None:
     """Whatever the members look like, the group's fingerprint is its resource's."""
     assert LiveGroup.from_scim(resource).fingerprint == fingerprint(resource)
+    assert CompactGroup.from_scim(resource).fingerprint == fingerprint(resource)
     (group,) = groups_of_page([resource], {})
     assert group.fingerprint == fingerprint(resource)
 
@@ -147,12 +161,13 @@ def test_objects_that_are_not_json_still_fingerprint() -> None:
     """A resource holding other Python objects (a caller's own) is kept as it is."""
     resource = {"id": "u", "userName": "a", "when": datetime(2026, 1, 1, tzinfo=UTC)}
     assert LiveUser.from_scim(resource).fingerprint == fingerprint(resource)
+    assert CompactUser.from_scim(resource).fingerprint == fingerprint(resource)
 
 
 def test_members_share_the_users_id_strings() -> None:
     """A member id is the user's own id string: one copy of each id in memory."""
-    user = LiveUser.from_scim({"id": "".join(["u", "1"]), "userName": "a"})
-    group = LiveGroup.from_scim(
+    user = CompactUser.from_scim({"id": "".join(["u", "1"]), "userName": "a"})
+    group = CompactGroup.from_scim(
         {"id": "g", "displayName": "eng", "members": [{"value": "".join(["u", "1"])}]},
         ids={user.id: user.id},
     )
@@ -168,7 +183,7 @@ def test_a_narrowed_user_keeps_only_its_paths_and_refuses_the_others() -> None:
         "title": "Boss",
         "emails": [{"value": "a@example.com", "primary": True}],
     }
-    whole = LiveUser.from_scim(resource)
+    whole = CompactUser.from_scim(resource)
     assert whole.attributes == live_user_attributes(resource)
     layout = Layout.of(frozenset({"userName", "emails"}))
     user = whole.narrowed(layout)
@@ -188,3 +203,151 @@ def test_a_narrowed_user_keeps_only_its_paths_and_refuses_the_others() -> None:
     with pytest.raises(AssertionError, match="title"):
         user.attributes.get("title")
     assert user.attributes.get("active") is None  # not an attribute path at all
+
+
+# --- the compact form a read makes, held equal to the plain one (differential) -------
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()  # beyond 64 bits too: marshal and json keep them exact
+    | st.floats(allow_nan=False)
+    | st.text(max_size=6)
+    | st.sampled_from(["true", "false", " True ", "R&D", "a@x.io", "A@X.IO"])
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=3,
+)
+_items = st.lists(
+    st.fixed_dictionaries(
+        {"value": st.sampled_from(["a@x.io", "A@X.IO", "b@x.io"]) | _scalars},
+        optional={
+            "type": st.sampled_from(["work", "home"]) | _scalars,
+            "primary": st.booleans() | st.sampled_from(["true", "false", "True"]) | _scalars,
+            "display": _scalars,
+        },
+    )
+    | _scalars,
+    max_size=4,
+)
+
+
+@st.composite
+def _user_resources(draw: st.DrawFn) -> dict[str, Any]:
+    """A SCIM user as servers send them: every manageable attribute, often odd."""
+    resource: dict[str, Any] = {
+        "id": draw(st.sampled_from(["u1", "u2", "u3"])),
+        "userName": draw(st.sampled_from(["a@x.io", "A@X.IO", "b@x.io"])),
+    }
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        **dict.fromkeys(SIMPLE_ATTRIBUTES[1:], _scalars | _json),
+        "department": _scalars,
+        "organization": _scalars,
+        "active": _scalars,
+        "name": st.dictionaries(st.sampled_from(NAME_ATTRIBUTES), _scalars | _json) | _scalars,
+        ENTERPRISE_URN: st.dictionaries(st.sampled_from(ENTERPRISE_ATTRIBUTES), _scalars)
+        | _scalars,
+        "emails": _items | _scalars,
+        "phoneNumbers": _items,
+        "meta": st.fixed_dictionaries({}, optional={"version": _scalars}) | _scalars,
+        "groups": st.lists(st.fixed_dictionaries({"value": st.text(max_size=3)}), max_size=2),
+        "urn:example:other": _json | st.datetimes(),  # not JSON: fingerprinted as str
+    }
+    for key in draw(st.sets(st.sampled_from(sorted(optional)), max_size=6)):
+        resource[key] = draw(optional[key])
+    return resource
+
+
+_keeps = st.none() | st.sets(st.sampled_from(LIVE_PATHS)).map(
+    lambda paths: frozenset({"userName", "emails", *paths})
+)
+
+
+def _same_user(compact: LiveUser, plain: LiveUser, kept: tuple[str, ...]) -> None:
+    assert (compact.id, compact.userName, compact.externalId, compact.active, compact.version) == (
+        plain.id, plain.userName, plain.externalId, plain.active, plain.version
+    )  # fmt: skip
+    assert compact.fingerprint == plain.fingerprint
+    assert dict(compact.attributes) == {p: plain.attributes[p] for p in kept}
+    assert compact.values_at(kept) == plain.values_at(kept)
+    assert compact.values_at(kept[::-1][:2]) == plain.values_at(kept[::-1][:2])
+
+
+@given(st.lists(_user_resources(), max_size=3), _keeps, st.booleans())
+def test_compact_users_answer_as_the_plain_ones(
+    page: list[dict[str, Any]], keep: frozenset[str] | None, narrowed_after: bool
+) -> None:
+    """A page of users made compact (kept paths, the page's deflated fingerprint content,
+    narrowed after the read or kept narrow from the start) answers every question as
+    the plain users of ``live`` do, read from the same resources."""
+    layout = Layout.of(keep)
+    users = users_of_page(page, Layout.of() if narrowed_after else layout)
+    if narrowed_after:
+        users = list(narrowed_users(users, keep))
+    for compact, resource in zip(users, page, strict=True):
+        _same_user(compact, LiveUser.from_scim(resource), layout.paths)
+
+
+@given(_user_resources())
+def test_the_attribute_reader_is_the_plain_rule(resource: dict[str, Any]) -> None:
+    """``live_user_values``' table of readers gives what ``live_user_attributes`` says
+    in plain code, in the compact form (``compact_value``)."""
+    attributes = live_user_attributes(resource)
+    assert tuple(attributes) == LIVE_PATHS
+    expected = tuple(compact_value(path, value) for path, value in attributes.items())
+    assert live_user_values(resource, LIVE_PATHS) == expected
+
+
+@given(
+    st.fixed_dictionaries(
+        {"id": st.sampled_from(["u1", ""]) | _scalars},
+        optional={"userName": st.sampled_from(["a@x.io", ""]) | _scalars},
+    )
+)
+def test_compact_and_plain_users_refuse_the_same_resources(resource: dict[str, Any]) -> None:
+    """A user without an id or a userName is refused alike in both forms."""
+    try:
+        plain = LiveUser.from_scim(resource)
+    except ProtocolError as error:
+        with pytest.raises(ProtocolError, match=re.escape(str(error))):
+            users_of_page([resource])
+    else:
+        (compact,) = users_of_page([resource])
+        _same_user(compact, plain, LIVE_PATHS)
+
+
+_member = st.fixed_dictionaries(
+    {}, optional={"value": st.sampled_from(["u1", "u2", "", "0"]) | _scalars, "display": _scalars}
+)
+
+
+@st.composite
+def _group_resources(draw: st.DrawFn) -> dict[str, Any]:
+    resource: dict[str, Any] = {"id": draw(st.sampled_from(["g1", "g2"])), "displayName": "eng"}
+    if draw(st.booleans()):
+        resource["members"] = draw(st.none() | st.lists(_member | _scalars, max_size=5))
+    if draw(st.booleans()):
+        resource["meta"] = {"version": draw(_scalars)}
+    if draw(st.booleans()):
+        resource["urn:example:other"] = draw(_json)
+    return resource
+
+
+@given(st.lists(_group_resources(), max_size=4))
+def test_compact_groups_answer_as_the_plain_ones(page: list[dict[str, Any]]) -> None:
+    """A page of groups made compact (member ids sharing the users' strings, members
+    left out of the deflated content when they are the ids) answers as the plain
+    groups of ``live`` do."""
+    ids = {"u1": "".join(["u", "1"])}
+    for compact, resource in zip(groups_of_page(page, ids), page, strict=True):
+        plain = LiveGroup.from_scim(resource)
+        assert (compact.id, compact.displayName, compact.version) == (
+            plain.id, plain.displayName, plain.version
+        )  # fmt: skip
+        assert compact.member_ids == plain.member_ids
+        assert compact.fingerprint == plain.fingerprint == fingerprint(resource)
+        assert all(m is ids[m] for m in compact.member_ids if m in ids)

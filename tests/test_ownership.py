@@ -1,4 +1,5 @@
-"""Field ownership: what a file user manages, its values, and shared shapes."""
+"""Field ownership: what a file user manages, its values, and shared shapes; the
+per-shape form (``ownership_fast``) and shared field sets held equal to the plain rule."""
 
 from __future__ import annotations
 
@@ -9,16 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.attributes import live_user_values
-from reconciler.desired import (
-    Email,
-    Enterprise,
-    Name,
-    PhoneNumber,
-    UserSpec,
-    share_common_parts,
-)
-from reconciler.ownership import (
-    create_user_attributes,
+from reconciler.desired import Email, Enterprise, Name, PhoneNumber, UserSpec
+from reconciler.desired_compact import share_common_parts
+from reconciler.live import compact_value
+from reconciler.ownership import create_user_attributes, managed_attributes, mentioned_attributes
+from reconciler.ownership_fast import (
     desired_user_attributes,
     desired_user_values,
     managed_paths,
@@ -224,3 +220,70 @@ def _resource(user: UserSpec) -> dict[str, Any]:
         else:
             resource[path] = value
     return resource
+
+
+# --- the per-shape form and shared field sets, held equal to the plain rule ----------
+
+_parts = st.none() | st.sampled_from(["x", "X", "dept"])
+
+
+@st.composite
+def _any_users(draw: st.DrawFn) -> UserSpec:
+    """A file user mentioning any of the attributes, with values or written as null."""
+    fields: dict[str, Any] = {"userName": draw(st.sampled_from(["a@x.io", "B@x.io"]))}
+    for field in draw(st.sets(st.sampled_from(sorted(_OPTIONAL)))):
+        fields[field] = draw(_OPTIONAL[field])
+    return UserSpec(**fields)
+
+
+def _models(model: type[Name | Enterprise]) -> st.SearchStrategy[Name | Enterprise | None]:
+    parts = st.fixed_dictionaries({}, optional=dict.fromkeys(model.model_fields, _parts))
+    return st.none() | parts.map(lambda given: model(**given))
+
+
+_emails = st.lists(
+    st.builds(Email, value=st.sampled_from(["a@x.io", "c@x.io"]), type=_parts), min_size=1
+).map(lambda found: (found[0].model_copy(update={"primary": True}), *found[1:]))
+_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
+    **dict.fromkeys(("externalId", "displayName", "title", "locale", "profileUrl"), _parts),
+    "active": st.booleans(),
+    "name": _models(Name),
+    "enterprise": _models(Enterprise),
+    "emails": st.none() | _emails,
+    "phoneNumbers": st.none()
+    | st.lists(st.builds(PhoneNumber, value=st.just("+1")), max_size=2).map(tuple),
+    "groups": st.lists(st.sampled_from(["eng", "ops"]), max_size=2).map(tuple),
+    "previousUserNames": st.lists(st.just("old@x.io"), max_size=1).map(tuple),
+}
+
+
+@given(_any_users())
+def test_the_per_shape_form_is_the_plain_rule(user: UserSpec) -> None:
+    """What ``ownership_fast`` works out per shape (paths, values read by one attrgetter,
+    compact values, mentioned paths) is what ``managed_attributes`` and
+    ``mentioned_attributes`` say in plain code."""
+    expected = managed_attributes(user)
+    assert desired_user_attributes(user) == expected
+    assert list(desired_user_attributes(user)) == list(expected)  # path order
+    paths, values = desired_user_values(user)
+    assert paths == tuple(expected)
+    assert values == tuple(compact_value(path, value) for path, value in expected.items())
+    assert managed_paths(user) == frozenset(expected)
+    by_shape = create_user_attributes(user, desired_user_attributes(user))
+    assert by_shape == create_user_attributes(user)
+    assert mentioned_paths(user_shape(user)) == mentioned_attributes(user)
+
+
+@given(st.lists(_any_users(), max_size=4))
+def test_shared_field_sets_change_nothing_a_user_says(users: list[UserSpec]) -> None:
+    """Users made to share their field sets and group names (``desired_compact``) say
+    everything as the same users left as pydantic made them."""
+    alone = [u.model_copy(deep=True) for u in users]
+    share_common_parts(users)
+    for shared, made in zip(users, alone, strict=True):
+        assert shared.model_dump() == made.model_dump()
+        assert shared.model_dump(exclude_unset=True) == made.model_dump(exclude_unset=True)
+        assert user_shape(shared) == user_shape(made)
+        assert managed_attributes(shared) == managed_attributes(made)
+        assert desired_user_values(shared) == desired_user_values(made)
+        assert shared == made

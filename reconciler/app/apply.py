@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from reconciler.app.gcpolicy import gc_policy
 from reconciler.app.loading import load_files
 from reconciler.app.lock import target_lock
 from reconciler.app.pipeline import read_while_loading
@@ -159,14 +160,22 @@ def _planned(
     if request.saved is None:
         if not request.paths:
             raise ConfigError("give PATH... to plan from files, or --plan PLAN.json")
-        with read_while_loading(
-            request.paths, request.target, runtime, rate=request.rate, exclude=request.exclude
-        ) as run:
-            session = Session(run.target, run.connection)
-            plan_ = plan_live(session, run.desired, run.live, runtime)
-            if request.only:  # limits, access and digest of what is sent
-                context = plan_context(session, run.desired)
-                plan_ = narrow_plan(plan_, request.only, run.desired, run.live, context)
+        with ExitStack() as opened_run:
+            with gc_policy():  # the run's objects are built; the writes are not part of it
+                run = opened_run.enter_context(
+                    read_while_loading(
+                        request.paths,
+                        request.target,
+                        runtime,
+                        rate=request.rate,
+                        exclude=request.exclude,
+                    )
+                )
+                session = Session(run.target, run.connection)
+                plan_ = plan_live(session, run.desired, run.live, runtime)
+                if request.only:  # limits, access and digest of what is sent
+                    context = plan_context(session, run.desired)
+                    plan_ = narrow_plan(plan_, request.only, run.desired, run.live, context)
             yield session, plan_, run.desired, bool(plan_.blocked)
         return
     if request.only:

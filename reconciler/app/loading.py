@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.app.gcpolicy import gc_policy
 from reconciler.desired import DesiredState
 from reconciler.errors import ConfigError
 from reconciler.files import load_desired
@@ -14,4 +15,5 @@ def load_files(paths: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> Desire
     ``.reconcilerignore`` leave out); at least one PATH is needed."""
     if not paths:
         raise ConfigError("give at least one PATH: a desired-state file or a directory of them")
-    return load_desired(paths, exclude=exclude)
+    with gc_policy():
+        return load_desired(paths, exclude=exclude)

@@ -32,13 +32,11 @@ the target they name, read. How is a ``Strategy``, of which there are two:
      (``snapshot.narrowed``) into new users for those read before. Nothing handed out
      is changed after.
 
-The cyclic garbage collector is off while the files and the snapshot are built, and
-frozen over them after (``_long_lived``).
+Callers build the run's objects (files, snapshot, plan) inside ``gcpolicy.gc_policy``.
 """
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Collection, Iterator
 from concurrent.futures import Future
@@ -55,7 +53,7 @@ from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.live import LiveSnapshot
-from reconciler.ownership import Shape, shape_paths, shapes_of
+from reconciler.ownership_fast import Shape, shape_paths, shapes_of
 from reconciler.snapshot import Keep, narrowed, read_snapshot
 from reconciler.target import Connection, Target, connect, resolve_target
 
@@ -147,14 +145,12 @@ def read_while_loading(
     caller goes on using after the read. ``exclude``: gitignore patterns of files to
     leave out (``files.finding``).
     """
-    with _long_lived():
-        loaded = strategy(paths, cli_target, runtime, rate=rate, exclude=exclude)
+    loaded = strategy(paths, cli_target, runtime, rate=rate, exclude=exclude)
     try:
         runtime.read_counts(len(loaded.live.users), len(loaded.live.groups))
         yield loaded
     finally:
         loaded.connection.client.close()
-        gc.unfreeze()  # a longer-lived caller (tests) has its collector as before
 
 
 def _load(
@@ -169,26 +165,6 @@ def _load(
         desired, paths, dialect_named(target.dialect), shapes=shapes, exclude=exclude
     )
     return desired, target, kept_paths(desired, shapes)
-
-
-@contextmanager
-def _long_lived() -> Iterator[None]:
-    """Build what lives as long as the run with the cyclic garbage collector off, and
-    keep it off that after (``gc.freeze``); as it was for what comes later (the plan,
-    which pauses it again: ``session.plan_live``).
-
-    The files' models and the snapshot make next to no cycles (nor does the read: see
-    ``ScimClient``), and every collection walks every object there is: at 100k users,
-    dozens of collections and seconds in all, for nothing.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-        gc.freeze()
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _early_target(

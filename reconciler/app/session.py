@@ -7,13 +7,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.app.gcpolicy import gc_policy
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
 from reconciler.dialect import DirectoryCaps, dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
-from reconciler.files.loader import collector_paused
 from reconciler.linkcheck import (
     Organisation,
     planned_emails,
@@ -92,10 +92,7 @@ def plan_live(
     """The plan path after the read: the pure plan, refused when it would send the token,
     then enriched (``enrich``: on Atlassian, emails linked elsewhere)."""
     context = plan_context(session, desired)
-    # Planning makes millions of objects and next to no cycles; the collector would walk
-    # them again and again (2 of 5 s at 100,000 users), so it waits for the plan.
-    with collector_paused():
-        planned = plan(desired, live, context)
+    planned = plan(desired, live, context)
     return enrich(refuse_secrets_sent(planned), session, runtime, live)
 
 
@@ -195,7 +192,7 @@ def run_plan(
     """Load the files while the directory is read (``pipeline``), plan. Sends no writes.
 
     ``exclude``: gitignore patterns of files to leave out (``files.finding``)."""
-    with read_while_loading(paths, cli_target, runtime, exclude=exclude) as run:
+    with gc_policy(), read_while_loading(paths, cli_target, runtime, exclude=exclude) as run:
         session = Session(run.target, run.connection)
         return Planned(run.target, plan_live(session, run.desired, run.live, runtime))
 

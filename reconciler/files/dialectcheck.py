@@ -15,7 +15,7 @@ from reconciler.dialect import Dialect
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.loader import read_documents
 from reconciler.files.sourcemap import NodePath, ParsedDocument
-from reconciler.ownership import Shape, mentioned_paths, shapes_of
+from reconciler.ownership_fast import Shape, mentioned_paths, shapes_of
 
 _NESTED = ("name", "enterprise")
 _NOT_ATTRIBUTES = frozenset({"groups", "previousUserNames"})

@@ -13,21 +13,20 @@ are found when a problem needs one), validate each against the strict
 (``crossfile``).
 
 Parsing and validating build millions of small objects that all stay alive and
-hold no reference cycles; the garbage collector would walk them again and again
-(40% of the time of a 100,000-user load), so it is paused meanwhile.
+hold no reference cycles; an application pauses the garbage collector meanwhile
+(``reconciler.app.gcpolicy``), which this library never touches.
 """
 
 from __future__ import annotations
 
 import codecs
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler.desired import DesiredFile, DesiredState, TargetSpec, share_common_parts
+from reconciler.desired import DesiredFile, DesiredState, TargetSpec
+from reconciler.desired_compact import share_common_parts
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.files.crossfile import check_across_files
 from reconciler.files.finding import SUFFIXES, find_files
@@ -54,9 +53,8 @@ def load_desired(paths: Sequence[str | Path], *, exclude: Sequence[str] = ()) ->
     Raises ``DesiredStateError`` carrying every problem found in every file.
     """
     problems: list[Problem] = []
-    with collector_paused():  # once around both: re-enabling it costs a full collection
-        documents = read_documents(paths, problems, exclude=exclude)
-        return merge_documents(documents, problems, release=True)
+    documents = read_documents(paths, problems, exclude=exclude)
+    return merge_documents(documents, problems, release=True)
 
 
 def read_documents(
@@ -78,8 +76,7 @@ def read_documents(
     """
     limits = SizeLimits.from_environment() if limits is None else limits
     found = find_files(paths, problems, exclude=exclude)
-    with collector_paused():
-        return [_read(name, path, schema, limits) for name, path in found]
+    return [_read(name, path, schema, limits) for name, path in found]
 
 
 def merge_documents(
@@ -93,15 +90,14 @@ def merge_documents(
     file does not wait beside the models of them all (a gigabyte at a million users).
     """
     models: list[DesiredFile] = []
-    with collector_paused():
-        across = _check_across(documents, all_read=not problems)
-        for doc, later in zip(documents, across, strict=True):
-            model = _validate(doc)
-            if model is not None:
-                models.append(model)
-            doc.problems.extend(later)
-            if release:
-                doc.data = doc.positions = doc.locate = None
+    across = _check_across(documents, all_read=not problems)
+    for doc, later in zip(documents, across, strict=True):
+        model = _validate(doc)
+        if model is not None:
+            models.append(model)
+        doc.problems.extend(later)
+        if release:
+            doc.data = doc.positions = doc.locate = None
     for doc in documents:
         problems.extend(doc.problems)
     if problems:
@@ -114,18 +110,6 @@ def merge_documents(
     policy = next((m.policy for m in models if m.policy is not None), None)
     # Set only when a file has one, so that "policy" in model_fields_set tells.
     return state if policy is None else state.model_copy(update={"policy": policy})
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No garbage collection inside (module docstring); as it was again after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _check_across(documents: Sequence[ParsedDocument], *, all_read: bool) -> list[list[Problem]]:

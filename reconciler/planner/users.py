@@ -10,11 +10,8 @@ from __future__ import annotations
 from reconciler.attributes import same_value
 from reconciler.desired import UserSpec, UsersPolicy, fold_user_key
 from reconciler.live import LiveUser
-from reconciler.ownership import (
-    create_user_attributes,
-    desired_user_attributes,
-    desired_user_values,
-)
+from reconciler.ownership import create_user_attributes
+from reconciler.ownership_fast import desired_user_attributes, desired_user_values
 from reconciler.plan import Action, ActionKind, Change, PlanWarning, Resource
 from reconciler.planner.context import PlanContext
 from reconciler.planner.follow import EmailFollower
@@ -92,7 +89,7 @@ def _file_user(
 
 
 def _create(spec: UserSpec, key: str) -> Action:
-    attrs = create_user_attributes(spec)
+    attrs = create_user_attributes(spec, desired_user_attributes(spec))
     changes = tuple(Change(path=p, before=None, after=v) for p, v in sorted(attrs.items()))
     return Action(resource=Resource.USER, action=ActionKind.CREATE, key=key, changes=changes)
 

@@ -21,6 +21,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler.app.pipeline import kept_paths
 from reconciler.attributes import ENTERPRISE_ATTRIBUTES, ENTERPRISE_URN, NAME_ATTRIBUTES
 from reconciler.desired import (
     DesiredState,
@@ -406,6 +407,16 @@ def test_applying_the_desired_state_to_an_empty_directory_then_planning_again_is
     empty = Scenario(scenario.desired, DirectoryModel(), scenario.context)
     apply_plan(empty.model, empty.plan())
     assert empty.plan().actions == ()
+
+
+@PROPERTY
+@given(scenario=scenarios())
+def test_the_compact_snapshot_a_read_makes_plans_as_the_plain_one(scenario: Scenario) -> None:
+    """Users kept compact with only the paths the files manage (``live_compact``,
+    ``pipeline.kept_paths``) plan exactly as the plain users of ``live`` do."""
+    keep = kept_paths(scenario.desired)
+    compact = scenario.plan(scenario.model.snapshot(keep))
+    assert compact.to_dict() == scenario.plan(scenario.model.snapshot(plain=True)).to_dict()
 
 
 @PROPERTY
