@@ -32,6 +32,8 @@ from typing import Any, cast
 from reconciler.attributes import (
     LIVE_PATHS,
     MULTI_VALUED,
+    enterprise_places,
+    held_at,
     live_active,
     live_user_values,
     multi_dicts,
@@ -205,6 +207,7 @@ class LiveUser:
         "_index",
         "_layout",
         "_listed",
+        "_places",
         "_values",
         "active",
         "externalId",
@@ -230,6 +233,7 @@ class LiveUser:
         self.version = _version(resource)  # meta.version, the ETag, where servers have them
         self._layout = layout
         self._values = live_user_values(resource, layout.paths)
+        self._places = enterprise_places(resource)
         self._listed = listed
         self._index = index
 
@@ -256,6 +260,11 @@ class LiveUser:
     def values_at(self, paths: tuple[str, ...]) -> tuple[Any, ...]:
         """The compact values (``live_user_values``) of these kept paths, in their order."""
         return _picker(self._layout, paths)(self._values)
+
+    def held_at(self, key: str) -> str | None:
+        """Where this user's ``department`` or ``organization`` sat: ``"top_level"``,
+        ``"extension"``, ``"both"``, or ``None`` (``attributes.held_at``)."""
+        return held_at(self._places, key)
 
     @property
     def fingerprint(self) -> str:

@@ -110,6 +110,13 @@ class Change(_Frozen):
     path: str
     before: Any = None
     after: Any = None
+    # A removal of department or organization where the dialect writes them at the top
+    # level (Atlassian): where the live value sat, "top_level", "extension" or "both", so
+    # each removal goes only where a value is (docs/design.md "Plan JSON"). Left out of
+    # the JSON when None, so other changes, and plans from before, keep their form.
+    held: Literal["top_level", "extension", "both"] | None = Field(
+        default=None, exclude_if=lambda held: held is None
+    )
 
 
 class OtherMember(_Frozen):

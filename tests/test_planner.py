@@ -643,3 +643,31 @@ def test_adding_a_deactivated_user_to_a_group_is_flagged() -> None:
     assert [(w.key, w.message) for w in result.warnings] == [
         ("dave@example.com", "is deactivated (active: false) but joins ops")
     ]
+
+
+@pytest.mark.parametrize(
+    ("live", "held"),
+    [
+        pytest.param({"department": "R&D"}, "top_level", id="top-level"),
+        pytest.param({ENTERPRISE_URN: {"department": "R&D"}}, "extension", id="extension"),
+        pytest.param(
+            {"department": "R&D", ENTERPRISE_URN: {"department": "R&D"}}, "both", id="both"
+        ),
+    ],
+)
+def test_on_atlassian_a_department_removal_says_where_the_live_value_sat(
+    live: dict[str, Any], held: str
+) -> None:
+    """Where department and organization are written at the top level, the plan's removal
+    names where the value was (so each goes only there), warns of a value only in the
+    read-only extension, and survives the plan JSON; other dialects' removals do not say."""
+    model = DirectoryModel()
+    model.add_user("a@example.com", **live)
+    state = desired(UserSpec(userName="a@example.com", enterprise=Enterprise(department=None)))
+    plan_ = plan_for(state, model, "atlassian")
+    (change,) = only_action(plan_).attribute_changes
+    assert (change.path, change.after, change.held) == ("enterprise.department", None, held)
+    warned = [w.message for w in plan_.warnings if w.key == "a@example.com"]
+    assert any("enterprise extension" in m for m in warned) is (held == "extension")
+    assert Plan.from_json(plan_.to_json()) == plan_
+    assert "held" not in plan_for(state, model).to_json()

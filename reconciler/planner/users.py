@@ -184,7 +184,7 @@ def _update(
     out: _Outcome,
     follower: EmailFollower,
 ) -> None:
-    changes = _changes(spec, account)
+    changes = _placed(_changes(spec, account), account, context, key, out)
     followed, note = follower.follow(spec, account, changes)  # a renamed account's email
     if note is not None:
         out.warn(key, note)
@@ -205,6 +205,34 @@ def _update(
     else:
         return
     out.actions.append(_on_account(kind, key, account, changes))
+
+
+def _placed(
+    changes: list[Change], account: LiveUser, context: PlanContext, key: str, out: _Outcome
+) -> list[Change]:
+    """Removals of what the dialect writes at the top level (Atlassian's department and
+    organization) with where the live value sat, so that each goes only there; a value
+    only in the extension, which the dialect's API marks read-only, is warned of."""
+    top_level = context.dialect.top_level_enterprise
+    placed = []
+    for change in changes:
+        bare = change.path.removeprefix("enterprise.")
+        if change.after is None and change.path.startswith("enterprise.") and bare in top_level:
+            held = account.held_at(bare)
+            change = change.model_copy(update={"held": held})
+            if held == "extension":
+                out.warn(key, extension_warning(bare))
+        placed.append(change)
+    return placed
+
+
+def extension_warning(attribute: str) -> str:
+    """What removing a value held only in the read-only enterprise extension does."""
+    return (
+        f"removes {attribute} from the enterprise extension, the only place it is set, which "
+        "Atlassian's API describes as read-only: if refused, this update fails and the "
+        "account's other changes are still made"
+    )
 
 
 def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Change]) -> Action:
