@@ -19,7 +19,7 @@ from reconciler.desired import (
     UsersPolicy,
 )
 from reconciler.plan import Action, ActionKind, Change, LeftAlone, MemberChange, Plan, Resource
-from reconciler.planner import LEFT_ALONE_KEYS_KEPT, PlanContext, plan
+from reconciler.planner import LEFT_ALONE_KEYS_KEPT, PlanContext, narrow_plan, plan
 from tests.directory_model import DirectoryModel, apply_plan
 
 BY_EXTERNAL_ID = UsersPolicy(key="externalId")
@@ -671,3 +671,11 @@ def test_on_atlassian_a_department_removal_says_where_the_live_value_sat(
     assert any("enterprise extension" in m for m in warned) is (held == "extension")
     assert Plan.from_json(plan_.to_json()) == plan_
     assert "held" not in plan_for(state, model).to_json()
+    context = PlanContext("model:", "atlassian")
+    narrowed = narrow_plan(plan_, ("a@example.com",), state, model.snapshot(), context)
+    assert narrowed.actions[0].attribute_changes == (change,)
+    moved = "both" if held != "both" else "top_level"
+    edited = only_action(plan_).model_copy(
+        update={"changes": (change.model_copy(update={"held": moved}),)}
+    )
+    assert plan_.model_copy(update={"actions": (edited,)}).digest != plan_.digest
