@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Frozen(BaseModel):
@@ -80,6 +80,13 @@ class Change(Frozen):
     path: str
     before: Any = None
     after: Any = None
+    # A removal of department or organization where the dialect writes them at the top
+    # level (Atlassian): where the live value sat, "top_level", "extension" or "both", so
+    # each removal goes only where a value is (docs/design.md "Plan JSON"). Left out of
+    # the JSON when None, so other changes, and plans from before, keep their form.
+    held: Literal["top_level", "extension", "both"] | None = Field(
+        default=None, exclude_if=lambda held: held is None
+    )
 
 
 class OtherMember(Frozen):

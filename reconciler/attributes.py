@@ -134,6 +134,27 @@ def _readers(paths: tuple[str, ...]) -> tuple[tuple[int, int, str, bool, bool], 
     return tuple(found)
 
 
+def enterprise_places(resource: Mapping[str, Any]) -> int:
+    """Where a user's department and organization values sit, as bits (``held_at`` reads
+    them): one int per user, as a directory of a million users is held whole."""
+    extension = _mapping(resource.get(ENTERPRISE_URN))
+    bits = 0
+    for i, key in enumerate(_TOP_LEVEL_ENTERPRISE):
+        bits |= (resource.get(key) is not None) << (2 * i)
+        bits |= (extension.get(key) is not None) << (2 * i + 1)
+    return bits
+
+
+def held_at(places: int, key: str) -> str | None:
+    """Where ``enterprise_places`` found the value of ``key`` (department or organization):
+    ``"top_level"``, ``"extension"``, ``"both"``, or ``None`` for nowhere."""
+    i = _TOP_LEVEL_ENTERPRISE.index(key)
+    top, extension = bool(places >> (2 * i) & 1), bool(places >> (2 * i + 1) & 1)
+    if top and extension:
+        return "both"
+    return "top_level" if top else "extension" if extension else None
+
+
 def _items(items: list[Any], user_name: Any) -> tuple[tuple[str, Any, bool], ...]:
     """A multi-valued attribute as ``canonical_items`` reads it, as sorted tuples."""
     found = []
@@ -268,9 +289,8 @@ def user_patch_operations(
     Enterprise attributes named in ``top_level`` (Atlassian's department and
     organization) are written, and removed, at the top level of the user, where that
     API takes them: its OpenAPI description marks the extension read-only, so an
-    operation there could fail the whole PATCH on every run. A copy the answer still
-    shows in the extension is removed by a PATCH of its own
-    (``extension_leftovers``).
+    operation there could fail the whole PATCH on every run. Removals there, where a
+    value exists, are ``extension_removals``, in a PATCH of their own.
     """
     operations: list[dict[str, Any]] = []
     for path, after in changes:
@@ -283,25 +303,28 @@ def user_patch_operations(
     return operations
 
 
-def extension_leftovers(
-    changes: Iterable[tuple[str, Any]],
+def extension_removals(
+    changes: Iterable[tuple[str, Any, str | None]],
     answer: Mapping[str, Any] | None,
     *,
     top_level: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Removals, in the enterprise extension, of values removed at the top level that the
-    server's answer still shows there (``live_user_attributes`` reads either place, so a
-    copy left behind would keep the plan from converging). Sent on their own, so a
-    refusal of the read-only extension never blocks the top-level removal."""
+    """Removals, in the enterprise extension, of the department or organization the plan
+    removes (``top_level``), sent in a PATCH of their own so that a refusal of the
+    read-only extension never blocks the other changes: where the plan saw the value in
+    the extension only (``held="extension"``), and where it saw it in both places or a
+    plan from before ``held`` does not say (``None``) and the answer to the top-level
+    removal still shows a copy there (``live_user_attributes`` reads either place, so a
+    copy left behind would keep the plan from converging). Never for ``"top_level"``."""
     extension = _mapping(_mapping(answer).get(ENTERPRISE_URN))
-    return [
-        {"op": "remove", "path": _scim_path(path)}
-        for path, after in changes
-        if after is None
-        and path.startswith("enterprise.")
-        and path.removeprefix("enterprise.") in top_level
-        and extension.get(path.removeprefix("enterprise.")) is not None
-    ]
+    found = []
+    for path, after, held in changes:
+        bare = path.removeprefix("enterprise.")
+        if after is not None or not path.startswith("enterprise.") or bare not in top_level:
+            continue
+        if held == "extension" or (held != "top_level" and extension.get(bare) is not None):
+            found.append({"op": "remove", "path": _scim_path(path)})
+    return found
 
 
 def patch_body(operations: list[dict[str, Any]]) -> dict[str, Any]:

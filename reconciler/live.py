@@ -31,6 +31,8 @@ from typing import Any
 from reconciler.attributes import (
     MULTI_VALUED,
     canonical_tuples,
+    enterprise_places,
+    held_at,
     live_active,
     live_user_attributes,
 )
@@ -134,6 +136,11 @@ class LiveUser(ABC):
     def values_at(self, paths: tuple[str, ...]) -> tuple[Any, ...]:
         """The ``compact_value`` of each of these paths, in their order."""
 
+    @abstractmethod
+    def held_at(self, key: str) -> str | None:
+        """Where this user's ``department`` or ``organization`` sat: ``"top_level"``,
+        ``"extension"``, ``"both"``, or ``None`` (``attributes.held_at``)."""
+
     @property
     @abstractmethod
     def fingerprint(self) -> str:
@@ -186,6 +193,9 @@ class PlainUser(LiveUser):
     def values_at(self, paths: tuple[str, ...]) -> tuple[Any, ...]:
         attributes = self.attributes
         return tuple(compact_value(path, attributes[path]) for path in paths)
+
+    def held_at(self, key: str) -> str | None:
+        return held_at(enterprise_places(self._resource), key)
 
     @property
     def fingerprint(self) -> str:

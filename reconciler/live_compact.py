@@ -29,6 +29,8 @@ from typing import Any, cast
 from reconciler.attributes import (
     LIVE_PATHS,
     MULTI_VALUED,
+    enterprise_places,
+    held_at,
     live_active,
     live_user_values,
     multi_dicts,
@@ -165,6 +167,7 @@ class CompactUser(LiveUser):
         "_index",
         "_layout",
         "_listed",
+        "_places",
         "_values",
         "active",
         "externalId",
@@ -181,6 +184,7 @@ class CompactUser(LiveUser):
         self.version = version_of(resource)
         self._layout = layout
         self._values = live_user_values(resource, layout.paths)
+        self._places = enterprise_places(resource)  # one int: where department/organization sit
         self._listed = listed
         self._index = index
 
@@ -196,6 +200,9 @@ class CompactUser(LiveUser):
     def values_at(self, paths: tuple[str, ...]) -> tuple[Any, ...]:
         return _picker(self._layout, paths)(self._values)
 
+    def held_at(self, key: str) -> str | None:
+        return held_at(self._places, key)
+
     @property
     def fingerprint(self) -> str:
         return content_fingerprint(self._listed.content(self._index))
@@ -210,6 +217,7 @@ class CompactUser(LiveUser):
         user.id, user.userName, user.externalId = self.id, self.userName, self.externalId
         user.active, user.version = self.active, self.version
         user._listed, user._index = self._listed, self._index
+        user._places = self._places
         user._layout = layout
         user._values = tuple(self._values[index[path]] for path in layout.paths)
         return user

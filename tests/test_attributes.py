@@ -11,10 +11,12 @@ from reconciler.attributes import (
     GROUP_SCHEMA,
     PATCH_SCHEMA,
     USER_SCHEMA,
+    enterprise_places,
     eq_filter,
-    extension_leftovers,
+    extension_removals,
     group_create_body,
     group_patch_operations,
+    held_at,
     live_active,
     live_user_attributes,
     member_add_operation,
@@ -317,14 +319,49 @@ def test_on_atlassian_department_and_organization_are_written_at_the_top_level()
 
 
 def test_an_extension_copy_is_removed_only_where_the_answer_still_shows_it() -> None:
-    """docs/atlassian.md "Users": a removal goes to the top level; the
-    extension's copy gets its own operation only when the server's answer still holds it."""
+    """docs/atlassian.md "Users": a removal seen in both places, or planned before the plan
+    said where (None), gets its own extension operation only when the server's answer
+    still holds a copy there."""
     top = frozenset({"department", "organization"})
-    changes = [("enterprise.department", None), ("enterprise.organization", None)]
-    kept = {ENTERPRISE_URN: {"department": "R&D"}, "organization": None}
-    assert extension_leftovers(changes, kept, top_level=top) == [
+    for held in ("both", None):
+        changes = [("enterprise.department", None, held), ("enterprise.organization", None, held)]
+        kept = {ENTERPRISE_URN: {"department": "R&D"}, "organization": None}
+        assert extension_removals(changes, kept, top_level=top) == [
+            {"op": "remove", "path": f"{ENTERPRISE_URN}:department"}
+        ]
+        assert extension_removals(changes, {"userName": "a"}, top_level=top) == []
+        assert extension_removals(changes, None, top_level=top) == []
+        assert extension_removals(changes, kept, top_level=frozenset()) == []
+
+
+def test_an_extension_removal_goes_only_where_the_plan_saw_a_value() -> None:
+    """A value the plan saw only at the top level gets no extension operation whatever the
+    answer shows; one seen only in the extension is removed there, with no answer at all."""
+    top = frozenset({"department", "organization"})
+    kept = {ENTERPRISE_URN: {"department": "R&D"}}
+    only_top = [("enterprise.department", None, "top_level")]
+    assert extension_removals(only_top, kept, top_level=top) == []
+    only_extension = [("enterprise.department", None, "extension"), ("title", None, None)]
+    assert extension_removals(only_extension, None, top_level=top) == [
         {"op": "remove", "path": f"{ENTERPRISE_URN}:department"}
     ]
-    assert extension_leftovers(changes, {"userName": "a"}, top_level=top) == []
-    assert extension_leftovers(changes, None, top_level=top) == []
-    assert extension_leftovers(changes, kept, top_level=frozenset()) == []
+    assert (
+        extension_removals([("enterprise.department", "R&D", "extension")], None, top_level=top)
+        == []
+    )
+
+
+def test_where_department_and_organization_sit_is_read_from_both_places() -> None:
+    """``enterprise_places`` and ``held_at`` name the top level, the extension, both or
+    neither, for each of the two attributes apart."""
+    places = enterprise_places(
+        {
+            "department": "R&D",
+            "organization": None,
+            ENTERPRISE_URN: {"department": "R&D", "organization": "ACME"},
+        }
+    )
+    assert held_at(places, "department") == "both"
+    assert held_at(places, "organization") == "extension"
+    assert held_at(enterprise_places({"organization": "ACME"}), "organization") == "top_level"
+    assert held_at(enterprise_places({"organization": "ACME"}), "department") is None

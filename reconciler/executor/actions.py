@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.attributes import (
-    extension_leftovers,
+    extension_removals,
     group_create_body,
     group_patch_operations,
     member_add_operation,
@@ -139,30 +139,43 @@ class ActionApplier:
         return user_id
 
     def _change_user(self, action: Action, writes: ActionWrites) -> None:
+        """One PATCH with the changes, then one of the enterprise extension's removals
+        (``extension_removals``): never both places in one PATCH, so a refusal of the
+        read-only extension fails this action but blocks none of its other changes."""
         assert action.id is not None, "only creates have no id"
-        values = [(c.path, c.after) for c in action.attribute_changes]
+        changes = action.attribute_changes
+        # A value the plan saw only in the extension is not removed at the top level.
+        values = [(c.path, c.after) for c in changes if c.held != "extension"]
         operations = user_patch_operations(values, top_level=self.top_level)
-        request = WriteRequest.patch(
-            "Users",
-            action.id,
-            patch_body(operations),
-            if_match=writes.if_match,
-            key=action.key,
-            purpose=f"{action.action.value} user",
-        )
-        try:
-            answer = writes.send(request).resource
-        except NotFoundError:
-            if action.action is not ActionKind.DEACTIVATE:
-                raise
-            # A user that is gone cannot sign in: the deactivation holds.
-            return
-        leftovers = extension_leftovers(values, answer, top_level=self.top_level)
-        if leftovers:
-            purpose = "remove the enterprise extension's copy"
+        answer = None
+        if operations:
+            request = WriteRequest.patch(
+                "Users",
+                action.id,
+                patch_body(operations),
+                if_match=writes.if_match,
+                key=action.key,
+                purpose=f"{action.action.value} user",
+            )
+            try:
+                answer = writes.send(request).resource
+            except NotFoundError:
+                if action.action is not ActionKind.DEACTIVATE:
+                    raise
+                # A user that is gone cannot sign in: the deactivation holds.
+                return
+        held = [(c.path, c.after, c.held) for c in changes]
+        removals = extension_removals(held, answer, top_level=self.top_level)
+        if removals:
+            purpose = "remove from the enterprise extension"
             writes.send(
                 WriteRequest.patch(
-                    "Users", action.id, patch_body(leftovers), key=action.key, purpose=purpose
+                    "Users",
+                    action.id,
+                    patch_body(removals),
+                    if_match=None if operations else writes.if_match,
+                    key=action.key,
+                    purpose=purpose,
                 )
             )
 

@@ -116,9 +116,10 @@ def _update(
     spec: UserSpec, key: str, account: LiveUser, context: PlanContext, follower: EmailFollower
 ) -> tuple[tuple[PlanWarning, ...], Action | None, tuple[LiveUser, str] | None]:
     """The warnings, the action and the deactivation that bring an account to its file."""
-    changes = _changes(spec, account)
+    changes, warnings = _placed(_changes(spec, account), account, context, key)
     followed, note = follower.follow(spec, account, changes)  # a renamed account's email
-    warnings: tuple[PlanWarning, ...] = () if note is None else (warning(key, note),)
+    if note is not None:
+        warnings += (warning(key, note),)
     if followed is not None:
         changes = sorted([*changes, followed], key=lambda change: change.path)
     if changes:
@@ -136,6 +137,35 @@ def _update(
     else:
         return warnings, None, None
     return warnings, _on_account(kind, key, account, changes), deactivates
+
+
+def _placed(
+    changes: list[Change], account: LiveUser, context: PlanContext, key: str
+) -> tuple[list[Change], tuple[PlanWarning, ...]]:
+    """Removals of what the dialect writes at the top level (Atlassian's department and
+    organization) with where the live value sat, so that each goes only there; a value
+    only in the extension, which the dialect's API marks read-only, is warned of."""
+    top_level = context.dialect.top_level_enterprise
+    placed: list[Change] = []
+    warnings: tuple[PlanWarning, ...] = ()
+    for change in changes:
+        bare = change.path.removeprefix("enterprise.")
+        if change.after is None and change.path.startswith("enterprise.") and bare in top_level:
+            held = account.held_at(bare)
+            change = change.model_copy(update={"held": held})
+            if held == "extension":
+                warnings += (warning(key, extension_warning(bare)),)
+        placed.append(change)
+    return placed, warnings
+
+
+def extension_warning(attribute: str) -> str:
+    """What removing a value held only in the read-only enterprise extension does."""
+    return (
+        f"removes {attribute} from the enterprise extension, the only place it is set, which "
+        "Atlassian's API describes as read-only: if refused, this update fails and the "
+        "account's other changes are still made"
+    )
 
 
 def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Change]) -> Action:

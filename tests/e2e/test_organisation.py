@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.app import Runtime
+from reconciler.attributes import ENTERPRISE_URN, PATCH_SCHEMA
 from reconciler.sandbox import (
     FaultConfig,
     FaultInjectingTransport,
@@ -302,6 +304,104 @@ def test_removing_a_department_converges_when_the_extension_is_read_only(
         assert again.exit_code == 0, again.stdout
         with s.directory() as directory:
             assert "department" not in directory.users()["ann@example.com"]
+
+
+class OnePlace(httpx.BaseTransport):
+    """A directory that holds department in one ``place`` only (``top_level`` or
+    ``extension``): the sandbox's reads shown without the other copy (the sandbox stores
+    one value and shows it in both), and every PATCH body sent, kept."""
+
+    def __init__(self, inner: httpx.BaseTransport, place: str) -> None:
+        self.inner = inner
+        self.place = place
+        self.patches: list[dict[str, Any]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            self.patches.append(json.loads(request.content))
+        response = self.inner.handle_request(request)
+        if request.method != "GET" or "/Users" not in request.url.path:
+            return response
+        body = json.loads(response.read())
+        for user in body.get("Resources", [body]):
+            if self.place == "extension":
+                user.pop("department", None)
+            else:
+                user.get(ENTERPRISE_URN, {}).pop("department", None)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return httpx.Response(response.status_code, headers=headers, json=body)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def one_place(where: str, s: Site, place: str) -> tuple[Runtime, list[OnePlace]]:
+    """A runtime whose transport is ``OnePlace`` over the read-only sandbox of ``s``."""
+    made: list[OnePlace] = []
+
+    def wrap(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+        base = inner if s.served else ReadOnlyExtension(inner, s.db)
+        made.append(OnePlace(base, place))
+        return made[-1]
+
+    return Runtime(transport=wrap), made
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_department_only_at_the_top_level_is_removed_there_alone(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the extension read-only, a department the directory holds only at the top
+    level is removed with one PATCH and no operation on the extension."""
+    with site(where, tmp_path, "version: 1\norg: {}\n", monkeypatch, "--enterprise-read-only") as s:
+        runtime, made = one_place(where, s, "top_level")
+        user = "  - {userName: ann@example.com, enterprise: {department: %s}}\n"
+        assert (
+            s.run(
+                "apply", str(files(tmp_path, user % "R&D")), "--auto-approve", runtime=runtime
+            ).exit_code
+            == 0
+        )
+        without = str(files(tmp_path, user % "null"))
+        plan = json.loads(s.run("plan", without, "--format", "json", runtime=runtime).stdout)
+        (change,) = plan["actions"][0]["changes"]
+        assert change["held"] == "top_level"
+        applied = s.run("apply", without, "--auto-approve", runtime=runtime)
+        assert applied.exit_code == 0, applied.stdout + applied.stderr
+        assert made[-1].patches == [
+            {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "remove", "path": "department"}]}
+        ]
+        assert s.run("plan", without, "--detailed-exitcode", runtime=runtime).exit_code == 0
+        with s.directory() as directory:
+            assert "department" not in directory.users()["ann@example.com"]
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_department_only_in_the_read_only_extension_fails_alone(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A department held only in the read-only extension: the plan warns naming the
+    person; the apply changes the title in the action's own PATCH, and the refused
+    extension removal, in a PATCH of its own, fails that one action with the reason."""
+    with site(where, tmp_path, "version: 1\norg: {}\n", monkeypatch, "--enterprise-read-only") as s:
+        runtime, made = one_place(where, s, "extension")
+        user = "  - {userName: ann@example.com, title: %s, enterprise: {department: %s}}\n"
+        first = str(files(tmp_path, user % ("Engineer", "R&D")))
+        assert s.run("apply", first, "--auto-approve", runtime=runtime).exit_code == 0
+        second = str(files(tmp_path, user % ("Lead", "null")))
+        planned = s.run("plan", second, runtime=runtime)
+        assert "ann@example.com: removes department from the enterprise extension" in planned.stdout
+        applied = s.run("apply", second, "--auto-approve", runtime=runtime)
+        assert applied.exit_code != 0
+        assert "~ user ann@example.com: failed" in applied.stdout
+        assert f"{ENTERPRISE_URN} is read-only" in applied.stdout + applied.stderr
+        assert [p["Operations"] for p in made[-1].patches] == [
+            [{"op": "replace", "path": "title", "value": "Lead"}],
+            [{"op": "remove", "path": f"{ENTERPRISE_URN}:department"}],
+        ]
+        with s.directory() as directory:
+            ann = directory.users()["ann@example.com"]
+            assert (ann["title"], ann["department"]) == ("Lead", "R&D")
 
 
 # 5. Rate limiting as Atlassian does it -------------------------------------------------

@@ -19,7 +19,8 @@ from reconciler.desired import (
     UsersPolicy,
 )
 from reconciler.plan import Action, ActionKind, Change, LeftAlone, MemberChange, Plan, Resource
-from reconciler.planner import LEFT_ALONE_KEYS_KEPT, PlanContext, plan
+from reconciler.planner import LEFT_ALONE_KEYS_KEPT, PlanContext, narrow_plan, plan
+from reconciler.saved import read_plan
 from tests.directory_model import DirectoryModel, apply_plan
 
 BY_EXTERNAL_ID = UsersPolicy(key="externalId")
@@ -643,3 +644,39 @@ def test_adding_a_deactivated_user_to_a_group_is_flagged() -> None:
     assert [(w.key, w.message) for w in result.warnings] == [
         ("dave@example.com", "is deactivated (active: false) but joins ops")
     ]
+
+
+@pytest.mark.parametrize(
+    ("live", "held"),
+    [
+        pytest.param({"department": "R&D"}, "top_level", id="top-level"),
+        pytest.param({ENTERPRISE_URN: {"department": "R&D"}}, "extension", id="extension"),
+        pytest.param(
+            {"department": "R&D", ENTERPRISE_URN: {"department": "R&D"}}, "both", id="both"
+        ),
+    ],
+)
+def test_on_atlassian_a_department_removal_says_where_the_live_value_sat(
+    live: dict[str, Any], held: str
+) -> None:
+    """Where department and organization are written at the top level, the plan's removal
+    names where the value was (so each goes only there), warns of a value only in the
+    read-only extension, and survives the plan JSON; other dialects' removals do not say."""
+    model = DirectoryModel()
+    model.add_user("a@example.com", **live)
+    state = desired(UserSpec(userName="a@example.com", enterprise=Enterprise(department=None)))
+    plan_ = plan_for(state, model, "atlassian")
+    (change,) = only_action(plan_).attribute_changes
+    assert (change.path, change.after, change.held) == ("enterprise.department", None, held)
+    warned = [w.message for w in plan_.warnings if w.key == "a@example.com"]
+    assert any("enterprise extension" in m for m in warned) is (held == "extension")
+    assert read_plan(plan_.to_json()) == plan_
+    assert "held" not in plan_for(state, model).to_json()
+    context = PlanContext("model:", "atlassian")
+    narrowed = narrow_plan(plan_, ("a@example.com",), state, model.snapshot(), context)
+    assert narrowed.actions[0].attribute_changes == (change,)
+    moved = "both" if held != "both" else "top_level"
+    edited = only_action(plan_).model_copy(
+        update={"changes": (change.model_copy(update={"held": moved}),)}
+    )
+    assert plan_.model_copy(update={"actions": (edited,)}).digest != plan_.digest
