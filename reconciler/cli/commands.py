@@ -125,6 +125,18 @@ def schema(output: Output) -> None:
     output.out(render_schema())
 
 
+rate_option = click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help=(
+        "At most this many requests per second. Default: "
+        f"{ATLASSIAN.default_rate:g} on an Atlassian directory (its conservative rate), "
+        "no limit on the sandbox, loopback hosts and other SCIM servers."
+    ),
+)
+
+
 @main.command("plan")
 @paths_argument
 @target_option
@@ -139,6 +151,7 @@ def schema(output: Output) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
+@rate_option
 @timeout_option
 @exclude_option
 @global_options
@@ -149,6 +162,7 @@ def plan_command(
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    rate: float | None,
     timeout: float | None,
     exclude: tuple[str, ...],
     output: Output,
@@ -161,7 +175,7 @@ def plan_command(
 
     with_timeout(output, timeout)
     started = time.monotonic()
-    planned = run_plan(paths, target, output.runtime, exclude)
+    planned = run_plan(paths, target, output.runtime, exclude, rate=rate)
     plan_, resolved = planned.plan, planned.target
     observe_plan(plan_)
     output.out(render_plan(plan_, fmt, resolved, output))
@@ -220,16 +234,7 @@ def _write_plan(path: Path, plan_: Plan) -> Path:
     show_default=True,
     help="Writes in flight at once.",
 )
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0.1),
-    default=None,
-    help=(
-        "At most this many requests per second. Default: "
-        f"{ATLASSIAN.default_rate:g} on an Atlassian directory (its conservative rate), "
-        "no limit on the sandbox, loopback hosts and other SCIM servers."
-    ),
-)
+@rate_option
 @click.option(
     "--format",
     "fmt",

@@ -15,7 +15,6 @@ from structlog.testing import capture_logs
 
 import reconciler.sandbox as sandbox
 from reconciler.errors import ConfigError
-from reconciler.scim.client import ScimClient
 from reconciler.sandbox import (
     SANDBOX_BASE_PATH,
     SANDBOX_ORIGIN,
@@ -26,6 +25,7 @@ from reconciler.sandbox import (
     sandbox_transport,
     serve,
 )
+from reconciler.scim.client import ScimClient
 from reconciler.snapshot import read_snapshot
 from tests.e2e.helpers import reconciler
 
