@@ -280,8 +280,10 @@ class Plan(Frozen):
         found += [k for k, v in self.user_ids.items() if holds_secret([k, v])]
         return tuple(dict.fromkeys(found))
 
-    def to_dict(self) -> dict[str, Any]:
-        """The plan JSON of docs/design.md, keys in contract order."""
+    def to_dict(self, *, access: bool = True) -> dict[str, Any]:
+        """The plan JSON of docs/design.md, keys in contract order. ``access=False``
+        leaves the access review's list empty, for a writer that writes it from
+        ``self.access`` itself (``render.json``: a plan may name 100,000 people)."""
         return {
             "format_version": self.format_version,
             "target": self.target,
@@ -304,7 +306,7 @@ class Plan(Frozen):
             "existing_accounts": dict(sorted(self.existing_accounts.items())),
             "sensitive_groups": list(self.sensitive_groups),
             "cost": {"requests": self.requests, "rate": self.rate},
-            "access": [access_json(a) for a in self.access],
+            "access": [access_json(a) for a in self.access] if access else [],
             "holders": [h.model_dump(mode="json") for h in self.holders],
             "sensitive_changes": self.sensitive_changes,
         }

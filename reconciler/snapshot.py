@@ -7,7 +7,14 @@ made, so nobody is ever deactivated because a page went missing.
 Servers may leave ``members`` out of group listings (large groups are costly to
 list). A listed group with no ``members`` key at all, as opposed to ``members: []``,
 is read again on its own (``GET /Groups/{id}``), whose answer is taken as the group:
-member changes are never planned from a listing that did not show the members.
+member changes are never planned from a listing that did not show the members. One
+kind of server is spared those reads: one whose listing shows the members of some
+groups, never ``members: []``, and leaves the key out of empty groups (RFC 7643
+section 2.5: unassigned attributes are left out; the sandbox and scim2-server do
+so). That is checked once per read with one group's own answer: when it has no
+members either, the other groups listed without the key are taken as empty; when it
+has members, every one of them is read alone, as on a server that leaves members out
+(``_Verdict``).
 
 A directory that an identity provider writes to while it is read (a 1,000-page read
 takes minutes) can make a listing contradict itself: ``totalResults`` moves, an
@@ -70,6 +77,7 @@ def read_snapshot(
         users=len(snapshot.users),
         groups=len(snapshot.groups),
         groups_read_alone=read.alone,
+        groups_listed_empty=read.listed_empty,
         page_size=page_size,
         duration_ms=round((time.monotonic() - started) * 1000, 1),
     )
@@ -103,6 +111,10 @@ class _Reading:
         self.concurrency = concurrency
         self.keep = keep
         self.alone = 0  # groups listed without members, read one by one
+        self.listed_empty = 0  # groups listed without members, taken as empty
+        # Whether a group listed without members is empty on this server: None until
+        # one group's own answer has said so (at most one single read per run).
+        self.empty_when_left_out: bool | None = None
         # Users listed without these (read_snapshot): ``live`` keeps none of them, and
         # a fingerprint hashes none of them (``groups``), so saved plans still verify.
         self.users_without = users_without
@@ -128,20 +140,60 @@ class _Reading:
         return users
 
     def groups(self, ids: Mapping[str, str]) -> list[LiveGroup]:
-        """The groups, with ``with_members`` for those listed without members."""
+        """The groups; those listed without members as ``_left_out`` takes them."""
         groups: list[LiveGroup | dict[str, Any]] = []
+        shown = _Shown()
 
         def accept(page: Sequence[dict[str, Any]]) -> None:
             listed = [r for r in page if "members" in r]
+            shown.see(listed)
             made = iter(groups_of_page(listed, ids))
             groups.extend(next(made) if "members" in r else r for r in page)
 
         self.each_page("Groups", accept)
         missing = [g for g in groups if isinstance(g, dict)]
-        self.alone = len(missing)
-        read = with_members(self.client, missing, concurrency=self.concurrency)
+        read = self._left_out(missing, shown)
         alone = iter(groups_of_page(read, ids) if read else [])
         return [next(alone) if isinstance(g, dict) else g for g in groups]
+
+    def _left_out(self, missing: list[dict[str, Any]], shown: _Shown) -> list[dict[str, Any]]:
+        """The groups listed without a ``members`` key, each as the plan is to take it:
+        its own answer (``with_members``), or, on a server that leaves the key out of
+        empty groups only, the listing's resource, empty (module docstring)."""
+        self.alone = self.listed_empty = 0
+        if not missing:
+            return []
+        if not (shown.members and not shown.empty) or self.empty_when_left_out is False:
+            self.alone = len(missing)
+            return with_members(self.client, missing, concurrency=self.concurrency)
+        first, rest = missing[0], missing[1:]
+        if self.empty_when_left_out is None:
+            first = read_alone(self.client, first)
+            self.alone = 1
+            members = first.get("members")
+            self.empty_when_left_out = not (isinstance(members, list) and members)
+            if not self.empty_when_left_out:
+                self.alone += len(rest)
+                return [first, *with_members(self.client, rest, concurrency=self.concurrency)]
+        self.listed_empty = len(missing) - self.alone
+        return [first, *rest]
+
+
+class _Shown:
+    """What a group listing showed of members: any group's members, and any group
+    with a ``members`` key that holds none (``[]``, null)."""
+
+    def __init__(self) -> None:
+        self.members = False
+        self.empty = False
+
+    def see(self, listed: Sequence[dict[str, Any]]) -> None:
+        for resource in listed:
+            members = resource["members"]
+            if isinstance(members, list) and members:
+                self.members = True
+            else:
+                self.empty = True
 
 
 def read_consistently(resource_type: str, read: Callable[[], T], *, reads: int = READS) -> T:
@@ -175,33 +227,41 @@ def read_consistently(resource_type: str, read: Callable[[], T], *, reads: int =
 def with_members(
     client: ScimClient, groups: list[dict[str, Any]], *, concurrency: int = 4
 ) -> list[dict[str, Any]]:
-    """The listed groups, each listed without a ``members`` key replaced by its own GET.
-
-    A group that cannot be read alone fails the read: the error, ``ListingChangedError``
-    when it is gone (deleted since it was listed: the listing is read again), or
-    ``InconsistentReadError`` when it answers as another group. One
-    whose own answer has no ``members`` either has none: that is how servers,
-    scim2-server and the sandbox among them, show an empty group.
-    """
+    """The listed groups, each listed without a ``members`` key replaced by its own GET
+    (``read_alone``), ``concurrency`` at a time."""
     missing = [g for g in groups if "members" not in g]
     if not missing:
         return groups
-
-    def read_alone(listed: dict[str, Any]) -> dict[str, Any]:
-        rid = str(listed.get("id"))
-        single = client.get("Groups", rid)
-        if single is None:
-            raise ListingChangedError(
-                f"group {rid} was listed without its members, and could not be read on its "
-                "own: it is gone"
-            )
-        if str(single.get("id")) != rid:
-            raise InconsistentReadError(
-                f"group {rid} was listed without its members, and could not be read on its "
-                f"own: it answered as group {single.get('id')}; nothing was planned"
-            )
-        return single
-
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        read = dict(zip((id(g) for g in missing), pool.map(read_alone, missing), strict=True))
+        read = dict(
+            zip(
+                (id(g) for g in missing),
+                pool.map(lambda g: read_alone(client, g), missing),
+                strict=True,
+            )
+        )
     return [read.get(id(g), g) for g in groups]
+
+
+def read_alone(client: ScimClient, listed: dict[str, Any]) -> dict[str, Any]:
+    """A group listed without members, as its own ``GET /Groups/{id}`` answers it.
+
+    A group that cannot be read alone fails the read: the error, ``ListingChangedError``
+    when it is gone (deleted since it was listed: the listing is read again), or
+    ``InconsistentReadError`` when it answers as another group. One whose own answer
+    has no ``members`` either has none: that is how servers, scim2-server and the
+    sandbox among them, show an empty group.
+    """
+    rid = str(listed.get("id"))
+    single = client.get("Groups", rid)
+    if single is None:
+        raise ListingChangedError(
+            f"group {rid} was listed without its members, and could not be read on its "
+            "own: it is gone"
+        )
+    if str(single.get("id")) != rid:
+        raise InconsistentReadError(
+            f"group {rid} was listed without its members, and could not be read on its "
+            f"own: it answered as group {single.get('id')}; nothing was planned"
+        )
+    return single

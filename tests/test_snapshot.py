@@ -26,6 +26,7 @@ from reconciler.sandbox import (
 from reconciler.scim.client import ScimClient
 from reconciler.scim.retry import RetryPolicy
 from reconciler.snapshot import narrowed, read_snapshot
+from tests.conftest import SCIM2_SERVER_TOKEN
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -47,16 +48,18 @@ class Counting(httpx.BaseTransport):
         self.inner.close()
 
 
-def seeded(db: Path, *, empty_group: bool) -> dict[str, set[str]]:
-    """Five users and a group with three of them. Group name -> member ids."""
+def seeded(db: Path, *, empty_group: bool, empty_groups: int = 1) -> dict[str, set[str]]:
+    """Five users and a group with three of them, and ``empty_groups`` empty groups when
+    ``empty_group``. Group name -> member ids."""
     expected = {}
     with SandboxStore(db) as store:
         ids = store.seed_users(5, prefix="u", domain="example.com")
         store.create_group({"displayName": "eng"}, ids[:3])
         expected["eng"] = set(ids[:3])
-        if empty_group:
-            store.create_group({"displayName": "empty"}, [])
-            expected["empty"] = set()
+        for n in range(empty_groups if empty_group else 0):
+            name = "empty" if n == 0 else f"empty{n}"
+            store.create_group({"displayName": name}, [])
+            expected[name] = set()
     return expected
 
 
@@ -82,6 +85,127 @@ def test_groups_listed_with_members_are_not_read_again(tmp_path: Path) -> None:
     groups, paths = read(tmp_path / "s.db")
     assert groups == expected
     assert paths == ["/Users", "/Users", "/Groups", "/Groups"]
+
+
+def test_empty_groups_cost_one_single_read_on_a_server_that_lists_members(
+    tmp_path: Path,
+) -> None:
+    """The sandbox lists members and leaves the key out of empty groups (RFC 7643 section
+    2.5): one empty group is read alone to check that, the other four are taken as empty."""
+    expected = seeded(tmp_path / "s.db", empty_group=True, empty_groups=5)
+    with capture_logs() as events:
+        groups, paths = read(tmp_path / "s.db")
+    assert groups == expected
+    assert len([p for p in paths if p.startswith("/Groups/")]) == 1
+    (summary,) = [e for e in events if e["event"] == "read"]
+    assert (summary["groups_read_alone"], summary["groups_listed_empty"]) == (1, 4)
+
+
+def test_empty_groups_on_scim2_server_cost_one_single_read(scim2_tenant: str) -> None:
+    """scim2-server, too, lists members and leaves the key out of empty groups: three empty
+    groups and one with members are read with one GET /Groups/{id}, and read right."""
+    auth = {"Authorization": f"Bearer {SCIM2_SERVER_TOKEN}"}
+    user_schema = "urn:ietf:params:scim:schemas:core:2.0:User"
+    group_schema = "urn:ietf:params:scim:schemas:core:2.0:Group"
+    with httpx.Client(base_url=scim2_tenant + "/", headers=auth, timeout=10) as http:
+        ann = http.post("Users", json={"schemas": [user_schema], "userName": "ann"}).json()
+        members = [{"value": ann["id"]}]
+        body = {"schemas": [group_schema], "displayName": "eng", "members": members}
+        assert http.post("Groups", json=body).status_code == 201
+        for name in ("a", "b", "c"):
+            body = {"schemas": [group_schema], "displayName": name}
+            assert http.post("Groups", json=body).status_code == 201
+    transport = Counting(httpx.HTTPTransport())
+    with ScimClient(scim2_tenant, token=SCIM2_SERVER_TOKEN, transport=transport) as client:
+        live = read_snapshot(client, page_size=100)
+    assert {g.displayName: set(g.member_ids) for g in live.groups} == {
+        "eng": {ann["id"]},
+        "a": set(),
+        "b": set(),
+        "c": set(),
+    }
+    assert len([p for p in transport.paths if "/Groups/" in p]) == 1
+
+
+def listing(groups: list[dict[str, object]], single: Handler) -> Handler:
+    """A server that lists ``groups`` (no users); ``single`` answers GET /Groups/{id}."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/Users"):
+            return httpx.Response(200, json={"totalResults": 0, "Resources": []})
+        if path.endswith("/Groups"):
+            start = int(request.url.params["startIndex"])
+            page = groups[start - 1 :]
+            return httpx.Response(200, json={"totalResults": len(groups), "Resources": page})
+        return single(request)
+
+    return handle
+
+
+def read_listing(
+    groups: list[dict[str, object]], members: dict[str, list[str]]
+) -> tuple[dict[str, set[str]], list[str]]:
+    """Read a MockTransport server that lists ``groups`` and answers each one alone with
+    ``members`` (group id -> member ids): group name -> member ids, and the ids read alone."""
+    names = {str(g["id"]): str(g["displayName"]) for g in groups}
+    alone: list[str] = []
+
+    def single(request: httpx.Request) -> httpx.Response:
+        rid = request.url.path.rsplit("/", 1)[1]
+        alone.append(rid)
+        body: dict[str, object] = {"id": rid, "displayName": names[rid]}
+        if members.get(rid):
+            body["members"] = [{"value": m} for m in members[rid]]
+        return httpx.Response(200, json=body)
+
+    client = ScimClient(
+        "https://scim.example.test/v2", transport=httpx.MockTransport(listing(groups, single))
+    )
+    with client:
+        live = read_snapshot(client, page_size=100)
+    return {g.displayName: set(g.member_ids) for g in live.groups}, alone
+
+
+def test_groups_left_out_of_a_listing_that_lists_members_are_all_read_when_one_has_members() -> (
+    None
+):
+    """A server that lists the members of small groups and leaves big ones out: the group
+    read to check has members, so every group listed without the key is read alone."""
+    groups: list[dict[str, object]] = [
+        {"id": "g1", "displayName": "small", "members": [{"value": "u1"}]},
+        {"id": "g2", "displayName": "big"},
+        {"id": "g3", "displayName": "bigger"},
+    ]
+    read, alone = read_listing(groups, {"g2": ["u1", "u2"], "g3": ["u3"]})
+    assert read == {"small": {"u1"}, "big": {"u1", "u2"}, "bigger": {"u3"}}
+    assert sorted(alone) == ["g2", "g3"]
+
+
+def test_a_listing_that_shows_empty_members_has_every_group_without_the_key_read() -> None:
+    """A listing that writes ``members: []`` for an empty group left the key out of the
+    others for a reason: each is read alone, whatever the first one's answer says."""
+    groups: list[dict[str, object]] = [
+        {"id": "g1", "displayName": "eng", "members": [{"value": "u1"}]},
+        {"id": "g2", "displayName": "none", "members": []},
+        {"id": "g3", "displayName": "quiet"},
+        {"id": "g4", "displayName": "big"},
+    ]
+    read, alone = read_listing(groups, {"g4": ["u1", "u2"]})
+    assert read == {"eng": {"u1"}, "none": set(), "quiet": set(), "big": {"u1", "u2"}}
+    assert sorted(alone) == ["g3", "g4"]
+
+
+def test_a_listing_that_shows_no_members_at_all_has_every_group_read() -> None:
+    """Without a single group's members in the listing, nothing says what a missing key
+    means (all groups empty, or members left out): each group is read alone."""
+    groups: list[dict[str, object]] = [
+        {"id": "g1", "displayName": "quiet"},
+        {"id": "g2", "displayName": "big"},
+    ]
+    read, alone = read_listing(groups, {"g2": ["u1"]})
+    assert read == {"quiet": set(), "big": {"u1"}}
+    assert sorted(alone) == ["g1", "g2"]
 
 
 def listing_without_members(single: Handler) -> Handler:

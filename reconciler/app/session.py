@@ -188,11 +188,17 @@ def run_plan(
     cli_target: str | None,
     runtime: Runtime,
     exclude: tuple[str, ...] = (),
+    *,
+    rate: float | None = None,
 ) -> Planned:
     """Load the files while the directory is read (``pipeline``), plan. Sends no writes.
 
-    ``exclude``: gitignore patterns of files to leave out (``files.finding``)."""
-    with gc_policy(), read_while_loading(paths, cli_target, runtime, exclude=exclude) as run:
+    ``exclude``: gitignore patterns of files to leave out (``files.finding``); ``rate``:
+    requests per second (``plan --rate``)."""
+    with (
+        gc_policy(),
+        read_while_loading(paths, cli_target, runtime, rate=rate, exclude=exclude) as run,
+    ):
         session = Session(run.target, run.connection)
         return Planned(run.target, plan_live(session, run.desired, run.live, runtime))
 

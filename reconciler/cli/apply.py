@@ -27,10 +27,9 @@ from reconciler.cli.common import (
     with_timeout,
 )
 from reconciler.cli.metrics import metrics_option, observe_plan, observe_report
-from reconciler.cli.options import exclude_option, only_option
+from reconciler.cli.options import exclude_option, only_option, rate_option
 from reconciler.cli.output import Output
 from reconciler.cli.summary import summary_event
-from reconciler.dialect import ATLASSIAN
 from reconciler.errors import ApplyInterruptedError, ApprovalError, ConfigError
 from reconciler.wording import plural
 
@@ -70,16 +69,7 @@ if TYPE_CHECKING:  # imported where used: --help and --version stay fast
     show_default=True,
     help="Writes in flight at once.",
 )
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0.1),
-    default=None,
-    help=(
-        "At most this many requests per second. Default: "
-        f"{ATLASSIAN.default_rate:g} on an Atlassian directory (its conservative rate), "
-        "no limit on the sandbox, loopback hosts and other SCIM servers."
-    ),
-)
+@rate_option
 @click.option(
     "--format",
     "fmt",

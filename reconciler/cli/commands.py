@@ -20,7 +20,7 @@ from reconciler.cli.common import (
     write_atomically,
 )
 from reconciler.cli.metrics import metrics_option, observe_plan
-from reconciler.cli.options import exclude_option
+from reconciler.cli.options import exclude_option, rate_option
 from reconciler.cli.output import Output
 from reconciler.cli.summary import summary_event
 from reconciler.errors import (
@@ -142,6 +142,7 @@ def schema(output: Output) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
+@rate_option
 @timeout_option
 @exclude_option
 @global_options
@@ -152,6 +153,7 @@ def plan_command(
     fmt: str,
     out: str | None,
     detailed_exitcode: bool,
+    rate: float | None,
     timeout: float | None,
     exclude: tuple[str, ...],
     output: Output,
@@ -163,7 +165,7 @@ def plan_command(
     from reconciler.app import run_plan
 
     with_timeout(output, timeout)
-    planned = run_plan(paths, target, output.runtime, exclude)
+    planned = run_plan(paths, target, output.runtime, exclude, rate=rate)
     plan_, resolved = planned.plan, planned.target
     observe_plan(plan_)
     output.out(render_plan(plan_, fmt, resolved, output))

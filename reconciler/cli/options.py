@@ -1,8 +1,10 @@
-"""Options that several subcommands share beyond the global ones: which files, which objects."""
+"""Options several subcommands share beyond the global ones: which files, objects, how fast."""
 
 from __future__ import annotations
 
 import click
+
+from reconciler.dialect import ATLASSIAN
 
 exclude_option = click.option(
     "--exclude",
@@ -23,4 +25,17 @@ only_option = click.option(
     "they need, for emergencies (repeatable). A user's memberships in existing groups move "
     "with it; the rest is listed as left for a later run, and the next plan shows it. "
     "Limits and the digest are of what is sent.",
+)
+
+
+# Both plan (the read) and apply (the read and the writes) pace their requests.
+rate_option = click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help=(
+        "At most this many requests per second. Default: "
+        f"{ATLASSIAN.default_rate:g} on an Atlassian directory (its conservative rate), "
+        "no limit on the sandbox, loopback hosts and other SCIM servers."
+    ),
 )

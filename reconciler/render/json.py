@@ -13,11 +13,12 @@ view's. Both views use two-space indent, UTF-8 kept as it is and one trailing ne
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.itemdiff import items_json
-from reconciler.plan import Change, Plan
+from reconciler.plan import AccessChange, Change, Plan
+from reconciler.render.jsontext import Written, dumps_indented, string_map, strings, text
 from reconciler.report import ApplyReport
 
 ITEMS_KEY = "items"
@@ -25,7 +26,8 @@ ITEMS_KEY = "items"
 
 def render_plan_json(plan: Plan) -> str:
     """The plan JSON, format version 1, byte-identical for equal plans."""
-    data = plan.to_dict()
+    data = plan.to_dict(access=False)
+    data["access"] = Written(lambda level: access_text(plan.access, level))
     for action, written in zip(plan.actions, data["actions"], strict=True):
         for change, entry in zip(action.changes, written["changes"], strict=True):
             if isinstance(change, Change):
@@ -41,4 +43,37 @@ def render_report_json(report: ApplyReport) -> str:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """Two-space indent, UTF-8 as it is: ``json.dumps``'s text, written in one pass."""
+    return dumps_indented(data) + "\n"
+
+
+def access_text(changes: Sequence[AccessChange], level: int) -> str:
+    """The access review's JSON text at nesting ``level``: ``access_json`` of each person,
+    as ``dumps_indented`` writes the list of them, made straight from the objects (a plan
+    may name 100,000 people; ``tests/render/test_jsontext.py`` holds the two equal)."""
+    if not changes:
+        return "[]"
+    pad = "\n" + "  " * (level + 1)
+    return (
+        "["
+        + pad
+        + ("," + pad).join(_person(c, level + 1) for c in changes)
+        + "\n"
+        + "  " * level
+        + "]"
+    )
+
+
+def _person(change: AccessChange, level: int) -> str:
+    inner = level + 1
+    pad = ",\n" + "  " * inner
+    return (
+        "{\n" + "  " * inner + '"key": ' + text(change.key)
+        + pad + '"userName": ' + text(change.userName)
+        + pad + '"gains": ' + strings(change.gains, inner)
+        + pad + '"loses": ' + strings(change.loses, inner)
+        + pad + '"via": ' + string_map(change.via, inner)
+        + pad + '"status": ' + text(change.status)
+        + pad + '"sensitive": ' + strings(change.sensitive, inner)
+        + "\n" + "  " * level + "}"
+    )  # fmt: skip

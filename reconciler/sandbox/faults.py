@@ -8,11 +8,12 @@ is the one place that decides what happens to a request. Two thin adapters carry
 the decision out:
 
 * ``FaultMiddleware`` wraps the WSGI app when the sandbox is served over HTTP. It
-  drops a connection by shutting down the client socket that werkzeug's server puts
-  in ``environ["werkzeug.socket"]``, so the client sees the connection close without
-  an answer (httpx: ``RemoteProtocolError``). Under a WSGI server that does not
-  expose its socket a drop cannot be done; the middleware then answers 502 with an
-  empty body, which the client must also treat as a failed request.
+  drops a connection by shutting down the client socket that the sandbox's server
+  puts in ``environ[SERVED_SOCKET]`` (``wsgiserver``), so the client sees the
+  connection close without an answer (httpx: ``RemoteProtocolError``). Under a WSGI
+  server that does not expose its socket a drop cannot be done; the middleware then
+  answers 502 with an empty body, which the client must also treat as a failed
+  request.
 * ``FaultInjectingTransport`` wraps an httpx transport in-process (the sandbox behind
   ``httpx.WSGITransport``), where there is no socket: it raises the httpx errors a
   dropped connection produces.
@@ -62,6 +63,8 @@ FaultKind = Literal[
 RateLimitStyle = Literal["scim", "atlassian", "headerless"]
 RATE_LIMIT_STYLES: tuple[RateLimitStyle, ...] = ("scim", "atlassian", "headerless")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The environ key under which the sandbox's HTTP server hands the app the client socket.
+SERVED_SOCKET = "reconciler.socket"
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,9 +261,9 @@ class FaultMiddleware:
 
     @staticmethod
     def _drop(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        sock = environ.get("werkzeug.socket")
+        sock = environ.get(SERVED_SOCKET)
         if isinstance(sock, socket.socket):
-            # The client reads end-of-stream instead of a status line. werkzeug's
+            # The client reads end-of-stream instead of a status line. The server's
             # attempt to send the answer below then fails with a broken pipe, which
             # it treats as a connection the client dropped: quietly.
             with contextlib.suppress(OSError):

@@ -4,21 +4,18 @@ In-process, the sandbox is an ``httpx.WSGITransport`` to ``SandboxApp`` behind t
 fixed fake origin ``SANDBOX_ORIGIN``: the reconciler's client sends real HTTP requests
 through its one transport seam, with no socket and no port (docs/design.md "Data
 flow": the sandbox is reached through the same client as a remote server). ``serve``
-puts the same app on werkzeug's threaded server for other tools.
+puts the same app on an HTTP server that keeps connections alive (``wsgiserver``)
+for other tools.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import structlog
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.admin import ADMIN_PREFIX
@@ -26,9 +23,8 @@ from reconciler.sandbox.app import BASE_PATH, SandboxApp
 from reconciler.sandbox.faults import FaultConfig, FaultInjectingTransport
 from reconciler.sandbox.org import SANDBOX_ORG_ID
 from reconciler.sandbox.store import SandboxStore
+from reconciler.sandbox.wsgiserver import AccessLog, HTTPServer
 from reconciler.scim.network import is_loopback
-
-_log = structlog.get_logger("reconciler.sandbox")
 
 SANDBOX_BASE_PATH = BASE_PATH
 # ".invalid" can never resolve (RFC 2606), so a request that escapes the in-process
@@ -102,21 +98,6 @@ def sandbox_transport(
     return transport
 
 
-class _LoggedRequests(WSGIRequestHandler):
-    """Access log lines as structlog events, so --log-format json holds for them too."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        _log.info(
-            "sandbox.request",
-            client=self.address_string(),
-            request=self.requestline,
-            status=code if isinstance(code, int) else str(code),
-        )
-
-    def log(self, type: str, message: str, *args: object) -> None:
-        _log.info("sandbox.server", level_name=type, message=message % args if args else message)
-
-
 def _not_ready(environ: object, start_response: Callable[..., object]) -> list[bytes]:
     """The WSGI app between binding the port and opening the database: never called,
     since nothing is served before ``serve_forever``."""
@@ -144,7 +125,7 @@ def check_exposure(host: str, token: str | None, *, insecure_no_auth: bool = Fal
 
 
 class SandboxServer:
-    """The sandbox on a werkzeug threaded HTTP server; ``port=0`` picks a free port.
+    """The sandbox on an HTTP server (``wsgiserver``); ``port=0`` picks a free port.
 
     A host other than loopback needs a ``token``, or ``insecure_no_auth`` (``check_exposure``).
     """
@@ -163,37 +144,37 @@ class SandboxServer:
     ) -> None:
         check_exposure(host, token, insecure_no_auth=insecure_no_auth)
         # Listen first: a busy port must not leave a new, empty database behind.
+        self._server = HTTPServer(host, port, _not_ready)
         try:
-            # werkzeug prints why it cannot listen (port in use...) and exits; what it
-            # prints is kept out of stderr, where it would be a stray plain line among
-            # JSON events, and its reason goes into the error instead.
-            with contextlib.redirect_stderr(io.StringIO()):
-                self._server: BaseWSGIServer = make_server(
-                    host, port, _not_ready, threaded=True, request_handler=_LoggedRequests
-                )
-        except SystemExit as exc:
-            cause = exc.__context__
-            why = f": {cause.strerror}" if isinstance(cause, OSError) and cause.strerror else ""
-            raise ConfigError(f"cannot serve the sandbox on {host}:{port}{why}") from exc
+            self._server.prepare()  # binds, listens and starts the worker threads
+        except OSError as exc:
+            reason = self._server.bind_error or exc
+            raise ConfigError(
+                f"cannot serve the sandbox on {host}:{port}: {reason.strerror or reason}"
+            ) from exc
         try:
             self.store = open_store(db_path)
         except BaseException:
-            self._server.server_close()
+            self._server.stop()
             raise
-        self._server.app = SandboxApp(
-            self.store,
-            token,
-            faults,
-            org_token=org_token,
-            enterprise_read_only=enterprise_read_only,
+        self._server.wsgi_app = AccessLog(
+            SandboxApp(
+                self.store,
+                token,
+                faults,
+                org_token=org_token,
+                enterprise_read_only=enterprise_read_only,
+            )
         )
         self.host = host
+        self._stopped = threading.Event()  # set while serve_forever is not running
+        self._stopped.set()
 
     @property
     def origin(self) -> str:
         """``http://HOST:PORT`` with the port actually bound."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._server.server_port}"
+        return f"http://{host}:{self._server.bind_addr[1]}"
 
     @property
     def base_url(self) -> str:
@@ -201,16 +182,24 @@ class SandboxServer:
         return self.origin + SANDBOX_BASE_PATH
 
     def serve_forever(self) -> None:
-        """Serve until ``shutdown()`` is called from another thread or Ctrl-C."""
-        self._server.serve_forever(poll_interval=0.1)
+        """Serve until ``shutdown()`` is called from another thread or Ctrl-C (a clean
+        return)."""
+        self._stopped.clear()
+        try:
+            self._server.serve()
+        except KeyboardInterrupt:
+            self._server.stop()
+        finally:
+            self._stopped.set()
 
     def shutdown(self) -> None:
         """Stop ``serve_forever`` (from another thread); waits until it has stopped."""
-        self._server.shutdown()
+        self._server.stop()
+        self._stopped.wait()
 
     def close(self) -> None:
-        """Release the listening socket and the database."""
-        self._server.server_close()
+        """Release the listening socket, the worker threads and the database."""
+        self._server.stop()
         self.store.close()
 
     def __enter__(self) -> SandboxServer:
@@ -239,7 +228,7 @@ def serve(
     ``ready`` is given. The Admin API answers only requests that carry ``org_token``
     (none: every one is refused); ``enterprise_read_only``: see ``SandboxApp``.
     ``stop`` is for embedding (and the tests): the CLI relies on Ctrl-C, which
-    werkzeug's server turns into a clean return.
+    ``serve_forever`` turns into a clean return.
     """
     with SandboxServer(
         db_path,

@@ -229,6 +229,18 @@ def test_apply_help_states_the_default_rate() -> None:
     assert "no limit on the sandbox, loopback hosts" in text
 
 
+def test_plan_reads_at_the_rate_it_is_given(tmp_path: Path) -> None:
+    """plan --rate R reads at most R requests a second, as apply --rate does; the plan's cost
+    names R (a directory that allows more than the dialect's default is read faster)."""
+    write(tmp_path, "users.yaml", USERS)
+    target = f"sandbox:{tmp_path / 's.db'}"
+    run = reconciler("plan", str(tmp_path), "--target", target, "--rate", "42", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["cost"]["rate"] == 42
+    unpaced = reconciler("plan", str(tmp_path), "--target", target, "--format", "json")
+    assert unpaced.json()["cost"]["rate"] is None
+
+
 @pytest.mark.parametrize(
     "args",
     [

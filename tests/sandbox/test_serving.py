@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 import reconciler.sandbox as sandbox
 from reconciler.errors import ConfigError
@@ -20,10 +21,13 @@ from reconciler.sandbox import (
     SANDBOX_ORIGIN,
     FaultConfig,
     SandboxServer,
+    SandboxStore,
     sandbox_base_url,
     sandbox_transport,
     serve,
 )
+from reconciler.scim.client import ScimClient
+from reconciler.snapshot import read_snapshot
 from tests.e2e.helpers import reconciler
 
 from .helpers import user_body
@@ -118,6 +122,64 @@ def test_serve_prints_url_without_ready(
     printed = capsys.readouterr().out.strip()
     assert printed.startswith("http://127.0.0.1:")
     assert printed.endswith(SANDBOX_BASE_PATH)
+
+
+@pytest.fixture
+def running(sandbox_db: Path) -> Iterator[SandboxServer]:
+    """A SandboxServer serving on a free loopback port from a thread, five users in it."""
+    with SandboxStore(sandbox_db) as store:
+        store.seed_users(5, prefix="u", domain="example.com")
+    with SandboxServer(sandbox_db, port=0) as server:
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        try:
+            yield server
+        finally:
+            server.shutdown()
+            thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_served_sandbox_keeps_the_connection_alive(running: SandboxServer) -> None:
+    """Requests over one client share one connection, as with a real directory: one
+    connect for ten requests, and no "Connection: close" in the answers."""
+    connects: list[str] = []
+
+    def trace(event: str, info: object) -> None:
+        if event == "connection.connect_tcp.complete":
+            connects.append(event)
+
+    with httpx.Client(base_url=running.base_url, timeout=5) as client:
+        answers = [client.get("/Users", extensions={"trace": trace}) for _ in range(10)]
+    assert [a.status_code for a in answers] == [200] * 10
+    assert len(connects) == 1
+    assert all(a.headers.get("connection", "").lower() != "close" for a in answers)
+
+
+def test_each_request_is_logged_with_the_connection_it_came_over(running: SandboxServer) -> None:
+    """The access log has a sandbox.request event per request: the request line, the
+    status, and the client's address and port (one port per connection)."""
+    with capture_logs() as events, httpx.Client(base_url=running.base_url, timeout=5) as c:
+        c.get("/Users", params={"count": 2})
+        c.get("/Groups/nope")
+    logged = [e for e in events if e["event"] == "sandbox.request"]
+    assert [(e["request"], e["status"]) for e in logged] == [
+        (f"GET {SANDBOX_BASE_PATH}/Users?count=2 HTTP/1.1", 200),
+        (f"GET {SANDBOX_BASE_PATH}/Groups/nope HTTP/1.1", 404),
+    ]
+    assert {e["client"] for e in logged} == {"127.0.0.1"}
+    assert len({e["port"] for e in logged}) == 1
+
+
+def test_a_read_reuses_its_connections(running: SandboxServer) -> None:
+    """The reconciler's client keeps its connections too: a read in pages of one, four at
+    a time, comes over at most four connections (the server logs the client's port)."""
+    with capture_logs() as events, ScimClient(running.base_url) as client:
+        live = read_snapshot(client, page_size=1, concurrency=4)
+    assert len(live.users) == 5
+    logged = [e for e in events if e["event"] == "sandbox.request"]
+    assert len(logged) == 7  # a page per user, the probe past the end, the Groups page
+    assert 1 <= len({e["port"] for e in logged}) <= 4
 
 
 def test_dropped_connection_over_http(sandbox_db: Path) -> None:

@@ -1,0 +1,111 @@
+"""The HTTP server under ``sandbox serve``: cheroot, with connections kept alive.
+
+A real directory keeps a client's connection open between requests; werkzeug's
+development server, which served the sandbox before, closed it after every answer
+(1,050 connects for the 1,050 pages of a 100,000-user read), so the served sandbox,
+and the floor of every benchmark against it, cost a TCP handshake per request.
+cheroot (CherryPy's server) keeps HTTP/1.1 connections alive, serves them from a
+pool of worker threads, and spent the least CPU of those measured for the same
+pages (docs/design.md "At scale").
+
+What this module adds to cheroot: every request is logged as a ``sandbox.request``
+event (``AccessLog``), the server's own messages as ``sandbox.server`` events, and
+the client socket is handed to the app in ``environ[SERVED_SOCKET]``, which is how
+an injected drop closes a connection without an answer (``faults``).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from cheroot import wsgi
+
+from reconciler.sandbox.faults import SERVED_SOCKET
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+_log = structlog.get_logger("reconciler.sandbox")
+
+# Worker threads: requests served at once. Each one waiting out an injected latency
+# holds a thread, so there are a few more than a client's parallel pages.
+THREADS = 16
+# Seconds an idle kept-alive connection stays open (clients let theirs go sooner:
+# httpx after 5 s).
+KEEP_ALIVE = 10
+
+
+class _Gateway(wsgi.Gateway_10):
+    """cheroot's WSGI 1.0 gateway, with the client socket in the environ."""
+
+    def respond(self) -> None:
+        self.env[SERVED_SOCKET] = self.req.conn.socket
+        super().respond()
+
+
+class HTTPServer(wsgi.Server):
+    """cheroot's WSGI server with the gateway above and structlog for its messages."""
+
+    def __init__(self, host: str, port: int, app: WSGIApplication) -> None:
+        super().__init__((host, port), app, numthreads=THREADS, timeout=KEEP_ALIVE)
+        self.gateway = _Gateway
+        self.bind_error: OSError | None = None  # why it could not listen
+
+    def bind(self, family: int, type: int, proto: int = 0) -> socket.socket:
+        """cheroot's ``bind``, but a socket that cannot bind is closed (cheroot leaves
+        it open), and why it could not is kept."""
+        sock: socket.socket = self.prepare_socket(
+            self.bind_addr, family, type, proto, self.nodelay, self.ssl_adapter, self.reuse_port
+        )
+        try:
+            sock.bind(self.bind_addr)
+        except OSError as exc:
+            sock.close()
+            self.bind_error = exc
+            raise
+        self.socket = sock
+        self.bind_addr = sock.getsockname()[:2]
+        return sock
+
+    def error_log(self, msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+        _log.info(
+            "sandbox.server",
+            level_name=logging.getLevelName(level).lower(),
+            message=msg,
+            exc_info=traceback,
+        )
+
+
+class AccessLog:
+    """WSGI middleware that logs each request as a ``sandbox.request`` event.
+
+    ``client`` is the peer's address and ``port`` its port: requests that share a
+    port came over one connection (``benchmarks/scale.py`` counts connects that way).
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def logged(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            code = status.split(" ", 1)[0]
+            _log.info(
+                "sandbox.request",
+                client=environ.get("REMOTE_ADDR", "-"),
+                port=environ.get("REMOTE_PORT", "-"),
+                request=_request_line(environ),
+                status=int(code) if code.isdigit() else code,
+            )
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, logged)
+
+
+def _request_line(environ: WSGIEnvironment) -> str:
+    """The request line as the client sent it: method, target, protocol."""
+    target = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+    return f"{environ['REQUEST_METHOD']} {target} {environ.get('SERVER_PROTOCOL', '')}".rstrip()
