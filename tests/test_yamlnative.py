@@ -22,7 +22,7 @@ from reconciler.files.sizelimits import SizeLimits
 from reconciler.files.sourcemap import ParsedDocument
 from reconciler.files.yamlnative import available, load_native
 from reconciler.files.yamlsafe import SchemaChoice, _parse_with_positions, parse_yaml
-from tests.paths_agree import assert_same
+from tests.paths_agree import assert_same, typed
 
 pytestmark = pytest.mark.skipif(not available(), reason="yaml-rs is not installed")
 
@@ -44,6 +44,12 @@ def assert_all_same(text: str, schema: SchemaChoice = DesiredFile) -> None:
     native, events, full = three(text, schema)
     assert_same(native, full)
     assert_same(events, full)
+    if schema is None or isinstance(schema, type):  # lists at the root, read in slices
+        shape = schema_shape(schema)
+        whole = load_native(text, shape, _LIMITS.file_nodes, items_per_parse=10**9)
+        for per_parse in (1, 2):
+            sliced = load_native(text, shape, _LIMITS.file_nodes, items_per_parse=per_parse)
+            assert typed(sliced) == typed(whole)
 
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
@@ -136,6 +142,9 @@ _LEFT_TO_EVENTS = [
     pytest.param("a: !foo 5\n", id="unknown-tag"),
     pytest.param("a: !!str 5\n", id="core-tag"),
     pytest.param("a: 1\na: 2\n", id="key-twice"),
+    pytest.param("users:\n- x\ngroups: []\nusers:\n- y\n", id="root-list-twice"),
+    pytest.param("users:\n- a: 1\n- a: 1\n  a: 2\n", id="key-twice-in-a-later-item"),
+    pytest.param("users:\n- a\nb: 1\n- c\n", id="item-after-a-root-key"),
     pytest.param("a: 1\n<<: {b: 2}\n", id="merge-key"),
     pytest.param("true: 1\n", id="boolean-key"),
     pytest.param("1: x\n", id="integer-key"),

@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from sys import intern
 from typing import Any
 
 from reconciler.files.plainscalars import ANY_SHAPE, Shape
@@ -82,31 +83,90 @@ that is a key's value starts at least a column to the right of its parent, so co
 left of column 28 is nested at most 58 deep."""
 
 
+ITEMS_PER_PARSE = 1_000
+"""Items of a list at the root parsed at a time (``load_native``)."""
+# "\n" first where it can be: a literal start is found fast, "^" would be tried everywhere.
+_FIRST_ROOT_LIST = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):\n(?=-[ \n])")
+_ROOT_LIST = re.compile(r"\n([A-Za-z_][A-Za-z0-9_-]*):\n(?=-[ \n])")
+_ROOT_LINE = re.compile(r"\n(?:(-[ \n])|[A-Za-z_])")  # an item of a root list, or a root key
+
+
 class _TextLostError(Exception):
     """A boolean or integer where the schema expects text: its source text is gone."""
 
 
-def load_native(text: str, shape: Shape, max_nodes: int) -> dict[str, Any] | None:
+def load_native(
+    text: str, shape: Shape, max_nodes: int, *, items_per_parse: int = ITEMS_PER_PARSE
+) -> dict[str, Any] | None:
     """The data of a file inside the subset (module docstring), read as ``shape`` wants it.
 
-    None for any other file, which the event paths then read.
+    None for any other file, which the event paths then read. A long list at the
+    root (``users:`` and its items at the key's column, as exports are written) is
+    parsed ``items_per_parse`` items at a time, each slice checked and converted
+    before the next is parsed: the parser's own objects for the whole file would
+    outlive it as a hundred megabytes of memory the process keeps.
     """
     # Each line holds at most a key, a value, a mapping, and two nodes for each "-".
     if _LOADS is None or 3 * (text.count("\n") + 1) + 2 * text.count("-") > max_nodes:
         return None
     if _SUBSET.fullmatch(text) is None:
         return None
+    fields = shape.fields()
+    skeleton, lists = _root_lists(text)
     try:
-        data = _LOADS(text)
+        data = _LOADS(skeleton)
+        if type(data) is not dict:
+            return None  # a list at the root, or nothing at all
+        data = _mapping(data, fields)
+        for key, (starts, end) in lists.items():
+            place = fields.get(key, ANY_SHAPE).items or ANY_SHAPE
+            data[key] = _read_list(text, starts, end, place, items_per_parse)
     except _REFUSED:
         return None  # a key twice, bad indentation: the event paths say where
-    if type(data) is not dict:
-        return None  # a list at the root, or nothing at all
-    try:
-        _mapping(data, shape.fields())
     except _TextLostError:
         return None
     return data
+
+
+def _root_lists(text: str) -> tuple[str, dict[str, tuple[list[int], int]]]:
+    """``text`` without the items of the lists at its root, and where those items are.
+
+    In the subset a line at column 0 is a root key, an item of a list at the root,
+    a comment or blank, so a root list's items run until the next root key.
+    """
+    lists: dict[str, tuple[list[int], int]] = {}
+    parts: list[str] = []
+    done = 0
+    found = _FIRST_ROOT_LIST.match(text) or _ROOT_LIST.search(text)
+    while found is not None:
+        key, starts, end = found.group(1), [found.end()], len(text)
+        for line in _ROOT_LINE.finditer(text, found.end()):
+            if line.group(1) is None:
+                end = line.start() + 1
+                break
+            starts.append(line.start() + 1)
+        if key in lists:
+            return text, {}  # a key twice: the whole file tells the parser so
+        lists[key] = (starts, end)
+        parts.append(text[done : found.end()])
+        done = end
+        found = _ROOT_LIST.search(text, end - 1)
+    parts.append(text[done:])
+    return "".join(parts), lists
+
+
+def _read_list(
+    text: str, starts: list[int], end: int, shape: Shape, per_parse: int
+) -> tuple[Any, ...]:
+    """The items of a root list (each starts at one of ``starts``), ``per_parse`` at a time."""
+    items: list[Any] = []
+    for first in range(0, len(starts), per_parse):
+        stop = starts[first + per_parse] if first + per_parse < len(starts) else end
+        part = _LOADS(text[starts[first] : stop]) if _LOADS is not None else None
+        if type(part) is not list:
+            raise _TextLostError  # cannot happen: items at column 0 are a list
+        items.extend(_sequence(part, shape))
+    return tuple(items)
 
 
 def available() -> bool:
@@ -114,34 +174,31 @@ def available() -> bool:
     return _LOADS is not None
 
 
-def _mapping(mapping: dict[str, Any], fields: dict[str, Shape]) -> None:
-    """Check and convert, in place, a new mapping whose keys have ``fields``' shapes.
-
-    Lists become tuples; a boolean or integer where text is expected is refused.
-    """
-    for key, value in mapping.items():
+def _mapping(mapping: dict[str, Any], fields: dict[str, Shape]) -> dict[str, Any]:
+    """A new mapping's copy for ``fields``: keys interned (one "userName" for all users),
+    lists as tuples, and a boolean or integer refused where text is expected."""
+    built = dict(zip(map(intern, mapping), mapping.values(), strict=True))
+    for key, value in built.items():
         kind = type(value)
         if kind is str or value is None:
             continue
-        place = fields.get(key, ANY_SHAPE)
         if kind is dict:
-            _mapping(value, place.fields())
+            built[key] = _mapping(value, fields.get(key, ANY_SHAPE).fields())
         elif kind is list:
-            mapping[key] = _sequence(value, place.items or ANY_SHAPE)
-        elif place.text:
+            built[key] = _sequence(value, fields.get(key, ANY_SHAPE).items or ANY_SHAPE)
+        elif fields.get(key, ANY_SHAPE).text:
             raise _TextLostError
+    return built
 
 
 def _sequence(items: list[Any], shape: Shape) -> tuple[Any, ...]:
     """``items`` as a tuple, each checked and converted for ``shape`` as ``_mapping`` does."""
     for index, value in enumerate(items):
         kind = type(value)
-        if kind is str or value is None:
-            continue
         if kind is dict:
-            _mapping(value, shape.fields())
+            items[index] = _mapping(value, shape.fields())
         elif kind is list:
             items[index] = _sequence(value, shape.items or ANY_SHAPE)
-        elif shape.text:
+        elif kind is not str and value is not None and shape.text:
             raise _TextLostError
     return tuple(items)
