@@ -9,7 +9,10 @@ differently must be left to the event paths.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 import yaml
@@ -17,6 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.desired import DesiredFile
+from reconciler.errors import DesiredStateError
+from reconciler.files import yamlsafe
+from reconciler.files.loader import load_desired
 from reconciler.files.plainscalars import schema_shape
 from reconciler.files.sizelimits import SizeLimits
 from reconciler.files.sourcemap import ParsedDocument
@@ -293,3 +299,74 @@ def test_dumped_block_data_reads_the_same_on_every_path(data: dict[str, object])
     """Whatever PyYAML writes in block style, all paths read alike, positions included."""
     text = yaml.safe_dump(data, default_flow_style=False, allow_unicode=True, sort_keys=False)
     assert_all_same(text)
+
+
+def _problems(path: Path, native: bool) -> list[str]:
+    """What loading ``path`` reports, the native path allowed or not."""
+    real = yamlsafe.load_native
+    taken: list[bool] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        data = real(*args, **kwargs) if native else None
+        taken.append(data is not None)
+        return data
+
+    with patch.object(yamlsafe, "load_native", spy):
+        try:
+            load_desired([path])
+        except DesiredStateError as exc:
+            return [str(problem) for problem in exc.problems] + [f"native: {taken}"]
+    return [f"native: {taken}"]
+
+
+_USER_FIELDS: dict[str, list[str]] = {
+    "userName": ["alice@x.com", "bob@x.com", "''", "not an email", "true", "~"],
+    "active": ["true", "yes", "'true'", "0", "null"],
+    "title": ["Engineer", "''", "Null Island", "tRUE"],
+    "emails": ["[]", "{}", "x@y.com"],
+    "nickName": ["a#b", "[]"],
+    "colour": ["blue"],
+}
+
+
+@st.composite
+def _desired_files(draw: st.DrawFn) -> str:
+    """A desired-state file in simple block style, each field valid or not."""
+    users = [
+        {
+            key: draw(st.sampled_from(values))
+            for key, values in _USER_FIELDS.items()
+            if draw(st.booleans())
+        }
+        for _ in range(draw(st.integers(1, 4)))
+    ]
+    root = {"version": draw(st.sampled_from(["1", "2", "'1'"])), "users": users}
+    if draw(st.booleans()):
+        root["groups"] = [{"displayName": "eng", "members": ["alice@x.com", "carol@x.com"]}]
+    return "\n".join(_render(draw, root, 0)) + "\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=_desired_files())
+def test_a_directory_reports_the_same_problems_read_natively_or_not(text: str) -> None:
+    """Validation and cross-file problems: the same messages, lines and columns, either way."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "users.yaml"
+        path.write_text(text, encoding="utf-8")
+        native, events = _problems(path, True), _problems(path, False)
+    assert native[:-1] == events[:-1]
+    assert events[-1] == "native: [False]"
+
+
+def test_problems_of_a_file_read_natively_are_where_they_were(tmp_path: Path) -> None:
+    """A file in the subset with problems is read natively, and reported as before."""
+    path = tmp_path / "users.yaml"
+    path.write_text(
+        "version: 1\nusers:\n- userName: alice@x.com\n  active: yes\n  colour: blue\n"
+        "- userName: alice@x.com\ngroups:\n- displayName: eng\n  members:\n  - carol@x.com\n",
+        encoding="utf-8",
+    )
+    native, events = _problems(path, True), _problems(path, False)
+    assert native[-1] == "native: [True]"
+    assert native[:-1] == events[:-1]
+    assert len(native) > 3

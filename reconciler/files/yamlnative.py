@@ -177,7 +177,7 @@ def available() -> bool:
 def _mapping(mapping: dict[str, Any], fields: dict[str, Shape]) -> dict[str, Any]:
     """A new mapping's copy for ``fields``: keys interned (one "userName" for all users),
     lists as tuples, and a boolean or integer refused where text is expected."""
-    built = dict(zip(map(intern, mapping), mapping.values(), strict=True))
+    built = {intern(key): value for key, value in mapping.items()}
     for key, value in built.items():
         kind = type(value)
         if kind is str or value is None:
@@ -193,10 +193,11 @@ def _mapping(mapping: dict[str, Any], fields: dict[str, Shape]) -> dict[str, Any
 
 def _sequence(items: list[Any], shape: Shape) -> tuple[Any, ...]:
     """``items`` as a tuple, each checked and converted for ``shape`` as ``_mapping`` does."""
+    fields = shape.fields()  # once for a list of many mappings (the users)
     for index, value in enumerate(items):
         kind = type(value)
         if kind is dict:
-            items[index] = _mapping(value, shape.fields())
+            items[index] = _mapping(value, fields)
         elif kind is list:
             items[index] = _sequence(value, shape.items or ANY_SHAPE)
         elif kind is not str and value is not None and shape.text:
