@@ -208,6 +208,7 @@ _VALUES = [
     "x", "Alice B", "a:b", "a#b", "O'Brien", "[x]", "x,y", "tRUE", "Null Island", "é", "😀",
     "true", "False", "NULL", "~", "null", "0", "-12", "+7", "00018", "1e3", "0x1F", "1_0",
     "'q'", "' q '", '"d"', "''", "[]", "{}", "&a", "*a", "!t", "|", "-", "x #c", "x ", ": x",
+    "x]", "a{b}c", "b,[c]", "a@b", "a  b", "a - b", "-x", "a:", "10%", "%x", "? x", "x: y",
 ]  # fmt: skip
 _LINES = st.builds(
     lambda indent, dashes, key, value, tail: " " * indent + "- " * dashes + key + value + tail,
