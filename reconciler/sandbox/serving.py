@@ -188,8 +188,11 @@ class SandboxServer:
         try:
             self._server.serve()
         except KeyboardInterrupt:
-            self._server.stop()
+            pass
         finally:
+            # Whatever ended it (Ctrl-C, SIGTERM's exception, an error): the worker
+            # threads stop too, or they would keep the process alive.
+            self._server.stop()
             self._stopped.set()
 
     def shutdown(self) -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from cheroot import wsgi
+from cheroot.workers.threadpool import ThreadPool, WorkerThread
 
 from reconciler.sandbox.faults import SERVED_SOCKET
 
@@ -47,12 +48,25 @@ class _Gateway(wsgi.Gateway_10):
         super().respond()
 
 
+class _DaemonPool(ThreadPool):
+    """cheroot's pool with daemon workers: a worker still in a request when the server
+    stops (SIGTERM) cannot keep the process from exiting."""
+
+    def _spawn_worker(self) -> WorkerThread:
+        worker = WorkerThread(self.server)  # type: ignore[no-untyped-call]
+        worker.name = f"sandbox {worker.name}"
+        worker.daemon = True
+        worker.start()
+        return worker
+
+
 class HTTPServer(wsgi.Server):
     """cheroot's WSGI server with the gateway above and structlog for its messages."""
 
     def __init__(self, host: str, port: int, app: WSGIApplication) -> None:
         super().__init__((host, port), app, numthreads=THREADS, timeout=KEEP_ALIVE)
         self.gateway = _Gateway
+        self.requests.__class__ = _DaemonPool  # same pool, daemon workers
         self.bind_error: OSError | None = None  # why it could not listen
 
     def bind(self, family: int, type: int, proto: int = 0) -> socket.socket:
