@@ -23,7 +23,6 @@ MODULES_OVER = {
 }
 FUNCTIONS_OVER = {
     "files/yamlfast.py:compose_plain",  # the lean YAML path, one loop on purpose (issue 21)
-    "target.py:connect",  # issue 20 item 4 reworks the dialect's wiring here
 }
 
 
