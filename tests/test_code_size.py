@@ -18,7 +18,6 @@ MAX_FUNCTION_LINES = 50
 # Over the limit today, being split by other work in progress (issue 20 items 1, 3
 # and 4); strike each off when it is under.
 MODULES_OVER = {
-    "sandbox/app.py",  # grew with issue 18's organisation; being split
     "sandbox/store.py",
 }
 FUNCTIONS_OVER = {
