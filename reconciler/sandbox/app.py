@@ -2,10 +2,10 @@
 
 Routing, authentication and HTTP status codes live here; reading a request's body,
 paging and projection, and the ListResponse, in ``messages``; what a valid resource is
-in ``resources``, PATCH in ``patch``, filters in ``filters`` and storage in ``store``. Every refusal is a ``ScimRequestError`` turned into one SCIM error
-answer in ``_dispatch``, so bad client input gets a 4xx and never a traceback.
-The behaviours are those of docs/atlassian.md; the tests in ``tests/sandbox`` cite
-each one.
+in ``resources``, PATCH in ``patch``, filters in ``filters`` and storage in ``store``.
+Every refusal is a ``ScimRequestError`` turned into one SCIM error answer in
+``_dispatch``, so bad client input gets a 4xx and never a traceback. The behaviours
+are those of docs/atlassian.md; the tests in ``tests/sandbox`` cite each one.
 """
 
 from __future__ import annotations
