@@ -208,30 +208,16 @@ def connect(
     env = os.environ if env is None else env
     rate = default_rate(target) if rate is None else rate
     limit = max_response_bytes(env)
-    if target.sandbox_path is not None:
-        from reconciler.sandbox import sandbox_base_url, sandbox_transport
-
-        local = sandbox_transport(target.sandbox_path)
-        client = ScimClient(
-            sandbox_base_url(),
-            transport=wrap_transport(local) if wrap_transport else local,
-            retry=retry,
-            rate=rate,
-            budget=budget,
-            max_response_bytes=limit,
-        )
-    else:
-        token = _token(target, env)
-        remote = network_transport(target.url, proxy_for(target.url, env))
-        client = ScimClient(
-            target.url,
-            token=token,
-            transport=wrap_transport(remote) if wrap_transport else remote,
-            retry=retry,
-            rate=rate,
-            budget=budget,
-            max_response_bytes=limit,
-        )
+    base_url, token, transport = _endpoint(target, env)
+    client = ScimClient(
+        base_url,
+        token=token,
+        transport=wrap_transport(transport) if wrap_transport else transport,
+        retry=retry,
+        rate=rate,
+        budget=budget,
+        max_response_bytes=limit,
+    )
     try:
         config = client.service_provider_config()
     except BaseException:
@@ -242,6 +228,19 @@ def connect(
         dialect=dialect_named(target.dialect).with_discovery(config),
         note=None if target.sandbox_path is not None else _token_note(target, env),
     )
+
+
+def _endpoint(
+    target: Target, env: Mapping[str, str]
+) -> tuple[str, str | None, httpx.BaseTransport]:
+    """Where a directory client talks, with what token, over what: the embedded
+    sandbox in process (no token), or the target's URL over the network."""
+    if target.sandbox_path is not None:
+        from reconciler.sandbox import sandbox_base_url, sandbox_transport
+
+        return sandbox_base_url(), None, sandbox_transport(target.sandbox_path)
+    token = _token(target, env)
+    return target.url, token, network_transport(target.url, proxy_for(target.url, env))
 
 
 def _token_note(target: Target, env: Mapping[str, str]) -> str | None:

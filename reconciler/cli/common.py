@@ -128,27 +128,33 @@ def _report_error(error: ReconcilerError, output: Output) -> None:
     output.error("error", str(error) + hint, error.exit_code)
 
 
-def global_options(func: F) -> F:
-    """Options every subcommand accepts after its name."""
-
-    @click.option(
+# How much a run says on stderr, and how: the options every subcommand takes, outermost
+# first (the order ``--help`` lists them in).
+_OUTPUT_OPTIONS = (
+    click.option(
         "--log-format",
         type=click.Choice(["console", "json"]),
         default=None,
         help="Log format on stderr. Default: console on a terminal, JSON otherwise. "
         "With JSON, every line on stderr is a JSON event, notes and errors too "
         "(GitHub annotations aside).",
-    )
-    @click.option(
+    ),
+    click.option(
         "-v",
         "--verbose",
         count=True,
         help="More on stderr: -v one event per action, -vv every request.",
-    )
-    @click.option(
+    ),
+    click.option(
         "-q", "--quiet", is_flag=True, help="Only errors on stderr: no notes, no progress bar."
-    )
-    @click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR variable).")
+    ),
+    click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR variable)."),
+)
+
+
+def global_options(func: F) -> F:
+    """Options every subcommand accepts after its name (``_OUTPUT_OPTIONS``)."""
+
     @functools.wraps(func)
     def wrapper(
         *args: Any, log_format: str | None, verbose: int, quiet: bool, no_color: bool, **kwargs: Any
@@ -187,6 +193,8 @@ def global_options(func: F) -> F:
         finally:  # last, after the errors, with the code the process exits with
             emit_summary(command, started, code, error)
 
+    for option in reversed(_OUTPUT_OPTIONS):  # as if stacked on ``wrapper``, top first
+        wrapper = option(wrapper)
     return wrapper  # type: ignore[return-value]
 
 

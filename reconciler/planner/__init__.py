@@ -39,7 +39,7 @@ from reconciler.planner.groups import GroupPlan, plan_groups
 from reconciler.planner.identity import UserMatches
 from reconciler.planner.match_groups import match_groups
 from reconciler.planner.match_users import match_users
-from reconciler.planner.partial import asked_for, select
+from reconciler.planner.partial import Selection, asked_for, select
 from reconciler.planner.review import deactivated_members, inactive_joiners
 from reconciler.planner.users import LeftAloneEntry, UserPlan, plan_users
 
@@ -134,15 +134,10 @@ def narrow_plan(
     ``ConfigError`` when a key names nothing.
     """
     policy = desired.policy
-    key_attribute = policy.users.key
-    keys = (u.userName if key_attribute == "userName" else u.externalId for u in desired.users)
-    asked = asked_for(
-        only, planned, [k for k in keys if k], [g.displayName for g in desired.groups]
-    )
-    chosen = select(planned, asked)
+    chosen = _chosen(planned, only, desired)
     staged = _stages(desired, live, context)
     globs = policy.groups.sensitive
-    names = _UserNames(desired, live) if key_attribute == "externalId" else None
+    names = _UserNames(desired, live) if policy.users.key == "externalId" else None
     review = review_access(
         chosen.actions,
         live,
@@ -160,16 +155,28 @@ def narrow_plan(
             "holders": review.holders,
             "blocked": (),
             "left_for_later": chosen.left_for_later,
-            "existing_accounts": {
-                key: account
-                for key, account in planned.existing_accounts.items()
-                if key in {a.key for a in chosen.actions}
-            },
+            "existing_accounts": _accounts_of(planned, chosen.actions),
         }
     )
     bases = _bases(staged.users, staged.groups, globs)
     blocked = check_limits(narrowed, policy.limits, bases)
     return narrowed.model_copy(update={"blocked": blocked}) if blocked else narrowed
+
+
+def _chosen(planned: Plan, only: Collection[str], desired: DesiredState) -> Selection:
+    """The objects ``--only`` names, by the keys the files give them, and what they need."""
+    key_attribute = desired.policy.users.key
+    keys = (u.userName if key_attribute == "userName" else u.externalId for u in desired.users)
+    asked = asked_for(
+        only, planned, [k for k in keys if k], [g.displayName for g in desired.groups]
+    )
+    return select(planned, asked)
+
+
+def _accounts_of(planned: Plan, actions: Iterable[Action]) -> dict[str, str]:
+    """The plan's ``existing_accounts`` (by key) that the chosen actions are about."""
+    keys = {a.key for a in actions}
+    return {key: account for key, account in planned.existing_accounts.items() if key in keys}
 
 
 def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Plan:

@@ -1,17 +1,16 @@
 """The sandbox as a WSGI app: SCIM 2.0 over HTTP, in Atlassian's dialect.
 
-Routing, authentication, body parsing and HTTP status codes live here; what a valid
-resource is lives in ``resources``, PATCH in ``patch``, filters in ``filters`` and
-storage in ``store``. Every refusal is a ``ScimRequestError`` turned into one SCIM error
-answer in ``_dispatch``, so bad client input gets a 4xx and never a traceback.
-The behaviours are those of docs/atlassian.md; the tests in ``tests/sandbox`` cite
-each one.
+Routing, authentication and HTTP status codes live here; reading a request's body,
+paging and projection, and the ListResponse, in ``messages``; what a valid resource is
+in ``resources``, PATCH in ``patch``, filters in ``filters`` and storage in ``store``.
+Every refusal is a ``ScimRequestError`` turned into one SCIM error answer in
+``_dispatch``, so bad client input gets a 4xx and never a traceback. The behaviours
+are those of docs/atlassian.md; the tests in ``tests/sandbox`` cite each one.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +21,12 @@ from werkzeug.wrappers import Request, Response
 from reconciler.sandbox.admin import AdminApi
 from reconciler.sandbox.faults import FaultConfig, with_faults
 from reconciler.sandbox.filters import list_filter
+from reconciler.sandbox.messages import json_body, list_response, paging, projected, projection
 from reconciler.sandbox.patch import apply_operations, parse_patch
 from reconciler.sandbox.problems import (
     SCIM_CONTENT_TYPE,
     Reply,
     ScimRequestError,
-    invalid_value,
     mutability,
     respond,
     unauthorized,
@@ -46,8 +45,6 @@ from reconciler.sandbox.schemas import (
     ENTERPRISE_URN,
     GROUP,
     GROUP_URN,
-    LIST_RESPONSE_URN,
-    MAX_PAGE_SIZE,
     RESOURCE_KINDS,
     SCHEMAS,
     USER,
@@ -61,8 +58,6 @@ if TYPE_CHECKING:
 
 BASE_PATH = "/scim/directory/sandbox"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a PATCH adding tens of thousands of members fits
-_MAX_START_INDEX = 2**62  # SQLite integers are 64-bit; beyond this no page exists anyway
-_JSON_TYPES = frozenset({"application/json", "application/scim+json"})
 
 _ROUTES = Map(
     [
@@ -172,12 +167,12 @@ class SandboxApp:
             attrs = check_user(clean_attributes(self._user_body(request), USER))
             record = self.store.create_user(attrs)
             resource = render_user(record, [], base_url)
-            return 201, _projected(request, resource), {"Location": resource["meta"]["location"]}
-        start, count = _paging(request)
+            return 201, projected(request, resource), {"Location": resource["meta"]["location"]}
+        start, count = paging(request)
         text = request.args.get("filter")
         where = list_filter(text, USER_URN) if text else None
         total, records = self.store.list_users(start, count, where)
-        attributes, excluded = _projection(request)
+        attributes, excluded = projection(request)
         # Left out anyway: not looked up (a join per page), as a real directory would not.
         wanted = project({"schemas": [], "id": "", "groups": []}, attributes, excluded)
         seqs = [r.seq for r in records] if "groups" in wanted else []
@@ -186,7 +181,7 @@ class SandboxApp:
             project(render_user(r, groups.get(r.seq, []), base_url), attributes, excluded)
             for r in records
         ]
-        return 200, _list(total, start, resources), {}
+        return 200, list_response(total, start, resources), {}
 
     def _user(self, request: Request, base_url: str, user_id: str | None) -> Reply:
         assert user_id is not None
@@ -197,10 +192,10 @@ class SandboxApp:
         if request.method == "GET":
             return (
                 200,
-                _projected(request, self._render_user(store.get_user(user_id), base_url)),
+                projected(request, self._render_user(store.get_user(user_id), base_url)),
                 {},
             )
-        body = self._user_body(request) if request.method == "PUT" else _body(request)
+        body = self._user_body(request) if request.method == "PUT" else json_body(request)
         with store.transaction():
             old = store.get_user(user_id)  # 404 before 400: the resource must exist
             if request.method == "PUT":
@@ -215,11 +210,11 @@ class SandboxApp:
                 attrs = clean_attributes(apply_operations(old.attributes, patch.operations), USER)
             record = store.replace_user(user_id, check_user(attrs))
             resource = self._render_user(record, base_url)
-        return 200, _projected(request, resource), {}
+        return 200, projected(request, resource), {}
 
     def _user_body(self, request: Request) -> dict[str, Any]:
         """A POST or PUT body; without the enterprise extension when it is read-only."""
-        body = _body(request)
+        body = json_body(request)
         if self._enterprise_read_only:
             body = {k: v for k, v in body.items() if k.lower() != ENTERPRISE_URN.lower()}
         return body
@@ -231,19 +226,19 @@ class SandboxApp:
 
     def _groups(self, request: Request, base_url: str, _: str | None) -> Reply:
         if request.method == "POST":
-            attrs = clean_attributes(_body(request), GROUP)
+            attrs = clean_attributes(json_body(request), GROUP)
             member_ids = split_members(attrs) or []
             record = self.store.create_group(check_group(attrs), member_ids)
             resource = self._render_group(record, base_url)
             return 201, resource, {"Location": resource["meta"]["location"]}
         # attributes/excludedAttributes are not honoured on groups (docs/atlassian.md).
-        start, count = _paging(request)
+        start, count = paging(request)
         text = request.args.get("filter")
         where = list_filter(text, GROUP_URN) if text else None
         total, records = self.store.list_groups(start, count, where)
         members = self.store.members_of([r.seq for r in records])
         resources = [render_group(r, members[r.seq], base_url) for r in records]
-        return 200, _list(total, start, resources), {}
+        return 200, list_response(total, start, resources), {}
 
     def _group(self, request: Request, base_url: str, group_id: str | None) -> Reply:
         assert group_id is not None
@@ -253,7 +248,7 @@ class SandboxApp:
             return 204, None, {}
         if request.method == "GET":
             return 200, self._render_group(store.get_group(group_id), base_url), {}
-        body = _body(request)
+        body = json_body(request)
         with store.transaction():
             old = store.get_group(group_id)
             if request.method == "PUT":
@@ -283,7 +278,7 @@ class SandboxApp:
 
     def _schemas(self, request: Request, base_url: str, _: str | None) -> Reply:
         resources = [schema.to_scim(base_url) for schema in SCHEMAS]
-        return 200, _list(len(resources), 1, resources), {}
+        return 200, list_response(len(resources), 1, resources), {}
 
     def _schema(self, request: Request, base_url: str, urn: str | None) -> Reply:
         for schema in SCHEMAS:
@@ -293,7 +288,7 @@ class SandboxApp:
 
     def _resource_types(self, request: Request, base_url: str, _: str | None) -> Reply:
         resources = [kind.to_scim(base_url) for kind in RESOURCE_KINDS]
-        return 200, _list(len(resources), 1, resources), {}
+        return 200, list_response(len(resources), 1, resources), {}
 
     def _resource_type(self, request: Request, base_url: str, name: str | None) -> Reply:
         for kind in RESOURCE_KINDS:
@@ -303,63 +298,6 @@ class SandboxApp:
 
     def _spc(self, request: Request, base_url: str, _: str | None) -> Reply:
         return 200, service_provider_config(base_url), {}
-
-
-def _body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; 415 for other media types, 400 ``invalidSyntax`` if bad."""
-    if request.mimetype and request.mimetype not in _JSON_TYPES:
-        raise ScimRequestError(
-            415, f"unsupported media type {request.mimetype}: send application/scim+json"
-        )
-    raw = request.get_data(cache=False)
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ScimRequestError(400, "the body is not valid JSON", "invalidSyntax") from None
-    if not isinstance(body, dict):
-        raise ScimRequestError(400, "the body must be a JSON object", "invalidSyntax")
-    return body
-
-
-def _paging(request: Request) -> tuple[int, int]:
-    """``startIndex`` (1-based) and ``count``, clamped as RFC 7644 3.4.2.4 and Atlassian say.
-
-    Below 1 a start index counts as 1 and a negative count as 0; counts above 100
-    are clamped to 100 (docs/atlassian.md: the default and effective page is 100).
-    """
-    start = _int_arg(request, "startIndex", 1)
-    count = _int_arg(request, "count", MAX_PAGE_SIZE)
-    return min(max(start, 1), _MAX_START_INDEX), min(max(count, 0), MAX_PAGE_SIZE)
-
-
-def _int_arg(request: Request, name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise invalid_value(f"{name} must be an integer, not [{raw}]") from None
-
-
-def _projected(request: Request, resource: dict[str, Any]) -> dict[str, Any]:
-    return project(resource, *_projection(request))
-
-
-def _projection(request: Request) -> tuple[str | None, str | None]:
-    """``attributes`` and ``excludedAttributes``, read once per request."""
-    return request.args.get("attributes"), request.args.get("excludedAttributes")
-
-
-def _list(total: int, start: int, resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """A ListResponse; ``itemsPerPage`` is what arrived (RFC 7644 section 3.4.2)."""
-    return {
-        "schemas": [LIST_RESPONSE_URN],
-        "totalResults": total,
-        "startIndex": start,
-        "itemsPerPage": len(resources),
-        "Resources": resources,
-    }
 
 
 def _no_endpoint(path: str) -> dict[str, Any]:

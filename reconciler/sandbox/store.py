@@ -15,9 +15,9 @@ rows (``sql.BLOCKS_DDL``), so the last page of a million users costs what the fi
 does (see ``benchmarks/sandbox_bench.py``). The statements are in ``sql``; opening
 and migrating a database is ``database``.
 
-Memberships are rows keyed by ``seq``, so a group of 290,000 members changes by the
-rows a PATCH names. One connection serves every thread, guarded by a lock; writes
-and the read-modify-write of a PATCH run in one ``transaction()``.
+Memberships are rows keyed by ``seq``; changing them is ``memberships``. One
+connection serves every thread, guarded by a lock; writes and the read-modify-write
+of a PATCH run in one ``transaction()``.
 
 The organisation around the directory (accounts, links, group names taken elsewhere)
 is in the same file and the same transactions (``org``); bulk loads are in ``bulk``.
@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError
-from reconciler.sandbox import bulk, database, org, sql
+from reconciler.sandbox import bulk, database, memberships, org, sql
 from reconciler.sandbox.filters import ListFilter
 from reconciler.sandbox.paging import BlockIndex, filtered_page
-from reconciler.sandbox.problems import ScimRequestError, invalid_value, not_found, over_cap
+from reconciler.sandbox.problems import ScimRequestError, not_found, over_cap
 from reconciler.sandbox.records import (
     GroupRecord,
     MemberOperation,
@@ -234,27 +234,10 @@ class SandboxStore:
                 (group_id, name.lower(), name, created, created, dumps(attrs)),
             )
             seq = int(cursor.lastrowid or 0)
-            self._change_members(
-                seq, [MemberOperation("add", tuple(member_ids))], unknown_status=400
+            memberships.change_members(
+                self, seq, [MemberOperation("add", tuple(member_ids))], unknown_status=400
             )
         return GroupRecord(seq, group_id, created, created, dict(attrs))
-
-    def _check_members_cap(self, group_seq: int) -> None:
-        """400 when a group holds more members than the organisation's cap (the caller's
-        transaction is then rolled back, so the request changes nothing)."""
-        caps = org.caps(self)
-        if caps.group_members is not None:
-            count = int(self._db.execute(sql.MEMBER_COUNT, (group_seq,)).fetchone()[0])
-            if count > caps.group_members:
-                raise over_cap(
-                    f"the group would hold {count} members; its limit is {caps.group_members}"
-                )
-        if caps.memberships is not None:
-            total = int(self._db.execute(sql.MEMBERSHIPS_COUNT).fetchone()[0])
-            if total > caps.memberships:
-                raise over_cap(
-                    f"the directory would hold {total} memberships; its limit is {caps.memberships}"
-                )
 
     def get_group(self, group_id: str) -> GroupRecord:
         """The group with this SCIM id; 404 when there is none."""
@@ -283,7 +266,7 @@ class SandboxStore:
                 "UPDATE groups SET last_modified = ?, attributes = ? WHERE seq = ?",
                 (modified, dumps(attrs), old.seq),
             )
-            self._change_members(old.seq, changes, unknown_status=unknown_status)
+            memberships.change_members(self, old.seq, changes, unknown_status=unknown_status)
         return GroupRecord(old.seq, old.id, old.created, modified, dict(attrs))
 
     def delete_group(self, group_id: str) -> None:
@@ -313,37 +296,6 @@ class SandboxStore:
         if row is not None:
             raise org.group_name_taken(name)
         org.check_group_name(self, name)
-
-    def _change_members(
-        self, group_seq: int, changes: Sequence[MemberOperation], *, unknown_status: int
-    ) -> None:
-        db = self._db
-        for change in changes:
-            if change.op == "replace":
-                db.execute("DELETE FROM memberships WHERE group_seq = ?", (group_seq,))
-            if change.op in ("add", "replace"):
-                seqs = self._user_seqs(change.ids, unknown_status)
-                db.executemany(
-                    "INSERT OR IGNORE INTO memberships (group_seq, user_seq) VALUES (?, ?)",
-                    [(group_seq, seq) for seq in seqs],
-                )
-            elif change.op == "remove":
-                db.execute(sql.REMOVE_MEMBERS, (group_seq, dumps(list(change.ids))))
-            else:
-                raise ValueError(f"unknown member change {change.op!r}")
-        if any(change.op != "remove" and change.ids for change in changes):
-            self._check_members_cap(group_seq)
-
-    def _user_seqs(self, ids: Sequence[str], unknown_status: int) -> list[int]:
-        found: dict[str, int] = dict(
-            self._db.execute(sql.USER_SEQS, (dumps(list(ids)),)).fetchall()
-        )
-        missing = [i for i in ids if i not in found]
-        if missing:
-            if unknown_status == 404:
-                raise not_found("User", missing[0])
-            raise invalid_value(f"members: no user with id [{missing[0]}]")
-        return [found[i] for i in ids]
 
     # Paging ------------------------------------------------------------------
 

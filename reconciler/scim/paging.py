@@ -82,24 +82,7 @@ class Pager:
                 f"for count={self.page_size}"
             )
         for resource in page.resources:
-            rid = resource.get("id")
-            rid = str(rid) if rid is not None else None
-            if rid is None:
-                raise InconsistentReadError(f"{where}: a resource without an id")
-            if rid in self._seen:
-                if self.start_index > 1 and rid == self.first_id:
-                    raise InconsistentReadError(
-                        f"{where}: the server returned the first page again "
-                        f"after {self.arrived} of {self.total}"
-                    )
-                # An insert before the cursor shifts the pages: one is served again.
-                raise ListingChangedError(f"{where}: id {rid} was listed twice")
-            if self.first_id is None:
-                self.first_id = rid
-            self._seen.add(rid)
-            self.arrived += 1
-            if self._keep:
-                self.resources.append(resource)
+            self._take(resource, where)
         if self.arrived > self.total:
             raise ListingChangedError(
                 f"{where}: {plural(self.arrived, 'resource')} arrived "
@@ -108,6 +91,27 @@ class Pager:
         # Page on what actually arrived: itemsPerPage is unreliable, and servers may
         # send fewer than asked for (their own maximum) without saying so.
         self.start_index += len(page.resources)
+
+    def _take(self, resource: dict[str, Any], where: str) -> None:
+        """Count one resource of a page; raise when its id is missing or already listed."""
+        rid = resource.get("id")
+        rid = str(rid) if rid is not None else None
+        if rid is None:
+            raise InconsistentReadError(f"{where}: a resource without an id")
+        if rid in self._seen:
+            if self.start_index > 1 and rid == self.first_id:
+                raise InconsistentReadError(
+                    f"{where}: the server returned the first page again "
+                    f"after {self.arrived} of {self.total}"
+                )
+            # An insert before the cursor shifts the pages: one is served again.
+            raise ListingChangedError(f"{where}: id {rid} was listed twice")
+        if self.first_id is None:
+            self.first_id = rid
+        self._seen.add(rid)
+        self.arrived += 1
+        if self._keep:
+            self.resources.append(resource)
 
     def probe_request(self) -> tuple[int, int] | None:
         """The one request past the announced end, once complete; None for an empty one.
