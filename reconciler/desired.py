@@ -285,11 +285,17 @@ class DesiredState(BaseModel):
             g.displayName: {fold_user_key(m, key_attribute) for m in g.members} for g in self.groups
         }
         by_name = {fold_identity(g.displayName): members[g.displayName] for g in self.groups}
+        # A user names a group as it is written nearly always: found as written, a
+        # membership needs no folding (the name's folded form is found the same).
+        as_written = {**by_name, **members}
         for user in self.users:
             if user.groups:  # one lookup per membership: a directory has millions
                 key = fold_user_key(self.user_key(user), key_attribute)
                 for group_name in user.groups:
-                    if (named := by_name.get(fold_identity(group_name))) is not None:
+                    named = as_written.get(group_name)
+                    if named is None:
+                        named = by_name.get(fold_identity(group_name))
+                    if named is not None:
                         named.add(key)
         return {name: frozenset(keys) for name, keys in members.items()}
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from reconciler.desired import UserSpec
 from reconciler.identifiers import fold_identity
 from reconciler.live import LiveUser
-from reconciler.planner.identity import index_by
 
 
 def live_emails(user: LiveUser) -> list[str]:
@@ -55,5 +54,22 @@ class UserIndex:
         return cls(
             by_name=by_name,
             by_external_id=by_external_id,
-            by_email=index_by(live, live_emails) if emails_unique else {},
+            by_email=_by_email(live) if emails_unique else {},
         )
+
+
+def _by_email(live: Sequence[LiveUser]) -> dict[str, list[LiveUser]]:
+    """Live users by each of their addresses (``live_emails``), each user once per
+    address: ``index_by(live, live_emails)`` in one loop, as ``UserIndex.of``."""
+    by_email: dict[str, list[LiveUser]] = {}
+    for user in live:
+        (items,) = user.values_at(_EMAILS)
+        if not items:
+            continue
+        for value, _, _ in items:
+            email = fold_identity(value)
+            if (same := by_email.get(email)) is None:
+                by_email[email] = [user]
+            elif same[-1] is not user:  # one address listed twice: the user once
+                same.append(user)
+    return by_email

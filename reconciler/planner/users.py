@@ -54,8 +54,10 @@ def plan_users(matches: UserMatches, policy: UsersPolicy, context: PlanContext) 
 
 def _owned(policy: UsersPolicy, *accounts: str | None) -> str | None:
     """Why the policy keeps its hands off any of these userNames, or None."""
+    asked: str | None = None
     for name in accounts:
-        if name is not None:
+        if name is not None and name != asked:  # a matched account's name is the file's
+            asked = name
             reason = left_alone_reason(name, policy.scope, policy.protect, "users")
             if reason is not None:
                 return reason
