@@ -172,7 +172,7 @@ def _planned(
                     )
                 )
                 session = Session(run.target, run.connection)
-                plan_ = plan_live(session, run.desired, run.live, runtime)
+                plan_ = plan_live(session, run.desired, run.live, runtime, run.users_first)
                 if request.only:  # limits, access and digest of what is sent
                     context = plan_context(session, run.desired)
                     plan_ = narrow_plan(plan_, request.only, run.desired, run.live, context)

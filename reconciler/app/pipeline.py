@@ -31,6 +31,10 @@ the target they name, read. How is a ``Strategy``, of which there are two:
      users read from then on keep only those; the snapshot is then narrowed
      (``snapshot.narrowed``) into new users for those read before. Nothing handed out
      is changed after.
+  6. **The plan's users half is made while the groups are read**: once every user is
+     read with the paths known, the read hands the users over (before the groups, the
+     slowest pages), and ``planner.users_first.stage_users`` runs on them here; the
+     plan takes it (``Loaded.users_first``) as it is the same without it.
 
 Callers build the run's objects (files, snapshot, plan) inside ``gcpolicy.gc_policy``.
 """
@@ -38,13 +42,14 @@ Callers build the run's objects (files, snapshot, plan) inside ``gcpolicy.gc_pol
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from reconciler.app.context import context_of
 from reconciler.app.firstlook import early_target_spec
 from reconciler.app.loading import load_files
 from reconciler.app.runtime import Runtime
@@ -52,8 +57,9 @@ from reconciler.desired import DesiredState
 from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
-from reconciler.live import LiveSnapshot
+from reconciler.live import LiveSnapshot, LiveUser
 from reconciler.ownership_fast import Shape, shape_paths, shapes_of
+from reconciler.planner.users_first import UsersStaged, stage_users
 from reconciler.snapshot import Keep, narrowed, read_snapshot
 from reconciler.target import Connection, Target, connect, resolve_target
 
@@ -70,6 +76,8 @@ class Loaded:
     connection: Connection
     desired: DesiredState
     live: LiveSnapshot
+    # The plan's users half, made while the groups were read (``overlapped``), if it was.
+    users_first: UsersStaged | None = None
 
 
 class Strategy(Protocol):
@@ -114,9 +122,11 @@ def overlapped(
     if early is None:
         return sequential(paths, cli_target, runtime, rate=rate, exclude=exclude)
     reader = _Reader(early, runtime, rate)
+    users_first = None
     try:
         desired, target, keep = _load(paths, cli_target, runtime, exclude)
         if reader.target == target:
+            users_first = _users_half(reader, desired, keep)
             connection, live = reader.result(keep)
             live = narrowed(live, keep)  # the users read before the files told
         else:
@@ -125,7 +135,18 @@ def overlapped(
     except BaseException:
         reader.stop()
         raise
-    return Loaded(target, connection, desired, live)
+    return Loaded(target, connection, desired, live, users_first)
+
+
+def _users_half(reader: _Reader, desired: DesiredState, keep: frozenset[str]) -> UsersStaged | None:
+    """Step 6 (module docstring): the plan's users half, made from the users once all are
+    read, while the groups are; None when the read ended first, or read the users before
+    the files said what they keep (the snapshot's users are then new ones)."""
+    early = reader.users_first(keep)
+    if early is None:
+        return None
+    connection, users = early
+    return stage_users(desired, users, context_of(reader.target, connection, desired))
 
 
 @contextmanager
@@ -208,7 +229,11 @@ def _connect(target: Target, runtime: Runtime, rate: float | None) -> Connection
 
 
 def _read(
-    connection: Connection, runtime: Runtime, keep: Keep, stopping: threading.Event | None = None
+    connection: Connection,
+    runtime: Runtime,
+    keep: Keep,
+    stopping: threading.Event | None = None,
+    users_read: Callable[[tuple[LiveUser, ...]], None] | None = None,
 ) -> LiveSnapshot:
     with runtime.progress("Reading the directory", None) as bar:
 
@@ -223,6 +248,7 @@ def _read(
             progress=progress,
             keep=keep,
             users_without=connection.dialect.users_listed_without,
+            users_read=users_read,
         )
 
 
@@ -253,6 +279,9 @@ class _Reader:
     def __init__(self, target: Target, runtime: Runtime, rate: float | None) -> None:
         self.target = target
         self._keep: Future[frozenset[str]] = Future()
+        # The connection and the users, once every one is read (``read_snapshot``'s
+        # ``users_read``), or None when the thread ended without them.
+        self._users: Future[tuple[Connection, tuple[LiveUser, ...]] | None] = Future()
         self._stopping = threading.Event()
         self._outcome: tuple[Connection, LiveSnapshot] | BaseException | None = None
         self._thread = threading.Thread(
@@ -266,12 +295,23 @@ class _Reader:
 
     def _run(self, target: Target, runtime: Runtime, rate: float | None) -> None:
         try:
+            self._read_through(target, runtime, rate)
+        finally:
+            if not self._users.done():
+                self._users.set_result(None)
+
+    def _read_through(self, target: Target, runtime: Runtime, rate: float | None) -> None:
+        try:
             connection = _connect(target, runtime, rate)
         except BaseException as error:  # noqa: BLE001 - handed to result()
             self._outcome = error
             return
+
+        def users_read(users: tuple[LiveUser, ...]) -> None:
+            self._users.set_result((connection, users))
+
         try:
-            live = _read(connection, runtime, self._kept, self._stopping)
+            live = _read(connection, runtime, self._kept, self._stopping, users_read)
         except BaseException as error:  # noqa: BLE001 - handed to result()
             connection.client.close()
             self._outcome = error
@@ -282,10 +322,17 @@ class _Reader:
         else:
             self._outcome = (connection, live)
 
+    def users_first(self, keep: frozenset[str]) -> tuple[Connection, tuple[LiveUser, ...]] | None:
+        """Users read from now on keep only ``keep``; the connection and the users, once
+        every one is read, if the read gets there with ``keep`` known; else None."""
+        self._keep.set_result(keep)
+        return self._users.result()
+
     def result(self, keep: frozenset[str]) -> tuple[Connection, LiveSnapshot]:
         """Users read from now on keep only ``keep``; the connection and the snapshot,
         once read (users read before keep every path); or what stopped the read, raised."""
-        self._keep.set_result(keep)
+        if not self._keep.done():
+            self._keep.set_result(keep)
         self._thread.join()
         outcome = self._outcome
         if isinstance(outcome, BaseException):

@@ -7,11 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.app.context import context_of
 from reconciler.app.gcpolicy import gc_policy
 from reconciler.app.pipeline import read_while_loading
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
-from reconciler.dialect import DirectoryCaps, dialect_named
+from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
 from reconciler.linkcheck import (
@@ -24,6 +25,7 @@ from reconciler.linkcheck import enrich as enrich_plan
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Plan
 from reconciler.planner import PlanContext, plan
+from reconciler.planner.users_first import UsersStaged
 from reconciler.scim.admin import directory_id_of
 from reconciler.snapshot import read_snapshot
 from reconciler.target import Connection, Target, connect, connect_admin, resolve_target
@@ -87,25 +89,24 @@ def read_live(
 
 
 def plan_live(
-    session: Session, desired: DesiredState, live: LiveSnapshot, runtime: Runtime
+    session: Session,
+    desired: DesiredState,
+    live: LiveSnapshot,
+    runtime: Runtime,
+    users_first: UsersStaged | None = None,
 ) -> Plan:
     """The plan path after the read: the pure plan, refused when it would send the token,
-    then enriched (``enrich``: on Atlassian, emails linked elsewhere)."""
+    then enriched (``enrich``: on Atlassian, emails linked elsewhere). ``users_first``:
+    the users half, made while the groups were read (``Loaded.users_first``)."""
     context = plan_context(session, desired)
-    planned = plan(desired, live, context)
+    planned = plan(desired, live, context, users_first=users_first)
     return enrich(refuse_secrets_sent(planned), session, runtime, live)
 
 
 def plan_context(session: Session, desired: DesiredState) -> PlanContext:
     """What the planner needs to know of the target, the connection, and the size caps
-    (the dialect's published ones, overridden by the files' ``target.caps``)."""
-    target, connection = session.target, session.connection
-    token_env = None if target.is_sandbox else target.token_env
-    rate = connection.client.limiter.rate
-    caps = (connection.dialect.caps or DirectoryCaps()).overridden(
-        **desired.target.caps.model_dump()
-    )
-    return PlanContext(target.url, connection.dialect, token_env, rate, caps)
+    (``context.plan_context``)."""
+    return context_of(session.target, session.connection, desired)
 
 
 def refuse_secrets_sent(plan_: Plan) -> Plan:
@@ -200,7 +201,9 @@ def run_plan(
         read_while_loading(paths, cli_target, runtime, rate=rate, exclude=exclude) as run,
     ):
         session = Session(run.target, run.connection)
-        return Planned(run.target, plan_live(session, run.desired, run.live, runtime))
+        return Planned(
+            run.target, plan_live(session, run.desired, run.live, runtime, run.users_first)
+        )
 
 
 def run_export(cli_target: str | None, runtime: Runtime) -> tuple[Target, LiveSnapshot]:

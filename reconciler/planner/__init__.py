@@ -38,10 +38,10 @@ from reconciler.planner.context import PlanContext
 from reconciler.planner.groups import GroupPlan, plan_groups
 from reconciler.planner.identity import UserMatches
 from reconciler.planner.match_groups import match_groups
-from reconciler.planner.match_users import match_users
 from reconciler.planner.partial import Selection, asked_for, select
 from reconciler.planner.review import deactivated_members, inactive_joiners
-from reconciler.planner.users import LeftAloneEntry, UserPlan, plan_users
+from reconciler.planner.users import LeftAloneEntry, UserPlan
+from reconciler.planner.users_first import UsersStaged, stage_users
 
 __all__ = [
     "LEFT_ALONE_KEYS_KEPT",
@@ -50,6 +50,7 @@ __all__ = [
     "narrow_plan",
     "plan",
     "saved_plan_blocked",
+    "stage_users",
 ]
 
 # Keys the plan keeps per left-alone reason (the views show fewer: render.notation);
@@ -64,16 +65,21 @@ class _Staged:
     groups: GroupPlan
 
 
-def _stages(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> _Staged:
-    """match → users → groups."""
+def _stages(
+    desired: DesiredState,
+    live: LiveSnapshot,
+    context: PlanContext,
+    users_first: UsersStaged | None = None,
+) -> _Staged:
+    """match → users → groups; the users half as ``users_first`` made it, when it was
+    made from these inputs (``planner.users_first``)."""
     policy = desired.policy
-    user_matches = match_users(
-        desired.users, live.users, policy.users.key, emails_unique=context.emails_unique
-    )
+    if users_first is None or not users_first.made_from(desired, live.users, context):
+        users_first = stage_users(desired, live.users, context)
+    user_matches, users = users_first.matches, users_first.plan
     group_matches = match_groups(
         desired.groups, live.groups, renames_by_create=context.names_immutable
     )
-    users = plan_users(user_matches, policy.users, context)
     groups = plan_groups(
         group_matches,
         desired.group_members(),
@@ -179,10 +185,19 @@ def _accounts_of(planned: Plan, actions: Iterable[Action]) -> dict[str, str]:
     return {key: account for key, account in planned.existing_accounts.items() if key in keys}
 
 
-def plan(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> Plan:
-    """Plan the actions that make ``live`` look like ``desired`` under ``desired.policy``."""
+def plan(
+    desired: DesiredState,
+    live: LiveSnapshot,
+    context: PlanContext,
+    *,
+    users_first: UsersStaged | None = None,
+) -> Plan:
+    """Plan the actions that make ``live`` look like ``desired`` under ``desired.policy``.
+
+    ``users_first``: the users half, made before the groups were read
+    (``planner.users_first.stage_users``); the plan is the same without it."""
     policy = desired.policy
-    staged = _stages(desired, live, context)
+    staged = _stages(desired, live, context, users_first)
     users, groups = staged.users, staged.groups
     actions = sorted(
         (*users.actions, *groups.actions), key=lambda a: (a.phase, a.key.lower(), a.key)

@@ -296,13 +296,17 @@ def larger_directory(db: Path) -> None:
 
 def planned_with(
     strategy: Strategy, paths: tuple[Path, ...], runtime: Runtime
-) -> tuple[Plan, list[tuple[str, dict[str, Any], str]]]:
+) -> tuple[Plan, list[tuple[str, dict[str, Any], str]], bool]:
     """What ``run_plan`` makes, the files loaded and the directory read by ``strategy``;
-    and the users read, as the plan saw them."""
+    the users read, as the plan saw them; whether the plan's users half was made while
+    the groups were read (from the snapshot's very users)."""
     with read_while_loading(paths, SERVED, runtime, strategy=strategy) as run:
         session = Session(run.target, run.connection)
         users = [(u.id, dict(u.attributes), u.fingerprint) for u in run.live.users]
-        return plan_live(session, run.desired, run.live, runtime), users
+        first = run.users_first
+        assert first is None or first.users is run.live.users
+        planned = plan_live(session, run.desired, run.live, runtime, first)
+        return planned, users, first is not None
 
 
 @pytest.mark.parametrize("when", WHEN)
@@ -319,7 +323,10 @@ def test_the_overlapped_read_plans_as_the_sequential_reference(
     larger_directory(tmp_path / "s.db")
     transport = Signalling(tmp_path / "s.db")
     runtime = Runtime(env={}, transport=lambda inner: transport)
-    reference, reference_users = planned_with(sequential, (directory,), runtime)
+    reference, reference_users, reference_first = planned_with(sequential, (directory,), runtime)
+    assert not reference_first
+    transport.answered[WHEN[1]].clear()  # what the reference's read set: the overlapped
+    transport.answered[WHEN[2]].clear()  # run waits for its own read to get there
     assert "reconciler-read" not in transport.threads
 
     def load_later(paths: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> DesiredState:
@@ -327,8 +334,10 @@ def test_the_overlapped_read_plans_as_the_sequential_reference(
         return load_files(paths, exclude)
 
     monkeypatch.setattr(pipeline, "load_files", load_later)
-    plan_, users = planned_with(overlapped, (directory,), runtime)
+    plan_, users, made_first = planned_with(overlapped, (directory,), runtime)
     assert "reconciler-read" in transport.threads
+    # Files loaded before the last user is read: the users half is made meanwhile.
+    assert made_first == (when != "after-the-users")
     assert plan_.to_dict() == reference.to_dict()
     assert plan_.digest == reference.digest
     assert users == reference_users
