@@ -31,10 +31,8 @@ the target they name, read. How is a ``Strategy``, of which there are two:
      users read from then on keep only those; the snapshot is then narrowed
      (``snapshot.narrowed``) into new users for those read before. Nothing handed out
      is changed after.
-  6. **The plan's users half is made while the groups are read**: once every user is
-     read with the paths known, the read hands the users over (before the groups, the
-     slowest pages), and ``planner.users_first.stage_users`` runs on them here; the
-     plan takes it (``Loaded.users_first``) as it is the same without it.
+  6. **The plan's users half is made while the groups are read** (``_users_half``,
+     ``planner.users_first``), from the users the read hands over once all are read.
 
 Callers build the run's objects (files, snapshot, plan) inside ``gcpolicy.gc_policy``.
 """
@@ -139,14 +137,16 @@ def overlapped(
 
 
 def _users_half(reader: _Reader, desired: DesiredState, keep: frozenset[str]) -> UsersStaged | None:
-    """Step 6 (module docstring): the plan's users half, made from the users once all are
-    read, while the groups are; None when the read ended first, or read the users before
-    the files said what they keep (the snapshot's users are then new ones)."""
-    early = reader.users_first(keep)
+    """Step 6 (module docstring): the plan's users half, made while the groups are read;
+    None when the read ended first, or read every user before the files said what they
+    keep (the snapshot's users are then new ones)."""
+    users_read = reader.users_first(keep)
+    members = desired.group_members()  # the files alone: while the users are read
+    early = users_read.result()
     if early is None:
         return None
     connection, users = early
-    return stage_users(desired, users, context_of(reader.target, connection, desired))
+    return stage_users(desired, users, context_of(reader.target, connection, desired), members)
 
 
 @contextmanager
@@ -322,11 +322,13 @@ class _Reader:
         else:
             self._outcome = (connection, live)
 
-    def users_first(self, keep: frozenset[str]) -> tuple[Connection, tuple[LiveUser, ...]] | None:
+    def users_first(
+        self, keep: frozenset[str]
+    ) -> Future[tuple[Connection, tuple[LiveUser, ...]] | None]:
         """Users read from now on keep only ``keep``; the connection and the users, once
         every one is read, if the read gets there with ``keep`` known; else None."""
         self._keep.set_result(keep)
-        return self._users.result()
+        return self._users
 
     def result(self, keep: frozenset[str]) -> tuple[Connection, LiveSnapshot]:
         """Users read from now on keep only ``keep``; the connection and the snapshot,

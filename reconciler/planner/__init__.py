@@ -82,7 +82,7 @@ def _stages(
     )
     groups = plan_groups(
         group_matches,
-        desired.group_members(),
+        users_first.group_members,
         policy.groups,
         users,
         user_matches,

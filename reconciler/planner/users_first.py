@@ -14,7 +14,7 @@ otherwise it is worked out again. Given or not, the plan is the same
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.desired import DesiredState
@@ -34,6 +34,8 @@ class UsersStaged:
     context: PlanContext
     matches: UserMatches
     plan: UserPlan
+    # Each group's member keys, as ``desired.group_members()`` gives them (the files alone).
+    group_members: Mapping[str, frozenset[str]]
 
     def made_from(
         self, desired: DesiredState, users: Sequence[LiveUser], context: PlanContext
@@ -44,11 +46,18 @@ class UsersStaged:
 
 
 def stage_users(
-    desired: DesiredState, users: Sequence[LiveUser], context: PlanContext
+    desired: DesiredState,
+    users: Sequence[LiveUser],
+    context: PlanContext,
+    group_members: Mapping[str, frozenset[str]] | None = None,
 ) -> UsersStaged:
-    """Match every file user and live user, and decide the user actions."""
+    """Match every file user and live user, and decide the user actions; the groups'
+    member keys too (``group_members``: ``desired.group_members()``, when worked out
+    already, before the users were read)."""
     policy = desired.policy
     matches = match_users(
         desired.users, users, policy.users.key, emails_unique=context.emails_unique
     )
-    return UsersStaged(desired, users, context, matches, plan_users(matches, policy.users, context))
+    decided = plan_users(matches, policy.users, context)
+    members = desired.group_members() if group_members is None else group_members
+    return UsersStaged(desired, users, context, matches, decided, members)
