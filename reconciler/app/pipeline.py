@@ -27,7 +27,7 @@ the target they name, read. How is a ``Strategy``, of which there are two:
      again, after the files: a plan is only ever made from a read of the target the
      files name. The first look trusts the files as much as a run always does: the
      token goes only where the files' (or the command line's) target says.
-  5. **The files hand the read, once, the paths users keep** (``_Reader.result``):
+  5. **The files hand the read, once, the paths users keep** (``reader.Reader.result``):
      users read from then on keep only those; the snapshot is then narrowed
      (``snapshot.narrowed``) into new users for those read before. Nothing handed out
      is changed after.
@@ -39,9 +39,7 @@ Callers build the run's objects (files, snapshot, plan) inside ``gcpolicy.gc_pol
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import Future
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,18 +48,17 @@ from typing import Protocol
 from reconciler.app.context import context_of
 from reconciler.app.firstlook import early_target_spec
 from reconciler.app.loading import load_files
+from reconciler.app.reader import Reader, connect_to, read_directory
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
 from reconciler.dialect import dialect_named
 from reconciler.errors import ConfigError
 from reconciler.files.dialectcheck import check_dialect_attributes
-from reconciler.live import LiveSnapshot, LiveUser
+from reconciler.live import LiveSnapshot
 from reconciler.ownership_fast import Shape, shape_paths, shapes_of
 from reconciler.planner.users_first import UsersStaged, stage_users
-from reconciler.snapshot import Keep, narrowed, read_snapshot
-from reconciler.target import Connection, Target, connect, resolve_target
-
-_STOP_WAIT = 5.0  # seconds a failed run waits for the read to notice it should stop
+from reconciler.snapshot import narrowed
+from reconciler.target import Connection, Target, resolve_target
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +116,7 @@ def overlapped(
     early = _early_target(paths, cli_target, runtime, exclude)
     if early is None:
         return sequential(paths, cli_target, runtime, rate=rate, exclude=exclude)
-    reader = _Reader(early, runtime, rate)
+    reader = Reader(early, runtime, rate)
     users_first = None
     try:
         desired, target, keep = _load(paths, cli_target, runtime, exclude)
@@ -136,7 +133,7 @@ def overlapped(
     return Loaded(target, connection, desired, live, users_first)
 
 
-def _users_half(reader: _Reader, desired: DesiredState, keep: frozenset[str]) -> UsersStaged | None:
+def _users_half(reader: Reader, desired: DesiredState, keep: frozenset[str]) -> UsersStaged | None:
     """Step 6 (module docstring): the plan's users half, made while the groups are read;
     None when the read ended first, or read every user before the files said what they
     keep (the snapshot's users are then new ones)."""
@@ -214,138 +211,13 @@ def kept_paths(desired: DesiredState, shapes: Collection[Shape] | None = None) -
     return frozenset({"userName", "emails"}.union(*paths))
 
 
-def _connect(target: Target, runtime: Runtime, rate: float | None) -> Connection:
-    connection = connect(
-        target,
-        runtime.env,
-        rate=rate,
-        retry=runtime.retry,
-        wrap_transport=runtime.transport,
-        budget=runtime.budget(target),
-    )
-    if connection.note is not None:
-        runtime.note(connection.note)
-    return connection
-
-
-def _read(
-    connection: Connection,
-    runtime: Runtime,
-    keep: Keep,
-    stopping: threading.Event | None = None,
-    users_read: Callable[[tuple[LiveUser, ...]], None] | None = None,
-) -> LiveSnapshot:
-    with runtime.progress("Reading the directory", None) as bar:
-
-        def progress(what: str, done: int, total: int) -> None:
-            if stopping is not None and stopping.is_set():
-                raise _Stopped
-            bar.update(what, done, total)
-
-        return read_snapshot(
-            connection.client,
-            page_size=connection.page_size,
-            progress=progress,
-            keep=keep,
-            users_without=connection.dialect.users_listed_without,
-            users_read=users_read,
-        )
-
-
 def _read_after(
     target: Target, runtime: Runtime, keep: frozenset[str], rate: float | None
 ) -> tuple[Connection, LiveSnapshot]:
     """The read after the files, on this thread."""
-    connection = _connect(target, runtime, rate)
+    connection = connect_to(target, runtime, rate)
     try:
-        return connection, _read(connection, runtime, lambda: keep)
+        return connection, read_directory(connection, runtime, lambda: keep)
     except BaseException:
         connection.client.close()
         raise
-
-
-class _Stopped(Exception):  # noqa: N818 - not an error: the run no longer needs the read
-    """The run stopped the read (its files had a problem)."""
-
-
-class _Reader:
-    """The read, on its own thread, of the target the first look resolved.
-
-    The thread owns the connection until ``result`` hands it over; a read that is
-    stopped, or fails, closes it. Whatever the thread raises is kept for ``result``.
-    The paths users keep reach the thread once, through a future that ``result`` sets.
-    """
-
-    def __init__(self, target: Target, runtime: Runtime, rate: float | None) -> None:
-        self.target = target
-        self._keep: Future[frozenset[str]] = Future()
-        # The connection and the users, once every one is read (``read_snapshot``'s
-        # ``users_read``), or None when the thread ended without them.
-        self._users: Future[tuple[Connection, tuple[LiveUser, ...]] | None] = Future()
-        self._stopping = threading.Event()
-        self._outcome: tuple[Connection, LiveSnapshot] | BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(target, runtime, rate), name="reconciler-read", daemon=True
-        )
-        self._thread.start()
-
-    def _kept(self) -> frozenset[str] | None:
-        """The paths users keep, once the files told (``read_snapshot``'s ``keep``)."""
-        return self._keep.result() if self._keep.done() else None
-
-    def _run(self, target: Target, runtime: Runtime, rate: float | None) -> None:
-        try:
-            self._read_through(target, runtime, rate)
-        finally:
-            if not self._users.done():
-                self._users.set_result(None)
-
-    def _read_through(self, target: Target, runtime: Runtime, rate: float | None) -> None:
-        try:
-            connection = _connect(target, runtime, rate)
-        except BaseException as error:  # noqa: BLE001 - handed to result()
-            self._outcome = error
-            return
-
-        def users_read(users: tuple[LiveUser, ...]) -> None:
-            self._users.set_result((connection, users))
-
-        try:
-            live = _read(connection, runtime, self._kept, self._stopping, users_read)
-        except BaseException as error:  # noqa: BLE001 - handed to result()
-            connection.client.close()
-            self._outcome = error
-            return
-        if self._stopping.is_set():  # stopped after the last page: nobody takes it
-            connection.client.close()
-            self._outcome = _Stopped()
-        else:
-            self._outcome = (connection, live)
-
-    def users_first(
-        self, keep: frozenset[str]
-    ) -> Future[tuple[Connection, tuple[LiveUser, ...]] | None]:
-        """Users read from now on keep only ``keep``; the connection and the users, once
-        every one is read, if the read gets there with ``keep`` known; else None."""
-        self._keep.set_result(keep)
-        return self._users
-
-    def result(self, keep: frozenset[str]) -> tuple[Connection, LiveSnapshot]:
-        """Users read from now on keep only ``keep``; the connection and the snapshot,
-        once read (users read before keep every path); or what stopped the read, raised."""
-        if not self._keep.done():
-            self._keep.set_result(keep)
-        self._thread.join()
-        outcome = self._outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        assert outcome is not None, "the read thread always leaves an outcome"
-        return outcome
-
-    def stop(self) -> None:
-        """Stop the read at its next page, and close what it opened."""
-        self._stopping.set()
-        self._thread.join(_STOP_WAIT)  # a retry may be sleeping: do not wait for it long
-        outcome = self._outcome
-        if isinstance(outcome, tuple):
-            outcome[0].client.close()

@@ -58,6 +58,9 @@ __all__ = [
 LEFT_ALONE_KEYS_KEPT = 20
 
 
+_First = UsersStaged | None
+
+
 @dataclass(frozen=True, slots=True)
 class _Staged:
     user_matches: UserMatches
@@ -186,16 +189,10 @@ def _accounts_of(planned: Plan, actions: Iterable[Action]) -> dict[str, str]:
 
 
 def plan(
-    desired: DesiredState,
-    live: LiveSnapshot,
-    context: PlanContext,
-    *,
-    users_first: UsersStaged | None = None,
+    desired: DesiredState, live: LiveSnapshot, context: PlanContext, *, users_first: _First = None
 ) -> Plan:
-    """Plan the actions that make ``live`` look like ``desired`` under ``desired.policy``.
-
-    ``users_first``: the users half, made before the groups were read
-    (``planner.users_first.stage_users``); the plan is the same without it."""
+    """Plan the actions that make ``live`` look like ``desired`` under ``desired.policy``
+    (``users_first``: ``planner.users_first``; the plan is the same without it)."""
     policy = desired.policy
     staged = _stages(desired, live, context, users_first)
     users, groups = staged.users, staged.groups
