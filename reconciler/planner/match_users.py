@@ -48,13 +48,14 @@ def match_users(
     """
     index = UserIndex.of(live, emails_unique)
     matcher = _UserMatcher(index, key_attribute)
-    matched = matcher.run(
-        sorted(specs, key=lambda s: (fold_identity(matcher.key(s)), matcher.key(s)))
-    )
-    live_matches = _live_user_matches(live, matched)
+    keys = [matcher.key(spec) for spec in specs]
+    folded = dict(zip(keys, map(fold_identity, keys), strict=True))  # each key folded once
+    order = sorted(range(len(specs)), key=lambda i: (folded[keys[i]], keys[i]))
+    matched = matcher.run([specs[i] for i in order], folded)
+    live_matches = _live_user_matches(index.ordered, matched)
     return UserMatches(
         key_attribute=key_attribute,
-        files=tuple(sorted(matched.files, key=lambda m: (fold_identity(m.key), m.key))),
+        files=tuple(sorted(matched.files, key=lambda m: (folded[m.key], m.key))),
         live=live_matches,
         by_id={m.account.id: m for m in live_matches},
     )
@@ -93,15 +94,32 @@ class _UserMatcher:
         self.key: Callable[[UserSpec], str] = (
             _external_id if key_attribute == "externalId" else attrgetter("userName")
         )
+        self.folded: Mapping[str, str] = {}  # each file user's key, folded (``run``)
 
-    def run(self, specs: list[UserSpec]) -> _Matched:
+    def folded_name(self, spec: UserSpec) -> str:
+        """The file user's userName, folded (``fold_identity``): its key's, when it is the key."""
+        if self.key_attribute == "userName":
+            return self.folded.get(spec.userName) or fold_identity(spec.userName)
+        return fold_identity(spec.userName)
+
+    def folded_external_id(self, spec: UserSpec) -> str | None:
+        """The file user's externalId, folded, or None when it has none."""
+        external = spec.externalId
+        if not external:
+            return None
+        if self.key_attribute == "externalId":
+            return self.folded.get(external) or fold_identity(external)
+        return fold_identity(external)
+
+    def run(self, specs: list[UserSpec], folded: Mapping[str, str]) -> _Matched:
         """The rounds in order, each given what the earlier ones decided.
 
         The live ids found ambiguous grow round by round; the accounts a file user's
         identifiers reach are recorded before any round, and then the holders round 3
         finds (the first file user to name an account keeps it).
         """
-        first = self.primary(specs, self.shared_keys())
+        self.folded = folded
+        first = self.primary(specs, self.shared_keys(), folded)
         claimed = {m.account.id for m in first.done if m.account is not None}
         second = self.secondary(first.pending, claimed, first.ambiguous)
         ambiguous = second.ambiguous
@@ -122,10 +140,11 @@ class _UserMatcher:
         primary = index.by_name if self.key_attribute == "userName" else index.by_external_id
         return frozenset(user.id for users in primary.values() if len(users) > 1 for user in users)
 
-    def by_key(self, key: str) -> list[LiveUser]:
+    def by_key(self, key: str, folded: str) -> list[LiveUser]:
+        """The live users the policy's key names: ``key``, folded (``fold_identity``)."""
         if self.key_attribute == "externalId":
-            return self.index.by_external_id.get(fold_identity(key), []) if key else []
-        return self.index.by_name.get(fold_identity(key), [])
+            return self.index.by_external_id.get(folded, []) if key else []
+        return self.index.by_name.get(folded, [])
 
     def reached(self, specs: list[UserSpec]) -> dict[str, str]:
         """Every account any identifier of a file user names: never unmatched."""
@@ -133,25 +152,27 @@ class _UserMatcher:
         by_name, by_external_id = self.index.by_name, self.index.by_external_id
         for spec in specs:
             key = self.key(spec)
-            for user in by_name.get(fold_identity(spec.userName), ()):
+            for user in by_name.get(self.folded_name(spec), ()):
                 reached.setdefault(user.id, key)
             for name in spec.previousUserNames:
                 for user in by_name.get(fold_identity(name), ()):
                     reached.setdefault(user.id, key)
-            external = fold_identity(spec.externalId) if spec.externalId else None
+            external = self.folded_external_id(spec)
             for user in by_external_id.get(external, ()) if external else ():
                 reached.setdefault(user.id, key)
         return reached
 
-    def primary(self, specs: list[UserSpec], ambiguous: frozenset[str]) -> _Round:
-        """Round 1: the policy's key."""
+    def primary(
+        self, specs: list[UserSpec], ambiguous: frozenset[str], folded: Mapping[str, str]
+    ) -> _Round:
+        """Round 1: the policy's key (``folded``: each key, folded)."""
         found_ambiguous = set(ambiguous)
         claims: dict[str, list[tuple[UserSpec, str, LiveUser]]] = {}
         done: list[FileUserMatch] = []
         pending: list[UserSpec] = []
         for spec in specs:
             key = self.key(spec)
-            found = self.by_key(key)
+            found = self.by_key(key, folded[key])
             if len(found) > 1:
                 found_ambiguous.update(u.id for u in found)
                 done.append(self.ambiguous_match(spec, SHARED_KEY))
@@ -233,7 +254,7 @@ class _UserMatcher:
 
     def holders(self, spec: UserSpec, own: LiveUser | None) -> list[tuple[LiveUser, str]]:
         """Other live accounts that hold the userName or an email this file user wants."""
-        named = self.index.by_name.get(fold_identity(spec.userName), [])
+        named = self.index.by_name.get(self.folded_name(spec), [])
         emails = wanted_emails(spec) if own is None or spec.emails is not None else []
         if not emails and all(user is own for user in named):
             return []  # the common case: an account that keeps its own identity
@@ -303,11 +324,12 @@ class _UserMatcher:
 
 
 def _live_user_matches(live: Sequence[LiveUser], matched: _Matched) -> tuple[LiveUserMatch, ...]:
+    """Each live user's identity, in the order of ``live`` (``UserIndex.ordered``)."""
     files, ambiguous, reached = matched.files, matched.ambiguous, matched.reached
     owner: dict[str, FileUserMatch] = {m.account.id: m for m in files if m.account is not None}
     wanted: dict[str, str] = {m.holder.id: m.key for m in files if m.holder is not None}
     result: list[LiveUserMatch] = []
-    for user in sorted(live, key=_order):
+    for user in live:
         claim = owner.get(user.id)
         if claim is not None:
             result.append(LiveUserMatch(user, claim.identity, claim.key))

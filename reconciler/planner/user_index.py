@@ -34,13 +34,15 @@ class UserIndex:
     by_name: dict[str, list[LiveUser]]
     by_external_id: dict[str, list[LiveUser]]
     by_email: dict[str, list[LiveUser]]
+    # Every live user, by folded userName and then id: the order identities are listed in.
+    ordered: tuple[LiveUser, ...] = ()
 
     @classmethod
     def of(cls, live: Sequence[LiveUser], emails_unique: bool) -> UserIndex:
         by_name: dict[str, list[LiveUser]] = {}
         by_external_id: dict[str, list[LiveUser]] = {}
-        for user in live:  # one pass, no call per user: a directory has millions
-            name = fold_identity(user.userName)
+        names = [fold_identity(user.userName) for user in live]
+        for user, name in zip(live, names, strict=True):  # one pass: a directory has millions
             if (same_name := by_name.get(name)) is None:
                 by_name[name] = [user]
             else:
@@ -55,6 +57,7 @@ class UserIndex:
             by_name=by_name,
             by_external_id=by_external_id,
             by_email=_by_email(live) if emails_unique else {},
+            ordered=_ordered(live, names),
         )
 
 
@@ -73,3 +76,9 @@ def _by_email(live: Sequence[LiveUser]) -> dict[str, list[LiveUser]]:
             elif same[-1] is not user:  # one address listed twice: the user once
                 same.append(user)
     return by_email
+
+
+def _ordered(live: Sequence[LiveUser], names: list[str]) -> tuple[LiveUser, ...]:
+    """``live`` by folded userName (``names``, in the order of ``live``), then id."""
+    order = sorted(range(len(live)), key=lambda i: (names[i], live[i].id))
+    return tuple(live[i] for i in order)
