@@ -349,6 +349,7 @@ def main(argv: list[str] | None = None) -> None:
             plans.append(measure_plan(files, db, port, work, directory, *knobs))
         run, seen, saved = min(plans, key=lambda p: p[0].wall)
         print_side_by_side(min(floors), run, seen, len(plans), args.server_rate)
+        print(targets(args.users, min(floors), run, seen, args.server_rate))
         if args.profile is not None:  # before the apply: the same plan, 1% to change
             with serve(db, port, work / "profile-serve.log") as served:
                 profile(files, served.base_url, args.profile, work)
@@ -382,6 +383,41 @@ def print_side_by_side(
             f"plan - floor: {run.wall - floor_s:+.1f} s (the plan had {seen.refused:,}"
             " requests refused with 429)"
         )
+
+
+# Issue 21's targets: (users at least, plan / floor at most, peak RSS MB at most).
+TARGETS = ((1_000_000, 1.5, 2048.0), (100_000, 1.25, 400.0))
+RATE_LIMITED_EXTRA = 1.5  # seconds a rate-limited plan may add to its floor
+EXTRA_REQUESTS = 1 + 2  # discovery, and at most two more than the floor's pages
+
+
+def targets(
+    users: int,
+    floor_run: tuple[float, float, int, int],
+    run: Run,
+    seen: Seen,
+    server_rate: float | None,
+) -> str:
+    """The targets that apply at this size, each with its figure and whether it is met."""
+    floor_s, _, pages, _ = floor_run
+    checks = [
+        (f"requests <= {pages + EXTRA_REQUESTS:,}", f"{seen.requests:,}",
+         seen.requests <= pages + EXTRA_REQUESTS),
+    ]  # fmt: skip
+    if server_rate:
+        extra = run.wall - floor_s
+        checks.append((f"plan - floor <= {RATE_LIMITED_EXTRA} s", f"{extra:+.1f} s",
+                       extra <= RATE_LIMITED_EXTRA))  # fmt: skip
+    else:
+        for at_least, ratio, rss in TARGETS:
+            if users >= at_least:
+                checks.append((f"plan / floor <= {ratio}x", f"{run.wall / floor_s:.2f}x",
+                               run.wall / floor_s <= ratio))  # fmt: skip
+                checks.append((f"peak RSS <= {rss:,.0f} MB", f"{run.rss_mb:,.0f} MB",
+                               run.rss_mb <= rss))  # fmt: skip
+                break
+    shown = [f"{what}: {got} ({'met' if ok else 'MISSED'})" for what, got, ok in checks]
+    return "targets (issue 21): " + "; ".join(shown)
 
 
 if __name__ == "__main__":
