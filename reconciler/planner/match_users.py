@@ -147,17 +147,22 @@ class _UserMatcher:
         return self.index.by_name.get(folded, [])
 
     def reached(self, specs: list[UserSpec]) -> dict[str, str]:
-        """Every account any identifier of a file user names: never unmatched."""
+        """Every account any identifier of a file user names: never unmatched.
+
+        Not by the policy's key: round 1 made every account a key names claimed or
+        ambiguous, which a live user's identity says before it is reached
+        (``_live_user_matches``); so only the other identifiers are looked up."""
         reached: dict[str, str] = {}
         by_name, by_external_id = self.index.by_name, self.index.by_external_id
+        by_user_name = self.key_attribute != "userName"
         for spec in specs:
             key = self.key(spec)
-            for user in by_name.get(self.folded_name(spec), ()):
+            for user in by_name.get(self.folded_name(spec), ()) if by_user_name else ():
                 reached.setdefault(user.id, key)
             for name in spec.previousUserNames:
                 for user in by_name.get(fold_identity(name), ()):
                     reached.setdefault(user.id, key)
-            external = self.folded_external_id(spec)
+            external = None if by_user_name else self.folded_external_id(spec)
             for user in by_external_id.get(external, ()) if external else ():
                 reached.setdefault(user.id, key)
         return reached
