@@ -29,8 +29,16 @@ def _matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
         return lambda _: False
     if "*" in patterns:
         return lambda _: True
-    regex = re.compile("|".join(translate(fold_identity(p)) for p in patterns))
+    folded_patterns = [fold_identity(p) for p in patterns]
+    if all(p.startswith("*") and not _GLOB.search(p[1:]) for p in folded_patterns):
+        # The usual scope, "*@example.com": a suffix, as the regex would match it.
+        suffixes = tuple(p[1:] for p in folded_patterns)
+        return lambda folded: folded.endswith(suffixes)
+    regex = re.compile("|".join(translate(p) for p in folded_patterns))
     return lambda folded: regex.match(folded) is not None
+
+
+_GLOB = re.compile(r"[*?\[]")  # what makes a glob more than its text
 
 
 @lru_cache(maxsize=64)

@@ -21,6 +21,17 @@ def test_a_scope_matches_as_each_glob_would_case_insensitively(
     assert in_scope(name, patterns) is expected
 
 
+_suffixes = st.text(alphabet="abAB@.-x\n", max_size=6).map(lambda text: "*" + text)
+
+
+@given(st.text(alphabet="abAB@.-x\n", max_size=10), st.lists(_suffixes, min_size=1, max_size=3))
+def test_suffix_scopes_match_as_their_globs(name: str, patterns: list[str]) -> None:
+    """Scopes that are all ``*`` and a text (the usual ``*@example.com``), which are
+    compared as suffixes, cover what fnmatch says they cover."""
+    expected = any(fnmatchcase(name.lower(), p.lower()) for p in patterns)
+    assert in_scope(name, tuple(patterns)) is expected
+
+
 def test_no_globs_cover_nothing_and_a_star_covers_everything() -> None:
     assert not in_scope("alice@example.com", ())
     assert in_scope("", ("*",))
