@@ -126,7 +126,7 @@ class _UserMatcher:
         done = [*first.done, *second.done]
         owners = {m.account.id: m.key for m in done if m.account is not None}
         held = [self.holder_match(spec, owners, ambiguous) for spec in second.pending]
-        reached = self.reached(specs)
+        reached = self.reached(specs, owners, ambiguous)
         for outcome in held:
             for user_id in outcome.holders:
                 reached.setdefault(user_id, outcome.match.key)
@@ -138,33 +138,36 @@ class _UserMatcher:
         """Live ids that cannot be told apart from the start: those sharing a key."""
         index = self.index
         primary = index.by_name if self.key_attribute == "userName" else index.by_external_id
-        return frozenset(user.id for users in primary.values() if len(users) > 1 for user in users)
+        return frozenset(user.id for user in primary.shared())
 
-    def by_key(self, key: str, folded: str) -> list[LiveUser]:
+    def by_key(self, key: str, folded: str) -> Sequence[LiveUser]:
         """The live users the policy's key names: ``key``, folded (``fold_identity``)."""
         if self.key_attribute == "externalId":
-            return self.index.by_external_id.get(folded, []) if key else []
-        return self.index.by_name.get(folded, [])
+            return self.index.by_external_id.users(folded) if key else ()
+        return self.index.by_name.users(folded)
 
-    def reached(self, specs: list[UserSpec]) -> dict[str, str]:
+    def reached(
+        self, specs: list[UserSpec], owners: Mapping[str, str], ambiguous: frozenset[str]
+    ) -> dict[str, str]:
         """Every account any identifier of a file user names: never unmatched.
 
-        Not by the policy's key: round 1 made every account a key names claimed or
-        ambiguous, which a live user's identity says before it is reached
-        (``_live_user_matches``); so only the other identifiers are looked up."""
+        Only accounts neither claimed (``owners``) nor ambiguous: a live user's identity
+        says those before it says reached (``_live_user_matches``). For the same reason
+        not by the policy's key, which round 1 made claim or find ambiguous whatever it
+        names; so only the other identifiers are looked up."""
         reached: dict[str, str] = {}
         by_name, by_external_id = self.index.by_name, self.index.by_external_id
         by_user_name = self.key_attribute != "userName"
         for spec in specs:
             key = self.key(spec)
-            for user in by_name.get(self.folded_name(spec), ()) if by_user_name else ():
-                reached.setdefault(user.id, key)
+            found = [*by_name.users(self.folded_name(spec))] if by_user_name else []
             for name in spec.previousUserNames:
-                for user in by_name.get(fold_identity(name), ()):
+                found += by_name.users(fold_identity(name))
+            if not by_user_name:
+                found += by_external_id.users(self.folded_external_id(spec))
+            for user in found:
+                if user.id not in owners and user.id not in ambiguous:
                     reached.setdefault(user.id, key)
-            external = None if by_user_name else self.folded_external_id(spec)
-            for user in by_external_id.get(external, ()) if external else ():
-                reached.setdefault(user.id, key)
         return reached
 
     def primary(
@@ -172,31 +175,27 @@ class _UserMatcher:
     ) -> _Round:
         """Round 1: the policy's key (``folded``: each key, folded)."""
         found_ambiguous = set(ambiguous)
-        claims: dict[str, list[tuple[UserSpec, str, LiveUser]]] = {}
+        claimer: dict[str, int] = {}  # account id -> where in done its first claim is
         done: list[FileUserMatch] = []
         pending: list[UserSpec] = []
+        matched, several = Identity.MATCHED, "several file users match this account"
         for spec in specs:
             key = self.key(spec)
             found = self.by_key(key, folded[key])
-            if len(found) > 1:
+            if len(found) == 1:
+                account = found[0]
+                first = claimer.setdefault(account.id, len(done))
+                if first == len(done):
+                    done.append(FileUserMatch(spec, key, matched, account))
+                    continue
+                found_ambiguous.add(account.id)  # claimed twice: neither file user has it
+                done[first] = self.ambiguous_match(done[first].spec, several)
+                done.append(self.ambiguous_match(spec, several))
+            elif found:
                 found_ambiguous.update(u.id for u in found)
                 done.append(self.ambiguous_match(spec, SHARED_KEY))
-            elif found:
-                account = found[0]
-                if (same := claims.get(account.id)) is None:
-                    claims[account.id] = [(spec, key, account)]
-                else:
-                    same.append((spec, key, account))
             else:
                 pending.append(spec)
-        matched = Identity.MATCHED
-        for pairs in claims.values():
-            for spec, key, account in pairs:
-                if len(pairs) == 1:
-                    done.append(FileUserMatch(spec, key, matched, account))
-                else:
-                    found_ambiguous.add(account.id)
-                    done.append(self.ambiguous_match(spec, "several file users match this account"))
         return _Round(tuple(done), tuple(pending), frozenset(found_ambiguous))
 
     def secondary(
@@ -239,16 +238,16 @@ class _UserMatcher:
         """
         found: list[tuple[LiveUser, Identity, str]] = []
         if self.key_attribute == "userName" and spec.externalId:
-            for user in self.index.by_external_id.get(fold_identity(spec.externalId), []):
+            for user in self.index.by_external_id.users(fold_identity(spec.externalId)):
                 found.append((user, Identity.REKEYED, f"externalId {spec.externalId}"))
         if self.key_attribute == "externalId":
-            for user in self.index.by_name.get(fold_identity(spec.userName), []):
+            for user in self.index.by_name.users(fold_identity(spec.userName)):
                 # A recycled userName of a deactivated or never-keyed account is a
                 # takeover (collides, maybe adopted), not a re-key of the same person.
                 if user.active and user.externalId is not None:
                     found.append((user, Identity.REKEYED, f"userName {user.userName}"))
         for previous in spec.previousUserNames:
-            for user in self.index.by_name.get(fold_identity(previous), []):
+            for user in self.index.by_name.users(fold_identity(previous)):
                 found.append((user, Identity.RENAMED, f"previous userName {previous}"))
         # One account found two ways is one candidate; an explicit rename wins the label.
         best: dict[str, tuple[LiveUser, Identity, str]] = {}
@@ -259,7 +258,7 @@ class _UserMatcher:
 
     def holders(self, spec: UserSpec, own: LiveUser | None) -> list[tuple[LiveUser, str]]:
         """Other live accounts that hold the userName or an email this file user wants."""
-        named = self.index.by_name.get(self.folded_name(spec), [])
+        named = self.index.by_name.users(self.folded_name(spec))
         emails = wanted_emails(spec) if own is None or spec.emails is not None else []
         if not emails and all(user is own for user in named):
             return []  # the common case: an account that keeps its own identity
@@ -267,7 +266,7 @@ class _UserMatcher:
         for user in named:
             held.setdefault(user.id, (user, f"userName {user.userName}"))
         for email in emails:
-            for user in self.index.by_email.get(email, []):
+            for user in self.index.by_email.users(email):
                 held.setdefault(user.id, (user, f"email {email}"))
         if own is not None:
             held.pop(own.id, None)

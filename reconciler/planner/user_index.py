@@ -27,55 +27,83 @@ def wanted_emails(spec: UserSpec) -> list[str]:
     return [fold_identity(email.value) for email in spec.emails]
 
 
+class Found:
+    """Live users by one folded identifier. Nearly every identifier names one user,
+    kept as it is; a list only where several share one (a million one-element lists
+    would be 64 MB and a million allocations)."""
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self, by_key: dict[str, LiveUser | list[LiveUser]] | None = None) -> None:
+        self._by_key: dict[str, LiveUser | list[LiveUser]] = {} if by_key is None else by_key
+
+    def users(self, key: str | None) -> Sequence[LiveUser]:
+        """The live users ``key`` names (folded), in the order they were read."""
+        found = self._by_key.get(key) if key else None
+        if found is None:
+            return ()
+        return found if isinstance(found, list) else (found,)
+
+    def shared(self) -> list[LiveUser]:
+        """The live users that share their identifier with another."""
+        return [user for found in self._by_key.values() if type(found) is list for user in found]
+
+
+def _add(by_key: dict[str, LiveUser | list[LiveUser]], key: str, user: LiveUser) -> None:
+    """``user`` under ``key``: once, however often a user lists one address."""
+    found = by_key.get(key)
+    if found is None:
+        by_key[key] = user
+    elif isinstance(found, list):
+        if found[-1] is not user:
+            found.append(user)
+    elif found is not user:
+        by_key[key] = [found, user]
+
+
 @dataclass(frozen=True, slots=True)
 class UserIndex:
     """Live users by every identifier a file can name, folded (``fold_identity``)."""
 
-    by_name: dict[str, list[LiveUser]]
-    by_external_id: dict[str, list[LiveUser]]
-    by_email: dict[str, list[LiveUser]]
+    by_name: Found
+    by_external_id: Found
+    by_email: Found
     # Every live user, by folded userName and then id: the order identities are listed in.
     ordered: tuple[LiveUser, ...] = ()
 
     @classmethod
     def of(cls, live: Sequence[LiveUser], emails_unique: bool) -> UserIndex:
-        by_name: dict[str, list[LiveUser]] = {}
-        by_external_id: dict[str, list[LiveUser]] = {}
+        by_name: dict[str, LiveUser | list[LiveUser]] = {}
+        by_external_id: dict[str, LiveUser | list[LiveUser]] = {}
         names = [fold_identity(user.userName) for user in live]
         for user, name in zip(live, names, strict=True):  # one pass: a directory has millions
-            if (same_name := by_name.get(name)) is None:
-                by_name[name] = [user]
+            if name in by_name:
+                _add(by_name, name, user)
             else:
-                same_name.append(user)
+                by_name[name] = user
             if external := user.externalId:
                 external = fold_identity(external)
-                if (same_external := by_external_id.get(external)) is None:
-                    by_external_id[external] = [user]
+                if external in by_external_id:
+                    _add(by_external_id, external, user)
                 else:
-                    same_external.append(user)
+                    by_external_id[external] = user
         return cls(
-            by_name=by_name,
-            by_external_id=by_external_id,
-            by_email=_by_email(live) if emails_unique else {},
+            by_name=Found(by_name),
+            by_external_id=Found(by_external_id),
+            by_email=_by_email(live) if emails_unique else Found(),
             ordered=_ordered(live, names),
         )
 
 
-def _by_email(live: Sequence[LiveUser]) -> dict[str, list[LiveUser]]:
+def _by_email(live: Sequence[LiveUser]) -> Found:
     """Live users by each of their addresses (``live_emails``), each user once per
-    address: ``index_by(live, live_emails)`` in one loop, as ``UserIndex.of``."""
-    by_email: dict[str, list[LiveUser]] = {}
+    address."""
+    by_email: dict[str, LiveUser | list[LiveUser]] = {}
     for user in live:
         (items,) = user.values_at(_EMAILS)
-        if not items:
-            continue
-        for value, _, _ in items:
-            email = fold_identity(value)
-            if (same := by_email.get(email)) is None:
-                by_email[email] = [user]
-            elif same[-1] is not user:  # one address listed twice: the user once
-                same.append(user)
-    return by_email
+        for value, _, _ in items or ():
+            _add(by_email, fold_identity(value), user)
+    return Found(by_email)
 
 
 def _ordered(live: Sequence[LiveUser], names: list[str]) -> tuple[LiveUser, ...]:
