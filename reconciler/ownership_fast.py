@@ -12,6 +12,7 @@ fields (``desired_compact.share_common_parts``). Every answer here is the one
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from operator import attrgetter
@@ -33,12 +34,45 @@ _Readers = tuple[tuple[str, str], ...]
 
 def user_shape(user: UserSpec) -> Shape:
     """What decides the paths a file user manages (module docstring)."""
+    return _known_shape(user)[0]
+
+
+def _shape_of(user: UserSpec) -> Shape:
     name, enterprise = user.name, user.enterprise
     return (
         frozenset(user.model_fields_set),
         None if name is None else frozenset(name.model_fields_set),
         None if enterprise is None else frozenset(enterprise.model_fields_set),
     )
+
+
+_FieldSets = tuple[set[str], set[str] | None, set[str] | None]
+_Known = tuple[Shape, tuple[str, ...], Callable[[UserSpec], tuple[Any, ...]]]
+# Users of one shape share their field sets (``desired_compact``): what is worked out
+# per shape is found by the sets themselves, kept here so that their ids stay theirs.
+_KNOWN: dict[tuple[int, int, int], tuple[_FieldSets, _Known]] = {}
+_KNOWN_KEPT = 4096
+
+
+def _known_shape(user: UserSpec) -> _Known:
+    """The user's shape, its paths and what reads its values: found by the identity of
+    its field sets when they are shared, else worked out (``_shape_of``)."""
+    name, enterprise = user.name, user.enterprise
+    sets = (
+        user.model_fields_set,
+        None if name is None else name.model_fields_set,
+        None if enterprise is None else enterprise.model_fields_set,
+    )
+    ids = (id(sets[0]), id(sets[1]), id(sets[2]))
+    hit = _KNOWN.get(ids)
+    if hit is not None and all(map(operator.is_, hit[0], sets)):
+        return hit[1]
+    shape = _shape_of(user)
+    readers = _readers(shape)
+    known = (shape, _paths(readers), _values_getter(readers))
+    if len(_KNOWN) < _KNOWN_KEPT:
+        _KNOWN[ids] = (sets, known)
+    return known
 
 
 def shapes_of(users: Iterable[UserSpec]) -> set[Shape]:
@@ -97,8 +131,8 @@ def desired_user_values(user: UserSpec) -> tuple[tuple[str, ...], tuple[Any, ...
     """The paths a file user manages, in path order, and their values in the compact
     form live users keep (``live.compact_value``): equal values are equal tuples, so
     an unchanged user is one comparison (``planner.users``)."""
-    readers = _readers(user_shape(user))
-    return _paths(readers), _values_getter(readers)(user)
+    _, paths, values = _known_shape(user)
+    return paths, values(user)
 
 
 @lru_cache(maxsize=1024)
