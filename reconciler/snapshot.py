@@ -134,7 +134,8 @@ class _Reading:
 
         def accept(page: Sequence[dict[str, Any]]) -> None:
             keep = self.keep()
-            users.extend(users_of_page(page, FULL if keep is None else Layout.of(keep)))
+            layout = FULL if keep is None else Layout.of(keep)
+            users.extend(users_of_page(page, layout, decoded=True))
 
         self.each_page("Users", accept)
         return users
@@ -147,13 +148,13 @@ class _Reading:
         def accept(page: Sequence[dict[str, Any]]) -> None:
             listed = [r for r in page if "members" in r]
             shown.see(listed)
-            made = iter(groups_of_page(listed, ids))
+            made = iter(groups_of_page(listed, ids, decoded=True))
             groups.extend(next(made) if "members" in r else r for r in page)
 
         self.each_page("Groups", accept)
         missing = [g for g in groups if isinstance(g, dict)]
         read = self._left_out(missing, shown)
-        alone = iter(groups_of_page(read, ids) if read else [])
+        alone = iter(groups_of_page(read, ids, decoded=True) if read else [])
         return [next(alone) if isinstance(g, dict) else g for g in groups]
 
     def _left_out(self, missing: list[dict[str, Any]], shown: _Shown) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ compact form a read makes held equal to the plain one."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,15 @@ from reconciler.attributes import (
     live_user_values,
 )
 from reconciler.errors import ProtocolError
-from reconciler.live import LiveGroup, LiveSnapshot, LiveUser, compact_value, fingerprint
+from reconciler.live import (
+    LiveGroup,
+    LiveSnapshot,
+    LiveUser,
+    compact_value,
+    content_digest,
+    decoded_digest,
+    fingerprint,
+)
 from reconciler.live_compact import (
     CompactGroup,
     CompactUser,
@@ -30,6 +39,7 @@ from reconciler.live_compact import (
     narrowed_users,
     users_of_page,
 )
+from reconciler.scim.jsonbody import loads
 
 
 def test_fingerprint_ignores_bookkeeping_and_member_order() -> None:
@@ -138,7 +148,7 @@ GROUPS = [
 
 @pytest.mark.parametrize("resource", USERS)
 def test_a_users_fingerprint_is_the_fingerprint_of_its_resource(resource: dict[str, Any]) -> None:
-    """Fingerprints come from a compressed copy, yet equal what saved plans recompute."""
+    """Fingerprints are taken as users are made, and equal what saved plans recompute."""
     expected = fingerprint(resource)
     assert LiveUser.from_scim(resource).fingerprint == expected
     assert CompactUser.from_scim(resource).fingerprint == expected
@@ -210,7 +220,7 @@ def test_a_narrowed_user_keeps_only_its_paths_and_refuses_the_others() -> None:
 _scalars = (
     st.none()
     | st.booleans()
-    | st.integers()  # beyond 64 bits too: marshal and json keep them exact
+    | st.integers()  # beyond 64 bits too: msgspec and json keep them exact
     | st.floats(allow_nan=False)
     | st.text(max_size=6)
     | st.sampled_from(["true", "false", " True ", "R&D", "a@x.io", "A@X.IO"])
@@ -281,9 +291,9 @@ def _same_user(compact: LiveUser, plain: LiveUser, kept: tuple[str, ...]) -> Non
 def test_compact_users_answer_as_the_plain_ones(
     page: list[dict[str, Any]], keep: frozenset[str] | None, narrowed_after: bool
 ) -> None:
-    """A page of users made compact (kept paths, the page's deflated fingerprint content,
-    narrowed after the read or kept narrow from the start) answers every question as
-    the plain users of ``live`` do, read from the same resources."""
+    """A page of users made compact (kept paths, the fingerprint's digest, narrowed
+    after the read or kept narrow from the start) answers every question as the plain
+    users of ``live`` do, read from the same resources."""
     layout = Layout.of(keep)
     users = users_of_page(page, Layout.of() if narrowed_after else layout)
     if narrowed_after:
@@ -339,9 +349,8 @@ def _group_resources(draw: st.DrawFn) -> dict[str, Any]:
 
 @given(st.lists(_group_resources(), max_size=4))
 def test_compact_groups_answer_as_the_plain_ones(page: list[dict[str, Any]]) -> None:
-    """A page of groups made compact (member ids sharing the users' strings, members
-    left out of the deflated content when they are the ids) answers as the plain
-    groups of ``live`` do."""
+    """A page of groups made compact (member ids sharing the users' strings, the
+    fingerprint's digest) answers as the plain groups of ``live`` do."""
     ids = {"u1": "".join(["u", "1"])}
     for compact, resource in zip(groups_of_page(page, ids), page, strict=True):
         plain = LiveGroup.from_scim(resource)
@@ -351,3 +360,55 @@ def test_compact_groups_answer_as_the_plain_ones(page: list[dict[str, Any]]) -> 
         assert compact.member_ids == plain.member_ids
         assert compact.fingerprint == plain.fingerprint == fingerprint(resource)
         assert all(m is ids[m] for m in compact.member_ids if m in ids)
+
+
+# --- pages as a read decodes them (scim.jsonbody), fingerprinted natively -------------
+
+
+def _decoded(resource: dict[str, Any]) -> Any:
+    """``resource`` as a read gets it: sent as JSON, decoded by ``scim.jsonbody``."""
+    return loads(json.dumps(resource, default=str).encode())
+
+
+_content = st.dictionaries(
+    st.text(),  # any code point: non-ASCII, DEL, controls and lone surrogates too
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=8,
+    ),
+    max_size=5,
+)
+
+
+@given(_content, st.booleans())
+def test_decoded_content_hashes_to_the_same_digest(content: dict[str, Any], ascii: bool) -> None:
+    """msgspec's sorted text, escaped as ``json.dumps`` escapes, hashes to the digest of
+    ``json.dumps``'s, for any content a body decodes to (floats, big integers, any text)."""
+    body = json.dumps(content, ensure_ascii=ascii).encode("utf-8", "surrogatepass")
+    decoded = loads(body)
+    assert decoded_digest(decoded) == content_digest(decoded)
+
+
+@given(st.lists(_user_resources(), max_size=3), _keeps)
+def test_decoded_pages_make_the_users_of_the_plain_rules(
+    page: list[dict[str, Any]], keep: frozenset[str] | None
+) -> None:
+    """Users made from a page as a read decodes it (the native fingerprint) answer as
+    the plain users of ``live`` read from the same resources."""
+    decoded = [_decoded(resource) for resource in page]
+    layout = Layout.of(keep)
+    for compact, resource in zip(
+        users_of_page(decoded, layout, decoded=True), decoded, strict=True
+    ):
+        _same_user(compact, LiveUser.from_scim(resource), layout.paths)
+
+
+@given(st.lists(_group_resources(), max_size=4))
+def test_decoded_pages_make_the_groups_of_the_plain_rules(page: list[dict[str, Any]]) -> None:
+    """Groups made from a page as a read decodes it fingerprint as the plain ones."""
+    decoded = [_decoded(resource) for resource in page]
+    for compact, resource in zip(groups_of_page(decoded, {}, decoded=True), decoded, strict=True):
+        plain = LiveGroup.from_scim(resource)
+        assert compact.member_ids == plain.member_ids
+        assert compact.fingerprint == plain.fingerprint == fingerprint(resource)
