@@ -58,7 +58,9 @@ def fingerprint(resource: Mapping[str, Any]) -> str:
 
 def fingerprinted(resource: Mapping[str, Any]) -> dict[str, Any]:
     """What ``fingerprint`` hashes: the content, members as their sorted values."""
-    content = {k: v for k, v in resource.items() if k not in _NOT_FINGERPRINTED}
+    content = dict(resource)
+    for key in _NOT_FINGERPRINTED.intersection(content):
+        del content[key]
     members = content.get("members")
     if isinstance(members, list):
         content["members"] = sorted(str(m.get("value")) for m in members if is_mapping(m))

@@ -11,9 +11,10 @@ resources.
   Asking a narrowed user for a path it did not keep is a programming error, and
   raises.
 - Fingerprints as the sha256 digest ``live.fingerprint(resource)`` shows, taken as the
-  object is made (32 bytes; its text on demand). A read's pages, decoded by
-  ``scim.jsonbody``, are hashed from msgspec's sorted text (``live.decoded_digest``),
-  anything else from ``json.dumps``'s; both are the same digest.
+  object is made: a user's 32 bytes in one string of bytes per page, its text on
+  demand. A read's pages, decoded by ``scim.jsonbody``, are hashed from msgspec's
+  sorted text (``live.decoded_digest``), anything else from ``json.dumps``'s; both are
+  the same digest.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ class CompactUser(LiveUser):
     """A user as a read keeps it: its values of a ``Layout``, its fingerprint's digest."""
 
     __slots__ = (
-        "_digest",
+        "_at",
+        "_digests",
         "_layout",
         "_places",
         "_values",
@@ -129,17 +131,25 @@ class CompactUser(LiveUser):
         "version",
     )
 
-    def __init__(self, resource: Mapping[str, Any], layout: Layout, digest: bytes) -> None:
-        """``digest``: the resource's ``content_digest`` (``users_of_page``)."""
-        self.id = id_of(resource, "user")
-        self.userName = required_text(resource, "userName", f"user {self.id}")
-        self.externalId = external_id_of(resource)
-        self.active = live_active(resource)
-        self.version = version_of(resource)
+    def __init__(self, resource: Mapping[str, Any], layout: Layout, digests: bytes, at: int):
+        """``digests[32 * at:][:32]``: the resource's ``content_digest`` (``users_of_page``). What
+        ``live`` reads, its plain values taken at once (text, ``true``, a dict ``meta``),
+        anything else read by ``live``'s own rules: a million users a read."""
+        get = resource.get
+        rid, user_name = get("id"), get("userName")
+        self.id = rid if type(rid) is str and rid else id_of(resource, "user")
+        if type(user_name) is not str or not user_name:
+            user_name = required_text(resource, "userName", f"user {self.id}")
+        self.userName = user_name
+        external, active, meta = get("externalId"), get("active", True), get("meta")
+        self.externalId = external if type(external) is str else external_id_of(resource)
+        self.active = True if active is True else live_active(resource)
+        version = meta.get("version") if type(meta) is dict else None
+        self.version = version if type(version) is str and version else version_of(resource)
         self._layout = layout
         self._values = live_user_values(resource, layout.paths)
         self._places = enterprise_places(resource)  # one int: where department/organization sit
-        self._digest = digest
+        self._digests, self._at = digests, at
 
     @classmethod
     def from_scim(cls, resource: Mapping[str, Any]) -> CompactUser:
@@ -158,7 +168,7 @@ class CompactUser(LiveUser):
 
     @property
     def fingerprint(self) -> str:
-        return as_fingerprint(self._digest)
+        return as_fingerprint(self._digests[32 * self._at : 32 * self._at + 32])
 
     def narrowed(self, layout: Layout) -> CompactUser:
         """This user keeping only ``layout``'s paths, all of which it has: a new user (this
@@ -169,7 +179,7 @@ class CompactUser(LiveUser):
         user = CompactUser.__new__(CompactUser)
         user.id, user.userName, user.externalId = self.id, self.userName, self.externalId
         user.active, user.version = self.active, self.version
-        user._digest, user._places = self._digest, self._places
+        user._digests, user._at, user._places = self._digests, self._at, self._places
         user._layout = layout
         user._values = tuple(self._values[index[path]] for path in layout.paths)
         return user
@@ -181,7 +191,7 @@ class CompactGroup(LiveGroup):
     __slots__ = ("_digest", "displayName", "id", "member_ids", "version")
 
     def __init__(self, resource: Mapping[str, Any], ids: Mapping[str, str], digest: bytes) -> None:
-        """``ids``: the users' ids, to share their strings; ``digest`` as for a user."""
+        """``ids``: the users' ids, to share their strings; ``digest``: its resource's."""
         self.id = id_of(resource, "group")
         self.displayName = required_text(resource, "displayName", f"group {self.id}")
         listed = resource.get("members")
@@ -209,7 +219,8 @@ def users_of_page(
     """The users of one page. ``decoded``: the resources are as ``scim.jsonbody`` decoded
     them, whose fingerprints ``live.decoded_digest`` takes (the same, faster)."""
     digest = decoded_digest if decoded else content_digest
-    return [CompactUser(r, layout, digest(fingerprinted(r))) for r in resources]
+    digests = b"".join([digest(fingerprinted(r)) for r in resources])
+    return [CompactUser(r, layout, digests, at) for at, r in enumerate(resources)]
 
 
 def groups_of_page(
