@@ -56,14 +56,17 @@ def fingerprint(resource: Mapping[str, Any]) -> str:
     return content_fingerprint(fingerprinted(resource))
 
 
-def fingerprinted(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``fingerprint`` hashes: the content, members as their sorted values."""
+def fingerprinted(resource: Mapping[str, Any], values: list[Any] | None = None) -> dict[str, Any]:
+    """What ``fingerprint`` hashes: the content, members as their sorted values.
+    ``values``: the ``value`` of each member that is an object, where already taken."""
     content = dict(resource)
     for key in _NOT_FINGERPRINTED.intersection(content):
         del content[key]
     members = content.get("members")
     if isinstance(members, list):
-        content["members"] = sorted(str(m.get("value")) for m in members if is_mapping(m))
+        if values is None:
+            values = [m.get("value") for m in members if is_mapping(m)]
+        content["members"] = sorted(map(str, values))
     return content
 
 

@@ -185,21 +185,28 @@ class CompactUser(LiveUser):
         return user
 
 
+Digest = Callable[[Mapping[str, Any]], bytes]  # content_digest or decoded_digest
+
+
 class CompactGroup(LiveGroup):
     """A group as a read keeps it: member ids sharing the users' id strings."""
 
     __slots__ = ("_digest", "displayName", "id", "member_ids", "version")
 
-    def __init__(self, resource: Mapping[str, Any], ids: Mapping[str, str], digest: bytes) -> None:
-        """``ids``: the users' ids, to share their strings; ``digest``: its resource's."""
+    def __init__(
+        self, resource: Mapping[str, Any], ids: Mapping[str, str], digest: Digest = content_digest
+    ) -> None:
+        """``ids``: the users' ids, to share their strings; ``digest``: how to take the
+        digest of its fingerprinted content (``groups_of_page``)."""
         self.id = id_of(resource, "group")
         self.displayName = required_text(resource, "displayName", f"group {self.id}")
         listed = resource.get("members")
         values = [m.get("value") for m in listed or [] if is_mapping(m)]
         # Member ids as the same strings as the users' own ids: one copy in memory.
-        self.member_ids = frozenset(ids.get(v, v) for v in map(str, filter(None, values)))
+        named = list(map(str, filter(None, values)))
+        self.member_ids = frozenset(map(ids.get, named, named))
         self.version = version_of(resource)
-        self._digest = digest
+        self._digest = digest(fingerprinted(resource, values))
 
     @classmethod
     def from_scim(
@@ -228,7 +235,7 @@ def groups_of_page(
 ) -> list[CompactGroup]:
     """The groups of one page; ``ids`` as in ``from_scim``, ``decoded`` as for users."""
     digest = decoded_digest if decoded else content_digest
-    return [CompactGroup(r, ids, digest(fingerprinted(r))) for r in resources]
+    return [CompactGroup(r, ids, digest) for r in resources]
 
 
 def narrowed_users(users: Sequence[LiveUser], keep: frozenset[str] | None) -> tuple[LiveUser, ...]:
