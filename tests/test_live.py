@@ -412,3 +412,10 @@ def test_decoded_pages_make_the_groups_of_the_plain_rules(page: list[dict[str, A
         plain = LiveGroup.from_scim(resource)
         assert compact.member_ids == plain.member_ids
         assert compact.fingerprint == plain.fingerprint == fingerprint(resource)
+
+
+def test_without_msgspec_decoded_content_takes_json_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without msgspec hashes decoded content from ``json.dumps``'s text."""
+    monkeypatch.setattr("reconciler.live._SORTED", None)
+    content = loads(b'{"b": 1.5, "a": "\\u00e9\\u007f", "n": %d}' % 2**70)
+    assert decoded_digest(content) == content_digest(content)

@@ -104,3 +104,12 @@ def test_a_page_that_is_not_json_fails_with_the_standard_librarys_message() -> N
     answer = Answer(status=200, headers={}, body=b'{"Resources": [', what="GET /Users")
     with pytest.raises(ProtocolError, match=r"not valid JSON \(Expecting value"):
         check_list(answer)
+
+
+def test_without_msgspec_bodies_decode_as_json_loads_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without msgspec takes ``json.loads`` for every body, floats still marked."""
+    monkeypatch.setattr("reconciler.scim.jsonbody._DECODE", None)
+    body = b'{"n": %d, "f": 1.5, "s": "\\u00e9"}' % 2**70
+    assert _same(loads(body), json.loads(body))
+    with pytest.raises(json.JSONDecodeError):
+        loads(b'{"a": ')
