@@ -175,14 +175,19 @@ class CompactUser(LiveUser):
         one, read-only, stays as it is), or this one when it keeps just those already."""
         if layout is self._layout:
             return self
-        index = self._layout.index
         user = CompactUser.__new__(CompactUser)
         user.id, user.userName, user.externalId = self.id, self.userName, self.externalId
         user.active, user.version = self.active, self.version
         user._digests, user._at, user._places = self._digests, self._at, self._places
-        user._layout = layout
-        user._values = tuple(self._values[index[path]] for path in layout.paths)
+        user._layout, user._values = self._layout, self._values
+        user._narrow(layout)
         return user
+
+    def _narrow(self, layout: Layout) -> None:
+        """Keep only ``layout``'s paths: for a user nobody else holds yet (``narrowed_users``)."""
+        index = self._layout.index
+        self._values = tuple(self._values[index[path]] for path in layout.paths)
+        self._layout = layout
 
 
 Digest = Callable[[Mapping[str, Any]], bytes]  # content_digest or decoded_digest
@@ -238,10 +243,19 @@ def groups_of_page(
     return [CompactGroup(r, ids, digest) for r in resources]
 
 
-def narrowed_users(users: Sequence[LiveUser], keep: frozenset[str] | None) -> tuple[LiveUser, ...]:
+def narrowed_users(
+    users: Sequence[LiveUser], keep: frozenset[str] | None, *, own: bool = False
+) -> tuple[LiveUser, ...]:
     """``users``, the compact ones keeping only the paths in ``keep``: new users where one
-    kept more (users are read-only once made); other users as they are."""
+    kept more (users are read-only once made); other users as they are. ``own``: the
+    users are the caller's alone, made by it and not handed on yet (a read's), and are
+    narrowed in place: a million users are not held twice while they are narrowed."""
     if keep is None:
         return tuple(users)
     layout = Layout.of(keep)
+    if own:
+        for user in users:
+            if type(user) is CompactUser and user._layout is not layout:
+                user._narrow(layout)
+        return tuple(users)
     return tuple(user.narrowed(layout) if type(user) is CompactUser else user for user in users)

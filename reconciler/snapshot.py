@@ -71,7 +71,10 @@ def read_snapshot(
     users = read_consistently("Users", read.users)
     ids = {user.id: user.id for user in users}
     groups = read_consistently("Groups", lambda: read.groups(ids))
-    snapshot = LiveSnapshot(users=narrowed_users(users, read.keep()), groups=tuple(groups))
+    # The users are this read's alone until it returns them: narrowed in place.
+    snapshot = LiveSnapshot(
+        users=narrowed_users(users, read.keep(), own=True), groups=tuple(groups)
+    )
     log.info(
         "read",
         users=len(snapshot.users),

@@ -287,17 +287,17 @@ def _same_user(compact: LiveUser, plain: LiveUser, kept: tuple[str, ...]) -> Non
     assert compact.values_at(kept[::-1][:2]) == plain.values_at(kept[::-1][:2])
 
 
-@given(st.lists(_user_resources(), max_size=3), _keeps, st.booleans())
+@given(st.lists(_user_resources(), max_size=3), _keeps, st.booleans(), st.booleans())
 def test_compact_users_answer_as_the_plain_ones(
-    page: list[dict[str, Any]], keep: frozenset[str] | None, narrowed_after: bool
+    page: list[dict[str, Any]], keep: frozenset[str] | None, narrowed_after: bool, own: bool
 ) -> None:
     """A page of users made compact (kept paths, the fingerprint's digest, narrowed
-    after the read or kept narrow from the start) answers every question as the plain
-    users of ``live`` do, read from the same resources."""
+    after the read, as copies or in place, or kept narrow from the start) answers every
+    question as the plain users of ``live`` do, read from the same resources."""
     layout = Layout.of(keep)
     users = users_of_page(page, Layout.of() if narrowed_after else layout)
     if narrowed_after:
-        users = list(narrowed_users(users, keep))
+        users = list(narrowed_users(users, keep, own=own))
     for compact, resource in zip(users, page, strict=True):
         _same_user(compact, LiveUser.from_scim(resource), layout.paths)
 
@@ -436,3 +436,18 @@ def test_bodies_msgspec_writes_otherwise_hash_as_json_dumps_does(body: bytes) ->
     escapes ``json.dumps`` writes: the same digest."""
     content = loads(body)
     assert decoded_digest(content) == content_digest(content)
+
+
+def test_a_reads_own_users_are_narrowed_in_place() -> None:
+    """Users only their read holds are narrowed as they are (no second copy of each),
+    other callers' users as new ones, the originals unchanged."""
+    resource = {"id": "u", "userName": "a@example.com", "title": "Boss"}
+    keep = frozenset({"userName"})
+    shared, own = users_of_page([resource]), users_of_page([resource])
+    (copy,) = narrowed_users(shared, keep)
+    (same,) = narrowed_users(own, keep, own=True)
+    assert copy is not shared[0]
+    assert "title" in shared[0].attributes
+    assert same is own[0]
+    assert dict(same.attributes) == dict(copy.attributes)
+    assert dict(same.attributes) == {"userName": "a@example.com"}
