@@ -20,11 +20,12 @@ keeps a fraction of its resource. Both answer every question alike;
 
 from __future__ import annotations
 
+import codecs
 import copy
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,13 @@ from reconciler.attributes import (
 )
 from reconciler.errors import ProtocolError
 
+try:  # the fast canonical text of decoded content (``decoded_digest``); optional
+    import msgspec
+
+    _SORTED: Callable[[Any], bytes] | None = msgspec.json.Encoder(order="sorted").encode
+except ImportError:  # pragma: no cover - installs without it take json.dumps
+    _SORTED = None
+
 # Attributes that say nothing about the object's own state: server bookkeeping, and
 # the read-only ``groups`` of a user, which changes when a *group* changes.
 _NOT_FINGERPRINTED = frozenset({"meta", "schemas", "groups"})
@@ -48,19 +56,77 @@ def fingerprint(resource: Mapping[str, Any]) -> str:
     return content_fingerprint(fingerprinted(resource))
 
 
-def fingerprinted(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``fingerprint`` hashes: the content, members as their sorted values."""
-    content = {k: v for k, v in resource.items() if k not in _NOT_FINGERPRINTED}
+def fingerprinted(resource: Mapping[str, Any], values: list[Any] | None = None) -> dict[str, Any]:
+    """What ``fingerprint`` hashes: the content, members as their sorted values.
+    ``values``: the ``value`` of each member that is an object, where already taken."""
+    content = dict(resource)
+    for key in _NOT_FINGERPRINTED.intersection(content):
+        del content[key]
     members = content.get("members")
     if isinstance(members, list):
-        content["members"] = sorted(str(m.get("value")) for m in members if is_mapping(m))
+        if values is None:
+            values = [m.get("value") for m in members if is_mapping(m)]
+        content["members"] = sorted(map(str, values))
     return content
 
 
 def content_fingerprint(content: Mapping[str, Any]) -> str:
     """The fingerprint of content already taken out of a resource (``fingerprinted``)."""
+    return as_fingerprint(content_digest(content))
+
+
+def content_digest(content: Mapping[str, Any]) -> bytes:
+    """The sha256 digest that ``content_fingerprint`` shows: of the sorted JSON text."""
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+def as_fingerprint(digest: bytes) -> str:
+    return "sha256:" + digest.hex()
+
+
+class JsonFloat(float):
+    """A float as ``scim.jsonbody`` decodes one: a float in every way, and the mark that
+    ``decoded_digest`` needs (msgspec writes floats otherwise than ``json.dumps``)."""
+
+    __slots__ = ()
+
+
+def decoded_digest(content: Mapping[str, Any]) -> bytes:
+    """``content_digest`` of content decoded from JSON by ``scim.jsonbody`` (every float a
+    ``JsonFloat``), four to five times faster: msgspec's sorted text, escaped as ``json.dumps``
+    escapes (non-ASCII and DEL as ``\\u`` escapes). msgspec refuses what it would write
+    otherwise (a ``JsonFloat``, a lone surrogate), which takes ``json.dumps``: the digest is
+    always the same (tests/test_live.py holds the two equal on random content)."""
+    if _SORTED is not None:
+        try:
+            text = _SORTED(content)
+        except (TypeError, ValueError):
+            return content_digest(content)
+        if not text.isascii():
+            text = text.decode().encode("ascii", "reconciler.json-ascii")
+        if b"\x7f" in text:  # only ever inside a string
+            text = text.replace(b"\x7f", b"\\u007f")
+        return hashlib.sha256(text).digest()
+    return content_digest(content)
+
+
+def _json_ascii(error: UnicodeError) -> tuple[str, int]:
+    """The ``\\uXXXX`` escapes (surrogate pairs beyond the BMP) ``json.dumps`` writes."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    escaped = []
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            escaped.append(f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}")
+        else:
+            escaped.append(f"\\u{code:04x}")
+    return "".join(escaped), error.end
+
+
+codecs.register_error("reconciler.json-ascii", _json_ascii)
 
 
 def is_mapping(value: Any) -> bool:

@@ -10,19 +10,17 @@ resources.
   the files manage (``Layout.of``). ``attributes`` is a read-only view of them.
   Asking a narrowed user for a path it did not keep is a programming error, and
   raises.
-- Fingerprints on demand: only the objects a plan acts on need one. What it hashes
-  is kept per page, marshalled and compressed (``Listed``); a group's members are
-  not kept twice. The hash is the one ``live.fingerprint(resource)`` gives.
+- Fingerprints as the sha256 digest ``live.fingerprint(resource)`` shows, taken as the
+  object is made: a user's 32 bytes in one string of bytes per page, its text on
+  demand. A read's pages, decoded by ``scim.jsonbody``, are hashed from msgspec's
+  sorted text (``live.decoded_digest``), anything else from ``json.dumps``'s; both are
+  the same digest.
 """
 
 from __future__ import annotations
 
-import marshal
-import zlib
-from array import array
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from itertools import accumulate
 from operator import itemgetter
 from typing import Any, cast
 
@@ -38,7 +36,9 @@ from reconciler.attributes import (
 from reconciler.live import (
     LiveGroup,
     LiveUser,
-    content_fingerprint,
+    as_fingerprint,
+    content_digest,
+    decoded_digest,
     external_id_of,
     fingerprinted,
     id_of,
@@ -46,51 +46,6 @@ from reconciler.live import (
     required_text,
     version_of,
 )
-
-
-class Listed:
-    """What the fingerprints of one page's objects hash, compressed.
-
-    Each object marshalled, one after the other, and the page deflated: a small part
-    of the page's JSON, and far cheaper to make than the hashes. With ``raw``, the
-    objects are the resources as listed and ``content`` takes out what a fingerprint
-    hashes (``fingerprinted``) when asked, so that the read, which every object goes
-    through, does no more than marshal; otherwise they are that content already.
-    ``content`` unpacks one object (the last few pages inflated are kept: plans list
-    actions by key, which often follows the order of the read).
-    """
-
-    __slots__ = ("_blob", "_ends", "_plain", "_raw")
-
-    def __init__(self, contents: Sequence[Mapping[str, Any]], *, raw: bool = False) -> None:
-        self._raw = raw
-        self._plain: Sequence[Mapping[str, Any]] | None = None
-        try:
-            parts = [_marshalled(content) for content in contents]
-        except ValueError:  # not plain JSON data (a caller's own objects): keep it as is
-            self._blob, self._ends, self._plain = b"", array("I"), contents
-            return
-        self._ends = array("I", accumulate(map(len, parts)))
-        self._blob = zlib.compress(b"".join(parts), 1)
-
-    def content(self, index: int) -> dict[str, Any]:
-        """The fingerprinted content of the page's ``index``-th object."""
-        if self._plain is not None:
-            item = self._plain[index]
-        else:
-            start, end = self._ends[index - 1] if index else 0, self._ends[index]
-            # Only ever bytes that this class marshalled, never anything read from outside.
-            item = marshal.loads(_inflated(self)[start:end])  # noqa: S302
-        return fingerprinted(item) if self._raw else dict(item)
-
-
-def _marshalled(content: Any) -> bytes:
-    return marshal.dumps(content)  # ValueError for anything but plain data
-
-
-@lru_cache(maxsize=8)
-def _inflated(listed: Listed) -> bytes:
-    return zlib.decompress(listed._blob)
 
 
 class Layout:
@@ -161,12 +116,12 @@ def _picker(layout: Layout, paths: tuple[str, ...]) -> Callable[[tuple[Any, ...]
 
 
 class CompactUser(LiveUser):
-    """A user as a read keeps it: its values of a ``Layout``, its page's ``Listed``."""
+    """A user as a read keeps it: its values of a ``Layout``, its fingerprint's digest."""
 
     __slots__ = (
-        "_index",
+        "_at",
+        "_digests",
         "_layout",
-        "_listed",
         "_places",
         "_values",
         "active",
@@ -176,22 +131,30 @@ class CompactUser(LiveUser):
         "version",
     )
 
-    def __init__(self, resource: Mapping[str, Any], layout: Layout, listed: Listed, index: int):
-        self.id = id_of(resource, "user")
-        self.userName = required_text(resource, "userName", f"user {self.id}")
-        self.externalId = external_id_of(resource)
-        self.active = live_active(resource)
-        self.version = version_of(resource)
+    def __init__(self, resource: Mapping[str, Any], layout: Layout, digests: bytes, at: int):
+        """``digests[32 * at:][:32]``: the resource's ``content_digest`` (``users_of_page``). What
+        ``live`` reads, its plain values taken at once (text, ``true``, a dict ``meta``),
+        anything else read by ``live``'s own rules: a million users a read."""
+        get = resource.get
+        rid, user_name = get("id"), get("userName")
+        self.id = rid if type(rid) is str and rid else id_of(resource, "user")
+        if type(user_name) is not str or not user_name:
+            user_name = required_text(resource, "userName", f"user {self.id}")
+        self.userName = user_name
+        external, active, meta = get("externalId"), get("active", True), get("meta")
+        self.externalId = external if type(external) is str else external_id_of(resource)
+        self.active = True if active is True else live_active(resource)
+        version = meta.get("version") if type(meta) is dict else None
+        self.version = version if type(version) is str and version else version_of(resource)
         self._layout = layout
         self._values = live_user_values(resource, layout.paths)
         self._places = enterprise_places(resource)  # one int: where department/organization sit
-        self._listed = listed
-        self._index = index
+        self._digests, self._at = digests, at
 
     @classmethod
     def from_scim(cls, resource: Mapping[str, Any]) -> CompactUser:
         """One user alone, keeping every path (a read makes them by page: ``users_of_page``)."""
-        return cls(resource, FULL, Listed([resource], raw=True), 0)
+        return users_of_page([resource])[0]
 
     @property
     def attributes(self) -> Mapping[str, Any]:
@@ -205,49 +168,50 @@ class CompactUser(LiveUser):
 
     @property
     def fingerprint(self) -> str:
-        return content_fingerprint(self._listed.content(self._index))
+        return as_fingerprint(self._digests[32 * self._at : 32 * self._at + 32])
 
     def narrowed(self, layout: Layout) -> CompactUser:
         """This user keeping only ``layout``'s paths, all of which it has: a new user (this
         one, read-only, stays as it is), or this one when it keeps just those already."""
         if layout is self._layout:
             return self
-        index = self._layout.index
         user = CompactUser.__new__(CompactUser)
         user.id, user.userName, user.externalId = self.id, self.userName, self.externalId
         user.active, user.version = self.active, self.version
-        user._listed, user._index = self._listed, self._index
-        user._places = self._places
-        user._layout = layout
-        user._values = tuple(self._values[index[path]] for path in layout.paths)
+        user._digests, user._at, user._places = self._digests, self._at, self._places
+        user._layout, user._values = self._layout, self._values
+        user._narrow(layout)
         return user
+
+    def _narrow(self, layout: Layout) -> None:
+        """Keep only ``layout``'s paths: for a user nobody else holds yet (``narrowed_users``)."""
+        index = self._layout.index
+        self._values = tuple(self._values[index[path]] for path in layout.paths)
+        self._layout = layout
+
+
+Digest = Callable[[Mapping[str, Any]], bytes]  # content_digest or decoded_digest
 
 
 class CompactGroup(LiveGroup):
     """A group as a read keeps it: member ids sharing the users' id strings."""
 
-    __slots__ = ("_index", "_listed", "_members_kept", "displayName", "id", "member_ids", "version")
+    __slots__ = ("_digest", "displayName", "id", "member_ids", "version")
 
-    def __init__(self, resource: Mapping[str, Any], ids: Mapping[str, str]) -> None:
-        """Everything but the fingerprint's content, which ``_listing`` hands on."""
+    def __init__(
+        self, resource: Mapping[str, Any], ids: Mapping[str, str], digest: Digest = content_digest
+    ) -> None:
+        """``ids``: the users' ids, to share their strings; ``digest``: how to take the
+        digest of its fingerprinted content (``groups_of_page``)."""
         self.id = id_of(resource, "group")
         self.displayName = required_text(resource, "displayName", f"group {self.id}")
         listed = resource.get("members")
         values = [m.get("value") for m in listed or [] if is_mapping(m)]
         # Member ids as the same strings as the users' own ids: one copy in memory.
-        self.member_ids = frozenset(ids.get(v, v) for v in map(str, filter(None, values)))
+        named = list(map(str, filter(None, values)))
+        self.member_ids = frozenset(map(ids.get, named, named))
         self.version = version_of(resource)
-        # The fingerprint hashes the members' sorted values: when they are exactly the
-        # member ids, it takes them from there instead of keeping them twice.
-        self._members_kept = not (isinstance(listed, list) and _same_ids(values, self.member_ids))
-        self._listed = _NOTHING_LISTED
-        self._index = 0
-
-    def _listing(self, resource: Mapping[str, Any]) -> dict[str, Any]:
-        content = fingerprinted(resource)
-        if not self._members_kept:
-            del content["members"]
-        return content
+        self._digest = digest(fingerprinted(resource, values))
 
     @classmethod
     def from_scim(
@@ -258,43 +222,40 @@ class CompactGroup(LiveGroup):
 
     @property
     def fingerprint(self) -> str:
-        content = self._listed.content(self._index)
-        if not self._members_kept:
-            content = {**content, "members": sorted(self.member_ids)}
-        return content_fingerprint(content)
-
-
-_NOTHING_LISTED = Listed([])
+        return as_fingerprint(self._digest)
 
 
 def users_of_page(
-    resources: Sequence[Mapping[str, Any]], layout: Layout = FULL
+    resources: Sequence[Mapping[str, Any]], layout: Layout = FULL, *, decoded: bool = False
 ) -> list[CompactUser]:
-    """The users of one page, sharing one ``Listed`` for their fingerprints."""
-    listed = Listed(resources, raw=True)
-    return [CompactUser(r, layout, listed, i) for i, r in enumerate(resources)]
+    """The users of one page. ``decoded``: the resources are as ``scim.jsonbody`` decoded
+    them, whose fingerprints ``live.decoded_digest`` takes (the same, faster)."""
+    digest = decoded_digest if decoded else content_digest
+    digests = b"".join([digest(fingerprinted(r)) for r in resources])
+    return [CompactUser(r, layout, digests, at) for at, r in enumerate(resources)]
 
 
 def groups_of_page(
-    resources: Sequence[Mapping[str, Any]], ids: Mapping[str, str]
+    resources: Sequence[Mapping[str, Any]], ids: Mapping[str, str], *, decoded: bool = False
 ) -> list[CompactGroup]:
-    """The groups of one page, sharing one ``Listed``; ``ids`` as in ``from_scim``."""
-    groups = [CompactGroup(r, ids) for r in resources]
-    listed = Listed([g._listing(r) for g, r in zip(groups, resources, strict=True)])
-    for i, group in enumerate(groups):
-        group._listed, group._index = listed, i
-    return groups
+    """The groups of one page; ``ids`` as in ``from_scim``, ``decoded`` as for users."""
+    digest = decoded_digest if decoded else content_digest
+    return [CompactGroup(r, ids, digest) for r in resources]
 
 
-def _same_ids(values: Sequence[Any], ids: Collection[str]) -> bool:
-    """Whether ``values`` as strings are ``ids`` exactly, each once (no empty ones)."""
-    return len(values) == len(ids) and all(values) and set(map(str, values)) == ids
-
-
-def narrowed_users(users: Sequence[LiveUser], keep: frozenset[str] | None) -> tuple[LiveUser, ...]:
+def narrowed_users(
+    users: Sequence[LiveUser], keep: frozenset[str] | None, *, own: bool = False
+) -> tuple[LiveUser, ...]:
     """``users``, the compact ones keeping only the paths in ``keep``: new users where one
-    kept more (users are read-only once made); other users as they are."""
+    kept more (users are read-only once made); other users as they are. ``own``: the
+    users are the caller's alone, made by it and not handed on yet (a read's), and are
+    narrowed in place: a million users are not held twice while they are narrowed."""
     if keep is None:
         return tuple(users)
     layout = Layout.of(keep)
+    if own:
+        for user in users:
+            if type(user) is CompactUser and user._layout is not layout:
+                user._narrow(layout)
+        return tuple(users)
     return tuple(user.narrowed(layout) if type(user) is CompactUser else user for user in users)

@@ -74,13 +74,14 @@ def read_snapshot(
     read = _Reading(client, page_size, progress, concurrency, keep or (lambda: None), users_without)
     listed = read_consistently("Users", read.users)
     kept = read.keep()
-    users = narrowed_users(listed, kept) if kept is not None else None
+    # The users are this read's alone until handed on: narrowed in place.
+    users = narrowed_users(listed, kept, own=True) if kept is not None else None
     if users is not None and users_read is not None:  # the paths are known: final users
         users_read(users)
     ids = {user.id: user.id for user in listed}
     groups = read_consistently("Groups", lambda: read.groups(ids))
     if users is None:
-        users = narrowed_users(listed, read.keep())
+        users = narrowed_users(listed, read.keep(), own=True)
     snapshot = LiveSnapshot(users=users, groups=tuple(groups))
     log.info(
         "read",
@@ -144,7 +145,8 @@ class _Reading:
 
         def accept(page: Sequence[dict[str, Any]]) -> None:
             keep = self.keep()
-            users.extend(users_of_page(page, FULL if keep is None else Layout.of(keep)))
+            layout = FULL if keep is None else Layout.of(keep)
+            users.extend(users_of_page(page, layout, decoded=True))
 
         self.each_page("Users", accept)
         return users
@@ -157,13 +159,13 @@ class _Reading:
         def accept(page: Sequence[dict[str, Any]]) -> None:
             listed = [r for r in page if "members" in r]
             shown.see(listed)
-            made = iter(groups_of_page(listed, ids))
+            made = iter(groups_of_page(listed, ids, decoded=True))
             groups.extend(next(made) if "members" in r else r for r in page)
 
         self.each_page("Groups", accept)
         missing = [g for g in groups if isinstance(g, dict)]
         read = self._left_out(missing, shown)
-        alone = iter(groups_of_page(read, ids) if read else [])
+        alone = iter(groups_of_page(read, ids, decoded=True) if read else [])
         return [next(alone) if isinstance(g, dict) else g for g in groups]
 
     def _left_out(self, missing: list[dict[str, Any]], shown: _Shown) -> list[dict[str, Any]]:

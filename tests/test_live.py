@@ -3,6 +3,7 @@ compact form a read makes held equal to the plain one."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,15 @@ from reconciler.attributes import (
     live_user_values,
 )
 from reconciler.errors import ProtocolError
-from reconciler.live import LiveGroup, LiveSnapshot, LiveUser, compact_value, fingerprint
+from reconciler.live import (
+    LiveGroup,
+    LiveSnapshot,
+    LiveUser,
+    compact_value,
+    content_digest,
+    decoded_digest,
+    fingerprint,
+)
 from reconciler.live_compact import (
     CompactGroup,
     CompactUser,
@@ -30,6 +39,7 @@ from reconciler.live_compact import (
     narrowed_users,
     users_of_page,
 )
+from reconciler.scim.jsonbody import loads
 
 
 def test_fingerprint_ignores_bookkeeping_and_member_order() -> None:
@@ -138,7 +148,7 @@ GROUPS = [
 
 @pytest.mark.parametrize("resource", USERS)
 def test_a_users_fingerprint_is_the_fingerprint_of_its_resource(resource: dict[str, Any]) -> None:
-    """Fingerprints come from a compressed copy, yet equal what saved plans recompute."""
+    """Fingerprints are taken as users are made, and equal what saved plans recompute."""
     expected = fingerprint(resource)
     assert LiveUser.from_scim(resource).fingerprint == expected
     assert CompactUser.from_scim(resource).fingerprint == expected
@@ -210,7 +220,7 @@ def test_a_narrowed_user_keeps_only_its_paths_and_refuses_the_others() -> None:
 _scalars = (
     st.none()
     | st.booleans()
-    | st.integers()  # beyond 64 bits too: marshal and json keep them exact
+    | st.integers()  # beyond 64 bits too: msgspec and json keep them exact
     | st.floats(allow_nan=False)
     | st.text(max_size=6)
     | st.sampled_from(["true", "false", " True ", "R&D", "a@x.io", "A@X.IO"])
@@ -277,17 +287,17 @@ def _same_user(compact: LiveUser, plain: LiveUser, kept: tuple[str, ...]) -> Non
     assert compact.values_at(kept[::-1][:2]) == plain.values_at(kept[::-1][:2])
 
 
-@given(st.lists(_user_resources(), max_size=3), _keeps, st.booleans())
+@given(st.lists(_user_resources(), max_size=3), _keeps, st.booleans(), st.booleans())
 def test_compact_users_answer_as_the_plain_ones(
-    page: list[dict[str, Any]], keep: frozenset[str] | None, narrowed_after: bool
+    page: list[dict[str, Any]], keep: frozenset[str] | None, narrowed_after: bool, own: bool
 ) -> None:
-    """A page of users made compact (kept paths, the page's deflated fingerprint content,
-    narrowed after the read or kept narrow from the start) answers every question as
-    the plain users of ``live`` do, read from the same resources."""
+    """A page of users made compact (kept paths, the fingerprint's digest, narrowed
+    after the read, as copies or in place, or kept narrow from the start) answers every
+    question as the plain users of ``live`` do, read from the same resources."""
     layout = Layout.of(keep)
     users = users_of_page(page, Layout.of() if narrowed_after else layout)
     if narrowed_after:
-        users = list(narrowed_users(users, keep))
+        users = list(narrowed_users(users, keep, own=own))
     for compact, resource in zip(users, page, strict=True):
         _same_user(compact, LiveUser.from_scim(resource), layout.paths)
 
@@ -339,9 +349,8 @@ def _group_resources(draw: st.DrawFn) -> dict[str, Any]:
 
 @given(st.lists(_group_resources(), max_size=4))
 def test_compact_groups_answer_as_the_plain_ones(page: list[dict[str, Any]]) -> None:
-    """A page of groups made compact (member ids sharing the users' strings, members
-    left out of the deflated content when they are the ids) answers as the plain
-    groups of ``live`` do."""
+    """A page of groups made compact (member ids sharing the users' strings, the
+    fingerprint's digest) answers as the plain groups of ``live`` do."""
     ids = {"u1": "".join(["u", "1"])}
     for compact, resource in zip(groups_of_page(page, ids), page, strict=True):
         plain = LiveGroup.from_scim(resource)
@@ -351,3 +360,94 @@ def test_compact_groups_answer_as_the_plain_ones(page: list[dict[str, Any]]) -> 
         assert compact.member_ids == plain.member_ids
         assert compact.fingerprint == plain.fingerprint == fingerprint(resource)
         assert all(m is ids[m] for m in compact.member_ids if m in ids)
+
+
+# --- pages as a read decodes them (scim.jsonbody), fingerprinted natively -------------
+
+
+def _decoded(resource: dict[str, Any]) -> Any:
+    """``resource`` as a read gets it: sent as JSON, decoded by ``scim.jsonbody``."""
+    return loads(json.dumps(resource, default=str).encode())
+
+
+_any_text = st.text(st.characters(exclude_categories=()))  # lone surrogates too
+_content = st.dictionaries(
+    _any_text,  # any code point: non-ASCII, DEL, controls and lone surrogates
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | _any_text,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=8,
+    ),
+    max_size=5,
+)
+
+
+@given(_content, st.booleans())
+def test_decoded_content_hashes_to_the_same_digest(content: dict[str, Any], ascii: bool) -> None:
+    """msgspec's sorted text, escaped as ``json.dumps`` escapes, hashes to the digest of
+    ``json.dumps``'s, for any content a body decodes to (floats, big integers, any text)."""
+    body = json.dumps(content, ensure_ascii=ascii).encode("utf-8", "surrogatepass")
+    decoded = loads(body)
+    assert decoded_digest(decoded) == content_digest(decoded)
+
+
+@given(st.lists(_user_resources(), max_size=3), _keeps)
+def test_decoded_pages_make_the_users_of_the_plain_rules(
+    page: list[dict[str, Any]], keep: frozenset[str] | None
+) -> None:
+    """Users made from a page as a read decodes it (the native fingerprint) answer as
+    the plain users of ``live`` read from the same resources."""
+    decoded = [_decoded(resource) for resource in page]
+    layout = Layout.of(keep)
+    for compact, resource in zip(
+        users_of_page(decoded, layout, decoded=True), decoded, strict=True
+    ):
+        _same_user(compact, LiveUser.from_scim(resource), layout.paths)
+
+
+@given(st.lists(_group_resources(), max_size=4))
+def test_decoded_pages_make_the_groups_of_the_plain_rules(page: list[dict[str, Any]]) -> None:
+    """Groups made from a page as a read decodes it fingerprint as the plain ones."""
+    decoded = [_decoded(resource) for resource in page]
+    for compact, resource in zip(groups_of_page(decoded, {}, decoded=True), decoded, strict=True):
+        plain = LiveGroup.from_scim(resource)
+        assert compact.member_ids == plain.member_ids
+        assert compact.fingerprint == plain.fingerprint == fingerprint(resource)
+
+
+def test_without_msgspec_decoded_content_takes_json_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without msgspec hashes decoded content from ``json.dumps``'s text."""
+    monkeypatch.setattr("reconciler.live._SORTED", None)
+    content = loads(b'{"b": 1.5, "a": "\\u00e9\\u007f", "n": %d}' % 2**70)
+    assert decoded_digest(content) == content_digest(content)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"a": "\\ud800"}', id="lone-surrogate"),
+        pytest.param(b'{"a": "\\ud83d\\ude00 \\u00e9 \\u007f \\u001f"}', id="escapes"),
+        pytest.param(b'{"a": [1e16, 1e-05, NaN, -Infinity, 1e400]}', id="floats"),
+        pytest.param(b'{"a": %d}' % -(2**90), id="big-int"),
+    ],
+)
+def test_bodies_msgspec_writes_otherwise_hash_as_json_dumps_does(body: bytes) -> None:
+    """Text msgspec cannot write (a lone surrogate), floats it writes otherwise and
+    escapes ``json.dumps`` writes: the same digest."""
+    content = loads(body)
+    assert decoded_digest(content) == content_digest(content)
+
+
+def test_a_reads_own_users_are_narrowed_in_place() -> None:
+    """Users only their read holds are narrowed as they are (no second copy of each),
+    other callers' users as new ones, the originals unchanged."""
+    resource = {"id": "u", "userName": "a@example.com", "title": "Boss"}
+    keep = frozenset({"userName"})
+    shared, own = users_of_page([resource]), users_of_page([resource])
+    (copy,) = narrowed_users(shared, keep)
+    (same,) = narrowed_users(own, keep, own=True)
+    assert copy is not shared[0]
+    assert "title" in shared[0].attributes
+    assert same is own[0]
+    assert dict(same.attributes) == dict(copy.attributes)
+    assert dict(same.attributes) == {"userName": "a@example.com"}

@@ -30,6 +30,7 @@ from reconciler.errors import (
     WrongResourceError,
 )
 from reconciler.identifiers import fold_identity
+from reconciler.scim.jsonbody import loads
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 # The attribute the directory keeps unique per resource type: what writes are checked
@@ -128,7 +129,7 @@ def _json(answer: Answer) -> Any:
         # As the server said it, an echoed token included: the live state is what the
         # directory holds, and the token is cut out where text leaves the process
         # (reconciler.redaction), never here.
-        return json.loads(answer.body)
+        return loads(answer.body)  # json.loads, natively where it can (jsonbody)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         snippet = answer.body[:80].decode("utf-8", "replace")
         raise ProtocolError(

@@ -16,6 +16,7 @@ from reconciler.errors import (
     ServerError,
     WrongResourceError,
 )
+from reconciler.live import JsonFloat
 from reconciler.redaction import remember
 from reconciler.scim.protocol import (
     ERROR,
@@ -151,13 +152,14 @@ def test_list_page_that_is_not_a_list_response_is_a_protocol_error(body: bytes) 
     ("body", "expected"),
     [
         pytest.param(b'{"id": "1", "n": %d}' % 10**30, 10**30, id="big-int"),
-        pytest.param(b'{"id": "1", "n": 1.5}', 1.5, id="float"),
+        pytest.param(b'{"id": "1", "n": 1.5}', JsonFloat(1.5), id="float"),
         pytest.param(b'{"id": "1", "n": "Zo\\u00eb"}', "Zoë", id="unicode"),
     ],
 )
 def test_bodies_are_read_exactly(body: bytes, expected: object) -> None:
     """Numbers and text arrive as sent: an integer beyond 64 bits is not made a float
-    (as orjson, tried for speed, does), so a count is never silently rounded."""
+    (as orjson, tried for speed, does), so a count is never silently rounded; a float
+    is a float (a ``JsonFloat``, which fingerprints need: ``live.decoded_digest``)."""
     resource = check(answer(200, body))
     assert isinstance(resource, dict)
     assert resource["n"] == expected
