@@ -16,6 +16,7 @@ from reconciler.plan import Action, ActionKind, Change, PlanWarning, Resource
 from reconciler.planner.context import PlanContext
 from reconciler.planner.follow import EmailFollower
 from reconciler.planner.identity import (
+    CLAIMING,
     SHARED_KEY,
     FileUserMatch,
     Identity,
@@ -85,8 +86,11 @@ def _file_user(
     if match.identity is Identity.COLLIDES:
         return _collision(match, policy, context)
     assert account is not None, "a claiming match has an account"
+    changes = _changes(spec, account)
+    if match.identity is Identity.MATCHED and not changes and spec.active == account.active:
+        return Decision(manages=(key, folded, account))  # most users: as the files want them
     recognised = () if match.identity is Identity.MATCHED else _identity_warnings(match, policy)
-    said, action, deactivates = _update(spec, key, account, context, follower)
+    said, action, deactivates = _update(spec, key, account, context, follower, changes)
     return Decision(recognised + said, action, None, (key, folded, account), deactivates)
 
 
@@ -115,10 +119,16 @@ def _changes(spec: UserSpec, account: LiveUser) -> list[Change]:
 
 
 def _update(
-    spec: UserSpec, key: str, account: LiveUser, context: PlanContext, follower: EmailFollower
+    spec: UserSpec,
+    key: str,
+    account: LiveUser,
+    context: PlanContext,
+    follower: EmailFollower,
+    differences: list[Change],
 ) -> tuple[tuple[PlanWarning, ...], Action | None, tuple[LiveUser, str] | None]:
-    """The warnings, the action and the deactivation that bring an account to its file."""
-    changes, warnings = _placed(_changes(spec, account), account, context, key)
+    """The warnings, the action and the deactivation that bring an account to its file
+    (``differences``: ``_changes(spec, account)``)."""
+    changes, warnings = _placed(differences, account, context, key)
     followed, note = follower.follow(spec, account, changes)  # a renamed account's email
     if note is not None:
         warnings += (warning(key, note),)
@@ -290,7 +300,7 @@ def _live_user(
         if live_key is None:
             return NOTHING
         return Decision(shared_key=(fold_user_key(live_key, key_attribute), live_key))
-    if user.id in decided.settled:
+    if match.identity in CLAIMING or user.id in decided.settled:
         return NOTHING  # a file user's entry decided
     if match.identity is Identity.COLLIDES:
         return _holds_wanted(match, key_attribute, decided)
