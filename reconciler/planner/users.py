@@ -32,6 +32,12 @@ from reconciler.planner.user_decisions import (
     fold,
     warning,
 )
+from reconciler.planner.user_warnings import (
+    describe,
+    extension_warning,
+    identity_changes,
+    identity_warnings,
+)
 from reconciler.scope import left_alone_reason
 from reconciler.wording import plural
 
@@ -89,7 +95,7 @@ def _file_user(
     changes = _changes(spec, account)
     if match.identity is Identity.MATCHED and not changes and spec.active == account.active:
         return Decision(manages=(key, folded, account))  # most users: as the files want them
-    recognised = () if match.identity is Identity.MATCHED else _identity_warnings(match, policy)
+    recognised = () if match.identity is Identity.MATCHED else identity_warnings(match, policy)
     said, action, deactivates = _update(spec, key, account, context, follower, changes)
     return Decision(recognised + said, action, None, (key, folded, account), deactivates)
 
@@ -135,7 +141,7 @@ def _update(
     if followed is not None:
         changes = sorted([*changes, followed], key=lambda change: change.path)
     if changes:
-        warnings += _identity_changes(key, changes, context)
+        warnings += identity_changes(key, changes, context)
     deactivates = None
     if spec.active and not account.active:
         changes.append(Change(path="active", before=False, after=True))
@@ -171,15 +177,6 @@ def _placed(
     return placed, warnings
 
 
-def extension_warning(attribute: str) -> str:
-    """What removing a value held only in the read-only enterprise extension does."""
-    return (
-        f"removes {attribute} from the enterprise extension, the only place it is set, which "
-        "Atlassian's API describes as read-only: if refused, this update fails and the "
-        "account's other changes are still made"
-    )
-
-
 def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Change]) -> Action:
     return Action(
         resource=Resource.USER,
@@ -192,52 +189,13 @@ def _on_account(kind: ActionKind, key: str, account: LiveUser, changes: list[Cha
     )
 
 
-def _identity_changes(
-    key: str, changes: list[Change], context: PlanContext
-) -> tuple[PlanWarning, ...]:
-    """A warning for each change of the userName or emails of an existing account."""
-    return tuple(
-        warning(key, context.dialect.identity_change_warning(change.path))
-        for change in changes
-        if change.path in ("userName", "emails")
-    )
-
-
-def _identity_warnings(match: FileUserMatch, policy: UsersPolicy) -> tuple[PlanWarning, ...]:
-    """Say how an account that the key alone did not find was recognised."""
-    account = match.account
-    assert account is not None
-    if match.identity is Identity.RENAMED:
-        message = f"renamed: found by its {match.via}; it is not a new account"
-    elif match.identity is not Identity.REKEYED:
-        return ()
-    elif policy.key == "externalId":
-        message = (
-            f"re-keyed: no account has externalId {match.key}, but {match.via} is this "
-            f"person's account; its externalId changes {account.externalId or '(none)'} -> "
-            f"{match.key}"
-        )
-    else:
-        message = (
-            f"re-keyed: found by {match.via} under the userName {account.userName}, "
-            "which changes; it is not a new account"
-        )
-    return (warning(match.key, message),)
-
-
-def _describe(account: LiveUser) -> str:
-    external = f"externalId {account.externalId}" if account.externalId else "no externalId"
-    state = "active" if account.active else "deactivated"
-    return f"{account.userName} ({external}, {state})"
-
-
 def _collision(match: FileUserMatch, policy: UsersPolicy, context: PlanContext) -> Decision:
     holder = match.holder
     assert holder is not None, "a collision names the holder"
     if match.account is not None:
         reason = "its new userName or email is held by another account (see warnings)"
         message = (
-            f"its {match.via} is held by the live account {_describe(holder)}; its own "
+            f"its {match.via} is held by the live account {describe(holder)}; its own "
             "account is left as it is until that is resolved"
         )
         return Decision(
@@ -263,7 +221,7 @@ def _collision(match: FileUserMatch, policy: UsersPolicy, context: PlanContext) 
             + ("always" if holder.active else "inactive or always")
             + " to take that account over (counted by max_adoptions)"
         )
-    message = f"not created: its {match.via} is held by the live account {_describe(holder)}; {why}"
+    message = f"not created: its {match.via} is held by the live account {describe(holder)}; {why}"
     return Decision((warning(match.key, message),), names=holder.id)
 
 
@@ -280,11 +238,11 @@ def _adopt(
     reactivates = "; it is reactivated" if spec.active and not holder.active else ""
     adopts = warning(
         match.key,
-        f"adopts the existing account {_describe(holder)}, which holds its {match.via}: "
+        f"adopts the existing account {describe(holder)}, which holds its {match.via}: "
         f"{plural(len(changes), 'attribute')} overwritten{reactivates}",
     )
     return Decision(
-        (adopts, *_identity_changes(match.key, changes, context)),
+        (adopts, *identity_changes(match.key, changes, context)),
         _on_account(ActionKind.ADOPT, match.key, holder, changes),
         manages=(match.key, fold_user_key(match.key, policy.key), holder),
         deactivates=deactivates,
@@ -326,7 +284,7 @@ def _holds_wanted(match: LiveUserMatch, key_attribute: str, decided: FileUsersDe
     if user.id in decided.named or match.by is None:
         return Decision(left_alone=left_alone)
     message = (
-        f"the live account {_describe(user)} also answers to one of its identifiers "
+        f"the live account {describe(user)} also answers to one of its identifiers "
         "(userName, externalId or a previous userName) but is another account; "
         "it is left alone"
     )
