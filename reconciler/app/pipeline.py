@@ -123,7 +123,8 @@ def overlapped(
         if reader.target == target:
             users_first = _users_half(reader, desired, keep)
             connection, live = reader.result(keep)
-            live = narrowed(live, keep)  # the users read before the files told
+            if users_first is None:  # else the read narrowed every user it handed over
+                live = narrowed(live, keep)  # the users read before the files told
         else:
             reader.stop()  # the first look was wrong: read again, after the files
             connection, live = _read_after(target, runtime, keep, rate)
