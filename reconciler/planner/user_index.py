@@ -108,5 +108,5 @@ def _by_email(live: Sequence[LiveUser]) -> Found:
 
 def _ordered(live: Sequence[LiveUser], names: list[str]) -> tuple[LiveUser, ...]:
     """``live`` by folded userName (``names``, in the order of ``live``), then id."""
-    order = sorted(range(len(live)), key=lambda i: (names[i], live[i].id))
-    return tuple(live[i] for i in order)
+    ids = [user.id for user in live]
+    return tuple(live[i] for _, _, i in sorted(zip(names, ids, range(len(live)), strict=True)))
