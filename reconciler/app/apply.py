@@ -171,6 +171,8 @@ def _planned(
                         exclude=request.exclude,
                     )
                 )
+                if runtime.hold is not None:
+                    runtime.hold(run)
                 session = Session(run.target, run.connection)
                 plan_ = plan_live(session, run.desired, run.live, runtime, run.users_first)
                 if request.only:  # limits, access and digest of what is sent

@@ -201,9 +201,10 @@ def run_plan(
         read_while_loading(paths, cli_target, runtime, rate=rate, exclude=exclude) as run,
     ):
         session = Session(run.target, run.connection)
-        return Planned(
-            run.target, plan_live(session, run.desired, run.live, runtime, run.users_first)
-        )
+        planned = plan_live(session, run.desired, run.live, runtime, run.users_first)
+        if runtime.hold is not None:
+            runtime.hold(run)
+        return Planned(run.target, planned)
 
 
 def run_export(cli_target: str | None, runtime: Runtime) -> tuple[Target, LiveSnapshot]:

@@ -87,11 +87,14 @@ def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color:
     output = Output(no_color=no_color, quiet=quiet, json_logs=json_logs)
     # The outside world comes from the caller (tests pass their own as click's obj).
     given = click.get_current_context().find_root().obj
+    from reconciler.cli.entry import held_until_exit
+
     output.runtime = replace(
         given if isinstance(given, Runtime) else Runtime(),
         progress=output.progress,
         note=output.info,
         started=time.monotonic(),
+        hold=held_until_exit(),
     )
     return output
 
