@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
 from reconciler.identifiers import fold_identity, refused_characters
@@ -119,16 +119,16 @@ def _check_previous_names(
 
 
 def _check_references(
-    docs: Sequence[ParsedDocument], by_external_id: bool, user_keys: set[str], group_names: set[str]
+    docs: Sequence[ParsedDocument], by_external_id: bool, users: _Known, groups: _Known
 ) -> None:
     """Report group members that name no user, and user groups that name no group."""
     what = "externalId" if by_external_id else "userName"
     for doc, path, group in _entries(docs, "groups"):
         members = _list(group.get("members"))
-        if _all_in(user_keys, members):
+        if _all_in(users, members):
             continue
         for j, member in enumerate(members):
-            if isinstance(member, str) and fold_identity(member) not in user_keys:
+            if isinstance(member, str) and fold_identity(member) not in users.folded:
                 doc.add_problem(
                     doc.position((*path, "members", j)),
                     (*path, "members", j),
@@ -136,11 +136,11 @@ def _check_references(
                 )
     for doc, path, user in _entries(docs, "users"):
         names = _list(user.get("groups"))
-        if _all_in(group_names, names):
+        if _all_in(groups, names):
             continue
         for j, name in enumerate(names):
-            if isinstance(name, str) and fold_identity(name) not in group_names:
-                close = difflib.get_close_matches(fold_identity(name), sorted(group_names), n=1)
+            if isinstance(name, str) and fold_identity(name) not in groups.folded:
+                close = difflib.get_close_matches(fold_identity(name), sorted(groups.folded), n=1)
                 hint = f' (did you mean "{excerpt(close[0])}"?)' if close else ""
                 doc.add_problem(
                     doc.position((*path, "groups", j)),
@@ -149,11 +149,12 @@ def _check_references(
                 )
 
 
-def _all_in(known: set[str], names: tuple[Any, ...]) -> bool:
+def _all_in(known: _Known, names: tuple[Any, ...]) -> bool:
     """Whether every one of ``names`` is text in ``known`` once folded: the common
-    case, checked at once; else each name is looked at for the problem."""
+    case, checked at once (as spelled first, folding none); else each name is looked
+    at for the problem."""
     try:
-        return known.issuperset(map(fold_identity, names))
+        return known.spelled.issuperset(names) or known.folded.issuperset(map(fold_identity, names))
     except (TypeError, AttributeError):  # a name that is not text: validation reports it
         return False
 
@@ -184,9 +185,9 @@ def _policy_user_key(docs: Sequence[ParsedDocument]) -> str:
     return "userName"
 
 
-def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> set[str]:
-    """Report users listed twice and identifiers nobody can see; return every user key,
-    folded as members compare them."""
+def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> _Known:
+    """Report users listed twice and identifiers nobody can see; return every user key
+    (folded as members compare them, and as spelled)."""
     names = _Listings("user", "userNames compare in any letter case and Unicode form")
     external_ids = _Listings("externalId", "policy.users.key is externalId")
     for doc, path, user in _entries(docs, "users"):
@@ -205,19 +206,20 @@ def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> set[str]:
                 path,
                 "missing externalId: policy.users.key is externalId, so every user needs one",
             )
-    return set(external_ids.first) if by_external_id else set(names.first)
+    listed = external_ids if by_external_id else names
+    return _Known(set(listed.first), listed.spellings)
 
 
-def _groups(docs: Sequence[ParsedDocument]) -> set[str]:
-    """Report groups listed twice and names nobody can see; return every displayName,
-    folded."""
+def _groups(docs: Sequence[ParsedDocument]) -> _Known:
+    """Report groups listed twice and names nobody can see; return every displayName
+    (folded, and as spelled)."""
     names = _Listings("group", "displayNames compare in any letter case and Unicode form")
     for doc, path, group in _entries(docs, "groups"):
         _check_characters(doc, path, group, _GROUP_IDENTIFIERS)
         name = group.get("displayName")
         if isinstance(name, str):
             names.add(doc, (*path, "displayName"), name)
-    return set(names.first)
+    return _Known(set(names.first), names.spellings)
 
 
 # The identifiers an entry declares: single values, and lists (emails by their value).
@@ -263,6 +265,14 @@ _Listed = tuple[ParsedDocument, NodePath, str]
 """Where a name is first listed, and how it is spelled there."""
 
 
+class _Known(NamedTuple):
+    """The names the files declare: folded, and every spelling seen (each folds to one
+    in ``folded``, so a name found as spelled is known)."""
+
+    folded: set[str]
+    spelled: set[str]
+
+
 class _Listings:
     """Where each folded name is first listed; a later listing is a problem at both."""
 
@@ -271,11 +281,13 @@ class _Listings:
         self.why = why
         self.first: dict[str, _Listed] = {}
         self.told: set[str] = set()  # names whose first listing already has its problem
+        self.spellings: set[str] = set()
 
     def add(self, doc: ParsedDocument, path: NodePath, text: str) -> None:
         """Remember where ``text`` is first listed; report a later listing of it (or of
         a twin that folds alike) at both places, each naming the other."""
         key = fold_identity(text)
+        self.spellings.add(text)
         first = self.first.get(key)
         if first is None:
             self.first[key] = (doc, path, text)
