@@ -3,6 +3,7 @@ per-shape form (``ownership_fast``) and shared field sets held equal to the plai
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -157,6 +158,19 @@ def test_users_of_one_shape_share_their_field_sets_once_loaded() -> None:
                for u in users)  # fmt: skip
     assert all(u.groups[1] is users[0].groups[1] for u in users)
     assert len(shapes_of(users)) == 1
+
+
+def test_loaded_users_keep_their_values_on_the_class_keys() -> None:
+    """The loader's compaction gives each user a dict that shares its keys with the
+    class (smaller than the dict pydantic made), holding the same values in order."""
+    users = [UserSpec(userName=f"u{i}@example.com", title="Engineer") for i in range(3)]
+    made = [dict(u.__dict__) for u in users]
+    share_common_parts(users)
+    for user, before in zip(users, made, strict=True):
+        assert list(user.__dict__.items()) == list(before.items())
+        assert sys.getsizeof(user.__dict__) < sys.getsizeof(before)
+    assert users[1].model_copy(update={"title": "Lead"}).title == "Lead"
+    assert users[1].title == "Engineer"
 
 
 def test_a_shape_tells_what_a_user_manages_and_mentions() -> None:
