@@ -3,8 +3,9 @@
 A directory is held whole (a million users is gigabytes), and pydantic gives each
 model its own set of the fields it was given, a third of a user's memory, although a
 directory has only a handful of distinct ones. ``share_common_parts`` makes users
-(and their names, emails, enterprise parts) with equal field sets share one set, and
-equal group names in ``groups`` one string.
+(and their names, emails, enterprise parts) with equal field sets share one set,
+equal group names in ``groups`` one string, and equal enterprise parts (often a
+department alone, of a few dozen) one frozen model.
 
 pydantic also gives each model a dict of its own keys (464 bytes for a user's 19
 fields). CPython can keep the dicts of a class's instances on one table of keys
@@ -58,9 +59,11 @@ values, smaller than a plain dict of 19 keys but not of 6."""
 
 
 def share_common_parts(users: Iterable[UserSpec]) -> None:
-    """Make users just validated share their field sets, keys and group names, in
-    place. Only the loader calls this, on models nobody else holds yet."""
+    """Make users just validated share their field sets, keys, group names and equal
+    enterprise parts, in place. Only the loader calls this, on models nobody else
+    holds yet."""
     names: dict[str, str] = {}
+    enterprises: dict[tuple[object, ...], Enterprise] = {}  # by field set (shared) and values
     share_user = _sharer(UserSpec)
     share_name, share_enterprise = _sharer(Name), _sharer(Enterprise)
     share_email, share_phone = _sharer(Email), _sharer(PhoneNumber)
@@ -68,8 +71,10 @@ def share_common_parts(users: Iterable[UserSpec]) -> None:
         share_user(user)
         if user.name is not None:
             share_name(user.name)
-        if user.enterprise is not None:
-            share_enterprise(user.enterprise)
+        if (enterprise := user.enterprise) is not None:
+            share_enterprise(enterprise)  # then one model for equal ones (departments)
+            key = (id(enterprise.model_fields_set), *enterprise.__dict__.values())
+            user.__dict__["enterprise"] = enterprises.setdefault(key, enterprise)
         for email in user.emails or ():
             share_email(email)
         for phone in user.phoneNumbers or ():

@@ -173,6 +173,23 @@ def test_loaded_users_keep_their_values_on_the_class_keys() -> None:
     assert users[1].title == "Engineer"
 
 
+def test_equal_enterprise_parts_become_one_once_loaded() -> None:
+    """Users whose enterprise parts say the same (fields given and values) share one
+    model; a part that gives one more field, even as null, stays its own."""
+    users = [
+        UserSpec(userName="a@x.com", enterprise=Enterprise(department="R&D")),
+        UserSpec(userName="b@x.com", enterprise=Enterprise(department="R&D")),
+        UserSpec(userName="c@x.com", enterprise=Enterprise(department="R&D", division=None)),
+        UserSpec(userName="d@x.com", enterprise=Enterprise(department="Sales")),
+    ]
+    given = [u.model_dump(exclude_unset=True) for u in users]
+    share_common_parts(users)
+    parts = [u.enterprise for u in users]
+    assert parts[0] is parts[1]
+    assert len({id(part) for part in parts}) == 3
+    assert [u.model_dump(exclude_unset=True) for u in users] == given
+
+
 def test_a_shape_tells_what_a_user_manages_and_mentions() -> None:
     """A name written as null manages every name part but mentions none of them."""
     user = UserSpec(userName="a@example.com", active=False, name=None, title="T")
