@@ -3,7 +3,7 @@
 Each file can be valid on its own and the set still be wrong: a user listed in two
 files (or twice under names that fold alike: ``reconciler.identifiers``), a group
 member nobody declares, two files that both set ``policy``. Each identifier an entry
-declares is also checked for characters nobody can see (``refused_characters``). These
+declares is also checked for characters nobody can see (``characters``). These
 checks read the raw parsed data rather than the validated models, so that one
 file with a typo does not hide (or fake) problems in the others: a user declared
 in a file that fails validation still counts as declared when another file's
@@ -18,8 +18,14 @@ import difflib
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
+from reconciler.files.characters import (
+    GROUP_IDENTIFIERS,
+    USER_IDENTIFIERS,
+    all_plain,
+    check_characters,
+)
 from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
-from reconciler.identifiers import fold_identity, refused_characters
+from reconciler.identifiers import fold_identity
 from reconciler.scope import in_scope
 
 
@@ -188,77 +194,58 @@ def _policy_user_key(docs: Sequence[ParsedDocument]) -> str:
 def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> _Known:
     """Report users listed twice and identifiers nobody can see; return every user key
     (folded as members compare them, and as spelled)."""
-    names = _Listings("user", "userNames compare in any letter case and Unicode form")
-    external_ids = _Listings("externalId", "policy.users.key is externalId")
-    for doc, path, user in _entries(docs, "users"):
-        _check_characters(doc, path, user, _USER_IDENTIFIERS)
-        name = user.get("userName")
-        if isinstance(name, str):
-            names.add(doc, (*path, "userName"), name)
-        if not by_external_id:
-            continue
-        external_id = user.get("externalId")
-        if isinstance(external_id, str) and external_id:
-            external_ids.add(doc, (*path, "externalId"), external_id)
-        elif external_id in (None, ""):
+    entries = list(_entries(docs, "users"))
+    if not all_plain([user for _, _, user in entries], USER_IDENTIFIERS):
+        for doc, path, user in entries:
+            check_characters(doc, path, user, USER_IDENTIFIERS)
+    why = "userNames compare in any letter case and Unicode form"
+    names = _listed(entries, "userName", _Listings("user", why), empty=True)
+    if not by_external_id:
+        return names
+    for doc, path, user in entries:
+        if user.get("externalId") in (None, ""):
             doc.add_problem(
                 doc.position(path),
                 path,
                 "missing externalId: policy.users.key is externalId, so every user needs one",
             )
-    listed = external_ids if by_external_id else names
-    return _Known(set(listed.first), listed.spellings)
+    listings = _Listings("externalId", "policy.users.key is externalId")
+    return _listed(entries, "externalId", listings, empty=False)
 
 
 def _groups(docs: Sequence[ParsedDocument]) -> _Known:
     """Report groups listed twice and names nobody can see; return every displayName
     (folded, and as spelled)."""
-    names = _Listings("group", "displayNames compare in any letter case and Unicode form")
-    for doc, path, group in _entries(docs, "groups"):
-        _check_characters(doc, path, group, _GROUP_IDENTIFIERS)
-        name = group.get("displayName")
-        if isinstance(name, str):
-            names.add(doc, (*path, "displayName"), name)
-    return _Known(set(names.first), names.spellings)
+    entries = list(_entries(docs, "groups"))
+    if not all_plain([group for _, _, group in entries], GROUP_IDENTIFIERS):
+        for doc, path, group in entries:
+            check_characters(doc, path, group, GROUP_IDENTIFIERS)
+    why = "displayNames compare in any letter case and Unicode form"
+    return _listed(entries, "displayName", _Listings("group", why), empty=True)
 
 
-# The identifiers an entry declares: single values, and lists (emails by their value).
-_USER_IDENTIFIERS = ("userName", "externalId", "previousUserNames", "emails")
-_GROUP_IDENTIFIERS = ("displayName", "previousNames")
-
-
-def _check_characters(
-    doc: ParsedDocument, path: NodePath, entry: dict[str, Any], keys: tuple[str, ...]
-) -> None:
-    """Refuse identifiers holding what nobody can see or type (a zero-width space, a
-    control character) or whitespace at an end: two such names look like one.
-
-    Printable ASCII without a space at either end, nearly every name, passes at once;
-    a node path is built only for a name that is refused.
-    """
-    for key in keys:
-        value = entry.get(key)
-        if type(value) is str:
-            if not (
-                value.isascii() and value.isprintable() and value[:1] != " " and value[-1:] != " "
-            ):
-                _refuse(doc, (*path, key), value)
-        elif type(value) is tuple:
-            for j, item in enumerate(value):
-                text = item.get("value") if type(item) is dict else item
-                if type(text) is not str or (
-                    text.isascii() and text.isprintable() and text[:1] != " " and text[-1:] != " "
-                ):
-                    continue
-                _refuse(
-                    doc, (*path, key, j, "value") if type(item) is dict else (*path, key, j), text
-                )
-
-
-def _refuse(doc: ParsedDocument, at: NodePath, text: str) -> None:
-    why = refused_characters(text) if text else None
-    if why is not None:
-        doc.add_problem(doc.position(at), at, f'"{excerpt(text)}" {why}')
+def _listed(
+    entries: list[tuple[ParsedDocument, NodePath, dict[str, Any]]],
+    attribute: str,
+    listings: _Listings,
+    *,
+    empty: bool,
+) -> _Known:
+    """Every name given as ``attribute`` (text, and not empty unless ``empty``), folded
+    and as spelled. When two fold alike, each entry is listed in turn (``_Listings``)
+    to report both places; most directories have none, which one set tells."""
+    spelled = [text for _, _, e in entries if isinstance(text := e.get(attribute), str)]
+    if not empty:
+        spelled = [text for text in spelled if text]
+    folded = list(map(fold_identity, spelled))
+    known = set(folded)
+    if len(known) == len(folded):
+        return _Known(known, set(spelled))
+    for doc, path, entry in entries:
+        text = entry.get(attribute)
+        if isinstance(text, str) and (text or empty):
+            listings.add(doc, (*path, attribute), text)
+    return _Known(set(listings.first), listings.spellings)
 
 
 _Listed = tuple[ParsedDocument, NodePath, str]

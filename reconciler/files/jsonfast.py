@@ -52,11 +52,8 @@ def _refuse_constant(name: str) -> Any:
 
 def _hooks() -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
     """The ``object_pairs_hook`` that builds objects (from their members) and tuples
-    (from arrays' items) bottom-up, refusing repeated keys and deep nesting.
-
-    Closures rather than methods: they run for every object of a file, 300,000 times
-    for 100,000 users, and a closure's names cost less to look up.
-    """
+    (from arrays' items) bottom-up, refusing repeated keys and deep nesting: closures,
+    whose names cost less to look up than methods' (300,000 calls per 100,000 users)."""
     # Height (containers on the longest downward chain) of each container above 1,
     # by id: every container stays alive in the result, so ids stay unique.
     heights: dict[int, int] = {}
