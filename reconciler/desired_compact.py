@@ -63,7 +63,8 @@ def share_common_parts(users: Iterable[UserSpec]) -> None:
     enterprise parts, in place. Only the loader calls this, on models nobody else
     holds yet."""
     names: dict[str, str] = {}
-    enterprises: dict[tuple[object, ...], Enterprise] = {}  # by field set (shared) and values
+    enterprises: dict[tuple[object, ...], Enterprise] = {}  # by values (then fields)
+    get_fields = _FIELDS_SET.__get__
     share_user = _sharer(UserSpec)
     share_name, share_enterprise = _sharer(Name), _sharer(Enterprise)
     share_email, share_phone = _sharer(Email), _sharer(PhoneNumber)
@@ -71,10 +72,14 @@ def share_common_parts(users: Iterable[UserSpec]) -> None:
         share_user(user)
         if user.name is not None:
             share_name(user.name)
-        if (enterprise := user.enterprise) is not None:
-            share_enterprise(enterprise)  # then one model for equal ones (departments)
-            key = (id(enterprise.model_fields_set), *enterprise.__dict__.values())
-            user.__dict__["enterprise"] = enterprises.setdefault(key, enterprise)
+        if (enterprise := user.enterprise) is not None:  # one model for equal ones
+            values = tuple(enterprise.__dict__.values())
+            seen = enterprises.get(values)
+            if seen is not None and get_fields(seen) == get_fields(enterprise):
+                user.__dict__["enterprise"] = seen
+            else:
+                share_enterprise(enterprise)
+                enterprises.setdefault(values, enterprise)
         for email in user.emails or ():
             share_email(email)
         for phone in user.phoneNumbers or ():
