@@ -111,7 +111,9 @@ def _list_lines(indent: int) -> re.Pattern[str]:
     """The lines that tell where the items of a root list ``indent`` columns in are: an
     item (group 1), a root key (group 2), and any other line that starts left of the
     items or at their column (group 3)."""
-    return re.compile(rf"\n(?:( {{{indent}}}-[ \n])|([A-Za-z_])|( {{0,{indent}}}[^ \n#]))")
+    if not indent:  # in the subset a line at column 0 is an item, a key, a comment or blank
+        return re.compile(r"\n(?:(-[ \n])|([A-Za-z_]))")
+    return re.compile(rf"\n(?:( {{{indent}}}-[ \n])|([A-Za-z_])|( {{0,{indent}}}+[^ \n#]))")
 
 
 class _TextLostError(Exception):
