@@ -12,7 +12,8 @@ fields). CPython can keep the dicts of a class's instances on one table of keys
 (key-sharing dicts: only the values are each one's own, 208 bytes for a user), but
 only for keys it saw set as attributes before the class's first instances; so at
 import this module sets every field of one bare instance of each class, in field
-order, and keeps its dict as a template; each model's dict is then replaced with a
+order, makes a few more (so that later dicts keep no room for keys to come), and
+keeps its dict as a template; each model's dict is then replaced with a
 copy of the template, filled with the model's values in the same order. Where the
 interpreter does not share keys (another version; a class with instances made
 before this module was imported), the copy would be no smaller, and dicts are left
@@ -46,16 +47,22 @@ def _key_sharing_template(model: type[BaseModel]) -> dict[str, Any] | None:
     bare = object.__new__(model)
     for name in model.model_fields:
         object.__setattr__(bare, name, None)
+    for _ in range(_SPARE_ROOM):  # CPython 3.11 gives each later dict one slot less spare
+        object.__new__(model)  # room, down to one: a copy then holds little more than values
     template = bare.__dict__
-    return template if sys.getsizeof(template) < sys.getsizeof(dict(template)) else None
+    return template if sys.getsizeof(template.copy()) < sys.getsizeof(dict(template)) else None
+
+
+_SPARE_ROOM = 32
+"""Instances made to use up the room a class's key-sharing dicts keep for more keys."""
 
 
 _TEMPLATES: dict[type[BaseModel], dict[str, Any] | None] = {
     model: _key_sharing_template(model)
     for model in (UserSpec, Name, Enterprise, Email, PhoneNumber)
 }
-"""Only ``UserSpec``'s is kept in CPython 3.11: a key-sharing dict has room for 30
-values, smaller than a plain dict of 19 keys but not of 6."""
+"""In CPython 3.11 a copy of each is smaller than pydantic's dict: 208 bytes against 464
+for a user, 120 against 272 for a name, 96 against 184 for an email."""
 
 
 def share_common_parts(users: Iterable[UserSpec]) -> None:

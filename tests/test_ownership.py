@@ -161,14 +161,20 @@ def test_users_of_one_shape_share_their_field_sets_once_loaded() -> None:
 
 
 def test_loaded_users_keep_their_values_on_the_class_keys() -> None:
-    """The loader's compaction gives each user a dict that shares its keys with the
-    class (smaller than the dict pydantic made), holding the same values in order."""
-    users = [UserSpec(userName=f"u{i}@example.com", title="Engineer") for i in range(3)]
-    made = [dict(u.__dict__) for u in users]
+    """The loader's compaction gives each user (and its name) a dict that shares its keys
+    with the class (smaller than the dict pydantic made), holding the same values in order."""
+    users = [
+        UserSpec(userName=f"u{i}@example.com", title="Engineer", name=Name(givenName=f"U{i}"))
+        for i in range(3)
+    ]
+    made = [(dict(u.__dict__), dict(u.name.__dict__)) for u in users if u.name]
     share_common_parts(users)
-    for user, before in zip(users, made, strict=True):
+    for user, (before, name_before) in zip(users, made, strict=True):
         assert list(user.__dict__.items()) == list(before.items())
         assert sys.getsizeof(user.__dict__) < sys.getsizeof(before)
+        assert user.name is not None
+        assert list(user.name.__dict__.items()) == list(name_before.items())
+        assert sys.getsizeof(user.name.__dict__) < sys.getsizeof(name_before)
     assert users[1].model_copy(update={"title": "Lead"}).title == "Lead"
     assert users[1].title == "Engineer"
 
