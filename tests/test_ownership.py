@@ -3,6 +3,7 @@ per-shape form (``ownership_fast``) and shared field sets held equal to the plai
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -157,6 +158,42 @@ def test_users_of_one_shape_share_their_field_sets_once_loaded() -> None:
                for u in users)  # fmt: skip
     assert all(u.groups[1] is users[0].groups[1] for u in users)
     assert len(shapes_of(users)) == 1
+
+
+def test_loaded_users_keep_their_values_on_the_class_keys() -> None:
+    """The loader's compaction gives each user (and its name) a dict that shares its keys
+    with the class (smaller than the dict pydantic made), holding the same values in order."""
+    users = [
+        UserSpec(userName=f"u{i}@example.com", title="Engineer", name=Name(givenName=f"U{i}"))
+        for i in range(3)
+    ]
+    made = [(dict(u.__dict__), dict(u.name.__dict__)) for u in users if u.name]
+    share_common_parts(users)
+    for user, (before, name_before) in zip(users, made, strict=True):
+        assert list(user.__dict__.items()) == list(before.items())
+        assert sys.getsizeof(user.__dict__) < sys.getsizeof(before)
+        assert user.name is not None
+        assert list(user.name.__dict__.items()) == list(name_before.items())
+        assert sys.getsizeof(user.name.__dict__) < sys.getsizeof(name_before)
+    assert users[1].model_copy(update={"title": "Lead"}).title == "Lead"
+    assert users[1].title == "Engineer"
+
+
+def test_equal_enterprise_parts_become_one_once_loaded() -> None:
+    """Users whose enterprise parts say the same (fields given and values) share one
+    model; a part that gives one more field, even as null, stays its own."""
+    users = [
+        UserSpec(userName="a@x.com", enterprise=Enterprise(department="R&D")),
+        UserSpec(userName="b@x.com", enterprise=Enterprise(department="R&D")),
+        UserSpec(userName="c@x.com", enterprise=Enterprise(department="R&D", division=None)),
+        UserSpec(userName="d@x.com", enterprise=Enterprise(department="Sales")),
+    ]
+    given = [u.model_dump(exclude_unset=True) for u in users]
+    share_common_parts(users)
+    parts = [u.enterprise for u in users]
+    assert parts[0] is parts[1]
+    assert len({id(part) for part in parts}) == 3
+    assert [u.model_dump(exclude_unset=True) for u in users] == given
 
 
 def test_a_shape_tells_what_a_user_manages_and_mentions() -> None:

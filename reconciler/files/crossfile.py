@@ -3,7 +3,7 @@
 Each file can be valid on its own and the set still be wrong: a user listed in two
 files (or twice under names that fold alike: ``reconciler.identifiers``), a group
 member nobody declares, two files that both set ``policy``. Each identifier an entry
-declares is also checked for characters nobody can see (``refused_characters``). These
+declares is also checked for characters nobody can see (``characters``). These
 checks read the raw parsed data rather than the validated models, so that one
 file with a typo does not hide (or fake) problems in the others: a user declared
 in a file that fails validation still counts as declared when another file's
@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+from reconciler.files.characters import (
+    GROUP_IDENTIFIERS,
+    USER_IDENTIFIERS,
+    all_plain,
+    check_characters,
+)
 from reconciler.files.sourcemap import NodePath, ParsedDocument, excerpt
-from reconciler.identifiers import fold_identity, refused_characters
+from reconciler.identifiers import fold_identity
 from reconciler.scope import in_scope
 
 
@@ -119,16 +125,16 @@ def _check_previous_names(
 
 
 def _check_references(
-    docs: Sequence[ParsedDocument], by_external_id: bool, user_keys: set[str], group_names: set[str]
+    docs: Sequence[ParsedDocument], by_external_id: bool, users: _Known, groups: _Known
 ) -> None:
     """Report group members that name no user, and user groups that name no group."""
     what = "externalId" if by_external_id else "userName"
     for doc, path, group in _entries(docs, "groups"):
         members = _list(group.get("members"))
-        if _all_in(user_keys, members):
+        if _all_in(users, members):
             continue
         for j, member in enumerate(members):
-            if isinstance(member, str) and fold_identity(member) not in user_keys:
+            if isinstance(member, str) and fold_identity(member) not in users.folded:
                 doc.add_problem(
                     doc.position((*path, "members", j)),
                     (*path, "members", j),
@@ -136,11 +142,11 @@ def _check_references(
                 )
     for doc, path, user in _entries(docs, "users"):
         names = _list(user.get("groups"))
-        if _all_in(group_names, names):
+        if _all_in(groups, names):
             continue
         for j, name in enumerate(names):
-            if isinstance(name, str) and fold_identity(name) not in group_names:
-                close = difflib.get_close_matches(fold_identity(name), sorted(group_names), n=1)
+            if isinstance(name, str) and fold_identity(name) not in groups.folded:
+                close = difflib.get_close_matches(fold_identity(name), sorted(groups.folded), n=1)
                 hint = f' (did you mean "{excerpt(close[0])}"?)' if close else ""
                 doc.add_problem(
                     doc.position((*path, "groups", j)),
@@ -149,11 +155,12 @@ def _check_references(
                 )
 
 
-def _all_in(known: set[str], names: tuple[Any, ...]) -> bool:
+def _all_in(known: _Known, names: tuple[Any, ...]) -> bool:
     """Whether every one of ``names`` is text in ``known`` once folded: the common
-    case, checked at once; else each name is looked at for the problem."""
+    case, checked at once (as spelled first, folding none); else each name is looked
+    at for the problem."""
     try:
-        return known.issuperset(map(fold_identity, names))
+        return known.spelled.issuperset(names) or known.folded.issuperset(map(fold_identity, names))
     except (TypeError, AttributeError):  # a name that is not text: validation reports it
         return False
 
@@ -184,83 +191,73 @@ def _policy_user_key(docs: Sequence[ParsedDocument]) -> str:
     return "userName"
 
 
-def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> set[str]:
-    """Report users listed twice and identifiers nobody can see; return every user key,
-    folded as members compare them."""
-    names = _Listings("user", "userNames compare in any letter case and Unicode form")
-    external_ids = _Listings("externalId", "policy.users.key is externalId")
-    for doc, path, user in _entries(docs, "users"):
-        _check_characters(doc, path, user, _USER_IDENTIFIERS)
-        name = user.get("userName")
-        if isinstance(name, str):
-            names.add(doc, (*path, "userName"), name)
-        if not by_external_id:
-            continue
-        external_id = user.get("externalId")
-        if isinstance(external_id, str) and external_id:
-            external_ids.add(doc, (*path, "externalId"), external_id)
-        elif external_id in (None, ""):
+def _users(docs: Sequence[ParsedDocument], by_external_id: bool) -> _Known:
+    """Report users listed twice and identifiers nobody can see; return every user key
+    (folded as members compare them, and as spelled)."""
+    entries = list(_entries(docs, "users"))
+    if not all_plain([user for _, _, user in entries], USER_IDENTIFIERS):
+        for doc, path, user in entries:
+            check_characters(doc, path, user, USER_IDENTIFIERS)
+    why = "userNames compare in any letter case and Unicode form"
+    names = _listed(entries, "userName", _Listings("user", why), empty=True)
+    if not by_external_id:
+        return names
+    for doc, path, user in entries:
+        if user.get("externalId") in (None, ""):
             doc.add_problem(
                 doc.position(path),
                 path,
                 "missing externalId: policy.users.key is externalId, so every user needs one",
             )
-    return set(external_ids.first) if by_external_id else set(names.first)
+    listings = _Listings("externalId", "policy.users.key is externalId")
+    return _listed(entries, "externalId", listings, empty=False)
 
 
-def _groups(docs: Sequence[ParsedDocument]) -> set[str]:
-    """Report groups listed twice and names nobody can see; return every displayName,
-    folded."""
-    names = _Listings("group", "displayNames compare in any letter case and Unicode form")
-    for doc, path, group in _entries(docs, "groups"):
-        _check_characters(doc, path, group, _GROUP_IDENTIFIERS)
-        name = group.get("displayName")
-        if isinstance(name, str):
-            names.add(doc, (*path, "displayName"), name)
-    return set(names.first)
+def _groups(docs: Sequence[ParsedDocument]) -> _Known:
+    """Report groups listed twice and names nobody can see; return every displayName
+    (folded, and as spelled)."""
+    entries = list(_entries(docs, "groups"))
+    if not all_plain([group for _, _, group in entries], GROUP_IDENTIFIERS):
+        for doc, path, group in entries:
+            check_characters(doc, path, group, GROUP_IDENTIFIERS)
+    why = "displayNames compare in any letter case and Unicode form"
+    return _listed(entries, "displayName", _Listings("group", why), empty=True)
 
 
-# The identifiers an entry declares: single values, and lists (emails by their value).
-_USER_IDENTIFIERS = ("userName", "externalId", "previousUserNames", "emails")
-_GROUP_IDENTIFIERS = ("displayName", "previousNames")
-
-
-def _check_characters(
-    doc: ParsedDocument, path: NodePath, entry: dict[str, Any], keys: tuple[str, ...]
-) -> None:
-    """Refuse identifiers holding what nobody can see or type (a zero-width space, a
-    control character) or whitespace at an end: two such names look like one.
-
-    Printable ASCII without a space at either end, nearly every name, passes at once;
-    a node path is built only for a name that is refused.
-    """
-    for key in keys:
-        value = entry.get(key)
-        if type(value) is str:
-            if not (
-                value.isascii() and value.isprintable() and value[:1] != " " and value[-1:] != " "
-            ):
-                _refuse(doc, (*path, key), value)
-        elif type(value) is tuple:
-            for j, item in enumerate(value):
-                text = item.get("value") if type(item) is dict else item
-                if type(text) is not str or (
-                    text.isascii() and text.isprintable() and text[:1] != " " and text[-1:] != " "
-                ):
-                    continue
-                _refuse(
-                    doc, (*path, key, j, "value") if type(item) is dict else (*path, key, j), text
-                )
-
-
-def _refuse(doc: ParsedDocument, at: NodePath, text: str) -> None:
-    why = refused_characters(text) if text else None
-    if why is not None:
-        doc.add_problem(doc.position(at), at, f'"{excerpt(text)}" {why}')
+def _listed(
+    entries: list[tuple[ParsedDocument, NodePath, dict[str, Any]]],
+    attribute: str,
+    listings: _Listings,
+    *,
+    empty: bool,
+) -> _Known:
+    """Every name given as ``attribute`` (text, and not empty unless ``empty``), folded
+    and as spelled. When two fold alike, each entry is listed in turn (``_Listings``)
+    to report both places; most directories have none, which one set tells."""
+    spelled = [text for _, _, e in entries if isinstance(text := e.get(attribute), str)]
+    if not empty:
+        spelled = [text for text in spelled if text]
+    folded = list(map(fold_identity, spelled))
+    known = set(folded)
+    if len(known) == len(folded):
+        return _Known(known, set(spelled))
+    for doc, path, entry in entries:
+        text = entry.get(attribute)
+        if isinstance(text, str) and (text or empty):
+            listings.add(doc, (*path, attribute), text)
+    return _Known(set(listings.first), listings.spellings)
 
 
 _Listed = tuple[ParsedDocument, NodePath, str]
 """Where a name is first listed, and how it is spelled there."""
+
+
+class _Known(NamedTuple):
+    """The names the files declare: folded, and every spelling seen (each folds to one
+    in ``folded``, so a name found as spelled is known)."""
+
+    folded: set[str]
+    spelled: set[str]
 
 
 class _Listings:
@@ -271,11 +268,13 @@ class _Listings:
         self.why = why
         self.first: dict[str, _Listed] = {}
         self.told: set[str] = set()  # names whose first listing already has its problem
+        self.spellings: set[str] = set()
 
     def add(self, doc: ParsedDocument, path: NodePath, text: str) -> None:
         """Remember where ``text`` is first listed; report a later listing of it (or of
         a twin that folds alike) at both places, each naming the other."""
         key = fold_identity(text)
+        self.spellings.add(text)
         first = self.first.get(key)
         if first is None:
             self.first[key] = (doc, path, text)

@@ -15,12 +15,14 @@ libyaml provably read the same, checked line by line with one regular expression
   start with a digit, a sign, ``.`` or ``~``, nor is it ``true``/``false``/
   ``null`` in any spelling), a quoted string without escapes, ``[]`` or ``{}``,
   a percentage (``10%``), or one of the core schema's own words and short decimal
-  integers, which both parsers read alike;
+  integers, which both parsers read alike; or a flow list or mapping on one line
+  (``[a, b]``, ``{givenName: Ann, familyName: Lee}``) of such text and quoted
+  strings, none holding a ``:``, ``,``, ``#`` or bracket, nothing nested;
 * no tab, carriage return or other character libyaml would refuse or read as a line
   break, and nothing that could nest deeper than ``MAX_DEPTH`` or hold more than
   the node limit (bounds counted from the text).
 
-So no tags, anchors, aliases, flow collections, block scalars, escapes, documents
+So no tags, anchors, aliases, nested flow, block scalars, escapes, documents
 markers or multi-line scalars get here; nor does a boolean or an integer where the
 schema expects text (it keeps its source text there, which a parser that has made
 it a number cannot give back), nor a file whose parser may be missing. Any of
@@ -57,15 +59,29 @@ _BAD = r"\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029"
 _WORDS = "[tT]rue|TRUE|[fF]alse|FALSE|[nN]ull|NULL"
 _END = r"(?=[ ]*(?:[ ]\#|\n|\Z))"  # a value ends: spaces, perhaps a comment, the line's end
 _COMMENT = rf"\#[^{_BAD}]*"
+_QUOTED = rf"""(?:
+    '[^'\s{_BAD}]*(?:[ ]+[^'\s{_BAD}]*)*[ ]*'    # single-quoted, no '' inside
+  | "[^"\\\s{_BAD}]*(?:[ ]+[^"\\\s{_BAD}]*)*[ ]*"  # double-quoted, no escapes
+)"""
+_FIRST = rf"""[^\s\-?:,\[\]{{}}\#&*!|>'"%@`0-9+.~=<{_BAD}]"""
+"""What plain text that is text to every schema may start with: no indicator, digit,
+sign, dot or tilde."""
+_FLOW_ITEM = rf"""(?:
+    (?!(?:{_WORDS})[ ]*[,\]}}])                # plain text, as below, in a flow collection:
+    {_FIRST}(?>[^\s:,\[\]{{}}\#{_BAD}]+|[ ]+(?=[^\s:,\[\]{{}}\#{_BAD}]))*  # no ":,[]{{}}#"
+  | {_QUOTED}
+)"""
+_FLOW_KEY = rf"(?!(?:{_WORDS}):)[A-Za-z_][A-Za-z0-9_-]*:[ ]+"
 _VALUE = rf"""(?:
     (?!(?:{_WORDS}){_END})                    # plain text that is text to every schema:
-    [^\s\-?:,\[\]{{}}\#&*!|>'"%@`0-9+.~=<{_BAD}]  # no indicator, digit, sign, dot, tilde first,
+    {_FIRST}                                  # (see _FIRST)
     (?>[^\s:{_BAD}]+|:(?=[^\s{_BAD}])|[ ]+(?=[^\s\#{_BAD}]))*  # no ": ", " #" or end spaces
-  | '[^'\s{_BAD}]*(?:[ ]+[^'\s{_BAD}]*)*[ ]*'    # single-quoted, no '' inside
-  | "[^"\\\s{_BAD}]*(?:[ ]+[^"\\\s{_BAD}]*)*[ ]*"  # double-quoted, no escapes
+  | {_QUOTED}
   | \[\] | \{{\}}                             # an empty list or mapping
   | (?:{_WORDS}|~|[-+]?[0-9]{{1,18}}){_END}    # a core-schema word or a short integer
   | [0-9]{{1,18}}%{_END}                       # a percentage (text to every schema)
+  | \[[ ]*{_FLOW_ITEM}(?:[ ]*,[ ]*{_FLOW_ITEM})*[ ]*\]{_END}  # one line of flow: texts,
+  | \{{[ ]*{_FLOW_KEY}{_FLOW_ITEM}(?:[ ]*,[ ]*{_FLOW_KEY}{_FLOW_ITEM})*[ ]*\}}{_END}  # no nesting
 )"""
 _KEY = rf"(?!(?:{_WORDS}):)[A-Za-z_][A-Za-z0-9_-]*:(?=[ \n]|\Z)"
 _LINE = rf"""(?>
@@ -80,15 +96,24 @@ _LINE = rf"""(?>
 _SUBSET = re.compile(rf"(?:{_LINE}\n)*+{_LINE}", re.VERBOSE)
 """A whole file inside the subset (module docstring). Each level of nesting but a list
 that is a key's value starts at least a column to the right of its parent, so content
-left of column 28 is nested at most 58 deep."""
+left of column 28 is nested at most 58 deep, 59 with a line of flow."""
 
 
 ITEMS_PER_PARSE = 1_000
 """Items of a list at the root parsed at a time (``load_native``)."""
 # "\n" first where it can be: a literal start is found fast, "^" would be tried everywhere.
-_FIRST_ROOT_LIST = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):\n(?=-[ \n])")
-_ROOT_LIST = re.compile(r"\n([A-Za-z_][A-Za-z0-9_-]*):\n(?=-[ \n])")
-_ROOT_LINE = re.compile(r"\n(?:(-[ \n])|[A-Za-z_])")  # an item of a root list, or a root key
+_FIRST_ROOT_LIST = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):\n(?=( *)-[ \n])")
+_ROOT_LIST = re.compile(r"\n([A-Za-z_][A-Za-z0-9_-]*):\n(?=( *)-[ \n])")
+
+
+@functools.cache
+def _list_lines(indent: int) -> re.Pattern[str]:
+    """The lines that tell where the items of a root list ``indent`` columns in are: an
+    item (group 1), a root key (group 2), and any other line that starts left of the
+    items or at their column (group 3)."""
+    if not indent:  # in the subset a line at column 0 is an item, a key, a comment or blank
+        return re.compile(r"\n(?:(-[ \n])|([A-Za-z_]))")
+    return re.compile(rf"\n(?:( {{{indent}}}-[ \n])|([A-Za-z_])|( {{0,{indent}}}+[^ \n#]))")
 
 
 class _TextLostError(Exception):
@@ -106,8 +131,10 @@ def load_native(
     before the next is parsed: the parser's own objects for the whole file would
     outlive it as a hundred megabytes of memory the process keeps.
     """
-    # Each line holds at most a key, a value, a mapping, and two nodes for each "-".
-    if _LOADS is None or 3 * (text.count("\n") + 1) + 2 * text.count("-") > max_nodes:
+    # Each line holds at most a key, a value, a mapping, and two nodes for each "-";
+    # a line of flow, a node for each "[" and "{" and two for each ",".
+    nodes = 3 * (text.count("\n") + 1) + 2 * (text.count("-") + text.count(","))
+    if _LOADS is None or nodes + text.count("[") + text.count("{") > max_nodes:
         return None
     if _SUBSET.fullmatch(text) is None:
         return None
@@ -132,7 +159,9 @@ def _root_lists(text: str) -> tuple[str, dict[str, tuple[list[int], int]]]:
     """``text`` without the items of the lists at its root, and where those items are.
 
     In the subset a line at column 0 is a root key, an item of a list at the root,
-    a comment or blank, so a root list's items run until the next root key.
+    a comment or blank, so a root list's items run until the next root key. Items
+    further in (``users:`` then ``  - userName: ...``) are found alike; a line that
+    starts left of them or at their column, not an item, leaves the file whole.
     """
     lists: dict[str, tuple[list[int], int]] = {}
     parts: list[str] = []
@@ -140,11 +169,14 @@ def _root_lists(text: str) -> tuple[str, dict[str, tuple[list[int], int]]]:
     found = _FIRST_ROOT_LIST.match(text) or _ROOT_LIST.search(text)
     while found is not None:
         key, starts, end = found.group(1), [found.end()], len(text)
-        for line in _ROOT_LINE.finditer(text, found.end()):
-            if line.group(1) is None:
+        for line in _list_lines(len(found.group(2))).finditer(text, found.end()):
+            if line.group(1) is not None:
+                starts.append(line.start() + 1)
+            elif line.group(2) is not None:
                 end = line.start() + 1
                 break
-            starts.append(line.start() + 1)
+            else:
+                return text, {}  # not a list the parser would read in slices alike
         if key in lists:
             return text, {}  # a key twice: the whole file tells the parser so
         lists[key] = (starts, end)
@@ -164,7 +196,7 @@ def _read_list(
         stop = starts[first + per_parse] if first + per_parse < len(starts) else end
         part = _LOADS(text[starts[first] : stop]) if _LOADS is not None else None
         if type(part) is not list:
-            raise _TextLostError  # cannot happen: items at column 0 are a list
+            raise _TextLostError  # cannot happen: items at one column are a list
         items.extend(_sequence(part, shape))
     return tuple(items)
 

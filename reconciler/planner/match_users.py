@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from reconciler.desired import UserSpec
 from reconciler.identifiers import fold_identity
@@ -23,7 +23,7 @@ from reconciler.planner.identity import (
     LiveUserMatch,
     UserMatches,
 )
-from reconciler.planner.user_index import UserIndex, wanted_emails
+from reconciler.planner.user_index import UserIndex, in_key_order, wanted_emails
 
 
 def _external_id(spec: UserSpec) -> str:
@@ -50,25 +50,15 @@ def match_users(
     matcher = _UserMatcher(index, key_attribute)
     keys = [matcher.key(spec) for spec in specs]
     folded = dict(zip(keys, map(fold_identity, keys), strict=True))  # each key folded once
-    matched = matcher.run(_in_key_order(specs, keys, folded), folded)
+    matched = matcher.run(in_key_order(specs, keys, folded), folded)
     live_matches = _live_user_matches(index.ordered, matched)
     files = matched.files
     return UserMatches(
         key_attribute=key_attribute,
-        files=tuple(_in_key_order(files, [m.key for m in files], folded)),
+        files=tuple(in_key_order(files, [m.key for m in files], folded)),
         live=live_matches,
         by_id={m.account.id: m for m in live_matches},
     )
-
-
-T = TypeVar("T")
-
-
-def _in_key_order(items: Sequence[T], keys: list[str], folded: Mapping[str, str]) -> list[T]:
-    """``items`` by their ``keys`` folded, then as written, else as they come (a sort of
-    tuples, with no call per item)."""
-    ranked = sorted(zip(map(folded.__getitem__, keys), keys, range(len(items)), strict=True))
-    return [items[i] for _, _, i in ranked]
 
 
 class _Round(NamedTuple):

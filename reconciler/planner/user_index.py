@@ -3,8 +3,9 @@ addresses of either side, folded as identities compare (``fold_identity``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from reconciler.desired import UserSpec
 from reconciler.identifiers import fold_identity
@@ -110,3 +111,13 @@ def _ordered(live: Sequence[LiveUser], names: list[str]) -> tuple[LiveUser, ...]
     """``live`` by folded userName (``names``, in the order of ``live``), then id."""
     ids = [user.id for user in live]
     return tuple(live[i] for _, _, i in sorted(zip(names, ids, range(len(live)), strict=True)))
+
+
+T = TypeVar("T")
+
+
+def in_key_order(items: Sequence[T], keys: list[str], folded: Mapping[str, str]) -> list[T]:
+    """``items`` by their ``keys`` folded (``folded``: each key's), then as written, else
+    as they come (a sort of tuples, with no call per item)."""
+    ranked = sorted(zip(map(folded.__getitem__, keys), keys, range(len(items)), strict=True))
+    return [items[i] for _, _, i in ranked]
