@@ -10,6 +10,7 @@ from pathlib import Path
 from reconciler.app.context import context_of
 from reconciler.app.gcpolicy import gc_policy
 from reconciler.app.pipeline import read_while_loading
+from reconciler.app.reader import connect_to
 from reconciler.app.runtime import Runtime
 from reconciler.desired import DesiredState
 from reconciler.dialect import dialect_named
@@ -28,7 +29,7 @@ from reconciler.planner import PlanContext, plan
 from reconciler.planner.users_first import UsersStaged
 from reconciler.scim.admin import directory_id_of
 from reconciler.snapshot import read_snapshot
-from reconciler.target import Connection, Target, connect, connect_admin, resolve_target
+from reconciler.target import Connection, Target, connect_admin, resolve_target
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +55,7 @@ def opened(
     target = resolve_target(cli_target, desired.target, runtime.env, fallback=fallback)
     # Before anything is read.
     check_dialect_attributes(desired, paths, dialect_named(target.dialect), exclude=exclude)
-    connection = connect(
-        target,
-        runtime.env,
-        rate=rate,
-        retry=runtime.retry,
-        wrap_transport=runtime.transport,
-        budget=runtime.budget(target),
-    )
-    if connection.note is not None:
-        runtime.note(connection.note)
+    connection = connect_to(target, runtime, rate)
     try:
         yield Session(target, connection)
     finally:

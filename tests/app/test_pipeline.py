@@ -17,6 +17,7 @@ import reconciler.app.pipeline as pipeline
 from reconciler.app.apply import ApplyRequest, run_apply
 from reconciler.app.loading import load_files
 from reconciler.app.pipeline import Strategy, overlapped, read_while_loading, sequential
+from reconciler.app.reader import Reader
 from reconciler.app.runtime import ProgressBar, Runtime
 from reconciler.app.session import Session, plan_live, run_plan
 from reconciler.desired import DesiredState, TargetSpec
@@ -276,9 +277,14 @@ class Signalling(httpx.BaseTransport):
         self.answered[WHEN[2]] = threading.Event()
         self.answered[WHEN[0]].set()
         self.threads: set[str] = set()
+        # Set: the listing's page past its last user waits until this is set.
+        self.last_users_page: threading.Event | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.threads.add(threading.current_thread().name)
+        past_the_users = int(request.url.params.get("startIndex", "1")) > USERS
+        if request.url.path.endswith("/Users") and past_the_users and self.last_users_page:
+            assert self.last_users_page.wait(30), "the files never told the read"
         response = self.inner.handle_request(request)
         if request.url.path.endswith("/Users"):
             self.answered[WHEN[1]].set()
@@ -287,9 +293,12 @@ class Signalling(httpx.BaseTransport):
         return response
 
 
+USERS = 250  # in larger_directory
+
+
 def larger_directory(db: Path) -> None:
     with SandboxStore(db) as store:
-        ids = store.seed_users(250, prefix="u", domain="example.com")
+        ids = store.seed_users(USERS, prefix="u", domain="example.com")
         store.create_group({"displayName": "eng"}, ids[:3])
         store.create_group({"displayName": "ops"}, ids[99:150])
 
@@ -334,6 +343,17 @@ def test_the_overlapped_read_plans_as_the_sequential_reference(
         return load_files(paths, exclude)
 
     monkeypatch.setattr(pipeline, "load_files", load_later)
+    if when != "after-the-users":  # the files tell the read what users keep before its end
+        told = transport.last_users_page = threading.Event()
+        users_first = Reader.users_first
+
+        def telling(reader: Reader, keep: frozenset[str]) -> Any:
+            try:
+                return users_first(reader, keep)
+            finally:
+                told.set()
+
+        monkeypatch.setattr(Reader, "users_first", telling)
     plan_, users, made_first = planned_with(overlapped, (directory,), runtime)
     assert "reconciler-read" in transport.threads
     # Files loaded before the last user is read: the users half is made meanwhile.
