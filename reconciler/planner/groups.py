@@ -142,9 +142,9 @@ def _file_group(match: FileGroupMatch, inputs: _Inputs, out: _Outcome) -> None:
         if spec.previousNames:
             out.warn(name, "cannot be matched: several live groups fit its names; left alone")
         return
-    reason = _owned(inputs.policy, name) or (
-        _owned(inputs.policy, group.displayName) if group else None
-    )
+    reason = _owned(inputs.policy, name)
+    if reason is None and group is not None and group.displayName != name:
+        reason = _owned(inputs.policy, group.displayName)
     if reason is not None:
         if group is not None:
             out.left_alone.append((Resource.GROUP, reason, name))
