@@ -25,14 +25,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from reconciler.desired import DesiredState
-from reconciler.identifiers import fold_identity
 from reconciler.limits import LimitBases, check_limits
 from reconciler.live import LiveSnapshot
 from reconciler.plan import Action, Blocked, LeftAlone, Plan, Resource
 from reconciler.planner.access import AccessReview, review_access
+from reconciler.planner.bases import count_bases, is_sensitive
 from reconciler.planner.caps import cap_warnings
 from reconciler.planner.context import PlanContext
 from reconciler.planner.groups import GroupPlan, plan_groups
@@ -98,7 +97,7 @@ def _stages(
 def limit_bases(desired: DesiredState, live: LiveSnapshot, context: PlanContext) -> LimitBases:
     """What the percentage limits of ``desired.policy`` are of, in this directory."""
     staged = _stages(desired, live, context)
-    return _bases(staged.users, staged.groups, desired.policy.groups.sensitive)
+    return count_bases(staged.users, staged.groups, desired.policy.groups.sensitive)
 
 
 def saved_plan_blocked(
@@ -121,9 +120,10 @@ def saved_plan_blocked(
         staged.user_matches,
         lambda name: is_sensitive(name, globs),
         {},
+        staged.groups.flat,
     )
     recounted = saved.model_copy(update={"access": review.access})
-    bases = _bases(staged.users, staged.groups, globs)
+    bases = count_bases(staged.users, staged.groups, globs)
     return check_limits(recounted, desired.policy.limits, bases)
 
 
@@ -154,6 +154,7 @@ def narrow_plan(
         staged.user_matches,
         lambda name: is_sensitive(name, globs),
         names or {},
+        staged.groups.flat,
     )
     narrowed = planned.model_copy(
         update={
@@ -167,7 +168,7 @@ def narrow_plan(
             "existing_accounts": _accounts_of(planned, chosen.actions),
         }
     )
-    bases = _bases(staged.users, staged.groups, globs)
+    bases = count_bases(staged.users, staged.groups, globs)
     blocked = check_limits(narrowed, policy.limits, bases)
     return narrowed.model_copy(update={"blocked": blocked}) if blocked else narrowed
 
@@ -217,6 +218,7 @@ def plan(
         staged.user_matches,
         lambda name: is_sensitive(name, globs),
         names or {},
+        staged.groups.flat,
     )
     result = Plan(
         target=context.target,
@@ -233,7 +235,7 @@ def plan(
         access=review.access,
         holders=review.holders,
     )
-    bases = _bases(users, groups, globs)
+    bases = count_bases(users, groups, globs)
     blocked = check_limits(result, policy.limits, bases)
     return result.model_copy(update={"blocked": blocked}) if blocked else result
 
@@ -261,24 +263,6 @@ def _referenced_ids(actions: Iterable[Action], ids: Mapping[str, str]) -> dict[s
         if change is not None:
             named.update(change.add, change.remove)
     return {key: ids[key] for key in sorted(named) if key in ids}
-
-
-def _bases(users: UserPlan, groups: GroupPlan, sensitive: tuple[str, ...] = ()) -> LimitBases:
-    managed_ids = {u.id for u in users.managed}
-    powerful = [g for g in groups.managed if is_sensitive(g.displayName, sensitive)]
-    return LimitBases(
-        active_users=sum(1 for u in users.managed if u.active),
-        users=len(users.managed),
-        groups=len(groups.managed),
-        memberships=sum(len(g.member_ids & managed_ids) for g in groups.managed),
-        sensitive_memberships=sum(len(g.member_ids & managed_ids) for g in powerful),
-    )
-
-
-def is_sensitive(name: str, globs: tuple[str, ...]) -> bool:
-    """Whether ``policy.groups.sensitive`` marks this group (globs, folded as identities)."""
-    folded = fold_identity(name)
-    return any(fnmatchcase(folded, fold_identity(glob)) for glob in globs)
 
 
 def _sensitive(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.live import LiveGroup, LiveSnapshot
@@ -67,7 +67,12 @@ class _Directory:
     """The live groups, the plan's changes to them, and how to name a person."""
 
     def __init__(
-        self, live: LiveSnapshot, users: UserPlan, matches: UserMatches, actions: Sequence[Action]
+        self,
+        live: LiveSnapshot,
+        users: UserPlan,
+        matches: UserMatches,
+        actions: Sequence[Action],
+        flat: Collection[str],
     ) -> None:
         self.users = users
         self.matches = matches
@@ -77,7 +82,7 @@ class _Directory:
         for action in actions:
             if action.resource is Resource.GROUP:
                 self._record(action)
-        self.children = self._nesting()
+        self.children = self._nesting(flat)
 
     def _record(self, action: Action) -> None:
         change = action.member_change
@@ -94,11 +99,14 @@ class _Directory:
             gone = action.action is ActionKind.DELETE
             self.nodes[live.id] = _Node(action.key, live, added, removed, others, gone)
 
-    def _nesting(self) -> dict[str, frozenset[str]]:
-        """Group id -> the ids of the groups nested in it (only groups that nest any)."""
+    def _nesting(self, flat: Collection[str]) -> dict[str, frozenset[str]]:
+        """Group id -> the ids of the groups nested in it (only groups that nest any);
+        ``flat`` groups are known to nest none."""
         group_ids = self.by_id.keys()
         children: dict[str, frozenset[str]] = {}
         for group in self.live.groups:
+            if group.id in flat:
+                continue
             nested = group.member_ids & group_ids
             if nested:
                 children[group.id] = frozenset(nested)
@@ -133,9 +141,13 @@ def review_access(
     matches: UserMatches,
     is_sensitive: Callable[[str], bool],
     user_names: Mapping[str, str],
+    flat: Collection[str] = frozenset(),
 ) -> AccessReview:
-    """Every person whose access the actions change, and the sensitive groups' holders."""
-    directory = _Directory(live, users, matches, actions)
+    """Every person whose access the actions change, and the sensitive groups' holders.
+
+    ``flat``: ids of live groups known to nest no group (``GroupPlan.flat``), whose
+    members need no look; the review is the same without it."""
+    directory = _Directory(live, users, matches, actions, flat)
     is_sensitive = functools.cache(is_sensitive)  # a few group names, asked per person
     gains: dict[str, dict[str, str | None]] = defaultdict(dict)
     loses: dict[str, dict[str, str | None]] = defaultdict(dict)

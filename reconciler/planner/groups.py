@@ -7,7 +7,7 @@ target with immutable names moves a group, they move with it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.desired import GroupSpec, GroupsPolicy
@@ -23,6 +23,7 @@ from reconciler.plan import (
     Resource,
 )
 from reconciler.planner.context import PlanContext
+from reconciler.planner.group_members import MemberDiff, member_diff, shown
 from reconciler.planner.identity import (
     FileGroupMatch,
     GroupMatches,
@@ -56,6 +57,12 @@ class GroupPlan:
     moved: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Live groups the plan could change (in scope, unprotected, unambiguous).
     managed: tuple[LiveGroup, ...] = ()
+    # For the managed groups whose members the stage compared (not those it deletes
+    # unread): how many of their members are accounts in ``UserPlan.key_of_id``, by id.
+    accounts: Mapping[str, int] = field(default_factory=dict)
+    # Live groups known to nest no group: every member is such an account, and no
+    # account's id is a group's. Others may (planner.access looks).
+    flat: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -66,6 +73,7 @@ class _Outcome:
     carried_ids: dict[str, str] = field(default_factory=dict)
     moved: dict[str, frozenset[str]] = field(default_factory=dict)
     managed: dict[str, LiveGroup] = field(default_factory=dict)
+    accounts: dict[str, int] = field(default_factory=dict)
 
     def warn(self, key: str, message: str) -> None:
         self.warnings.append(PlanWarning(key=key, message=message))
@@ -110,7 +118,17 @@ def plan_groups(
         carried_ids=dict(out.carried_ids),
         moved=dict(out.moved),
         managed=tuple(out.managed.values()),
+        accounts=out.accounts,
+        flat=_flat(out, users, group_names),
     )
+
+
+def _flat(out: _Outcome, users: UserPlan, group_names: Mapping[str, str]) -> frozenset[str]:
+    """``GroupPlan.flat``: what the member comparisons showed, without another look."""
+    if not users.key_of_id.keys().isdisjoint(group_names):  # an id names a user and a group
+        return frozenset()
+    managed = out.managed
+    return frozenset(i for i, n in out.accounts.items() if n == len(managed[i].member_ids))
 
 
 def _owned(policy: GroupsPolicy, name: str) -> str | None:
@@ -124,9 +142,9 @@ def _file_group(match: FileGroupMatch, inputs: _Inputs, out: _Outcome) -> None:
         if spec.previousNames:
             out.warn(name, "cannot be matched: several live groups fit its names; left alone")
         return
-    reason = _owned(inputs.policy, name) or (
-        _owned(inputs.policy, group.displayName) if group else None
-    )
+    reason = _owned(inputs.policy, name)
+    if reason is None and group is not None and group.displayName != name:
+        reason = _owned(inputs.policy, group.displayName)
     if reason is not None:
         if group is not None:
             out.left_alone.append((Resource.GROUP, reason, name))
@@ -155,7 +173,7 @@ def _warn_reserved(name: str, inputs: _Inputs, out: _Outcome) -> None:
 
 def _create(spec: GroupSpec, inputs: _Inputs) -> Action:
     members = inputs.users.members
-    add = _shown(members[k] for k in inputs.wanted[spec.displayName] if k in members)
+    add = shown(members[k] for k in inputs.wanted[spec.displayName] if k in members)
     changes: list[Change | MemberChange] = [
         Change(path="displayName", before=None, after=spec.displayName)
     ]
@@ -169,56 +187,29 @@ def _create(spec: GroupSpec, inputs: _Inputs) -> Action:
     )
 
 
-def _shown(keys: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(keys), key=lambda k: (k.lower(), k)))
-
-
-@dataclass(frozen=True, slots=True)
-class _Members:
-    add: tuple[str, ...]
-    remove: tuple[str, ...]
-    kept: tuple[str, ...]  # manageable live members the files do not list, kept (additive)
-    # Live members that are not users (nested groups, unknown ids): removed under
-    # authoritative, kept (and warned about) under additive.
-    others: tuple[OtherMember, ...] = ()
-
-
-def _member_diff(spec: GroupSpec, group: LiveGroup, inputs: _Inputs) -> _Members:
-    users = inputs.users
-    key_of_id = users.key_of_id  # set operations, not a loop per member: groups are big
-    wanted = inputs.wanted[spec.displayName] & users.members.keys()
-    managed = group.member_ids & key_of_id.keys()
-    live = set(map(key_of_id.__getitem__, managed))
-    extra = live - wanted
-    authoritative = inputs.policy.members == "authoritative"
-    return _Members(
-        add=_shown(users.members[k] for k in wanted - live),
-        remove=_shown(users.members[k] for k in extra) if authoritative else (),
-        kept=() if authoritative else _shown(users.members[k] for k in extra),
-        others=_others(group, managed, inputs) if len(managed) < len(group.member_ids) else (),
+def _member_diff(spec: GroupSpec, group: LiveGroup, inputs: _Inputs, out: _Outcome) -> MemberDiff:
+    diff = member_diff(
+        inputs.wanted[spec.displayName],
+        group,
+        inputs.users,
+        authoritative=inputs.policy.members == "authoritative",
+        live=inputs.live,
+        group_names=inputs.group_names,
     )
-
-
-def _others(group: LiveGroup, managed: frozenset[str], inputs: _Inputs) -> tuple[OtherMember, ...]:
-    """The group's live members that are not users, nested groups by name first."""
-    found = [
-        OtherMember(id=member, group=inputs.group_names.get(member))
-        for member in group.member_ids - managed
-        if inputs.live.user_by_id(member) is None
-    ]
-    return tuple(sorted(found, key=lambda o: (o.group is None, (o.group or "").lower(), o.id)))
+    out.accounts[group.id] = diff.accounts
+    return diff
 
 
 def _warn_others(name: str, others: tuple[OtherMember, ...], out: _Outcome) -> None:
     """Under additive, members that are not users stay: say so, for they hold access."""
     named = [f"group {o.group}" if o.group is not None else f"id {o.id}" for o in others]
-    shown = ", ".join(named[:OTHERS_SHOWN])
+    listed = ", ".join(named[:OTHERS_SHOWN])
     if len(named) > OTHERS_SHOWN:
-        shown += f" and {len(named) - OTHERS_SHOWN} more"
+        listed += f" and {len(named) - OTHERS_SHOWN} more"
     out.warn(
         name,
         f"has {plural(len(others), 'member that is not a user', 'members that are not users')} "
-        f"of the directory ({shown}); "
+        f"of the directory ({listed}); "
         "policy.groups.members: additive leaves them, and whoever they hold keeps the "
         "group's access",
     )
@@ -241,7 +232,7 @@ def _update(
             changes.append(Change(path="displayName", before=group.displayName, after=name))
             if identity is Identity.RENAMED:
                 out.warn(name, f'renamed: found by its previous name "{group.displayName}"')
-    diff = _member_diff(spec, group, inputs)
+    diff = _member_diff(spec, group, inputs, out)
     if diff.kept:
         out.left_alone.append((Resource.GROUP, ADDITIVE_KEPT, name))
     others: tuple[OtherMember, ...] = ()
@@ -273,7 +264,7 @@ def _rename_by_create(spec: GroupSpec, old: LiveGroup, inputs: _Inputs, out: _Ou
     """A rename on a target with immutable names: the new group gets every member that stays."""
     name = spec.displayName
     users = inputs.users
-    diff = _member_diff(spec, old, inputs)
+    diff = _member_diff(spec, old, inputs, out)
     carried: dict[str, str] = {}
     authoritative = inputs.policy.members == "authoritative"
     # Under authoritative, members that are not users stay behind with the old group.
@@ -289,7 +280,7 @@ def _rename_by_create(spec: GroupSpec, old: LiveGroup, inputs: _Inputs, out: _Ou
             return
         carried[key] = member_id
     wanted = {k for k in inputs.wanted[name] if k in users.members}
-    add = _shown([users.members[k] for k in wanted] + list(diff.kept) + list(carried))
+    add = shown([users.members[k] for k in wanted] + list(diff.kept) + list(carried))
     out.carried_ids.update(carried)
     had = {users.members[users.key_of_id[i]] for i in old.member_ids if i in users.key_of_id}
     out.moved[name] = frozenset(had | carried.keys())

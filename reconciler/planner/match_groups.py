@@ -18,7 +18,6 @@ from reconciler.planner.identity import (
     GroupMatches,
     Identity,
     LiveGroupMatch,
-    index_by,
 )
 
 
@@ -30,10 +29,14 @@ def match_groups(
     ``renames_by_create``: the target cannot rename (Atlassian), so a live group under
     a previous name of a group that already exists is a rename left half done.
     """
-    by_name = index_by(live, lambda g: [fold_identity(g.displayName)])
+    folded = [(fold_identity(g.displayName), g) for g in live]  # each name folded once
+    by_name: dict[str, list[LiveGroup]] = defaultdict(list)
+    for name, group in folded:
+        by_name[name].append(group)
     ambiguous = {g.id for groups in by_name.values() if len(groups) > 1 for g in groups}
-    ordered = sorted(specs, key=lambda s: (fold_identity(s.displayName), s.displayName))
-    by_key = {spec.displayName: _by_name(spec, by_name) for spec in ordered}
+    fold_of = {s.displayName: fold_identity(s.displayName) for s in specs}
+    ordered = sorted(specs, key=lambda s: (fold_of[s.displayName], s.displayName))
+    by_key = {s.displayName: _by_name(s, by_name.get(fold_of[s.displayName], [])) for s in ordered}
     claimed = {m.group.id for m in by_key.values() if m.group is not None}
     renamed, wanted_by = _previous_names(ordered, by_name, claimed, ambiguous)
     leftovers: set[str] = set()
@@ -51,11 +54,12 @@ def match_groups(
             )
             leftovers.update(g.id for g in olds)
     files = tuple(by_key[s.displayName] for s in ordered)
-    return GroupMatches(files=files, live=_live_side(live, files, ambiguous, leftovers, wanted_by))
+    return GroupMatches(
+        files=files, live=_live_side(folded, files, ambiguous, leftovers, wanted_by)
+    )
 
 
-def _by_name(spec: GroupSpec, by_name: dict[str, list[LiveGroup]]) -> FileGroupMatch:
-    found = by_name.get(fold_identity(spec.displayName), [])
+def _by_name(spec: GroupSpec, found: list[LiveGroup]) -> FileGroupMatch:
     if len(found) > 1:
         return FileGroupMatch(spec, Identity.AMBIGUOUS)
     if found:
@@ -93,7 +97,7 @@ def _previous_names(
 
 
 def _live_side(
-    live: Sequence[LiveGroup],
+    live: Sequence[tuple[str, LiveGroup]],
     files: Sequence[FileGroupMatch],
     ambiguous: set[str],
     leftovers: set[str],
@@ -101,7 +105,7 @@ def _live_side(
 ) -> tuple[LiveGroupMatch, ...]:
     owner = {m.group.id: m for m in files if m.group is not None}
     result: list[LiveGroupMatch] = []
-    for group in sorted(live, key=lambda g: (fold_identity(g.displayName), g.id)):
+    for _, group in sorted(live, key=lambda pair: (pair[0], pair[1].id)):
         claim = owner.get(group.id)
         if claim is not None:
             result.append(LiveGroupMatch(group, claim.identity, claim.spec.displayName))
