@@ -100,7 +100,8 @@ class Reader:
             return
 
         def users_read(users: tuple[LiveUser, ...]) -> None:
-            self._users.set_result((connection, users))
+            if not self._users.done():  # once: a plan takes no other (``made_from``)
+                self._users.set_result((connection, users))
 
         try:
             live = read_directory(connection, runtime, self._kept, self._stopping, users_read)
