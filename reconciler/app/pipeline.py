@@ -17,7 +17,8 @@ the target they name, read. How is a ``Strategy``, of which there are two:
      the target is the in-process ``sandbox:`` (its server shares this interpreter:
      there is nothing to overlap), it is ``sequential``.
   2. **The read starts** on its own thread, turning each page into live objects as it
-     arrives.
+     arrives; the files wait for it to connect (at most ``_CONNECT_FIRST``), as their
+     parsing would hold the interpreter while it does.
   3. **The files load and are checked** meanwhile, as in ``sequential``. Any problem
      in them stops the read and is what the run reports (exit 1): a file problem is
      never hidden behind an error of the read, whose own error is only raised once the
@@ -59,6 +60,8 @@ from reconciler.ownership_fast import Shape, shape_paths, shapes_of
 from reconciler.planner.users_first import UsersStaged, stage_users
 from reconciler.snapshot import narrowed
 from reconciler.target import Connection, Target, resolve_target
+
+_CONNECT_FIRST = 0.3  # seconds the files wait at most for the read to connect
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,9 @@ def overlapped(
     reader = Reader(early, runtime, rate)
     users_first = None
     try:
+        # Parsing a file holds the interpreter for a tenth of a second at a time (C
+        # parsers), which a read starting meanwhile would wait out: it connects first.
+        reader.reading.wait(_CONNECT_FIRST)
         desired, target, keep = _load(paths, cli_target, runtime, exclude)
         if reader.target == target:
             users_first = _users_half(reader, desired, keep)

@@ -75,6 +75,8 @@ class Reader:
         # ``users_read``), or None when the thread ended without them.
         self._users: Future[tuple[Connection, tuple[LiveUser, ...]] | None] = Future()
         self._stopping = threading.Event()
+        # Set once connected, as the listing starts (or when the thread ends first).
+        self.reading = threading.Event()
         self._outcome: tuple[Connection, LiveSnapshot] | BaseException | None = None
         self._thread = threading.Thread(
             target=self._run, args=(target, runtime, rate), name="reconciler-read", daemon=True
@@ -89,6 +91,7 @@ class Reader:
         try:
             self._read_through(target, runtime, rate)
         finally:
+            self.reading.set()
             if not self._users.done():
                 self._users.set_result(None)
 
@@ -103,6 +106,7 @@ class Reader:
             if not self._users.done():  # once: a plan takes no other (``made_from``)
                 self._users.set_result((connection, users))
 
+        self.reading.set()
         try:
             live = read_directory(connection, runtime, self._kept, self._stopping, users_read)
         except BaseException as error:  # noqa: BLE001 - handed to result()

@@ -106,6 +106,27 @@ def test_the_plan_is_the_one_made_after_loading(tmp_path: Path) -> None:
     }
 
 
+def test_the_files_load_once_the_read_has_connected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsing a file holds the interpreter for long stretches: the read connects (its
+    discovery answered) before the files start loading, so its first pages go out."""
+    files = write(tmp_path, "users.yaml", FILES)
+    transport, runtime = served(tmp_path)
+    answered_at_load: list[list[str]] = []
+
+    def loading(paths: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> DesiredState:
+        answered_at_load.append(list(transport.requests))
+        return load_files(paths, exclude)
+
+    monkeypatch.setattr(pipeline, "load_files", loading)
+    monkeypatch.setattr(pipeline, "_CONNECT_FIRST", 30.0)  # however slow the machine
+    run_plan((files,), SERVED, runtime)
+    assert "reconciler-read" in transport.threads
+    (answered,) = answered_at_load
+    assert answered[:1] == ["ServiceProviderConfig?"]
+
+
 def test_file_problems_stop_the_read_and_are_what_is_reported(tmp_path: Path) -> None:
     """Bad files are the error, not a read still running or failing; the read stops at
     its next page and nothing is written."""
