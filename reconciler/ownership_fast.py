@@ -70,8 +70,9 @@ def _known_shape(user: UserSpec) -> _Known:
     shape = _shape_of(user)
     readers = _readers(shape)
     known = (shape, _paths(readers), _values_getter(readers))
-    if len(_KNOWN) < _KNOWN_KEPT:
-        _KNOWN[ids] = (sets, known)
+    if len(_KNOWN) >= _KNOWN_KEPT:  # the sets of earlier loads: let them go
+        _KNOWN.clear()
+    _KNOWN[ids] = (sets, known)
     return known
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler import ownership_fast
 from reconciler.attributes import live_user_values
 from reconciler.desired import Email, Enterprise, Name, PhoneNumber, UserSpec
 from reconciler.desired_compact import share_common_parts
@@ -324,3 +325,18 @@ def test_shared_field_sets_change_nothing_a_user_says(users: list[UserSpec]) -> 
         assert managed_attributes(shared) == managed_attributes(made)
         assert desired_user_values(shared) == desired_user_values(made)
         assert shared == made
+
+
+def test_a_long_running_process_keeps_finding_shapes_by_their_sets() -> None:
+    """The per-shape work is found by a user's shared field sets however many loads a
+    process has made before (the table lets earlier loads' sets go when full), and the
+    answers stay the plain rule's."""
+    for _ in range(ownership_fast._KNOWN_KEPT + 1):  # each its own sets: another load's
+        desired_user_values(UserSpec(userName="earlier@example.com", title="T"))
+    user = UserSpec(userName="now@example.com", title="Lead", name=Name(givenName="N"))
+    assert len(ownership_fast._KNOWN) <= ownership_fast._KNOWN_KEPT
+    assert ownership_fast._known_shape(user) is ownership_fast._known_shape(user)
+    paths, values = desired_user_values(user)
+    assert dict(zip(paths, values, strict=True)) == {
+        path: compact_value(path, value) for path, value in managed_attributes(user).items()
+    }
