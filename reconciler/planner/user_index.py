@@ -78,16 +78,9 @@ class UserIndex:
         by_external_id: dict[str, LiveUser | list[LiveUser]] = {}
         names = [fold_identity(user.userName) for user in live]
         for user, name in zip(live, names, strict=True):  # one pass: a directory has millions
-            if name in by_name:
-                _add(by_name, name, user)
-            else:
-                by_name[name] = user
+            _add(by_name, name, user)
             if external := user.externalId:
-                external = fold_identity(external)
-                if external in by_external_id:
-                    _add(by_external_id, external, user)
-                else:
-                    by_external_id[external] = user
+                _add(by_external_id, fold_identity(external), user)
         return cls(
             by_name=Found(by_name),
             by_external_id=Found(by_external_id),

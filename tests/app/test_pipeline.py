@@ -19,7 +19,7 @@ from reconciler.app.loading import load_files
 from reconciler.app.pipeline import Strategy, overlapped, read_while_loading, sequential
 from reconciler.app.reader import Reader
 from reconciler.app.runtime import ProgressBar, Runtime
-from reconciler.app.session import Session, plan_live, run_plan
+from reconciler.app.session import Session, plan_context, plan_live, run_plan
 from reconciler.desired import DesiredState, TargetSpec
 from reconciler.errors import DesiredStateError, ServerError
 from reconciler.plan import Plan
@@ -334,7 +334,8 @@ def planned_with(
         session = Session(run.target, run.connection)
         users = [(u.id, dict(u.attributes), u.fingerprint) for u in run.live.users]
         first = run.users_first
-        assert first is None or first.users is run.live.users
+        context = plan_context(session, run.desired)
+        assert first is None or first.made_from(run.desired, run.live.users, context)
         planned = plan_live(session, run.desired, run.live, runtime, first)
         return planned, users, first is not None
 
