@@ -35,8 +35,8 @@ def run() -> NoReturn:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except BrokenPipeError:  # a reader that stopped early (| head): as Python ends then
-        code = code or 120
+    except BrokenPipeError:  # a reader that stopped early (| head): as click, the code stands
+        pass
     os._exit(code)
 
 

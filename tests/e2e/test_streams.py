@@ -198,3 +198,30 @@ def test_console_logs_keep_errors_plain_and_lower_case(files: Path) -> None:
     assert run.stderr.startswith("error: ")
     assert "{" not in run.stderr
     assert run.stdout == ""
+
+
+def test_a_reader_that_stops_early_leaves_the_exit_code_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    """``plan | head``: the reader goes after a few bytes of a large plan; the process
+    still ends with its code (2: changes pending) and says nothing of a broken pipe."""
+    users = "".join(
+        f"  - userName: u{i}@example.com\n    displayName: User {i}\n" for i in range(3000)
+    )
+    write(tmp_path, "users.yaml", f"version: 1\nusers:\n{users}")
+    environ = {k: v for k, v in os.environ.items() if k not in ("RECONCILER_TARGET", "NO_COLOR")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "plan", "users.yaml", "--target",
+         f"sandbox:{tmp_path / 's.db'}", "--format", "json", "--detailed-exitcode"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=environ,
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stderr is not None
+    assert process.stdout.read(10)  # the plan had begun (it is megabytes long)
+    process.stdout.close()
+    with process.stderr:
+        stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 2
+    assert "Traceback" not in stderr
+    assert "BrokenPipe" not in stderr
+    assert json_events(stderr)[-1]["exit_code"] == 2
