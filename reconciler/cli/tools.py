@@ -12,6 +12,7 @@ from reconciler.cli.commands import main
 from reconciler.cli.common import (
     global_options,
     paths_argument,
+    stop_on_signals,
     target_option,
     timeout_option,
     with_timeout,
@@ -301,17 +302,19 @@ def sandbox_serve(
             admin = sandbox_admin_url(url.removesuffix(SANDBOX_BASE_PATH))
             output.info(f"Serving the organisation's Admin API at {admin}/")
 
-    serve(
-        db,
-        host=host,
-        port=port,
-        token=token,
-        faults=faults,
-        ready=ready,
-        org_token=org_token,
-        enterprise_read_only=enterprise_read_only,
-        insecure_no_auth=insecure_no_auth,
-    )
+    with stop_on_signals() as stop:  # Ctrl-C and SIGTERM: a clean stop, exit 0
+        serve(
+            db,
+            host=host,
+            port=port,
+            token=token,
+            faults=faults,
+            ready=ready,
+            stop=stop,
+            org_token=org_token,
+            enterprise_read_only=enterprise_read_only,
+            insecure_no_auth=insecure_no_auth,
+        )
 
 
 def _warn_no_auth(host: str, db: Path, output: Output) -> None:

@@ -169,6 +169,10 @@ class SandboxServer:
         self.host = host
         self._stopped = threading.Event()  # set while serve_forever is not running
         self._stopped.set()
+        # One stop at a time: the loop's own stop, when ``shutdown`` has begun one from
+        # another thread, waits for it to finish (the workers done) before the
+        # database is closed under them.
+        self._stopping = threading.Lock()
 
     @property
     def origin(self) -> str:
@@ -190,20 +194,24 @@ class SandboxServer:
         except KeyboardInterrupt:
             pass
         finally:
-            # Whatever ended it (Ctrl-C, SIGTERM's exception, an error): the worker
-            # threads stop too, or they would keep the process alive.
-            self._server.stop()
+            # Whatever ended it (Ctrl-C, shutdown(), an error): the worker threads
+            # stop too, or they would keep the process alive.
+            self._stop_server()
             self._stopped.set()
 
     def shutdown(self) -> None:
         """Stop ``serve_forever`` (from another thread); waits until it has stopped."""
-        self._server.stop()
+        self._stop_server()
         self._stopped.wait()
 
     def close(self) -> None:
         """Release the listening socket, the worker threads and the database."""
-        self._server.stop()
+        self._stop_server()
         self.store.close()
+
+    def _stop_server(self) -> None:
+        with self._stopping:
+            self._server.stop()
 
     def __enter__(self) -> SandboxServer:
         return self
@@ -230,8 +238,9 @@ def serve(
     Once listening, calls ``ready(base_url)``, or prints the base URL when no
     ``ready`` is given. The Admin API answers only requests that carry ``org_token``
     (none: every one is refused); ``enterprise_read_only``: see ``SandboxApp``.
-    ``stop`` is for embedding (and the tests): the CLI relies on Ctrl-C, which
-    ``serve_forever`` turns into a clean return.
+    Setting ``stop`` (from any thread) stops it cleanly: the CLI sets it on Ctrl-C
+    and SIGTERM (``stop_on_signals``), so no exception is ever raised into the
+    server's loop; embedders and the tests set it themselves.
     """
     with SandboxServer(
         db_path,

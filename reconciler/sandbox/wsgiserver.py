@@ -16,13 +16,17 @@ an injected drop closes a connection without an answer (``faults``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+import threading
+import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from cheroot import wsgi
+from cheroot.workers import threadpool
 from cheroot.workers.threadpool import ThreadPool, WorkerThread
 
 from reconciler.sandbox.faults import SERVED_SOCKET
@@ -49,8 +53,15 @@ class _Gateway(wsgi.Gateway_10):
 
 
 class _DaemonPool(ThreadPool):
-    """cheroot's pool with daemon workers: a worker still in a request when the server
-    stops (SIGTERM) cannot keep the process from exiting."""
+    """cheroot's pool with daemon workers, and a stop that ends in bounded time.
+
+    cheroot's own ``stop`` waits ``timeout`` seconds for the workers, closes the
+    connection of any still busy, then waits for it without a bound; a worker that
+    never takes its stop request (one was seen waiting on the queue after a stop, in
+    CI) would hold ``sandbox serve`` open for ever. Here a worker still alive after
+    ``timeout`` has its connection closed and is left behind: it is a daemon thread,
+    so it cannot keep the process from exiting.
+    """
 
     def _spawn_worker(self) -> WorkerThread:
         worker = WorkerThread(self.server)  # type: ignore[no-untyped-call]
@@ -58,6 +69,24 @@ class _DaemonPool(ThreadPool):
         worker.daemon = True
         worker.start()
         return worker
+
+    def stop(self, timeout: float | None = 5) -> None:
+        pool: Any = self  # cheroot's stubs declare none of the pool's own members
+        workers = [w for w in pool._threads if w is not threading.current_thread()]
+        pool._threads[:] = []
+        for _ in workers:
+            pool._queue.put(cast(Any, threadpool)._SHUTDOWNREQUEST)
+        deadline = time.monotonic() + (timeout if timeout is not None else 5)
+        left = []
+        for worker in workers:
+            worker.join(max(deadline - time.monotonic(), 0))
+            if worker.is_alive():
+                left.append(worker)
+        for worker in left:
+            with contextlib.suppress(OSError, AttributeError):
+                pool._force_close(worker.conn)
+        if left:
+            _log.warning("sandbox.server", message=f"{len(left)} worker(s) left busy at stop")
 
 
 class HTTPServer(wsgi.Server):

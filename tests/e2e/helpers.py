@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -127,4 +128,9 @@ def served_sandbox(db: Path, *options: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/scim/directory/sandbox"
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)  # a stop that hangs fails the test...
+        except subprocess.TimeoutExpired:
+            process.kill()  # ...and leaves no process behind for the next one
+            process.wait()
+            raise
