@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -283,24 +284,11 @@ def sandbox_serve(
     --org-token. The fault knobs (all off by default) make it misbehave like a busy,
     or a lying, real directory, for tests and benchmarks.
     """
-    from reconciler.sandbox import (
-        SANDBOX_BASE_PATH,
-        FaultConfig,
-        check_exposure,
-        sandbox_admin_url,
-        serve,
-    )
+    from reconciler.sandbox import FaultConfig, check_exposure, serve
 
     faults = FaultConfig(seed=seed, **knobs)  # every knob is a FaultConfig field
     if check_exposure(host, token, insecure_no_auth=insecure_no_auth):
         _warn_no_auth(host, db, output)
-
-    def ready(url: str) -> None:
-        output.out(url)
-        output.info(f"Serving the sandbox at {url} from {db} (Ctrl-C stops)")
-        if org_token is not None:
-            admin = sandbox_admin_url(url.removesuffix(SANDBOX_BASE_PATH))
-            output.info(f"Serving the organisation's Admin API at {admin}/")
 
     with stop_on_signals() as stop:  # Ctrl-C and SIGTERM: a clean stop, exit 0
         serve(
@@ -309,12 +297,26 @@ def sandbox_serve(
             port=port,
             token=token,
             faults=faults,
-            ready=ready,
+            ready=_announce(output, db, org_token),
             stop=stop,
             org_token=org_token,
             enterprise_read_only=enterprise_read_only,
             insecure_no_auth=insecure_no_auth,
         )
+
+
+def _announce(output: Output, db: Path, org_token: str | None) -> Callable[[str], None]:
+    """What ``sandbox serve`` says once it listens: the URL on stdout, notes on stderr."""
+    from reconciler.sandbox import SANDBOX_BASE_PATH, sandbox_admin_url
+
+    def ready(url: str) -> None:
+        output.out(url)
+        output.info(f"Serving the sandbox at {url} from {db} (Ctrl-C or SIGTERM stops)")
+        if org_token is not None:
+            admin = sandbox_admin_url(url.removesuffix(SANDBOX_BASE_PATH))
+            output.info(f"Serving the organisation's Admin API at {admin}/")
+
+    return ready
 
 
 def _warn_no_auth(host: str, db: Path, output: Output) -> None:
