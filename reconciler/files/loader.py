@@ -33,7 +33,7 @@ from reconciler.files.finding import SUFFIXES, find_files
 from reconciler.files.jsonsafe import parse_json
 from reconciler.files.sizelimits import FILE_BYTES_VARIABLE, SizeLimits
 from reconciler.files.sourcemap import ParsedDocument
-from reconciler.files.validation import describe, report_validation_error
+from reconciler.files.validation import describe, report_validation_error, validate_file
 from reconciler.files.yamlsafe import SchemaChoice, parse_yaml
 
 __all__ = [
@@ -192,7 +192,7 @@ def _validate(doc: ParsedDocument) -> DesiredFile | None:
     if not doc.complete:
         return None
     try:
-        model = DesiredFile.model_validate(doc.data)
+        model = validate_file(doc.data)
     except ValidationError as exc:
         report_validation_error(exc, doc)
         return None

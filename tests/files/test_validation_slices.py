@@ -1,0 +1,83 @@
+"""A file's users validated a slice at a time (``validate_file``) are exactly the
+model, or the errors, of validating the whole file in one call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from reconciler.desired import DesiredFile
+from reconciler.errors import DesiredStateError
+from reconciler.files import validation
+from reconciler.files.loader import load_desired
+
+_NAMES = st.sampled_from(["ann@example.com", "bob@example.com", "", "x"]) | st.integers(0, 3)
+_EMAIL = st.fixed_dictionaries(
+    {"value": st.sampled_from(["ann@example.com", "not an email", 7])},
+    optional={
+        "type": st.sampled_from(["work", "home", 1]),
+        "primary": st.booleans() | st.just("y"),
+    },
+)
+_USER = st.fixed_dictionaries(
+    {"userName": _NAMES},
+    optional={
+        "active": st.booleans() | st.just("yes"),
+        "displayName": st.text(max_size=3) | st.none(),
+        "emails": st.lists(_EMAIL, max_size=2).map(tuple),
+        "groups": st.lists(st.sampled_from(["eng", "ops", ""]), max_size=2).map(tuple),
+        "nickname": st.just("typo"),
+    },
+)
+_FILE = st.fixed_dictionaries(
+    {"version": st.sampled_from([1, 1, 1, 2, "1"])},
+    optional={
+        "users": st.lists(_USER, max_size=9).map(tuple) | st.lists(_USER, max_size=3),
+        "groups": st.just(({"displayName": "eng"},)),
+        "extra": st.just(1),
+    },
+)
+
+
+def _outcome(call: Any, data: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        model = call(data)
+    except ValidationError as error:
+        errors = [  # an error's ctx holds the exception raised, equal only to itself
+            {**e, "ctx": {k: repr(v) for k, v in e.get("ctx", {}).items()}}
+            for e in error.errors(include_url=False)
+        ]
+        return "errors", (errors, str(error))
+    return "model", (model, model.model_fields_set, [u.model_fields_set for u in model.users])
+
+
+@given(_FILE)
+def test_users_validated_in_slices_are_the_one_call(data: dict[str, Any]) -> None:
+    """Slices of two (so that small random files have several): the same model, with
+    the same fields set, or the same errors in the same order."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validation, "USERS_AT_ONCE", 2)
+        sliced = _outcome(validation.validate_file, data)
+    assert sliced == _outcome(DesiredFile.model_validate, data)
+
+
+def test_a_large_file_loads_the_same_in_slices(tmp_path: Any) -> None:
+    """Through the loader, a file of 2,500 users (three slices) with one bad user at the
+    end reports that user by its line, as it did validated whole."""
+    lines = ["version: 1", "users:"]
+    lines += [f"  - userName: u{i}@example.com" for i in range(2499)]
+    lines += ["  - userName: last@example.com", "    active: maybe"]
+    path = tmp_path / "users.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DesiredStateError) as raised:
+        load_desired([path])
+    assert "users.yaml:2503:13: users[2499].active: expected true or false" in str(raised.value)
+    lines[-1] = "    active: false"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    desired = load_desired([path])
+    assert len(desired.users) == 2500
+    assert desired.users[-1].active is False
