@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 import reconciler
 import reconciler.app.session as session
 from reconciler.app.apply import ApplyRequest, run_apply
-from reconciler.app.gcpolicy import gc_policy
+from reconciler.app.gcpolicy import PACED_SWITCH_INTERVAL, gc_policy, paced_switching
 from reconciler.app.runtime import ProgressBar, Runtime
 from reconciler.app.session import run_plan
 from reconciler.plan import Plan
@@ -150,3 +151,29 @@ def test_a_run_plans_with_the_collector_off_and_writes_with_it_on(
         assert gc.isenabled()
     assert watched.collector_on == [False, False]
     assert hooks.collector_on_for_writes is True
+
+
+def test_a_paced_read_hands_the_interpreter_over_often_and_gives_the_interval_back() -> None:
+    """With a rate, the switch interval is 0.5 ms inside and as it was after, also after
+    an error; without one it is never touched."""
+    before = sys.getswitchinterval()
+    with paced_switching(100.0):
+        assert sys.getswitchinterval() == pytest.approx(PACED_SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(ValueError, match="bad"), paced_switching(100.0):
+        raise ValueError("bad")
+    assert sys.getswitchinterval() == before
+    with paced_switching(None):
+        assert sys.getswitchinterval() == before
+
+
+def _modules_setting_the_switch_interval() -> list[str]:
+    return [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "setswitchinterval" in path.read_text(encoding="utf-8")
+    ]
+
+
+def test_only_the_application_edge_sets_the_switch_interval() -> None:
+    assert _modules_setting_the_switch_interval() == ["app/gcpolicy.py"]

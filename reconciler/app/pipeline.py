@@ -34,6 +34,10 @@ the target they name, read. How is a ``Strategy``, of which there are two:
      is changed after.
   6. **The plan's users half is made while the groups are read** (``_users_half``,
      ``planner.users_first``), from the users the read hands over once all are read.
+  7. **A paced read keeps its slots** (``--rate``): from the start to the end of the
+     read the interpreter is handed over every 0.5 ms, so that the read's threads are
+     not kept waiting past their slots by the loading and the users half
+     (``gcpolicy.paced_switching``).
 
 Callers build the run's objects (files, snapshot, plan) inside ``gcpolicy.gc_policy``.
 """
@@ -48,6 +52,7 @@ from typing import Protocol
 
 from reconciler.app.context import context_of
 from reconciler.app.firstlook import early_target_spec
+from reconciler.app.gcpolicy import paced_switching
 from reconciler.app.loading import load_files
 from reconciler.app.reader import Reader, connect_to, read_directory
 from reconciler.app.runtime import Runtime
@@ -122,13 +127,16 @@ def overlapped(
     reader = Reader(early, runtime, rate)
     users_first = None
     try:
-        # Parsing a file holds the interpreter for a tenth of a second at a time (C
-        # parsers), which a read starting meanwhile would wait out: it connects first.
-        reader.reading.wait(_CONNECT_FIRST)
-        desired, target, keep = _load(paths, cli_target, runtime, exclude)
-        if reader.target == target:
-            users_first = _users_half(reader, desired, keep)
-            connection, live = reader.result(keep)
+        with paced_switching(rate):  # a paced read keeps its slots (gcpolicy)
+            # Parsing a file holds the interpreter for a tenth of a second at a time (C
+            # parsers), which a read starting meanwhile would wait out: it connects first.
+            reader.reading.wait(_CONNECT_FIRST)
+            desired, target, keep = _load(paths, cli_target, runtime, exclude)
+            same = reader.target == target
+            if same:
+                users_first = _users_half(reader, desired, keep)
+                connection, live = reader.result(keep)
+        if same:
             if users_first is None:  # else the read narrowed every user it handed over
                 live = narrowed(live, keep)  # the users read before the files told
         else:

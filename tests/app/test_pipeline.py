@@ -4,6 +4,7 @@ read used only when it is of the target the files name (docs/design.md "Data flo
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import time
 from contextlib import AbstractContextManager
@@ -15,6 +16,7 @@ import pytest
 
 import reconciler.app.pipeline as pipeline
 from reconciler.app.apply import ApplyRequest, run_apply
+from reconciler.app.gcpolicy import PACED_SWITCH_INTERVAL
 from reconciler.app.loading import load_files
 from reconciler.app.pipeline import Strategy, overlapped, read_while_loading, sequential
 from reconciler.app.reader import Reader
@@ -125,6 +127,29 @@ def test_the_files_load_once_the_read_has_connected(
     assert "reconciler-read" in transport.threads
     (answered,) = answered_at_load
     assert answered[:1] == ["ServiceProviderConfig?"]
+
+
+@pytest.mark.parametrize("rate", [None, 50.0])
+def test_a_paced_read_hands_the_interpreter_over_often_while_the_files_load(
+    rate: float | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``--rate`` the files load (and the users half is made) with the switch
+    interval at 0.5 ms, so the read's threads keep their slots; it is back after the
+    read. Without a rate the interval is the interpreter's own throughout."""
+    files = write(tmp_path, "users.yaml", FILES)
+    _, runtime = served(tmp_path)
+    before = sys.getswitchinterval()
+    at_load: list[float] = []
+
+    def loading(paths: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> DesiredState:
+        at_load.append(sys.getswitchinterval())
+        return load_files(paths, exclude)
+
+    monkeypatch.setattr(pipeline, "load_files", loading)
+    with read_while_loading((files,), SERVED, runtime, rate=rate) as run:
+        assert sys.getswitchinterval() == before
+    assert len(run.live.users) == 3
+    assert at_load == [PACED_SWITCH_INTERVAL if rate else before]
 
 
 def test_file_problems_stop_the_read_and_are_what_is_reported(tmp_path: Path) -> None:
