@@ -92,7 +92,7 @@ def merge_documents(
     models: list[DesiredFile] = []
     across = _check_across(documents, all_read=not problems)
     for doc, later in zip(documents, across, strict=True):
-        model = _validate(doc)
+        model = _validate(doc, release=release)
         if model is not None:
             models.append(model)
         doc.problems.extend(later)
@@ -187,12 +187,13 @@ def _decode(raw: bytes, doc: ParsedDocument) -> str | None:
     return None
 
 
-def _validate(doc: ParsedDocument) -> DesiredFile | None:
-    """The file's model, or None after adding its validation problems to ``doc``."""
+def _validate(doc: ParsedDocument, *, release: bool = False) -> DesiredFile | None:
+    """The file's model, or None after adding its validation problems to ``doc``;
+    ``release``: the users' parsed data goes as they are validated (``validate_file``)."""
     if not doc.complete:
         return None
     try:
-        model = validate_file(doc.data)
+        model = validate_file(doc.data, release=release)
     except ValidationError as exc:
         report_validation_error(exc, doc)
         return None

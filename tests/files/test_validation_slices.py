@@ -3,6 +3,8 @@ model, or the errors, of validating the whole file in one call."""
 
 from __future__ import annotations
 
+import copy
+import sys
 from typing import Any
 
 import pytest
@@ -55,14 +57,32 @@ def _outcome(call: Any, data: dict[str, Any]) -> tuple[str, Any]:
     return "model", (model, model.model_fields_set, [u.model_fields_set for u in model.users])
 
 
-@given(_FILE)
-def test_users_validated_in_slices_are_the_one_call(data: dict[str, Any]) -> None:
+@given(_FILE, st.booleans())
+def test_users_validated_in_slices_are_the_one_call(data: dict[str, Any], release: bool) -> None:
     """Slices of two (so that small random files have several): the same model, with
-    the same fields set, or the same errors in the same order."""
+    the same fields set, or the same errors in the same order; also when the users
+    validated are let go (``release``) before a later slice's problem is found."""
+    expected = _outcome(DesiredFile.model_validate, copy.deepcopy(data))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(validation, "USERS_AT_ONCE", 2)
-        sliced = _outcome(validation.validate_file, data)
-    assert sliced == _outcome(DesiredFile.model_validate, data)
+        sliced = _outcome(lambda d: validation.validate_file(d, release=release), data)
+    assert sliced == expected
+
+
+def test_released_users_are_let_go_as_they_are_validated() -> None:
+    """With ``release``, no parsed user of a file validated in slices stays referenced
+    from its data: what the file's models are made next can reuse their memory."""
+    users = tuple({"userName": f"u{i}@example.com"} for i in range(2500))
+    data: dict[str, Any] = {"version": 1, "users": users}
+    watched = [users[0], users[1500], users[2499]]  # in the first, a middle, the last slice
+    del users
+    held_by_data = [sys.getrefcount(user) for user in watched]
+    model = validation.validate_file(data, release=True)
+    assert len(model.users) == 2500
+    assert model.users[-1].userName == "u2499@example.com"
+    # Each is now held by ``watched`` alone: one reference fewer than the tuple gave it.
+    assert [sys.getrefcount(user) for user in watched] == [n - 1 for n in held_by_data]
+    assert {u["userName"] for u in data["users"]} == {"validated@example.invalid"}
 
 
 def test_a_large_file_loads_the_same_in_slices(tmp_path: Any) -> None:
