@@ -160,9 +160,11 @@ def run_measured(command: list[str], stdout: Path, stderr: Path) -> Run:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=err, env=_environment())
         peak = _PeakWatch(child.pid)
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # ended, not reaped yet:
+        wall = time.perf_counter() - started  # its pid cannot be another process's
+        peak_kib = peak.stop()
         _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        rss_kib = peak.stop() or usage.ru_maxrss  # no /proc: the rusage, an upper bound
+        rss_kib = peak_kib or usage.ru_maxrss  # no /proc: the rusage, an upper bound
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     cpu = usage.ru_utime + usage.ru_stime
     return Run(wall, cpu, rss_kib / 1024, child.returncode)

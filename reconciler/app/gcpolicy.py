@@ -11,12 +11,13 @@ then ``gc.unfreeze``: no walk), so that turning the collector back on costs noth
 and what comes after (the views, the writes of an apply, a server's requests) runs
 with it as before.
 
-A read paced to a rate limit (``--rate``, Atlassian's) must start each request in its
-slot: a slot missed is lost for good, as a strict server counts any second. Its
-threads wait on the network and need the interpreter only briefly, but while the
-files load and the plan's users half is made beside them they wait for it up to the
-switch interval each time (5 ms), several times a request: at 100,000 users the read
-lost a second of slots to that and its group pages took twice as long.
+A read paced to a rate limit (``--rate``, or Atlassian's default of 10 a second) must
+start each request in its slot: a slot missed is lost for good, as a strict server
+counts any second. Its threads wait on the network and need the interpreter only
+briefly, but while the files load and the plan's users half is made beside them they
+wait for it up to the switch interval each time (5 ms), several times a request: at
+100,000 users the read lost a second of slots to that and its group pages took twice
+as long.
 ``paced_switching`` hands the interpreter over ten times as often meanwhile (0.5 ms;
 0.2 ms and 1 ms measured worse: docs/design.md "At scale"). An unpaced read is not
 helped: its threads want the interpreter for decoding, not for a deadline.

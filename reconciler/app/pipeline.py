@@ -34,7 +34,8 @@ the target they name, read. How is a ``Strategy``, of which there are two:
      is changed after.
   6. **The plan's users half is made while the groups are read** (``_users_half``,
      ``planner.users_first``), from the users the read hands over once all are read.
-  7. **A paced read keeps its slots** (``--rate``): from the start to the end of the
+  7. **A paced read keeps its slots** (``--rate``, or the target's default pacing:
+     Atlassian's 10 requests a second): from the start to the end of the
      read the interpreter is handed over every 0.5 ms, so that the read's threads are
      not kept waiting past their slots by the loading and the users half
      (``gcpolicy.paced_switching``).
@@ -64,7 +65,7 @@ from reconciler.live import LiveSnapshot
 from reconciler.ownership_fast import Shape, shape_paths, shapes_of
 from reconciler.planner.users_first import UsersStaged, stage_users
 from reconciler.snapshot import narrowed
-from reconciler.target import Connection, Target, resolve_target
+from reconciler.target import Connection, Target, default_rate, resolve_target
 
 _CONNECT_FIRST = 0.3  # seconds the files wait at most for the read to connect
 
@@ -127,7 +128,9 @@ def overlapped(
     reader = Reader(early, runtime, rate)
     users_first = None
     try:
-        with paced_switching(rate):  # a paced read keeps its slots (gcpolicy)
+        # A paced read keeps its slots (gcpolicy): paced by --rate, or, without it, as
+        # the connection paces the target by default (Atlassian: 10 a second).
+        with paced_switching(rate if rate is not None else default_rate(early)):
             # Parsing a file holds the interpreter for a tenth of a second at a time (C
             # parsers), which a read starting meanwhile would wait out: it connects first.
             reader.reading.wait(_CONNECT_FIRST)

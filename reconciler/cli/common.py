@@ -74,30 +74,6 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-@contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """Within the block, Ctrl-C and SIGTERM set the event yielded instead of raising.
-
-    For a loop that stops itself when told (``sandbox serve``): an exception raised at
-    whatever point a server's loop happens to be could leave its worker threads half
-    told to stop, so the signal only asks, and the loop stops cleanly (exit 0).
-    """
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def asked(signum: int, frame: object) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, asked) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def _output_for_run(log_format: str | None, verbose: int, quiet: bool, no_color: bool) -> Output:
     """Logging configured, and where this run's results and notes go."""
     color = sys.stderr.isatty() and not no_color and "NO_COLOR" not in os.environ

@@ -13,13 +13,13 @@ from reconciler.cli.commands import main
 from reconciler.cli.common import (
     global_options,
     paths_argument,
-    stop_on_signals,
     target_option,
     timeout_option,
     with_timeout,
     write_atomically,
 )
 from reconciler.cli.output import Output
+from reconciler.cli.signals import stop_on_signals
 from reconciler.cli.summary import summary_event
 from reconciler.errors import (
     ConfigError,
@@ -284,13 +284,12 @@ def sandbox_serve(
     --org-token. The fault knobs (all off by default) make it misbehave like a busy,
     or a lying, real directory, for tests and benchmarks.
     """
-    from reconciler.sandbox import FaultConfig, check_exposure, serve
+    with stop_on_signals() as stop:  # Ctrl-C and SIGTERM, from the start: a clean stop
+        from reconciler.sandbox import FaultConfig, check_exposure, serve
 
-    faults = FaultConfig(seed=seed, **knobs)  # every knob is a FaultConfig field
-    if check_exposure(host, token, insecure_no_auth=insecure_no_auth):
-        _warn_no_auth(host, db, output)
-
-    with stop_on_signals() as stop:  # Ctrl-C and SIGTERM: a clean stop, exit 0
+        faults = FaultConfig(seed=seed, **knobs)  # every knob is a FaultConfig field
+        if check_exposure(host, token, insecure_no_auth=insecure_no_auth):
+            _warn_no_auth(host, db, output)
         serve(
             db,
             host=host,

@@ -152,6 +152,26 @@ def test_a_paced_read_hands_the_interpreter_over_often_while_the_files_load(
     assert at_load == [PACED_SWITCH_INTERVAL if rate else before]
 
 
+def test_a_target_paced_by_default_counts_as_paced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --rate, a target the connection paces by default (Atlassian's 10 a
+    second; here the served sandbox, said to be paced) loads with the interval low."""
+    files = write(tmp_path, "users.yaml", FILES)
+    _, runtime = served(tmp_path)
+    at_load: list[float] = []
+
+    def loading(paths: tuple[Path, ...], exclude: tuple[str, ...] = ()) -> DesiredState:
+        at_load.append(sys.getswitchinterval())
+        return load_files(paths, exclude)
+
+    monkeypatch.setattr(pipeline, "load_files", loading)
+    monkeypatch.setattr(pipeline, "default_rate", lambda target: 10.0)
+    with read_while_loading((files,), SERVED, runtime) as run:
+        assert len(run.live.users) == 3
+    assert at_load == [PACED_SWITCH_INTERVAL]
+
+
 def test_file_problems_stop_the_read_and_are_what_is_reported(tmp_path: Path) -> None:
     """Bad files are the error, not a read still running or failing; the read stops at
     its next page and nothing is written."""

@@ -85,19 +85,54 @@ def test_released_users_are_let_go_as_they_are_validated() -> None:
     assert {u["userName"] for u in data["users"]} == {"validated@example.invalid"}
 
 
-def test_a_large_file_loads_the_same_in_slices(tmp_path: Any) -> None:
-    """Through the loader, a file of 2,500 users (three slices) with one bad user at the
-    end reports that user by its line, as it did validated whole."""
-    lines = ["version: 1", "users:"]
-    lines += [f"  - userName: u{i}@example.com" for i in range(2499)]
-    lines += ["  - userName: last@example.com", "    active: maybe"]
-    path = tmp_path / "users.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+def _count_slices(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the slices ``validate_file`` validates, as it validates them."""
+    sizes: list[int] = []
+    adapter = validation._USERS
+
+    class Counting:
+        def validate_python(self, users: Any) -> Any:
+            sizes.append(len(users))
+            return adapter.validate_python(users)
+
+    monkeypatch.setattr(validation, "_USERS", Counting())
+    return sizes
+
+
+def _large_file(suffix: str, last_active: str) -> tuple[str, str]:
+    """2,500 users, the last one's ``active`` written as ``last_active``; the text, and
+    where that value is (``line:column``)."""
+    if suffix == "yaml":
+        lines = ["version: 1", "users:"]
+        lines += [f"  - userName: u{i}@example.com" for i in range(2499)]
+        lines += ["  - userName: last@example.com", f"    active: {last_active}"]
+    else:
+        lines = ['{"version": 1,', ' "users": [']
+        lines += [f'  {{"userName": "u{i}@example.com"}},' for i in range(2499)]
+        lines += [f'  {{"userName": "last@example.com", "active": {last_active}}}', "]}"]
+    last = max(n for n, line in enumerate(lines, 1) if "active" in line)
+    column = lines[last - 1].index(last_active) + 1
+    return "\n".join(lines) + "\n", f"{last}:{column}"
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_a_large_file_loads_the_same_in_slices(
+    suffix: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the loader, a file of 2,500 users is validated in three slices; with one
+    bad user at the end, that user is reported at its line and column, as it was when
+    files were validated whole."""
+    path = tmp_path / f"users.{suffix}"
+    text, where = _large_file(suffix, '"maybe"' if suffix == "json" else "maybe")
+    path.write_text(text, encoding="utf-8")
+    slices = _count_slices(monkeypatch)
     with pytest.raises(DesiredStateError) as raised:
         load_desired([path])
-    assert "users.yaml:2503:13: users[2499].active: expected true or false" in str(raised.value)
-    lines[-1] = "    active: false"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert slices == [1000, 1000, 500]  # in slices, then whole for the file's problem
+    expected = f"users.{suffix}:{where}: users[2499].active: expected true or false"
+    assert expected in str(raised.value)
+    text, _ = _large_file(suffix, "false")
+    path.write_text(text, encoding="utf-8")
     desired = load_desired([path])
     assert len(desired.users) == 2500
     assert desired.users[-1].active is False

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from reconciler.cli.common import stop_on_signals
+from reconciler.cli.signals import stop_on_signals
 from reconciler.sandbox import sandbox_base_url, sandbox_transport
 from reconciler.sandbox.wsgiserver import HTTPServer
 from tests.conftest import start_server
@@ -130,3 +130,24 @@ def test_while_serving_a_signal_only_asks_the_loop_to_stop(signum: signal.Signal
         signal.raise_signal(signum)
         assert stop.wait(1)
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_asked_twice_while_stopping_it_does_what_it_did_before() -> None:
+    """A second signal while the loop stops is the way out there was before the block
+    (Ctrl-C twice): a stop that takes long can still be cut short."""
+
+    class BeforeError(Exception):
+        pass
+
+    def before_handler(signum: int, frame: object) -> None:
+        raise BeforeError
+
+    previous = signal.signal(signal.SIGTERM, before_handler)
+    try:
+        with stop_on_signals() as stop:
+            signal.raise_signal(signal.SIGTERM)
+            assert stop.is_set()
+            with pytest.raises(BeforeError):
+                signal.raise_signal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
