@@ -450,9 +450,9 @@ def test_an_apply_through_atlassian_429s_in_process(
 def test_an_apply_through_atlassian_429s_served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``sandbox serve --rate-limit 5 --rate-limit-style atlassian``: the waits the
+    """``sandbox serve --rate-limit 10 --rate-limit-style atlassian``: the waits the
     X-RateLimit-Reset header names are honoured, and the apply converges."""
-    options = ("--rate-limit", "5", "--rate-limit-style", "atlassian")
+    options = ("--rate-limit", "10", "--rate-limit-style", "atlassian")
     with site("served", tmp_path, "version: 1\norg: {}\n", monkeypatch, *options) as s:
         runtime = Runtime(retry=RetryPolicy(attempts=20))
         path = str(files(tmp_path, USERS, "  - displayName: all\n"))
