@@ -105,7 +105,11 @@ def narrowed(snapshot: LiveSnapshot, keep: frozenset[str] | None) -> LiveSnapsho
 
 
 class _Reading:
-    """One snapshot's read: each listing page by page, made into live objects."""
+    """One snapshot's read: each listing page by page, made into live objects.
+
+    Every body the client answers with was decoded by ``scim.protocol`` through
+    ``scim.jsonbody`` (the one place bodies are decoded): what ``decoded=True`` relies on
+    for the fingerprints (``live.decoded_digest``)."""
 
     def __init__(
         self,

@@ -65,7 +65,7 @@ def validate_file(data: Any, *, release: bool = False) -> DesiredFile:
                 data["users"] = tuple(raw)
             return DesiredFile.model_validate(data)  # raises the one call's errors
         if release:
-            raw[start:end] = [_VALIDATED] * len(raw[start:end])
+            raw[start:end] = [_VALIDATED] * (min(end, len(raw)) - start)
     if release:
         data["users"] = tuple(raw)
     return shell.model_copy(update={"users": tuple(specs)})

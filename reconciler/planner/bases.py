@@ -9,20 +9,19 @@ tests/planner/test_stage_counts.py holds the two equal).
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from operator import attrgetter
 
-from reconciler.identifiers import fold_identity
 from reconciler.limits import LimitBases
 from reconciler.live import LiveGroup
 from reconciler.planner.groups import GroupPlan
 from reconciler.planner.users import UserPlan
+from reconciler.scope import in_scope
 
 
 def is_sensitive(name: str, globs: tuple[str, ...]) -> bool:
-    """Whether ``policy.groups.sensitive`` marks this group (globs, folded as identities)."""
-    folded = fold_identity(name)
-    return any(fnmatchcase(folded, fold_identity(glob)) for glob in globs)
+    """Whether ``policy.groups.sensitive`` marks this group: its globs match names as a
+    scope's do (``scope.in_scope``: folded as identities)."""
+    return in_scope(name, globs)
 
 
 def count_bases(users: UserPlan, groups: GroupPlan, sensitive: tuple[str, ...] = ()) -> LimitBases:
@@ -30,8 +29,6 @@ def count_bases(users: UserPlan, groups: GroupPlan, sensitive: tuple[str, ...] =
     of ``users.key_of_id`` (``user_decisions.fold`` makes both), and the groups stage
     counted those in each group it compared (``GroupPlan.accounts``)."""
     accounts = users.key_of_id.keys()
-    if len(accounts) != len(users.managed):  # not as fold makes them: count them all
-        return plain_bases(users, groups, sensitive)
     counted = groups.accounts
 
     def held(group: LiveGroup) -> int:

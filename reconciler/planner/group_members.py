@@ -78,6 +78,3 @@ def _others(
 def shown(keys: Iterable[str]) -> tuple[str, ...]:
     """Keys as a plan shows them: once each, sorted case-blind."""
     return tuple(sorted(set(keys), key=lambda k: (k.lower(), k)))
-
-
-_shown = shown

@@ -28,16 +28,13 @@ Groups follow the same shape with displayName and ``previousNames``.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from reconciler.desired import GroupSpec, UserSpec
 from reconciler.live import LiveGroup, LiveUser
-
-T = TypeVar("T")
 
 
 class Identity(StrEnum):
@@ -132,11 +129,3 @@ class GroupMatches:
 
     files: tuple[FileGroupMatch, ...]
     live: tuple[LiveGroupMatch, ...]
-
-
-def index_by(objects: Iterable[T], keys: Callable[[T], Iterable[str]]) -> dict[str, list[T]]:
-    index: dict[str, list[T]] = defaultdict(list)
-    for obj in objects:
-        for key in dict.fromkeys(keys(obj)):
-            index[key].append(obj)
-    return index

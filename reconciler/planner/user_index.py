@@ -94,9 +94,8 @@ def _by_email(live: Sequence[LiveUser]) -> Found:
     address."""
     by_email: dict[str, LiveUser | list[LiveUser]] = {}
     for user in live:
-        (items,) = user.values_at(_EMAILS)
-        for value, _, _ in items or ():
-            _add(by_email, fold_identity(value), user)
+        for email in live_emails(user):
+            _add(by_email, email, user)
     return Found(by_email)
 
 

@@ -262,9 +262,7 @@ def _live_user(
         return NOTHING  # a file user's entry decided
     if match.identity is Identity.COLLIDES:
         return _holds_wanted(match, key_attribute, decided)
-    if match.identity is Identity.UNMATCHED:
-        return _unmanaged(user, key_attribute, policy)
-    return NOTHING  # claimed: the file user's entry decided
+    return _unmanaged(user, key_attribute, policy)  # UNMATCHED: the identities left
 
 
 def _live_key(user: LiveUser, key_attribute: str) -> str | None:

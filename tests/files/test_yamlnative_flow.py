@@ -41,7 +41,8 @@ def test_flow_collections_on_one_line_are_read_natively_and_alike() -> None:
 
 
 def test_an_exported_directory_in_flow_style_takes_the_native_path() -> None:
-    """Users as ``benchmarks/scale_setup.py`` writes them are read natively, in slices."""
+    """Users as ``benchmarks/scale_setup.py`` writes them are read natively, whole and in
+    slices of one and two users (``assert_all_same``), to what the composer makes."""
     users = "".join(
         f"  - userName: user{i}@example.com\n    name: {{givenName: User, familyName: N{i}}}\n"
         f"    groups: [team-{i % 3}, team-{i % 5}]\n"
